@@ -1,0 +1,13 @@
+export * from './model/directory.js';
+export * from './model/policy.js';
+export * from './model/resources.js';
+export * from './model/role-map.js';
+export * from './model/state.js';
+export * from './plan/action.js';
+export * from './plan/change.js';
+export * from './plan/plan.js';
+export * from './desired/desired.js';
+export * from './apply/engine.js';
+export * from './render/human.js';
+export * from './render/json.js';
+export type * from './ports.js';

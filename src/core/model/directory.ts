@@ -1,0 +1,83 @@
+/**
+ * The directory side of the model: what Active Directory said at one moment.
+ *
+ * A snapshot is all-or-nothing. A source that could not read everything throws a typed
+ * error instead of returning a partial snapshot, so an outage can never look like everyone left.
+ */
+
+/**
+ * An AD objectGUID in its canonical string form, lower case:
+ * `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, the first three fields little-endian as AD renders them.
+ * It never changes on rename or move, so it is the identity of every principal in rolemap.
+ */
+export type Guid = string;
+
+export interface DirectoryUser {
+  readonly guid: Guid;
+  /** Distinguished name: changes on rename and move, so never used as identity. */
+  readonly dn: string;
+  readonly sAMAccountName: string;
+  readonly userPrincipalName?: string | undefined;
+  readonly mail?: string | undefined;
+  readonly givenName?: string | undefined;
+  readonly surname?: string | undefined;
+  readonly displayName?: string | undefined;
+  /** userAccountControl has ACCOUNTDISABLE (0x2). */
+  readonly disabled: boolean;
+  /** accountExpires as an ISO instant; undefined when it never expires (0 or 0x7FFFFFFFFFFFFFFF). */
+  readonly expiresAt?: string | undefined;
+  /** whenChanged as an ISO instant, for people only. */
+  readonly whenChanged?: string | undefined;
+}
+
+export interface DirectoryGroup {
+  readonly guid: Guid;
+  readonly dn: string;
+  readonly sAMAccountName: string;
+  /** The group's cn / name, used for display and for the ADFS `AWS-<account>-<role>` pattern. */
+  readonly name: string;
+  /**
+   * Transitive user members (nested groups flattened, cycles broken), by guid,
+   * including disabled and expired users: whether they get access is decided in `desired`.
+   */
+  readonly members: readonly Guid[];
+}
+
+export interface DirectorySnapshot {
+  /** Where it came from, for people: `ldaps://dc1.example.com/DC=example,DC=com`, `ldif:config/demo/directory.ldif`. */
+  readonly source: string;
+  /**
+   * Every user object the source read under its user base, enabled or not. A user missing here
+   * is gone from AD; a user here but in no mapped group has been removed from the groups.
+   */
+  readonly users: readonly DirectoryUser[];
+  /** The groups the role map refers to (by DN, sAMAccountName, guid or the ADFS pattern). */
+  readonly groups: readonly DirectoryGroup[];
+}
+
+/**
+ * How the role map points at an AD group. `pattern` matches group names such as
+ * `AWS-123456789012-Admin` and is resolved by the source to every matching group.
+ */
+export type GroupRef =
+  | { readonly by: 'dn'; readonly value: string }
+  | { readonly by: 'sAMAccountName'; readonly value: string }
+  | { readonly by: 'guid'; readonly value: Guid };
+
+/** Is this directory user able to sign in at `now`? */
+export function isActive(user: DirectoryUser, now: Date): boolean {
+  if (user.disabled) return false;
+  if (user.expiresAt !== undefined && Date.parse(user.expiresAt) <= now.getTime()) return false;
+  return true;
+}
+
+export function matchesGroupRef(group: DirectoryGroup, ref: GroupRef): boolean {
+  switch (ref.by) {
+    case 'dn':
+      return group.dn.toLowerCase() === ref.value.toLowerCase();
+    case 'sAMAccountName':
+      return group.sAMAccountName.toLowerCase() === ref.value.toLowerCase();
+    case 'guid':
+      return group.guid === ref.value.toLowerCase();
+  }
+}

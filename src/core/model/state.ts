@@ -1,0 +1,53 @@
+/**
+ * Desired and actual states: what the role map and the directory want, and what AWS has now.
+ */
+import type { DirectoryUser, Guid } from './directory.js';
+import type { Resource } from './resources.js';
+import type { AccountId } from './role-map.js';
+
+/** Why an AD account is a leaver. */
+export type LeaverReason = 'disabled' | 'expired' | 'removed-from-groups' | 'deleted-from-ad';
+
+/** One grant a person holds: a federated role or a permission set on an account, and the AD group it came through. */
+export interface Entitlement {
+  readonly userGuid: Guid;
+  readonly userName: string; // sAMAccountName
+  readonly account: AccountId;
+  readonly kind: 'iam_role' | 'permission_set';
+  /** Role name or permission set name. */
+  readonly target: string;
+  readonly viaGroupGuid: Guid;
+  readonly viaGroupName: string;
+}
+
+/**
+ * An AD account that has lost, or must lose, every grant. `formerEntitlements` are the grants it
+ * held before (from the journal's last entitlement snapshot when one exists, otherwise from the
+ * groups it is still a member of), which decide which roles and permission sets need revoking.
+ */
+export interface Leaver {
+  readonly guid: Guid;
+  readonly sAMAccountName: string;
+  readonly userPrincipalName?: string | undefined;
+  readonly reason: LeaverReason;
+  readonly formerEntitlements: readonly Entitlement[];
+}
+
+export interface DesiredState {
+  /** Every resource rolemap wants to exist, each owned. */
+  readonly resources: readonly Resource[];
+  /** Who holds what according to the directory and role map now (journaled as an entitlement snapshot). */
+  readonly entitlements: readonly Entitlement[];
+  readonly leavers: readonly Leaver[];
+  /** Active users seen in mapped groups etc., for the safety checks and the journal. */
+  readonly directory: { readonly users: number; readonly activeUsers: number; readonly groups: number };
+  /** Users who appear in the directory (by guid), for leaver matching of linked IAM users. */
+  readonly directoryUsers: ReadonlyMap<Guid, DirectoryUser>;
+}
+
+export interface ActualState {
+  /** Every resource the targets read, owned or not (unowned ones are read so that collisions show). */
+  readonly resources: readonly Resource[];
+  /** Problems a target found while reading that do not stop the plan (e.g. an unowned role with a wanted name). */
+  readonly warnings: readonly string[];
+}

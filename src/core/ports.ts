@@ -1,0 +1,93 @@
+/**
+ * The interfaces the core defines and the adapters implement (dependencies point inward).
+ */
+import type { DirectorySnapshot, GroupRef } from './model/directory.js';
+import type { ResourceKind } from './model/resources.js';
+import type { RoleMap } from './model/role-map.js';
+import type { ActualState, Entitlement } from './model/state.js';
+import type { Change, Plan } from './plan/change.js';
+
+/** What the directory source needs to know about the role map: which groups to read. */
+export interface GroupSelection {
+  readonly refs: readonly GroupRef[];
+  /** Regexes (ADFS pattern rules) matched against group names (cn). */
+  readonly namePatterns: readonly string[];
+}
+
+/** Reads a whole snapshot or throws; never returns a partial one. */
+export interface DirectorySource {
+  readonly describe: string;
+  read(groups: GroupSelection): Promise<DirectorySnapshot>;
+}
+
+/** Outcome of applying one change: AWS request ids of every mutating call it made, in order. */
+export interface ApplyOutcome {
+  readonly requestIds: readonly string[];
+  /** Extra facts for the journal, e.g. an async request id and its final status. */
+  readonly detail?: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * An AWS target: one family of resource kinds (IAM roles, IAM users, Identity Center).
+ * It reads actual state and applies one change at a time; it knows nothing of dry runs,
+ * plans or the journal.
+ */
+export interface Target {
+  readonly name: string;
+  readonly kinds: readonly ResourceKind[];
+  /** Everything of its kinds that exists, owned or not; throws a typed error when it cannot read. */
+  readActual(roleMap: RoleMap): Promise<ActualState>;
+  /** Apply one change; throws a typed error (with `requestId` when AWS gave one) on failure. */
+  apply(change: Change, signal?: AbortSignal): Promise<ApplyOutcome>;
+}
+
+/** Wraps each change during apply; the journal plugs in here. Hooks are synchronous: they never await. */
+export interface ApplyHooks {
+  /** Before the AWS call: the intent. */
+  preApply?(change: Change): void;
+  /** After it: success with its request ids. */
+  postApply?(change: Change, outcome: ApplyOutcome): void;
+  /** After it: failure. */
+  applyFailed?(change: Change, error: unknown): void;
+  /** A change that never ran because something it depends on failed, or the run was stopped. */
+  skipped?(change: Change, why: string): void;
+}
+
+/** The journal's memory of who held what, used to tell leavers who were removed or deleted. */
+export interface EntitlementHistory {
+  /** The last entitlement snapshot written, or null when the journal has none (first run). */
+  readonly last: readonly Entitlement[] | null;
+}
+
+/** Where a run came from and what it may do. */
+export type RunMode = 'dry-run' | 'apply' | 'saved-plan';
+export type RunTrigger = 'cli' | 'daemon' | 'demo' | 'test';
+export type RunOutcome = 'no-changes' | 'planned' | 'applied' | 'partial' | 'failed' | 'refused' | 'interrupted';
+
+export interface RunStart {
+  readonly runId: string;
+  readonly trigger: RunTrigger;
+  readonly mode: RunMode;
+  readonly host: string;
+  readonly version: string;
+  /** sha256 of the config file's bytes. */
+  readonly configHash: string;
+  readonly startedAt: string;
+}
+
+/**
+ * What a run needs from the journal (the SQLite adapter implements it). Every method is synchronous:
+ * each write is its own transaction and none stays open across an await.
+ */
+export interface RunJournal {
+  startRun(run: RunStart): void;
+  /** Records the plan's changes: status `planned` on a dry run, `pending` before an apply. */
+  recordPlan(runId: string, plan: Plan): void;
+  /** Intent / outcome rows around each AWS mutation. */
+  hooks(runId: string): ApplyHooks;
+  /** The entitlements after the run, written when the run changed something. */
+  recordEntitlements(runId: string, at: string, entitlements: readonly Entitlement[]): void;
+  finishRun(runId: string, end: { readonly outcome: RunOutcome; readonly finishedAt: string; readonly error?: string | undefined; readonly directory?: { readonly users: number; readonly groups: number } | undefined }): void;
+  /** The last entitlement snapshot, for telling leavers. */
+  entitlementHistory(): EntitlementHistory;
+}

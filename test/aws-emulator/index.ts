@@ -1,0 +1,21 @@
+import { Emulator } from './server.js';
+import type { EmulatorOptions } from './server.js';
+import { iamService } from './services/iam.js';
+import { stsService } from './services/sts.js';
+import { identitystoreService } from './services/identitystore.js';
+import { ssoAdminService } from './services/sso-admin.js';
+
+export { Emulator, type EmulatorOptions, type FaultSpec, type ThrottleRate } from './server.js';
+export { AwsError } from './protocol.js';
+
+/** An emulator with all four services, not yet started. */
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  return new Emulator([iamService, stsService, identitystoreService, ssoAdminService], options);
+}
+
+/** Start one on a free loopback port. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const emulator = createEmulator(options);
+  await emulator.start();
+  return emulator;
+}

@@ -1,0 +1,365 @@
+/**
+ * A local AWS-protocol emulator: one HTTP server on loopback that speaks the query protocol
+ * (IAM, STS) and the JSON 1.1 protocol (Identity Store, SSO Admin), so that the real SDK v3
+ * clients can be pointed at it with an endpoint override. It has no special cases for rolemap.
+ *
+ * Which account a request acts in comes from the SigV4 access key id: the base credentials
+ * map to `homeAccount`, and credentials minted by `sts:AssumeRole` map to the role's account.
+ *
+ * Control endpoints under `/__emulator/` (JSON) let tests and the demo in another process
+ * load and dump state, read and reset call counts, inject faults and set throttling rates.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AwsError, jsonError, newRequestId, parseQueryParams, queryError, queryResponse } from './protocol.js';
+import type { QueryValue } from './protocol.js';
+
+export interface RequestContext {
+  /** The account the caller's credentials act in. */
+  readonly account: string;
+  readonly accessKeyId: string;
+  readonly requestId: string;
+  readonly emulator: Emulator;
+}
+
+/** A service: its protocol, its throttle bucket, its operations and its own state. */
+export interface ServiceDef<S = unknown> {
+  /** SigV4 signing name: iam, sts, identitystore, sso. */
+  readonly signingName: string;
+  readonly protocol: 'query' | 'json';
+  /** JSON 1.1: the X-Amz-Target prefix (`AWSIdentityStore`). */
+  readonly targetPrefix?: string;
+  /** Query: the XML namespace of responses. */
+  readonly xmlNamespace?: string;
+  /** Services that share a token bucket name share a rate (Identity Store + SSO Admin). */
+  readonly throttleBucket: string;
+  /** Query: the error code AWS uses for throttling (`Throttling`); JSON: `ThrottlingException`. */
+  readonly throttleCode: string;
+  readonly initialState: () => S;
+  /** Query handlers receive parsed form params; JSON handlers receive the parsed body. */
+  readonly operations: Readonly<Record<string, (state: S, params: Record<string, QueryValue> & Record<string, unknown>, ctx: RequestContext) => unknown>>;
+  /** Optional periodic work (async request status progression); called before each request. */
+  readonly tick?: (state: S, now: number) => void;
+}
+
+export type FaultKind = 'http500' | 'drop' | 'latency' | 'throttle' | 'error';
+export interface FaultSpec {
+  readonly kind: FaultKind;
+  /** Only this operation (e.g. `CreateRole`); any when absent. */
+  readonly operation?: string | undefined;
+  /** Only this service (signing name); any when absent. */
+  readonly service?: string | undefined;
+  /** Fire this many times, then stop. Unlimited when absent. */
+  readonly times?: number | undefined;
+  /** Probability of firing on a matching request (0..1), default 1. */
+  readonly rate?: number | undefined;
+  readonly latencyMs?: number | undefined;
+  /** For kind `error`: the AWS error code and status to answer. */
+  readonly code?: string | undefined;
+  readonly status?: number | undefined;
+  readonly message?: string | undefined;
+}
+
+export interface ThrottleRate {
+  /** Requests per second (tokens refilled per second). */
+  readonly rps: number;
+  /** Bucket size. */
+  readonly burst: number;
+}
+
+export interface EmulatorOptions {
+  readonly port?: number;
+  /** Account of the base (non-assumed) credentials. */
+  readonly homeAccount?: string;
+  /** Throttle rates by bucket name (`iam`, `sts`, `identitycenter`). Absent: no throttling. */
+  readonly throttle?: Readonly<Record<string, ThrottleRate>>;
+  /** Seed for the fault injector's randomness, so `rate` faults are repeatable. */
+  readonly seed?: number;
+}
+
+interface Bucket {
+  tokens: number;
+  last: number;
+  rate: ThrottleRate;
+}
+
+export class Emulator {
+  readonly #services = new Map<string, ServiceDef<unknown>>();
+  readonly #state = new Map<string, unknown>();
+  readonly #accessKeys = new Map<string, string>();
+  readonly #buckets = new Map<string, Bucket>();
+  #faults: (FaultSpec & { fired: number })[] = [];
+  #calls = new Map<string, number>();
+  #throttled = 0;
+  #rand: () => number;
+  #server: http.Server | undefined;
+  #url = '';
+  readonly homeAccount: string;
+  /** Multiplier for asynchronous operations' delay (ms until IN_PROGRESS becomes final). */
+  asyncDelayMs = 50;
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  constructor(services: readonly ServiceDef<any>[], readonly options: EmulatorOptions = {}) {
+    this.homeAccount = options.homeAccount ?? '111111111111';
+    for (const s of services) {
+      const def = s as unknown as ServiceDef<unknown>;
+      this.#services.set(def.signingName, def);
+      this.#state.set(def.signingName, def.initialState());
+    }
+    for (const [name, rate] of Object.entries(options.throttle ?? {})) this.setThrottle(name, rate);
+    let seed = options.seed ?? 42;
+    this.#rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  /** A service's live state object (tests may read and change it directly). */
+  state<S>(signingName: string): S {
+    const s = this.#state.get(signingName);
+    if (s === undefined) throw new Error(`emulator has no service ${signingName}`);
+    return s as S;
+  }
+
+  /** Credentials issued by STS map to an account. */
+  registerAccessKey(accessKeyId: string, account: string): void {
+    this.#accessKeys.set(accessKeyId, account);
+  }
+
+  accountFor(accessKeyId: string): string {
+    return this.#accessKeys.get(accessKeyId) ?? this.homeAccount;
+  }
+
+  setThrottle(bucket: string, rate: ThrottleRate | null): void {
+    if (rate === null) this.#buckets.delete(bucket);
+    else this.#buckets.set(bucket, { tokens: rate.burst, last: Date.now(), rate });
+  }
+
+  injectFault(fault: FaultSpec): void {
+    this.#faults.push({ ...fault, fired: 0 });
+  }
+
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
+  /** Calls per `service:Operation`, including throttled and faulted ones. */
+  calls(): Record<string, number> {
+    return Object.fromEntries([...this.#calls].sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+
+  throttledCount(): number {
+    return this.#throttled;
+  }
+
+  resetCalls(): void {
+    this.#calls = new Map();
+    this.#throttled = 0;
+  }
+
+  dump(): Record<string, unknown> {
+    return JSON.parse(JSON.stringify({ homeAccount: this.homeAccount, services: Object.fromEntries(this.#state), accessKeys: Object.fromEntries(this.#accessKeys) })) as Record<string, unknown>;
+  }
+
+  load(dump: { services?: Record<string, unknown>; accessKeys?: Record<string, string> }): void {
+    for (const [name, def] of this.#services) {
+      const loaded = dump.services?.[name];
+      this.#state.set(name, loaded === undefined ? def.initialState() : structuredClone(loaded));
+    }
+    for (const [k, a] of Object.entries(dump.accessKeys ?? {})) this.#accessKeys.set(k, a);
+  }
+
+  async start(): Promise<string> {
+    this.#server = http.createServer((req, res) => {
+      void this.#handle(req, res);
+    });
+    this.#server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve) => this.#server?.listen(this.options.port ?? 0, '127.0.0.1', resolve));
+    const { port } = this.#server.address() as AddressInfo;
+    this.#url = `http://127.0.0.1:${port}`;
+    return this.#url;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#server = undefined;
+  }
+
+  #take(bucketName: string): boolean {
+    const b = this.#buckets.get(bucketName);
+    if (!b) return true;
+    const now = Date.now();
+    b.tokens = Math.min(b.rate.burst, b.tokens + ((now - b.last) / 1000) * b.rate.rps);
+    b.last = now;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return true;
+    }
+    return false;
+  }
+
+  #matchFault(service: string, operation: string): FaultSpec | undefined {
+    for (const f of this.#faults) {
+      if (f.operation !== undefined && f.operation !== operation) continue;
+      if (f.service !== undefined && f.service !== service) continue;
+      if (f.times !== undefined && f.fired >= f.times) continue;
+      if (f.rate !== undefined && this.#rand() >= f.rate) continue;
+      f.fired++;
+      return f;
+    }
+    return undefined;
+  }
+
+  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    if (req.url?.startsWith('/__emulator/')) {
+      this.#control(req, res, body);
+      return;
+    }
+    const requestId = newRequestId();
+    const auth = String(req.headers['authorization'] ?? '');
+    const cred = /Credential=([^/]+)\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth);
+    const accessKeyId = cred?.[1] ?? '';
+    const signingName = cred?.[2] ?? '';
+    const target = req.headers['x-amz-target'];
+    let service: ServiceDef<unknown> | undefined;
+    let operation = '';
+    let params: Record<string, unknown> = {};
+    try {
+      if (typeof target === 'string') {
+        const [prefix, op] = target.split('.');
+        service = [...this.#services.values()].find((s) => s.protocol === 'json' && s.targetPrefix === prefix);
+        operation = op ?? '';
+        if (!service) throw new AwsError('UnknownOperationException', `Unknown target ${target}`);
+        try {
+          params = body === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
+        } catch {
+          throw new AwsError('SerializationException', 'Request body is not valid JSON');
+        }
+      } else {
+        const form = new URLSearchParams(body);
+        operation = form.get('Action') ?? '';
+        service = this.#services.get(signingName) ?? [...this.#services.values()].find((s) => s.protocol === 'query');
+        if (!service || service.protocol !== 'query') throw new AwsError('InvalidAction', `Unknown service ${signingName}`);
+        form.delete('Action');
+        form.delete('Version');
+        params = parseQueryParams(form);
+      }
+    } catch (e) {
+      this.#sendError(res, service, e instanceof AwsError ? e : new AwsError('InternalFailure', String(e), 500), requestId);
+      return;
+    }
+    const key = `${service.signingName}:${operation}`;
+    this.#calls.set(key, (this.#calls.get(key) ?? 0) + 1);
+
+    const fault = this.#matchFault(service.signingName, operation);
+    if (fault) {
+      if (fault.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 200));
+      if (fault.kind === 'drop') {
+        // Headers and part of a body, then the connection is cut.
+        res.writeHead(200, { 'content-type': service.protocol === 'json' ? 'application/x-amz-json-1.1' : 'text/xml', 'content-length': '4096' });
+        res.write(service.protocol === 'json' ? '{"Users":[' : '<?xml version="1.0"?><');
+        setTimeout(() => req.socket.destroy(), 5);
+        return;
+      }
+      if (fault.kind === 'http500') {
+        this.#sendError(res, service, new AwsError(service.protocol === 'json' ? 'InternalServerException' : 'ServiceFailure', 'Injected internal error', 500), requestId);
+        return;
+      }
+      if (fault.kind === 'throttle') {
+        this.#throttled++;
+        this.#sendError(res, service, new AwsError(service.throttleCode, 'Rate exceeded', 400), requestId);
+        return;
+      }
+      if (fault.kind === 'error') {
+        this.#sendError(res, service, new AwsError(fault.code ?? 'InternalFailure', fault.message ?? 'Injected error', fault.status ?? 400), requestId);
+        return;
+      }
+    }
+    if (!this.#take(service.throttleBucket)) {
+      this.#throttled++;
+      this.#sendError(res, service, new AwsError(service.throttleCode, 'Rate exceeded', 400), requestId);
+      return;
+    }
+    const handler = service.operations[operation];
+    if (!handler) {
+      this.#sendError(res, service, new AwsError(service.protocol === 'json' ? 'UnknownOperationException' : 'InvalidAction', `Operation ${operation} is not supported by this emulator`), requestId);
+      return;
+    }
+    const state = this.#state.get(service.signingName);
+    try {
+      service.tick?.(state, Date.now());
+      const ctx: RequestContext = { account: this.accountFor(accessKeyId), accessKeyId, requestId, emulator: this };
+      const result = handler(state, params as Record<string, QueryValue> & Record<string, unknown>, ctx);
+      if (service.protocol === 'json') {
+        const text = JSON.stringify(result ?? {});
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      } else {
+        const text = queryResponse(operation, service.xmlNamespace ?? '', result, requestId);
+        res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      }
+    } catch (e) {
+      this.#sendError(res, service, e instanceof AwsError ? e : new AwsError(service.protocol === 'json' ? 'InternalServerException' : 'ServiceFailure', String(e), 500), requestId);
+    }
+  }
+
+  #sendError(res: http.ServerResponse, service: ServiceDef<unknown> | undefined, err: AwsError, requestId: string): void {
+    if (service?.protocol === 'json') {
+      const text = jsonError(err);
+      res.writeHead(err.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'x-amzn-errortype': err.code, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    } else {
+      const text = queryError(err, service?.xmlNamespace ?? '', requestId);
+      res.writeHead(err.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    }
+  }
+
+  #control(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
+    const send = (status: number, value: unknown): void => {
+      const text = JSON.stringify(value ?? {});
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(text);
+    };
+    try {
+      const path = (req.url ?? '').replace(/\?.*$/, '');
+      const input = body === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
+      switch (`${req.method} ${path}`) {
+        case 'GET /__emulator/state':
+          return send(200, this.dump());
+        case 'PUT /__emulator/state':
+          this.load(input as Parameters<Emulator['load']>[0]);
+          return send(200, {});
+        case 'GET /__emulator/calls':
+          return send(200, { calls: this.calls(), throttled: this.throttledCount() });
+        case 'DELETE /__emulator/calls':
+          this.resetCalls();
+          return send(200, {});
+        case 'POST /__emulator/faults':
+          this.injectFault(input as unknown as FaultSpec);
+          return send(200, {});
+        case 'DELETE /__emulator/faults':
+          this.clearFaults();
+          return send(200, {});
+        case 'PUT /__emulator/throttle':
+          this.setThrottle(String(input['bucket']), (input['rate'] as ThrottleRate | null) ?? null);
+          return send(200, {});
+        default:
+          return send(404, { error: `no control endpoint ${req.method} ${path}` });
+      }
+    } catch (e) {
+      send(400, { error: String(e) });
+    }
+  }
+}
