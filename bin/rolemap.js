@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Runs the TypeScript sources through tsx, so no build step is needed.
+/* global process */
 import { register } from 'tsx/esm/api';
 
 register();

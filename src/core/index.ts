@@ -11,3 +11,5 @@ export * from './apply/engine.js';
 export * from './render/human.js';
 export * from './render/json.js';
 export type * from './ports.js';
+export * from './model/ownership.js';
+export * from './errors.js';

@@ -91,3 +91,16 @@ export interface RunJournal {
   /** The last entitlement snapshot, for telling leavers. */
   entitlementHistory(): EntitlementHistory;
 }
+
+/**
+ * Ownership of objects that cannot carry a tag (Identity Center users): which AWS ids rolemap
+ * created, for which AD guid. The journal implements it in SQLite; tests may use a Map.
+ */
+export interface OwnershipRegistry {
+  /** AWS id (identity store UserId) -> AD guid, for objects this owner created in that store. */
+  owned(scope: string): ReadonlyMap<string, string>;
+  /** Record that rolemap created (or adopted) an object; synchronous, its own transaction. */
+  record(scope: string, awsId: string, guid: string): void;
+  /** Forget an object rolemap deleted. */
+  forget(scope: string, awsId: string): void;
+}

@@ -1,0 +1,130 @@
+/**
+ * SDK v3 clients for every account rolemap touches.
+ *
+ * Credentials: the SDK's default chain (instance profile on the bastion, AWS_PROFILE, environment);
+ * per account, the role the config names is assumed with `fromTemporaryCredentials`, which caches
+ * and refreshes the session. Retries: the SDK's own `adaptive` mode. Endpoints: the SDK honours
+ * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` by itself; `endpoint` in config overrides both.
+ */
+import { IAMClient } from '@aws-sdk/client-iam';
+import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { STSClient } from '@aws-sdk/client-sts';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { Account, AccountId } from '../../core/model/role-map.js';
+
+export interface AwsSettings {
+  readonly region: string;
+  /** Overrides AWS_ENDPOINT_URL(_<SERVICE>) for every client (an AWS-compatible endpoint, the emulator). */
+  readonly endpoint?: string | undefined;
+  /** SDK attempts per call, including the first (adaptive retry mode). */
+  readonly maxAttempts: number;
+  /** Session name rolemap uses when it assumes a role, so CloudTrail shows it: `rolemap-<ownerId>`. */
+  readonly sessionName: string;
+  /** Base credentials; the SDK's default chain when absent. Tests pass static dummy keys. */
+  readonly credentials?: AwsCredentialIdentityProvider | undefined;
+}
+
+type ClientConfig = {
+  region: string;
+  endpoint?: string;
+  maxAttempts: number;
+  retryMode: 'adaptive';
+  credentials?: AwsCredentialIdentityProvider;
+};
+
+/** Builds and caches one client per service and account. */
+export class AwsClients {
+  readonly #accounts: ReadonlyMap<AccountId, Account>;
+  readonly #credentials = new Map<AccountId, AwsCredentialIdentityProvider | undefined>();
+  readonly #iam = new Map<AccountId, IAMClient>();
+  readonly #sts = new Map<AccountId, STSClient>();
+  #identityStore: IdentitystoreClient | undefined;
+  #ssoAdmin: SSOAdminClient | undefined;
+
+  constructor(
+    readonly settings: AwsSettings,
+    accounts: readonly Account[],
+    /** The account Identity Center lives in, if any. */
+    readonly identityCenterAccount?: AccountId | undefined,
+  ) {
+    this.#accounts = new Map(accounts.map((a) => [a.id, a]));
+  }
+
+  #baseConfig(): ClientConfig {
+    return {
+      region: this.settings.region,
+      ...(this.settings.endpoint ? { endpoint: this.settings.endpoint } : {}),
+      maxAttempts: this.settings.maxAttempts,
+      retryMode: 'adaptive',
+      ...(this.settings.credentials ? { credentials: this.settings.credentials } : {}),
+    };
+  }
+
+  /** Credentials acting in `account`: the assumed role when the config names one, else the base chain. */
+  credentialsFor(account: AccountId): AwsCredentialIdentityProvider | undefined {
+    if (this.#credentials.has(account)) return this.#credentials.get(account);
+    const acct = this.#accounts.get(account);
+    let provider: AwsCredentialIdentityProvider | undefined = this.settings.credentials;
+    if (acct?.assumeRoleArn) {
+      const base = this.#baseConfig();
+      provider = fromTemporaryCredentials({
+        params: {
+          RoleArn: acct.assumeRoleArn,
+          RoleSessionName: this.settings.sessionName,
+          ...(acct.externalId ? { ExternalId: acct.externalId } : {}),
+          DurationSeconds: 3600,
+        },
+        ...(this.settings.credentials ? { masterCredentials: this.settings.credentials } : {}),
+        clientConfig: { region: base.region, ...(base.endpoint ? { endpoint: base.endpoint } : {}), maxAttempts: base.maxAttempts, retryMode: 'adaptive' },
+      });
+    }
+    this.#credentials.set(account, provider);
+    return provider;
+  }
+
+  #configFor(account: AccountId): ClientConfig {
+    const credentials = this.credentialsFor(account);
+    return { ...this.#baseConfig(), ...(credentials ? { credentials } : {}) };
+  }
+
+  iam(account: AccountId): IAMClient {
+    let c = this.#iam.get(account);
+    if (!c) {
+      c = new IAMClient(this.#configFor(account));
+      this.#iam.set(account, c);
+    }
+    return c;
+  }
+
+  sts(account: AccountId): STSClient {
+    let c = this.#sts.get(account);
+    if (!c) {
+      c = new STSClient(this.#configFor(account));
+      this.#sts.set(account, c);
+    }
+    return c;
+  }
+
+  #icAccount(): AccountId {
+    if (!this.identityCenterAccount) throw new Error('identityCenter.account is not configured');
+    return this.identityCenterAccount;
+  }
+
+  identityStore(): IdentitystoreClient {
+    this.#identityStore ??= new IdentitystoreClient(this.#configFor(this.#icAccount()));
+    return this.#identityStore;
+  }
+
+  ssoAdmin(): SSOAdminClient {
+    this.#ssoAdmin ??= new SSOAdminClient(this.#configFor(this.#icAccount()));
+    return this.#ssoAdmin;
+  }
+
+  destroy(): void {
+    for (const c of [...this.#iam.values(), ...this.#sts.values()]) c.destroy();
+    this.#identityStore?.destroy();
+    this.#ssoAdmin?.destroy();
+  }
+}
