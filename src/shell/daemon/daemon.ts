@@ -1,0 +1,432 @@
+/**
+ * `rolemap daemon`: run once, plus a scheduler (controller-runtime / external-dns style).
+ *
+ * Everything it touches is injected: where the config comes from (so SIGHUP can reload it), the
+ * run function (`runOnce` in production, a fake in tests), the clock, the logger and the metrics.
+ * The daemon owns: the journal lock, the cron schedule (no overlap: a tick while a run is going is
+ * skipped, logged and counted), backoff after consecutive failures, refused plans awaiting an
+ * operator's approval, graceful shutdown (abort the run, bounded grace), health and metrics.
+ */
+import { randomBytes } from 'node:crypto';
+import cron from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
+import type { Logger } from '../logging.js';
+import type { RunOnceOptions, RunResult } from '../reconcile/run-once.js';
+import type { RunOutcome } from '../../core/ports.js';
+import { ApprovalStore } from './approvals.js';
+import type { PendingRefusal } from './approvals.js';
+import { HealthServer } from './health-server.js';
+import type { HealthReport } from './health-server.js';
+import { acquireJournalLock } from './lock.js';
+import type { JournalLock } from './lock.js';
+import { DaemonMetrics } from './metrics.js';
+import type { SkipReason } from './metrics.js';
+import { checkSettings } from './settings.js';
+import type { DaemonSettings } from './settings.js';
+
+/** What a run gets besides its options: its logger (bound to the run id) and the metrics to feed. */
+export interface RunContext {
+  readonly log: Logger;
+  readonly metrics: DaemonMetrics;
+}
+
+/** `runOnce`, bound to a runtime built from `config`. */
+export type RunFunction<C> = (config: C, options: RunOnceOptions, context: RunContext) => Promise<RunResult>;
+
+export interface DaemonOptions {
+  /** After SIGTERM, how long the aborted run may take to finish before the daemon exits anyway. */
+  readonly shutdownGraceMs: number;
+  /** Healthy only while the last success is at most this many schedule intervals old. */
+  readonly staleIntervals: number;
+  /** Backoff after n consecutive failures: min(initialMs * 2^(n-1), maxMs) before the next run. */
+  readonly backoffInitialMs: number;
+  readonly backoffMaxMs: number;
+}
+
+export const DEFAULT_DAEMON_OPTIONS: DaemonOptions = {
+  shutdownGraceMs: 30_000,
+  staleIntervals: 3,
+  backoffInitialMs: 60_000,
+  backoffMaxMs: 3_600_000,
+};
+
+export interface DaemonDeps<C> {
+  /** Loads and validates the config; throws (a typed error) when it is invalid. Called at start and on SIGHUP. */
+  readonly loadConfig: () => C | Promise<C>;
+  /** The daemon's view of a config. */
+  readonly settingsOf: (config: C) => DaemonSettings;
+  readonly run: RunFunction<C>;
+  readonly log: Logger;
+  readonly clock?: (() => Date) | undefined;
+  readonly metrics?: DaemonMetrics | undefined;
+  readonly options?: Partial<DaemonOptions> | undefined;
+  /** Written into the lock file. */
+  readonly command?: string | undefined;
+}
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** The run's outcome, or `error` when the run function threw. */
+  readonly outcome: RunOutcome | 'error';
+  readonly error?: string | undefined;
+  readonly changes: number;
+  readonly durationMs: number;
+}
+
+const SUCCESS: ReadonlySet<RunOutcome | 'error'> = new Set(['no-changes', 'applied', 'planned']);
+const FAILURE: ReadonlySet<RunOutcome | 'error'> = new Set(['failed', 'partial', 'error']);
+
+/** Run ids sort by time and are short enough to type: `20261129T001502Z-3f9a1c`. */
+export function newRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+export class Daemon<C> {
+  readonly metrics: DaemonMetrics;
+  readonly #deps: DaemonDeps<C>;
+  readonly #options: DaemonOptions;
+  readonly #clock: () => Date;
+  #config: C | undefined;
+  #settings: DaemonSettings | undefined;
+  #lock: JournalLock | undefined;
+  #store: ApprovalStore | undefined;
+  #task: ScheduledTask | undefined;
+  #server: HealthServer | undefined;
+  #current: { runId: string; startedAt: Date; abort: AbortController; done: Promise<RunSummary> } | undefined;
+  #pending: PendingRefusal | null = null;
+  #last: RunSummary | undefined;
+  #lastSuccessAt: Date | undefined;
+  #lastFailure: RunSummary | undefined;
+  #consecutiveFailures = 0;
+  #backoffUntil: Date | undefined;
+  #stopping: Promise<{ graceful: boolean }> | undefined;
+  #startedAt: Date | undefined;
+  #runsStarted = 0;
+
+  constructor(deps: DaemonDeps<C>) {
+    this.#deps = deps;
+    this.#options = { ...DEFAULT_DAEMON_OPTIONS, ...(deps.options ?? {}) };
+    this.#clock = deps.clock ?? (() => new Date());
+    this.metrics = deps.metrics ?? new DaemonMetrics();
+  }
+
+  get log(): Logger {
+    return this.#deps.log;
+  }
+
+  get settings(): DaemonSettings {
+    if (!this.#settings) throw new Error('the daemon has not started');
+    return this.#settings;
+  }
+
+  get config(): C {
+    if (this.#config === undefined) throw new Error('the daemon has not started');
+    return this.#config;
+  }
+
+  /** URL of the health/metrics listener, once started. */
+  get url(): string {
+    return this.#server?.url ?? '';
+  }
+
+  get running(): boolean {
+    return this.#current !== undefined;
+  }
+
+  get runsStarted(): number {
+    return this.#runsStarted;
+  }
+
+  get lastRun(): RunSummary | undefined {
+    return this.#last;
+  }
+
+  /**
+   * Loads the config, takes the journal lock (JournalLockedError when another rolemap holds it),
+   * opens the listener, schedules, and runs once now when `runAtStart`. Throws on an invalid config.
+   */
+  async start(): Promise<void> {
+    const config = await this.#deps.loadConfig();
+    const settings = checkSettings(this.#deps.settingsOf(config));
+    this.#config = config;
+    this.#settings = settings;
+    this.#applyLogLevel(settings);
+    this.#lock = acquireJournalLock(settings.journalPath, {
+      clock: this.#clock,
+      command: this.#deps.command,
+      onStaleRecovered: (stale, why) => this.log.warn({ lock: `${settings.journalPath}.lock`, stale }, `recovered a stale journal lock: ${why}`),
+    });
+    try {
+      this.#store = new ApprovalStore(settings.journalPath);
+      this.#pending = this.#store.pending();
+      this.metrics.refusalPending.set(this.#pending ? 1 : 0);
+      if (settings.healthPort !== null) {
+        this.#server = new HealthServer(() => this.health(), this.metrics);
+        await this.#server.start(settings.healthHost ?? '127.0.0.1', settings.healthPort);
+      }
+      this.#schedule(settings);
+    } catch (e) {
+      await this.#server?.close();
+      this.#lock.release();
+      throw e;
+    }
+    this.#startedAt = this.#clock();
+    this.log.info(
+      { schedule: settings.schedule, journal: settings.journalPath, health: this.url || null, runAtStart: settings.runAtStart, pendingRefusal: this.#pending?.runId ?? null },
+      'rolemap daemon started',
+    );
+    if (settings.runAtStart) this.trigger('start');
+  }
+
+  #applyLogLevel(settings: DaemonSettings): void {
+    if (this.log.level !== settings.logLevel) this.log.level = settings.logLevel;
+  }
+
+  #schedule(settings: DaemonSettings): void {
+    void this.#task?.destroy();
+    const log = this.log;
+    this.#task = cron.schedule(settings.schedule, () => this.trigger('schedule'), {
+      name: 'rolemap-reconcile',
+      ...(settings.timezone ? { timezone: settings.timezone } : {}),
+      logger: {
+        info: (m) => log.debug({ scheduler: true }, m),
+        warn: (m) => log.warn({ scheduler: true }, m),
+        error: (m, err) => log.error({ scheduler: true, err: err ?? m }, String(m)),
+        debug: (m) => log.debug({ scheduler: true }, String(m)),
+      },
+    });
+  }
+
+  /** A tick: start a run unless one is going, failures are backing off, or the daemon is stopping. */
+  trigger(why: 'schedule' | 'start' | 'manual'): Promise<RunSummary> | null {
+    if (this.#stopping) return null;
+    const now = this.#clock();
+    if (this.#current) {
+      this.#skip('overlap', { running: this.#current.runId, runningSince: this.#current.startedAt.toISOString(), trigger: why }, `run ${this.#current.runId} is still going: this ${why} tick is skipped`);
+      return null;
+    }
+    if (why === 'schedule' && this.#backoffUntil && now < this.#backoffUntil) {
+      this.#skip('backoff', { consecutiveFailures: this.#consecutiveFailures, until: this.#backoffUntil.toISOString() }, `backing off after ${this.#consecutiveFailures} consecutive failures: this tick is skipped`);
+      return null;
+    }
+    return this.#startRun(now, why);
+  }
+
+  #skip(reason: SkipReason, fields: object, msg: string): void {
+    this.metrics.skippedRuns.inc({ reason });
+    this.log.warn({ skipped: reason, ...fields }, msg);
+  }
+
+  #startRun(now: Date, why: string): Promise<RunSummary> {
+    const runId = newRunId(now);
+    const abort = new AbortController();
+    const done = this.#execute(runId, now, abort.signal, why);
+    this.#current = { runId, startedAt: now, abort, done };
+    this.#runsStarted++;
+    void done.finally(() => {
+      if (this.#current?.runId === runId) this.#current = undefined;
+    });
+    return done;
+  }
+
+  async #execute(runId: string, startedAt: Date, signal: AbortSignal, why: string): Promise<RunSummary> {
+    // Let #startRun record the run as current before anything else happens.
+    await Promise.resolve();
+    const log = this.log.child({ runId });
+    const config = this.config;
+    const pending = this.#pending;
+    const approval = pending && this.#store ? this.#store.approvalFor(pending) : null;
+    const options: RunOnceOptions = approval && pending
+      ? { mode: 'saved-plan', trigger: 'daemon', runId, signal, savedPlan: pending.plan, approvedRefusal: true }
+      : { mode: 'apply', trigger: 'daemon', runId, signal };
+    if (approval && pending) {
+      log.warn({ approvedRun: pending.runId, approvedBy: approval.approvedBy, approvedAt: approval.approvedAt, refusal: pending.refusal.code, changes: pending.changes }, `applying the refused plan of run ${pending.runId} that ${approval.approvedBy} approved`);
+    }
+    log.info({ trigger: why, mode: options.mode }, 'run started');
+    const t0 = performance.now();
+    let summary: RunSummary;
+    try {
+      const result = await this.#deps.run(config, options, { log, metrics: this.metrics });
+      const durationMs = performance.now() - t0;
+      this.metrics.recordRun(result, durationMs / 1000);
+      summary = { runId, startedAt: startedAt.toISOString(), finishedAt: this.#clock().toISOString(), outcome: result.outcome, changes: result.plan.changes.length, durationMs };
+      const report = result.report;
+      const counts = report ? { applied: report.applied, failed: report.failed, skipped: report.skipped } : {};
+      const fields = { outcome: result.outcome, changes: result.plan.changes.length, ...counts, durationMs: Math.round(durationMs) };
+      if (FAILURE.has(result.outcome)) log.error(fields, 'run finished with failures');
+      else if (result.outcome === 'refused') log.warn({ ...fields, refusal: result.plan.refusal }, 'run refused by the safety checks');
+      else log.info(fields, 'run finished');
+      this.#afterRun(summary, result, approval !== null, log);
+    } catch (e) {
+      const durationMs = performance.now() - t0;
+      this.metrics.recordError(durationMs / 1000);
+      const error = e instanceof Error ? e.message : String(e);
+      summary = { runId, startedAt: startedAt.toISOString(), finishedAt: this.#clock().toISOString(), outcome: 'error', error, changes: 0, durationMs };
+      log.error({ err: e, durationMs: Math.round(durationMs) }, 'run failed');
+      this.#afterRun(summary, null, approval !== null, log);
+    }
+    return summary;
+  }
+
+  #afterRun(summary: RunSummary, result: RunResult | null, wasApproved: boolean, log: Logger): void {
+    const finished = new Date(summary.finishedAt);
+    this.#last = summary;
+    this.metrics.lastRun.set(finished.getTime() / 1000);
+    if (SUCCESS.has(summary.outcome)) {
+      this.#lastSuccessAt = finished;
+      this.metrics.lastSuccess.set(finished.getTime() / 1000);
+    }
+    if (FAILURE.has(summary.outcome)) {
+      this.#consecutiveFailures++;
+      this.#lastFailure = summary;
+      const delay = Math.min(this.#options.backoffInitialMs * 2 ** (this.#consecutiveFailures - 1), this.#options.backoffMaxMs);
+      this.#backoffUntil = new Date(finished.getTime() + delay);
+      log.warn({ consecutiveFailures: this.#consecutiveFailures, backoffMs: delay, until: this.#backoffUntil.toISOString() }, 'backing off: scheduled runs before this time are skipped');
+    } else if (summary.outcome !== 'interrupted') {
+      if (this.#consecutiveFailures > 0) log.info({ after: this.#consecutiveFailures }, 'recovered from consecutive failures');
+      this.#consecutiveFailures = 0;
+      this.#backoffUntil = undefined;
+    }
+    this.metrics.consecutiveFailures.set(this.#consecutiveFailures);
+
+    // Refusals: a refused plan stays pending until approved; an approved plan is used up by one attempt.
+    const store = this.#store;
+    if (!store) return;
+    if (result && result.outcome === 'refused' && !wasApproved) {
+      const before = this.#pending;
+      this.#pending = store.recordRefusal(summary.runId, result.plan, finished);
+      if (before?.runId !== this.#pending.runId) {
+        log.warn({ refusal: this.#pending.refusal, approve: `rolemap approve ${this.#pending.runId}` }, 'the plan awaits an operator approval');
+      }
+    } else if (wasApproved) {
+      if (!result || !SUCCESS.has(result.outcome)) {
+        log.warn({ outcome: summary.outcome, error: summary.error }, 'the approved plan did not apply cleanly; the approval is used up and the next run plans afresh');
+      }
+      this.#pending = null;
+      store.clearRefusal();
+    } else if (this.#pending && result && result.outcome !== 'interrupted') {
+      log.info({ previouslyRefused: this.#pending.runId }, 'the plan is no longer refused; the pending refusal is cleared');
+      this.#pending = null;
+      store.clearRefusal();
+    }
+    this.metrics.refusalPending.set(this.#pending ? 1 : 0);
+  }
+
+  /** SIGHUP: reload the config. An invalid config, or one that moves the journal, keeps the old one. */
+  async reload(): Promise<{ ok: boolean; error?: string }> {
+    let config: C;
+    let settings: DaemonSettings;
+    try {
+      config = await this.#deps.loadConfig();
+      settings = checkSettings(this.#deps.settingsOf(config));
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      this.log.error({ err: e }, `config reload failed; keeping the running config: ${error}`);
+      return { ok: false, error };
+    }
+    const old = this.settings;
+    if (settings.journalPath !== old.journalPath) {
+      const error = `journal.path changed from ${old.journalPath} to ${settings.journalPath}: restart the daemon to move to another journal`;
+      this.log.error({ from: old.journalPath, to: settings.journalPath }, `config reload refused; keeping the running config: ${error}`);
+      return { ok: false, error };
+    }
+    if (settings.healthPort !== old.healthPort || (settings.healthHost ?? '127.0.0.1') !== (old.healthHost ?? '127.0.0.1')) {
+      this.log.warn({ from: old.healthPort, to: settings.healthPort }, 'the health listener address changed; it moves at the next restart');
+    }
+    this.#config = config;
+    this.#settings = { ...settings, healthPort: old.healthPort, healthHost: old.healthHost };
+    this.#applyLogLevel(settings);
+    if (settings.schedule !== old.schedule || settings.timezone !== old.timezone) {
+      if (!this.#stopping) this.#schedule(settings);
+      this.log.info({ from: old.schedule, to: settings.schedule }, 'schedule changed');
+    }
+    this.log.info({ schedule: settings.schedule, logLevel: settings.logLevel }, 'config reloaded; the next run uses it');
+    return { ok: true };
+  }
+
+  /** SIGTERM/SIGINT: stop scheduling, abort the run in progress, wait at most the grace period. */
+  stop(reason = 'stop'): Promise<{ graceful: boolean }> {
+    this.#stopping ??= this.#stop(reason);
+    return this.#stopping;
+  }
+
+  async #stop(reason: string): Promise<{ graceful: boolean }> {
+    void this.#task?.destroy();
+    this.#task = undefined;
+    const current = this.#current;
+    let graceful = true;
+    if (current) {
+      this.log.info({ signal: reason, runId: current.runId, graceMs: this.#options.shutdownGraceMs }, 'stopping: the AWS call in flight finishes, the rest of the run is skipped');
+      current.abort.abort(new Error(`rolemap daemon stopping (${reason})`));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), this.#options.shutdownGraceMs);
+      });
+      const first = await Promise.race([current.done.then(() => 'done' as const), timedOut]);
+      clearTimeout(timer);
+      if (first === 'timeout') {
+        graceful = false;
+        this.log.error({ runId: current.runId, graceMs: this.#options.shutdownGraceMs }, 'the run did not stop within the grace period; exiting anyway (the next run marks its unfinished changes interrupted)');
+      }
+    } else {
+      this.log.info({ signal: reason }, 'stopping: no run in progress');
+    }
+    await this.#server?.close();
+    this.#lock?.release();
+    this.log.info({ graceful }, 'rolemap daemon stopped');
+    return { graceful };
+  }
+
+  /** The schedule's interval: the gap between its next two times. */
+  intervalMs(): number | null {
+    const next = this.#task?.getNextRuns(2) ?? [];
+    const [a, b] = next;
+    return a && b ? b.getTime() - a.getTime() : null;
+  }
+
+  health(): HealthReport {
+    const now = this.#clock();
+    const common = {
+      at: now.toISOString(),
+      running: this.#current?.runId ?? null,
+      lastRun: this.#last ?? null,
+      lastSuccessAt: this.#lastSuccessAt?.toISOString() ?? null,
+      consecutiveFailures: this.#consecutiveFailures,
+    };
+    const unhealthy = (reason: string, detail: object): HealthReport => ({ healthy: false, status: 'unhealthy', reason, ...detail, ...common });
+    if (this.#stopping) return unhealthy('stopping', { message: 'the daemon is shutting down' });
+    if (this.#pending) {
+      const p = this.#pending;
+      const approved = this.#store?.approvalFor(p) ?? null;
+      return unhealthy('refused', {
+        message: approved
+          ? `run ${p.runId} was refused (${p.refusal.message}); approved by ${approved.approvedBy}, it is applied at the next run`
+          : `run ${p.runId} was refused (${p.refusal.message}); review it and run: rolemap approve ${p.runId}`,
+        refusal: { runId: p.runId, code: p.refusal.code, message: p.refusal.message, changes: p.changes, since: p.firstSeenAt, lastRunId: p.lastRunId, approved: approved !== null },
+      });
+    }
+    if (this.#consecutiveFailures > 0 && this.#lastFailure) {
+      const f = this.#lastFailure;
+      return unhealthy('failed', { message: `the last run ${f.runId} ${f.outcome === 'error' ? `failed: ${f.error ?? 'unknown error'}` : `ended ${f.outcome}`}`, error: f.error ?? null, nextRunNotBefore: this.#backoffUntil?.toISOString() ?? null });
+    }
+    if (!this.#lastSuccessAt) return unhealthy('never-ran', { message: this.#current ? 'the first run is in progress' : 'no run has succeeded yet' });
+    const interval = this.intervalMs();
+    if (interval !== null) {
+      const limit = this.#options.staleIntervals * interval;
+      const age = now.getTime() - this.#lastSuccessAt.getTime();
+      if (age > limit) return unhealthy('stale', { message: `the last success was ${Math.round(age / 1000)} s ago, more than ${this.#options.staleIntervals} schedule intervals (${Math.round(limit / 1000)} s)` });
+    }
+    return { healthy: true, status: 'healthy', ...common };
+  }
+
+  /** The refused plan awaiting approval, if any. */
+  get pendingRefusal(): PendingRefusal | null {
+    return this.#pending;
+  }
+
+  get startedAt(): Date | undefined {
+    return this.#startedAt;
+  }
+}

@@ -1,0 +1,394 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Daemon } from '../../../src/shell/daemon/daemon.js';
+import type { DaemonOptions } from '../../../src/shell/daemon/daemon.js';
+import { ApprovalStore } from '../../../src/shell/daemon/approvals.js';
+import { InvalidInputError } from '../../../src/core/errors.js';
+import type { DaemonSettings } from '../../../src/shell/daemon/settings.js';
+import { FakeRun, captureLogger, plan, settings, sleep, waitFor } from './fake-run.js';
+import type { TestConfig } from './fake-run.js';
+
+let dir: string;
+let journal: string;
+const daemons: Daemon<TestConfig>[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rolemap-daemon-'));
+  journal = join(dir, 'journal.db');
+});
+afterEach(async () => {
+  await Promise.all(daemons.splice(0).map((d) => d.stop('test end')));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A daemon over the fake run; `now` is a clock the test moves. */
+function build(over: Partial<DaemonSettings> = {}, options: Partial<DaemonOptions> = {}) {
+  const fake = new FakeRun();
+  const { log, lines } = captureLogger();
+  const clock = { now: new Date('2026-03-01T10:00:00.000Z') };
+  let config: TestConfig | Error = { name: 'v1', settings: settings(journal, over) };
+  const daemon = new Daemon<TestConfig>({
+    loadConfig: () => {
+      if (config instanceof Error) throw config;
+      return config;
+    },
+    settingsOf: (c) => c.settings,
+    run: fake.run,
+    log,
+    clock: () => clock.now,
+    options,
+    command: 'rolemap daemon (test)',
+  });
+  daemons.push(daemon);
+  const setConfig = (c: TestConfig | Error): void => {
+    config = c;
+  };
+  const advance = (ms: number): void => {
+    clock.now = new Date(clock.now.getTime() + ms);
+  };
+  return { daemon, fake, lines, clock, setConfig, advance };
+}
+
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+function messages(lines: Record<string, unknown>[]): string[] {
+  return lines.map((l) => String(l['msg']));
+}
+
+describe('scheduling', () => {
+  it('never overlaps runs: a one-second schedule with a slow run skips ticks, logs and counts each skip', async () => {
+    const { daemon, fake, lines } = build({ schedule: '* * * * * *', runAtStart: true });
+    fake.fallback = { delayMs: 2_600, changes: 1 };
+    await daemon.start();
+    await waitFor(() => lines.some((l) => l['skipped'] === 'overlap'), 5_000, 'an overlap skip');
+    expect(fake.calls).toHaveLength(1);
+    const skips = lines.filter((l) => l['skipped'] === 'overlap');
+    expect(skips[0]).toMatchObject({ level: 'warn', running: daemon.lastRun?.runId ?? fake.calls[0]?.options.runId });
+    const metrics = await daemon.metrics.text();
+    const counted = Number(/^rolemap_skipped_runs_total\{reason="overlap"\} (\d+)$/m.exec(metrics)?.[1]);
+    expect(counted).toBe(skips.length);
+    expect(counted).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gives every run its own id, passes it to the run and puts it on every log line of the run', async () => {
+    const { daemon, fake, lines } = build();
+    await daemon.start();
+    await daemon.trigger('manual');
+    await daemon.trigger('manual');
+    const ids = fake.calls.map((c) => c.options.runId);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+    for (const id of ids) expect(id).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect(fake.calls[0]?.options).toMatchObject({ mode: 'apply', trigger: 'daemon' });
+    // The fake logs through the logger it was given: that line carries the run id.
+    const fakeLines = lines.filter((l) => l['fake'] === true);
+    expect(fakeLines.map((l) => l['runId'])).toEqual(ids);
+    for (const msg of ['run started', 'run finished']) expect(lines.filter((l) => l['msg'] === msg).map((l) => l['runId'])).toEqual(ids);
+  });
+
+  it('backs off after consecutive failures (exponential, capped) and resets on success', async () => {
+    const { daemon, fake, lines, advance } = build({}, { backoffInitialMs: 10_000, backoffMaxMs: 25_000 });
+    fake.fallback = { throws: 'directory unreachable' };
+    await daemon.start();
+    await daemon.trigger('schedule'); // failure 1 -> 10 s
+    expect(daemon.trigger('schedule')).toBeNull();
+    advance(9_000);
+    expect(daemon.trigger('schedule')).toBeNull();
+    advance(1_001);
+    await daemon.trigger('schedule'); // failure 2 -> 20 s
+    advance(19_000);
+    expect(daemon.trigger('schedule')).toBeNull();
+    advance(1_001);
+    await daemon.trigger('schedule'); // failure 3 -> capped at 25 s
+    advance(24_000);
+    expect(daemon.trigger('schedule')).toBeNull();
+    advance(1_001);
+    fake.fallback = { changes: 2 };
+    const ok = await daemon.trigger('schedule');
+    expect(ok?.outcome).toBe('applied');
+    expect(fake.calls).toHaveLength(4);
+    const backoffLines = lines.filter((l) => l['msg'] === 'backing off: scheduled runs before this time are skipped');
+    expect(backoffLines.map((l) => l['backoffMs'])).toEqual([10_000, 20_000, 25_000]);
+    const metrics = await daemon.metrics.text();
+    expect(metrics).toMatch(/^rolemap_skipped_runs_total\{reason="backoff"\} 4$/m);
+    expect(metrics).toMatch(/^rolemap_consecutive_failures 0$/m);
+    // After the success there is no backoff: the next tick runs at once.
+    expect(daemon.trigger('schedule')).not.toBeNull();
+  });
+});
+
+describe('health', () => {
+  it('goes never-ran -> failed (with the error) -> healthy -> stale, over HTTP', async () => {
+    const { daemon, fake, advance } = build({ schedule: '*/5 * * * *' }, { backoffInitialMs: 1 });
+    await daemon.start();
+    expect(daemon.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    let h = await getJson(`${daemon.url}/healthz`);
+    expect(h.status).toBe(503);
+    expect(h.body).toMatchObject({ status: 'unhealthy', reason: 'never-ran' });
+
+    fake.steps.push({ throws: 'LDAP bind failed: data 52e' });
+    await daemon.trigger('manual');
+    h = await getJson(`${daemon.url}/healthz`);
+    expect(h.status).toBe(503);
+    expect(h.body).toMatchObject({ reason: 'failed', error: 'LDAP bind failed: data 52e', consecutiveFailures: 1 });
+
+    fake.steps.push({ outcome: 'partial', changes: 3 });
+    await daemon.trigger('manual');
+    h = await getJson(`${daemon.url}/healthz`);
+    expect(h.body).toMatchObject({ reason: 'failed', consecutiveFailures: 2 });
+    expect(String(h.body['message'])).toContain('ended partial');
+
+    fake.steps.push({ changes: 3 });
+    await daemon.trigger('manual');
+    h = await getJson(`${daemon.url}/healthz`);
+    expect(h.status).toBe(200);
+    expect(h.body).toMatchObject({ healthy: true, status: 'healthy', consecutiveFailures: 0 });
+
+    // Three intervals of five minutes without a success: stale.
+    advance(14 * 60_000);
+    expect((await getJson(`${daemon.url}/healthz`)).status).toBe(200);
+    advance(2 * 60_000);
+    h = await getJson(`${daemon.url}/healthz`);
+    expect(h.status).toBe(503);
+    expect(h.body).toMatchObject({ reason: 'stale' });
+    expect((await fetch(`${daemon.url}/nope`)).status).toBe(404);
+  });
+
+  it('serves /metrics as Prometheus text with the run, change, refusal and directory metrics', async () => {
+    const { daemon, fake } = build();
+    await daemon.start();
+    fake.steps.push({ changes: 3 }, { outcome: 'partial', changes: 2 }, { refusal: { code: 'deletion-threshold', message: 'too many deletes' }, changes: 40 });
+    await daemon.trigger('manual');
+    await daemon.trigger('manual');
+    await daemon.trigger('manual');
+    daemon.metrics.observeDirectory({ users: 1234, groups: 56 });
+    daemon.metrics.onThrottleRetry('iam');
+    daemon.metrics.onThrottleRetry('iam');
+    daemon.metrics.onThrottleRetry('identitystore');
+
+    const res = await fetch(`${daemon.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    const samples = parsePrometheus(text);
+    const value = (name: string, labels: Record<string, string> = {}): number | undefined =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length)?.value;
+
+    expect(value('rolemap_runs_total', { outcome: 'applied' })).toBe(1);
+    expect(value('rolemap_runs_total', { outcome: 'partial' })).toBe(1);
+    expect(value('rolemap_runs_total', { outcome: 'refused' })).toBe(1);
+    expect(value('rolemap_run_duration_seconds_count', { outcome: 'applied' })).toBe(1);
+    expect(value('rolemap_run_duration_seconds_bucket', { outcome: 'applied', le: '+Inf' })).toBe(1);
+    // 3 applied in the first run, 1 applied + 1 failed in the partial one.
+    expect(value('rolemap_changes_applied_total', { action: 'create', kind: 'iam_role' })).toBe(4);
+    expect(value('rolemap_changes_failed_total', { action: 'create', kind: 'iam_role' })).toBe(1);
+    expect(value('rolemap_refused_plans_total', { code: 'deletion-threshold' })).toBe(1);
+    expect(value('rolemap_refusal_pending')).toBe(1);
+    expect(value('rolemap_directory_users')).toBe(1234);
+    expect(value('rolemap_directory_groups')).toBe(56);
+    expect(value('rolemap_aws_throttle_retries_total', { service: 'iam' })).toBe(2);
+    expect(value('rolemap_aws_throttle_retries_total', { service: 'identitystore' })).toBe(1);
+    expect(value('rolemap_last_success_timestamp_seconds')).toBe(new Date('2026-03-01T10:00:00.000Z').getTime() / 1000);
+    expect(value('rolemap_process_resident_memory_bytes')).toBeGreaterThan(0);
+    // Every metric has HELP and TYPE.
+    const names = new Set(samples.map((s) => s.family));
+    for (const n of names) {
+      expect(text).toContain(`# HELP ${n} `);
+      expect(text).toContain(`# TYPE ${n} `);
+    }
+  });
+});
+
+interface Sample {
+  name: string;
+  family: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/**
+ * The Prometheus text exposition format, strictly: every line is a comment, blank, or a sample.
+ * Values as Prometheus reads them (Go's ParseFloat: NaN and Inf in any case; prom-client writes `Nan`
+ * for an event-loop gauge not yet measured).
+ */
+function parsePrometheus(text: string): Sample[] {
+  const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? ([+-]?(?:[0-9.]+(?:e[+-]?[0-9]+)?|[Nn][Aa][Nn]|[Ii][Nn][Ff]))( -?\d+)?$/;
+  const comment = /^# (HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped))$/;
+  const types = new Map<string, string>();
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith('#')) {
+      expect(line, 'comment line').toMatch(comment);
+      const t = /^# TYPE (\S+) (\S+)$/.exec(line);
+      if (t?.[1] && t[2]) types.set(t[1], t[2]);
+      continue;
+    }
+    const m = sampleLine.exec(line);
+    expect(m, `sample line: ${line}`).not.toBeNull();
+    if (!m?.[1] || m[4] === undefined) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) if (l[1]) labels[l[1]] = l[2] ?? '';
+    const name = m[1];
+    const family = types.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
+    expect(types.has(family), `TYPE declared before ${name}`).toBe(true);
+    samples.push({ name, family, labels, value: Number(m[4]) });
+  }
+  return samples;
+}
+
+describe('config reload (SIGHUP)', () => {
+  it('keeps the running config when the new one is invalid, and says why', async () => {
+    const { daemon, fake, lines, setConfig } = build();
+    await daemon.start();
+    setConfig(new InvalidInputError('rolemap.yaml:12:3: accounts.prod: expected a 12-digit account id'));
+    const r = await daemon.reload();
+    expect(r).toEqual({ ok: false, error: 'rolemap.yaml:12:3: accounts.prod: expected a 12-digit account id' });
+    expect(daemon.config.name).toBe('v1');
+    const line = lines.find((l) => String(l['msg']).startsWith('config reload failed; keeping the running config'));
+    expect(line).toMatchObject({ level: 'error' });
+    expect(String(line?.['msg'])).toContain('rolemap.yaml:12:3');
+    await daemon.trigger('manual');
+    expect(fake.calls[0]?.config.name).toBe('v1');
+  });
+
+  it('rejects a reload with an invalid schedule or a moved journal, and takes a valid one', async () => {
+    const { daemon, fake, setConfig } = build();
+    await daemon.start();
+    setConfig({ name: 'bad-cron', settings: settings(journal, { schedule: '61 * * * *' }) });
+    expect((await daemon.reload()).error).toContain('schedule "61 * * * *" is not a cron expression');
+    setConfig({ name: 'moved', settings: settings(join(dir, 'other.db')) });
+    expect((await daemon.reload()).error).toContain('restart the daemon to move to another journal');
+    expect(daemon.config.name).toBe('v1');
+
+    setConfig({ name: 'v2', settings: settings(journal, { schedule: '*/10 * * * *', logLevel: 'warn' }) });
+    expect(await daemon.reload()).toEqual({ ok: true });
+    expect(daemon.settings.schedule).toBe('*/10 * * * *');
+    expect(daemon.log.level).toBe('warn');
+    expect(daemon.intervalMs()).toBe(600_000);
+    await daemon.trigger('manual');
+    expect(fake.calls[0]?.config.name).toBe('v2');
+  });
+
+  it('refuses to start on an invalid config', async () => {
+    const { daemon, setConfig } = build();
+    setConfig(new InvalidInputError('rolemap.yaml:1:1: not a mapping'));
+    await expect(daemon.start()).rejects.toThrow('not a mapping');
+    expect(existsSync(`${journal}.lock`)).toBe(false);
+  });
+});
+
+describe('refused plans and approval', () => {
+  const refusal = { code: 'deletion-threshold' as const, message: '40 deletions exceed the threshold of 10' };
+
+  it('stays refused on later runs until approved, then applies exactly the approved plan once', async () => {
+    const { daemon, fake, lines } = build();
+    await daemon.start();
+    fake.fallback = { refusal, changes: 40, actualDigest: 'A' };
+    await daemon.trigger('manual');
+    const refusedRun = fake.calls[0]?.options.runId ?? '';
+    await daemon.trigger('manual'); // the same plan again: still refused, the same pending run
+    expect(daemon.pendingRefusal).toMatchObject({ runId: refusedRun, lastRunId: fake.calls[1]?.options.runId, changes: 40 });
+    expect(lines.filter((l) => l['msg'] === 'the plan awaits an operator approval')).toHaveLength(1);
+
+    let h = await getJson(`${daemon.url}/healthz`);
+    expect(h.status).toBe(503);
+    expect(h.body).toMatchObject({ reason: 'refused', refusal: { runId: refusedRun, code: 'deletion-threshold', changes: 40, approved: false } });
+    expect(String(h.body['message'])).toContain(`rolemap approve ${refusedRun}`);
+
+    // The operator, from another process: the wrong run is refused, the right one recorded.
+    const store = new ApprovalStore(journal);
+    expect(() => store.approve('20200101T000000Z-000000', new Date())).toThrow(/is not the refused run awaiting approval; that is run/);
+    const approval = store.approve(refusedRun, new Date('2026-03-01T10:05:00Z'), 'alice');
+    expect(approval).toMatchObject({ runId: refusedRun, code: 'deletion-threshold', actualDigest: 'A', changes: 40, approvedBy: 'alice' });
+    h = await getJson(`${daemon.url}/healthz`);
+    expect(h.body).toMatchObject({ reason: 'refused', refusal: { approved: true } });
+
+    fake.fallback = { changes: 0 };
+    await daemon.trigger('manual');
+    const approvedCall = fake.calls[2];
+    expect(approvedCall?.options).toMatchObject({ mode: 'saved-plan', approvedRefusal: true });
+    expect(approvedCall?.options.savedPlan).toEqual(plan(40, refusal, 'A'));
+    expect(daemon.pendingRefusal).toBeNull();
+    expect((await getJson(`${daemon.url}/healthz`)).status).toBe(200);
+
+    // Used up: the next run is an ordinary one.
+    await daemon.trigger('manual');
+    expect(fake.calls[3]?.options).toMatchObject({ mode: 'apply' });
+    expect(fake.calls[3]?.options.approvedRefusal).toBeUndefined();
+    // The approvals file keeps the record.
+    expect(JSON.parse(readFileSync(`${journal}.approvals.json`, 'utf8'))).toMatchObject({ approvals: [{ runId: refusedRun, approvedBy: 'alice' }] });
+  });
+
+  it('does not carry an approval over to a different plan', async () => {
+    const { daemon, fake } = build();
+    await daemon.start();
+    fake.steps.push({ refusal, changes: 40, actualDigest: 'A' });
+    await daemon.trigger('manual');
+    const first = fake.calls[0]?.options.runId ?? '';
+    new ApprovalStore(journal).approve(first, new Date(), 'alice');
+    // The actual state changed before the daemon's next run could apply... simulate: a new refused plan first.
+    fake.steps.push({ refusal, changes: 41, actualDigest: 'B' });
+    // Pending is A and approved: the next run applies A (saved plan).
+    await daemon.trigger('manual');
+    expect(fake.calls[1]?.options.mode).toBe('saved-plan');
+    // A fresh refusal with another plan needs its own approval.
+    fake.steps.push({ refusal, changes: 41, actualDigest: 'B' }, { refusal, changes: 41, actualDigest: 'B' });
+    await daemon.trigger('manual');
+    await daemon.trigger('manual');
+    expect(fake.calls[3]?.options.mode).toBe('apply');
+    expect(daemon.pendingRefusal?.runId).toBe(fake.calls[2]?.options.runId);
+    expect(daemon.pendingRefusal?.actualDigest).toBe('B');
+  });
+
+  it('clears the refusal when a later plan is no longer refused, and survives a restart while pending', async () => {
+    const first = build();
+    await first.daemon.start();
+    first.fake.steps.push({ refusal: { code: 'directory-too-small', message: '3 users < 100' }, changes: 500 });
+    await first.daemon.trigger('manual');
+    await first.daemon.stop('test');
+    // A new daemon on the same journal remembers the refusal.
+    const second = build();
+    await second.daemon.start();
+    expect(second.daemon.pendingRefusal?.refusal.code).toBe('directory-too-small');
+    expect((await getJson(`${second.daemon.url}/healthz`)).body).toMatchObject({ reason: 'refused' });
+    second.fake.steps.push({ changes: 0 });
+    await second.daemon.trigger('manual');
+    expect(second.daemon.pendingRefusal).toBeNull();
+    expect(JSON.parse(readFileSync(`${journal}.refusal.json`, 'utf8'))).toBeNull();
+  });
+});
+
+describe('stop', () => {
+  it('aborts the run in progress, waits for it, releases the lock', async () => {
+    const { daemon, fake } = build();
+    fake.fallback = { delayMs: 60_000, changes: 3 };
+    await daemon.start();
+    const run = daemon.trigger('manual');
+    await waitFor(() => fake.calls.length === 1);
+    const t0 = Date.now();
+    const r = await daemon.stop('SIGTERM');
+    expect(r).toEqual({ graceful: true });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(fake.calls[0]?.aborted).toBe(true);
+    expect((await run)?.outcome).toBe('interrupted');
+    expect(existsSync(`${journal}.lock`)).toBe(false);
+    expect(daemon.trigger('manual')).toBeNull();
+  });
+
+  it('gives up waiting after the grace period', async () => {
+    const { daemon, fake, lines } = build({}, { shutdownGraceMs: 300 });
+    fake.fallback = { delayMs: 3_000, ignoreAbort: true };
+    await daemon.start();
+    void daemon.trigger('manual');
+    await waitFor(() => fake.calls.length === 1);
+    expect(await daemon.stop('SIGTERM')).toEqual({ graceful: false });
+    expect(messages(lines)).toContain('the run did not stop within the grace period; exiting anyway (the next run marks its unfinished changes interrupted)');
+    await sleep(10);
+  });
+});
