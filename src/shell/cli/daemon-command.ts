@@ -1,6 +1,60 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { Daemon } from '../daemon/daemon.js';
+import { ApprovalStore } from '../daemon/approvals.js';
+import { JournalLockedError } from '../daemon/lock.js';
+import { runUntilSignalled } from '../daemon/process.js';
+import { productionWiring, runFunctionFor } from '../daemon/wiring.js';
+import type { DaemonWiring } from '../daemon/wiring.js';
+import { EXIT, ExitError } from '../exit-codes.js';
+import { createLogger } from '../logging.js';
 
-/** Registers the `daemon` command(s). */
-export function registerDaemon(_program: Command): void {
-  // filled in by the daemon work
+/** Where `--config` points when not given (LEAD: align with the config loader's documented default). */
+export const DEFAULT_CONFIG_PATH = process.env['ROLEMAP_CONFIG'] ?? '/etc/rolemap/rolemap.yaml';
+
+/** Registers `daemon` and `approve RUN`. */
+export function registerDaemon(program: Command, wiring: DaemonWiring<unknown> = productionWiring): void {
+  program
+    .command('daemon')
+    .description('Reconcile on the config\'s schedule until SIGTERM/SIGINT (SIGHUP reloads the config); one daemon per journal.')
+    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG_PATH)
+    .option('--grace <seconds>', 'after SIGTERM, how long the interrupted run may take to stop', '30')
+    .action(async (opts: { config: string; grace: string }) => {
+      const configPath = resolve(opts.config);
+      const grace = Number(opts.grace);
+      if (!Number.isFinite(grace) || grace < 0) throw new ExitError(EXIT.ERROR, `--grace ${opts.grace}: expected a number of seconds`);
+      const log = createLogger({ level: 'info' });
+      const runner = runFunctionFor(wiring, configPath);
+      const daemon = new Daemon<unknown>({
+        loadConfig: () => wiring.loadConfig(configPath),
+        settingsOf: (c) => wiring.settingsOf(c),
+        run: runner.run,
+        log,
+        options: { shutdownGraceMs: grace * 1000 },
+        command: `rolemap daemon --config ${configPath}`,
+      });
+      try {
+        await runUntilSignalled(daemon);
+      } catch (e) {
+        if (e instanceof JournalLockedError) throw new ExitError(EXIT.LOCKED, `rolemap daemon: ${e.message}`, { cause: e });
+        throw e;
+      } finally {
+        await runner.close();
+      }
+    });
+
+  program
+    .command('approve')
+    .description('Approve the refused plan of run RUN; the daemon applies exactly that plan at its next run, unless the AWS state changed since.')
+    .argument('<run>', 'the refused run\'s id (from /healthz or the daemon\'s log)')
+    .option('-c, --config <file>', 'config file (for journal.path)', DEFAULT_CONFIG_PATH)
+    .option('--journal <file>', 'the journal file (instead of reading --config)')
+    .action(async (run: string, opts: { config: string; journal?: string }) => {
+      const journal = opts.journal ?? wiring.settingsOf(await wiring.loadConfig(resolve(opts.config))).journalPath;
+      const approval = new ApprovalStore(resolve(journal)).approve(run, new Date());
+      process.stdout.write(
+        `Approved run ${approval.runId}: ${approval.code}, ${approval.changes} changes, approved by ${approval.approvedBy}.\n` +
+          'The daemon applies exactly that plan at its next run, and refuses it if the AWS state has changed since.\n',
+      );
+    });
 }
