@@ -43,7 +43,10 @@ export function scanSource(text: string, file = '<source>'): ScanHit[] {
     }
   }
   const hits: ScanHit[] = [];
-  const body = text.replace(/import\s+(?:type\s+)?\{[^}]*\}\s+from\s+['"][^'"]+['"];?/g, '');
+  const body = text
+    .replace(/import\s+(?:type\s+)?\{[^}]*\}\s+from\s+['"][^'"]+['"];?/g, '')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
   const escape = (x: string): string => x.replace(/[$]/g, '\\$');
   for (const [local, origin] of packageOf) {
     const [pkg, imported] = origin.split('#') as [string, string];
