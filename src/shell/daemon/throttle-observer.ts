@@ -1,0 +1,56 @@
+/**
+ * Counts throttled AWS attempts for the daemon's `rolemap_aws_throttle_retries_total`: an SDK v3
+ * middleware placed just inside the SDK's own retry middleware, so it sees every attempt, and
+ * reports each attempt AWS answered with a throttling error (the SDK's `adaptive` retry then backs
+ * off and retries it). It only observes: it never retries, delays or changes a request.
+ */
+import type { MiddlewareStack } from '@smithy/types';
+
+/** The throttling error codes the SDK's retry strategy recognises, plus HTTP 429. */
+const THROTTLING_CODES = new Set([
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+]);
+
+export function isThrottlingError(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { name?: unknown; Code?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
+  if (err.$retryable?.throttling === true) return true;
+  if (err.$metadata?.httpStatusCode === 429) return true;
+  return [err.name, err.Code, err.code].some((c) => typeof c === 'string' && THROTTLING_CODES.has(c));
+}
+
+export const THROTTLE_OBSERVER_NAME = 'rolemapThrottleObserver';
+
+/** Adds the observer to a client (any SDK v3 client: pass `client.middlewareStack`). Idempotent. */
+export function observeThrottling(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  stack: MiddlewareStack<any, any>,
+  service: string,
+  onThrottle: (service: string) => void,
+): void {
+  if (stack.identify().some((m) => m.startsWith(THROTTLE_OBSERVER_NAME))) return;
+  stack.addRelativeTo(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (e) {
+        if (isThrottlingError(e)) onThrottle(service);
+        throw e;
+      }
+    },
+    { relation: 'after', toMiddleware: 'retryMiddleware', name: THROTTLE_OBSERVER_NAME, override: true },
+  );
+}
