@@ -19,10 +19,18 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<unknown> =
     .description('Reconcile on the config\'s schedule until SIGTERM/SIGINT (SIGHUP reloads the config); one daemon per journal.')
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG_PATH)
     .option('--grace <seconds>', 'after SIGTERM, how long the interrupted run may take to stop', '30')
-    .action(async (opts: { config: string; grace: string }) => {
+    .option('--backoff <seconds>', 'after a failed run, skip scheduled runs for this long; doubles with each further failure', '60')
+    .option('--backoff-max <seconds>', 'the longest backoff', '3600')
+    .action(async (opts: { config: string; grace: string; backoff: string; backoffMax: string }) => {
       const configPath = resolve(opts.config);
-      const grace = Number(opts.grace);
-      if (!Number.isFinite(grace) || grace < 0) throw new ExitError(EXIT.ERROR, `--grace ${opts.grace}: expected a number of seconds`);
+      const seconds = (flag: string, v: string): number => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) throw new ExitError(EXIT.ERROR, `${flag} ${v}: expected a number of seconds`);
+        return n;
+      };
+      const grace = seconds('--grace', opts.grace);
+      const backoff = seconds('--backoff', opts.backoff);
+      const backoffMax = seconds('--backoff-max', opts.backoffMax);
       const log = createLogger({ level: 'info' });
       const runner = runFunctionFor(wiring, configPath);
       const daemon = new Daemon<unknown>({
@@ -30,7 +38,7 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<unknown> =
         settingsOf: (c) => wiring.settingsOf(c),
         run: runner.run,
         log,
-        options: { shutdownGraceMs: grace * 1000 },
+        options: { shutdownGraceMs: grace * 1000, backoffInitialMs: backoff * 1000, backoffMaxMs: Math.max(backoff, backoffMax) * 1000 },
         command: `rolemap daemon --config ${configPath}`,
       });
       try {

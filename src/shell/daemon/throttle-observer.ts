@@ -4,7 +4,7 @@
  * reports each attempt AWS answered with a throttling error (the SDK's `adaptive` retry then backs
  * off and retries it). It only observes: it never retries, delays or changes a request.
  */
-import type { MiddlewareStack } from '@smithy/types';
+import type { FinalizeHandler, FinalizeHandlerArguments, FinalizeRequestMiddleware, MiddlewareStack } from '@smithy/types';
 
 /** The throttling error codes the SDK's retry strategy recognises, plus HTTP 429. */
 const THROTTLING_CODES = new Set([
@@ -42,15 +42,17 @@ export function observeThrottling(
   onThrottle: (service: string) => void,
 ): void {
   if (stack.identify().some((m) => m.startsWith(THROTTLE_OBSERVER_NAME))) return;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const middleware: FinalizeRequestMiddleware<any, any> = (next: FinalizeHandler<any, any>) => async (args: FinalizeHandlerArguments<any>) => {
+    try {
+      return await next(args);
+    } catch (e) {
+      if (isThrottlingError(e)) onThrottle(service);
+      throw e;
+    }
+  };
   stack.addRelativeTo(
-    (next) => async (args) => {
-      try {
-        return await next(args);
-      } catch (e) {
-        if (isThrottlingError(e)) onThrottle(service);
-        throw e;
-      }
-    },
+    middleware,
     { relation: 'after', toMiddleware: 'retryMiddleware', name: THROTTLE_OBSERVER_NAME, override: true },
   );
 }
