@@ -13,7 +13,7 @@ import type { ScheduledTask } from 'node-cron';
 import type { Logger } from '../logging.js';
 import type { RunOnceOptions, RunResult } from '../reconcile/run-once.js';
 import type { RunOutcome } from '../../core/ports.js';
-import { ApprovalStore } from './approvals.js';
+import { ApprovalStore, samePlanRefusal } from './approvals.js';
 import type { PendingRefusal } from './approvals.js';
 import { HealthServer } from './health-server.js';
 import type { HealthReport } from './health-server.js';
@@ -77,6 +77,13 @@ export interface RunSummary {
 
 const SUCCESS: ReadonlySet<RunOutcome | 'error'> = new Set(['no-changes', 'applied', 'planned']);
 const FAILURE: ReadonlySet<RunOutcome | 'error'> = new Set(['failed', 'partial', 'error']);
+
+/** The pending refusal as the store would record it, for when the file cannot be written. */
+function inMemoryRefusal(current: PendingRefusal | null, runId: string, plan: RunResult['plan'], at: Date): PendingRefusal {
+  if (current && samePlanRefusal(current, plan)) return { ...current, lastRunId: runId, lastSeenAt: at.toISOString() };
+  const refusal = plan.refusal ?? { code: 'deletion-threshold' as const, message: 'refused' };
+  return { runId, refusal, actualDigest: plan.actualDigest, changes: plan.changes.length, firstSeenAt: at.toISOString(), lastRunId: runId, lastSeenAt: at.toISOString(), plan };
+}
 
 /** Run ids sort by time and are short enough to type: `20261129T001502Z-3f9a1c`. */
 export function newRunId(now: Date): string {
@@ -201,7 +208,7 @@ export class Daemon<C> {
 
   /** A tick: start a run unless one is going, failures are backing off, or the daemon is stopping. */
   trigger(why: 'schedule' | 'start' | 'manual'): Promise<RunSummary> | null {
-    if (this.#stopping) return null;
+    if (this.#stopping || this.#config === undefined) return null;
     const now = this.#clock();
     if (this.#current) {
       this.#skip('overlap', { running: this.#current.runId, runningSince: this.#current.startedAt.toISOString(), trigger: why }, `run ${this.#current.runId} is still going: this ${why} tick is skipped`);
@@ -258,16 +265,25 @@ export class Daemon<C> {
       if (FAILURE.has(result.outcome)) log.error(fields, 'run finished with failures');
       else if (result.outcome === 'refused') log.warn({ ...fields, refusal: result.plan.refusal }, 'run refused by the safety checks');
       else log.info(fields, 'run finished');
-      this.#afterRun(summary, result, approval !== null, log);
+      this.#afterRunSafely(summary, result, approval !== null, log);
     } catch (e) {
       const durationMs = performance.now() - t0;
       this.metrics.recordError(durationMs / 1000);
       const error = e instanceof Error ? e.message : String(e);
       summary = { runId, startedAt: startedAt.toISOString(), finishedAt: this.#clock().toISOString(), outcome: 'error', error, changes: 0, durationMs };
       log.error({ err: e, durationMs: Math.round(durationMs) }, 'run failed');
-      this.#afterRun(summary, null, approval !== null, log);
+      this.#afterRunSafely(summary, null, approval !== null, log);
     }
     return summary;
+  }
+
+  /** Bookkeeping after a run never throws: a run promise that rejects would end the process. */
+  #afterRunSafely(summary: RunSummary, result: RunResult | null, wasApproved: boolean, log: Logger): void {
+    try {
+      this.#afterRun(summary, result, wasApproved, log);
+    } catch (e) {
+      log.error({ err: e }, 'could not record the run\'s refusal state; it is kept in memory only');
+    }
   }
 
   #afterRun(summary: RunSummary, result: RunResult | null, wasApproved: boolean, log: Logger): void {
@@ -296,6 +312,8 @@ export class Daemon<C> {
     if (!store) return;
     if (result && result.outcome === 'refused' && !wasApproved) {
       const before = this.#pending;
+      this.metrics.refusalPending.set(1);
+      this.#pending = inMemoryRefusal(before, summary.runId, result.plan, finished);
       this.#pending = store.recordRefusal(summary.runId, result.plan, finished);
       if (before?.runId !== this.#pending.runId) {
         log.warn({ refusal: this.#pending.refusal, approve: `rolemap approve ${this.#pending.runId}` }, 'the plan awaits an operator approval');
@@ -305,10 +323,12 @@ export class Daemon<C> {
         log.warn({ outcome: summary.outcome, error: summary.error }, 'the approved plan did not apply cleanly; the approval is used up and the next run plans afresh');
       }
       this.#pending = null;
+      this.metrics.refusalPending.set(0);
       store.clearRefusal();
     } else if (this.#pending && result && result.outcome !== 'interrupted') {
       log.info({ previouslyRefused: this.#pending.runId }, 'the plan is no longer refused; the pending refusal is cleared');
       this.#pending = null;
+      this.metrics.refusalPending.set(0);
       store.clearRefusal();
     }
     this.metrics.refusalPending.set(this.#pending ? 1 : 0);
@@ -316,6 +336,10 @@ export class Daemon<C> {
 
   /** SIGHUP: reload the config. An invalid config, or one that moves the journal, keeps the old one. */
   async reload(): Promise<{ ok: boolean; error?: string }> {
+    if (this.#settings === undefined || this.#stopping) {
+      this.log.warn('config reload ignored: the daemon is not running');
+      return { ok: false, error: 'the daemon is not running' };
+    }
     let config: C;
     let settings: DaemonSettings;
     try {

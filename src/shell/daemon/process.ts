@@ -13,6 +13,8 @@ export interface ProcessLike {
 /** Starts the daemon and resolves with the exit code once it has stopped. */
 export async function runUntilSignalled<C>(daemon: Daemon<C>, proc: ProcessLike = process, exit: (code: number) => void = (c) => process.exit(c)): Promise<number> {
   let stopping = false;
+  let started = false;
+  let stopWhenStarted: NodeJS.Signals | undefined;
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => {
     resolveDone = resolve;
@@ -24,6 +26,14 @@ export async function runUntilSignalled<C>(daemon: Daemon<C>, proc: ProcessLike 
       return;
     }
     stopping = true;
+    if (!started) {
+      // Stop once start() is done, so nothing it sets up afterwards is left running.
+      stopWhenStarted = signal;
+      return;
+    }
+    stopNow(signal);
+  };
+  const stopNow = (signal: NodeJS.Signals): void => {
     void daemon.stop(signal).then(
       ({ graceful }) => {
         // Past the grace period the aborted run may still hold sockets open: exit regardless.
@@ -55,6 +65,8 @@ export async function runUntilSignalled<C>(daemon: Daemon<C>, proc: ProcessLike 
     proc.off('SIGHUP', hup);
     throw e;
   }
+  started = true;
+  if (stopWhenStarted) stopNow(stopWhenStarted);
   const code = await done;
   proc.off('SIGTERM', term);
   proc.off('SIGINT', int);

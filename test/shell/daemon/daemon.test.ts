@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -361,6 +361,22 @@ describe('refused plans and approval', () => {
     await second.daemon.trigger('manual');
     expect(second.daemon.pendingRefusal).toBeNull();
     expect(JSON.parse(readFileSync(`${journal}.refusal.json`, 'utf8'))).toBeNull();
+  });
+});
+
+describe('bookkeeping failures', () => {
+  it('keeps a refusal in memory (health still refused) when its file cannot be written, and goes on', async () => {
+    const { daemon, fake, lines } = build();
+    await daemon.start();
+    // The temporary file the atomic write needs is a directory: the write fails with EISDIR.
+    mkdirSync(`${journal}.refusal.json.${process.pid}.tmp`);
+    fake.steps.push({ refusal: { code: 'deletion-threshold', message: 'too many' }, changes: 30 });
+    const summary = await daemon.trigger('manual');
+    expect(summary?.outcome).toBe('refused');
+    expect(lines.some((l) => String(l['msg']).startsWith('could not record the run\'s refusal state'))).toBe(true);
+    expect((await getJson(`${daemon.url}/healthz`)).body).toMatchObject({ reason: 'refused', refusal: { changes: 30 } });
+    expect(await daemon.metrics.text()).toMatch(/^rolemap_refusal_pending 1$/m);
+    expect(daemon.trigger('manual')).not.toBeNull();
   });
 });
 
