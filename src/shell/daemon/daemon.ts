@@ -14,7 +14,7 @@ import type { Logger } from '../logging.js';
 import type { RunOnceOptions, RunResult } from '../reconcile/run-once.js';
 import type { RunOutcome } from '../../core/ports.js';
 import { ApprovalStore, samePlanRefusal } from './approvals.js';
-import type { PendingRefusal } from './approvals.js';
+import type { Approval, PendingRefusal } from './approvals.js';
 import { HealthServer } from './health-server.js';
 import type { HealthReport } from './health-server.js';
 import { acquireJournalLock } from './lock.js';
@@ -244,7 +244,7 @@ export class Daemon<C> {
     const log = this.log.child({ runId });
     const config = this.config;
     const pending = this.#pending;
-    const approval = pending && this.#store ? this.#store.approvalFor(pending) : null;
+    const approval = pending ? this.#approvalFor(pending, log) : null;
     const options: RunOnceOptions = approval && pending
       ? { mode: 'saved-plan', trigger: 'daemon', runId, signal, savedPlan: pending.plan, approvedRefusal: true }
       : { mode: 'apply', trigger: 'daemon', runId, signal };
@@ -275,6 +275,16 @@ export class Daemon<C> {
       this.#afterRunSafely(summary, null, approval !== null, log);
     }
     return summary;
+  }
+
+  /** The operator's approval of the pending refusal; an unreadable approvals file counts as none (and says so). */
+  #approvalFor(pending: PendingRefusal, log: Logger): Approval | null {
+    try {
+      return this.#store?.approvalFor(pending) ?? null;
+    } catch (e) {
+      log.error({ err: e }, 'cannot read the approvals file; the refused plan stays refused');
+      return null;
+    }
   }
 
   /** Bookkeeping after a run never throws: a run promise that rejects would end the process. */
@@ -423,7 +433,7 @@ export class Daemon<C> {
     if (this.#stopping) return unhealthy('stopping', { message: 'the daemon is shutting down' });
     if (this.#pending) {
       const p = this.#pending;
-      const approved = this.#store?.approvalFor(p) ?? null;
+      const approved = this.#approvalFor(p, this.log);
       return unhealthy('refused', {
         message: approved
           ? `run ${p.runId} was refused (${p.refusal.message}); approved by ${approved.approvedBy}, it is applied at the next run`

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -377,6 +377,20 @@ describe('bookkeeping failures', () => {
     expect((await getJson(`${daemon.url}/healthz`)).body).toMatchObject({ reason: 'refused', refusal: { changes: 30 } });
     expect(await daemon.metrics.text()).toMatch(/^rolemap_refusal_pending 1$/m);
     expect(daemon.trigger('manual')).not.toBeNull();
+  });
+});
+
+describe('a broken approvals file', () => {
+  it('counts as no approval: the plan stays refused and the error is logged', async () => {
+    const { daemon, fake, lines } = build();
+    await daemon.start();
+    fake.fallback = { refusal: { code: 'deletion-threshold', message: 'too many' }, changes: 30 };
+    await daemon.trigger('manual');
+    writeFileSync(`${journal}.approvals.json`, '{ not json');
+    expect((await getJson(`${daemon.url}/healthz`)).body).toMatchObject({ reason: 'refused', refusal: { approved: false } });
+    await daemon.trigger('manual');
+    expect(fake.calls[1]?.options.mode).toBe('apply');
+    expect(lines.some((l) => l['msg'] === 'cannot read the approvals file; the refused plan stays refused')).toBe(true);
   });
 });
 
