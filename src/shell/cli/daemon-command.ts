@@ -59,9 +59,13 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<unknown> =
     .option('--journal <file>', 'the journal file (instead of reading --config)')
     .action(async (run: string, opts: { config: string; journal?: string }) => {
       const journal = opts.journal ?? wiring.settingsOf(await wiring.loadConfig(resolve(opts.config))).journalPath;
-      const approval = new ApprovalStore(resolve(journal)).approve(run, new Date());
+      const store = new ApprovalStore(resolve(journal));
+      const approval = store.approve(run, new Date());
+      const summary = store.pending()?.plan.summary;
       process.stdout.write(
-        `Approved run ${approval.runId}: ${approval.code}, ${approval.changes} changes, approved by ${approval.approvedBy}.\n` +
+        `Approved run ${approval.runId}: ${approval.code}, ${approval.changes} changes` +
+          (summary ? ` (${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy, ${summary.leavers} leavers)` : '') +
+          `, approved by ${approval.approvedBy}.\n` +
           'The daemon applies exactly that plan at its next run, and refuses it if the AWS state has changed since.\n',
       );
     });

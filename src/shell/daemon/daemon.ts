@@ -36,8 +36,10 @@ export type RunFunction<C> = (config: C, options: RunOnceOptions, context: RunCo
 export interface DaemonOptions {
   /** After SIGTERM, how long the aborted run may take to finish before the daemon exits anyway. */
   readonly shutdownGraceMs: number;
-  /** Healthy only while the last success is at most this many schedule intervals old. */
+  /** Healthy only while the last success is at most this many schedule intervals old... */
   readonly staleIntervals: number;
+  /** ...and never stale sooner than this (a schedule of seconds would otherwise flap during a run). */
+  readonly staleMinMs: number;
   /** Backoff after n consecutive failures: min(initialMs * 2^(n-1), maxMs) before the next run. */
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
@@ -46,6 +48,7 @@ export interface DaemonOptions {
 export const DEFAULT_DAEMON_OPTIONS: DaemonOptions = {
   shutdownGraceMs: 30_000,
   staleIntervals: 3,
+  staleMinMs: 60_000,
   backoffInitialMs: 60_000,
   backoffMaxMs: 3_600_000,
 };
@@ -448,9 +451,9 @@ export class Daemon<C> {
     if (!this.#lastSuccessAt) return unhealthy('never-ran', { message: this.#current ? 'the first run is in progress' : 'no run has succeeded yet' });
     const interval = this.intervalMs();
     if (interval !== null) {
-      const limit = this.#options.staleIntervals * interval;
+      const limit = Math.max(this.#options.staleIntervals * interval, this.#options.staleMinMs);
       const age = now.getTime() - this.#lastSuccessAt.getTime();
-      if (age > limit) return unhealthy('stale', { message: `the last success was ${Math.round(age / 1000)} s ago, more than ${this.#options.staleIntervals} schedule intervals (${Math.round(limit / 1000)} s)` });
+      if (age > limit) return unhealthy('stale', { message: `the last success was ${Math.round(age / 1000)} s ago, more than ${this.#options.staleIntervals} schedule intervals allow (${Math.round(limit / 1000)} s)` });
     }
     return { healthy: true, status: 'healthy', ...common };
   }

@@ -39,7 +39,7 @@ describe('rolemap approve RUN', () => {
     new ApprovalStore(journal).recordRefusal('20260301T100000Z-abcdef', refused, new Date());
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     await program().parseAsync(['approve', '20260301T100000Z-abcdef', '--config', 'x.yaml'], { from: 'user' });
-    expect(String(out.mock.calls[0]?.[0])).toContain('Approved run 20260301T100000Z-abcdef: deletion-threshold, 12 changes');
+    expect(String(out.mock.calls[0]?.[0])).toContain('Approved run 20260301T100000Z-abcdef: deletion-threshold, 12 changes (12 to add, 0 to change, 0 to destroy, 0 leavers)');
     expect(new ApprovalStore(journal).approvals()).toMatchObject([{ runId: '20260301T100000Z-abcdef', actualDigest: 'D', changes: 12 }]);
   });
 
