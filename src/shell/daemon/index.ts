@@ -10,3 +10,6 @@ export type { HealthReport } from './health-server.js';
 export { checkSettings } from './settings.js';
 export type { DaemonSettings } from './settings.js';
 export { runUntilSignalled } from './process.js';
+export { observeThrottling, isThrottlingError } from './throttle-observer.js';
+export { productionWiring, runFunctionFor, NotWiredError } from './wiring.js';
+export type { DaemonWiring, RuntimeHandle } from './wiring.js';
