@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { formatPath, locate, type DataPath, type Position } from './positions.js';
@@ -85,6 +85,32 @@ function yamlMessage(code: string, message: string, from: string): string {
 
 type ZodIssue = z.core.$ZodIssue;
 
+const TYPE_NAMES: Record<string, string> = {
+  object: 'a mapping',
+  record: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+};
+
+function valueAt(doc: Document, path: DataPath): unknown {
+  const node: unknown = doc.getIn(path as unknown[], true);
+  if (isSeq(node)) return [];
+  if (isMap(node)) return {};
+  if (isScalar(node)) return node.value;
+  return node;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing (null)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `the string '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+  return `${typeof v === 'number' ? 'the number' : 'the value'} ${String(v)}`;
+}
+
 function zodIssues(
   issue: ZodIssue,
   prefix: DataPath,
@@ -108,14 +134,16 @@ function zodIssues(
     }
     case 'invalid_type': {
       const present = doc.hasIn(path as unknown[]);
+      const generic = issue.message.startsWith('Invalid input');
       if (!present && path.length > 0) {
         const key = String(path[path.length - 1]);
-        const expected = issue.message.startsWith('Invalid input') ? `expected ${issue.expected}` : issue.message;
+        const expected = generic ? `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}` : issue.message;
         const parent = path.slice(0, -1);
         const pos = parent.length === 0 ? { line: 1, column: 1 } : locate(doc, counter, parent, 'key');
         return [at(pos, path, `missing required key '${key}' (${expected})`)];
       }
-      return [at(locate(doc, counter, path), path, issue.message)];
+      const message = generic ? `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${describeValue(valueAt(doc, path))}` : issue.message;
+      return [at(locate(doc, counter, path), path, message)];
     }
     default:
       return [at(locate(doc, counter, path), path, issue.message)];

@@ -283,4 +283,20 @@ safety: {ownerId: t}
     expect(out[0]).toMatch(/:5:43: federatedRoles\[0\]\.account: unknown account alias 'nope'/);
     expect(out[1]).toMatch(/:6:11: schedule: not a valid cron expression/);
   });
+
+  it('says what type was expected and what was found', () => {
+    expect(
+      problems(`directory: {type: ldif, path: d}
+aws: {region: eu-west-1, maxAttempts: "5"}
+accounts: []
+safety: {ownerId: x, maxDeletes: 2.5}
+federatedRoles: {}
+`),
+    ).toEqual([
+      `${FILE}:2:39: aws.maxAttempts: expected a number, got the string '5'`,
+      `${FILE}:3:11: accounts: expected a mapping, got a list`,
+      `${FILE}:4:34: safety.maxDeletes: expected a whole number, got the number 2.5`,
+      `${FILE}:5:17: federatedRoles: expected a list, got a mapping`,
+    ]);
+  });
 });
