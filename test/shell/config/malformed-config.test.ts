@@ -85,7 +85,7 @@ safety: {ownerId: t}
   });
 
   it('names a missing required key at its parent', () => {
-    expect(problems(HEAD.replace('safety: {ownerId: test}', 'safety:\n  maxDeletes: 3'))).toEqual([`${FILE}:4:1: safety.ownerId: missing required key 'ownerId' (expected string)`]);
+    expect(problems(HEAD.replace('safety: {ownerId: test}', 'safety:\n  maxDeletes: 3'))).toEqual([`${FILE}:4:1: safety.ownerId: missing required key 'ownerId' (expected a string)`]);
   });
 
   it('rejects an unknown account alias and lists the known ones', () => {
