@@ -93,8 +93,9 @@ export class MemoryJournal implements RunJournal {
   types(): string[] {
     return this.events.map((e) => e.type);
   }
+  /** The last run's end. */
   finish(): Extract<JournalEvent, { type: 'finishRun' }> | undefined {
-    return this.events.find((e): e is Extract<JournalEvent, { type: 'finishRun' }> => e.type === 'finishRun');
+    return this.events.findLast((e): e is Extract<JournalEvent, { type: 'finishRun' }> => e.type === 'finishRun');
   }
 }
 
