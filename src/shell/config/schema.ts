@@ -117,7 +117,7 @@ export const directorySchema = z.discriminatedUnion('type', [ldapDirectory, ldif
 
 const awsSchema = z.strictObject({
   region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, { error: 'expected an AWS region, e.g. eu-west-1' }),
-  endpoint: z.url({ error: 'expected an http(s) URL' }).optional().describe('Endpoint for every client; otherwise the SDK honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.'),
+  endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL, e.g. http://127.0.0.1:4566' }).optional().describe('Endpoint for every client; otherwise the SDK honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.'),
   maxAttempts: z.int().min(1).max(20).default(5).describe('SDK attempts per call including the first (adaptive retry).'),
 });
 
@@ -257,7 +257,7 @@ export const configSchema = z
   .strictObject({
     directory: directorySchema,
     aws: awsSchema,
-    accounts: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: 'expected an alias: lower-case letters, digits, _ and -' }), accountSchema),
+    accounts: z.record(z.string().regex(/^[A-Za-z0-9][\w.-]{0,62}$/, { error: 'expected an alias: letters, digits, _ . and - (at most 63)' }), accountSchema),
     federatedRoles: z.array(federatedRoleSchema).default([]),
     federatedRolePatterns: z.array(federatedRolePatternSchema).default([]),
     identityCenter: identityCenterSchema.optional(),
