@@ -8,5 +8,7 @@ import { configSchema } from './schema.js';
 
 export function configJsonSchema(): string {
   const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' });
-  return `${JSON.stringify({ ...schema, title: 'rolemap configuration' }, null, 2)}\n`;
+  // Top-level `x-` keys are ignored by the loader (anchors for merge keys); say so to editors too.
+  const withExtensions = { ...schema, title: 'rolemap configuration', patternProperties: { '^x-': {} } };
+  return `${JSON.stringify(withExtensions, null, 2)}\n`;
 }

@@ -37,7 +37,7 @@ export function loadConfig(path: string): LoadedConfig {
 /** Parses config text as if read from `file` (absolute; relative paths in it resolve against its directory). */
 export function parseConfig(text: string, file: string, hash = createHash('sha256').update(text).digest('hex')): LoadedConfig {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true, merge: true });
   const at = (pos: Position, path: DataPath, message: string): ConfigIssue => ({ file, line: pos.line, column: pos.column, path: formatPath(path), message });
 
   if (doc.errors.length > 0) {
@@ -53,7 +53,7 @@ export function parseConfig(text: string, file: string, hash = createHash('sha25
     throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the file is empty: expected a mapping with directory, aws, accounts and safety' }]);
   }
 
-  const parsed = configSchema.safeParse(data);
+  const parsed = configSchema.safeParse(withoutExtensions(data));
   if (!parsed.success) {
     throw new ConfigError(sortIssues(parsed.error.issues.flatMap((i) => zodIssues(i, [], doc, counter, at))));
   }
@@ -68,6 +68,17 @@ export function parseConfig(text: string, file: string, hash = createHash('sha25
     throw new ConfigError(sortIssues(result.issues.map((i) => at(i.position ?? locate(doc, counter, i.path), i.path, i.message))));
   }
   return result.config;
+}
+
+/**
+ * Top-level keys starting with `x-` are ignored, as in Docker Compose: a place for YAML anchors
+ * that roles share through merge keys (`<<: *admin`).
+ */
+export const EXTENSION_KEY = /^x-/;
+
+function withoutExtensions(data: unknown): unknown {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return data;
+  return Object.fromEntries(Object.entries(data).filter(([k]) => !EXTENSION_KEY.test(k)));
 }
 
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {

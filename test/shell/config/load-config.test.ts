@@ -118,6 +118,28 @@ safety: {ownerId: test}
     expect(c.directory).toMatchObject({ caFile: '/srv/rolemap/ca.pem', bindPassword: { file: '/srv/rolemap/secrets/bind' }, groupBase: 'DC=example,DC=com', pageSize: 500, rangeSize: 1000 });
   });
 
+  it('lets roles share settings through YAML anchors and merge keys', () => {
+    const c = parseConfig(
+      `directory: {type: ldif, path: d.ldif}
+aws: {region: us-east-1}
+accounts: {prod: "123456789012", dev: "210987654321"}
+x-admin: &admin
+  roleName: Admin
+  samlProvider: ADFS
+  managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]
+federatedRoles:
+  - {<<: *admin, group: {sAMAccountName: Prod-Admins}, account: prod}
+  - {<<: *admin, group: {sAMAccountName: Dev-Admins}, account: dev, maxSessionDuration: 7200}
+safety: {ownerId: test}
+`,
+      '/srv/rolemap/rolemap.yaml',
+    );
+    expect(c.roleMap.federatedRoles.map((r) => [r.account, r.roleName, r.maxSessionDuration, r.managedPolicyArns])).toEqual([
+      ['123456789012', 'Admin', 3600, ['arn:aws:iam::aws:policy/AdministratorAccess']],
+      ['210987654321', 'Admin', 7200, ['arn:aws:iam::aws:policy/AdministratorAccess']],
+    ]);
+  });
+
   it('takes the path from --config, else ROLEMAP_CONFIG, else ./rolemap.yaml', () => {
     expect(configPathFrom('a.yaml', { ROLEMAP_CONFIG: 'b.yaml' })).toBe('a.yaml');
     expect(configPathFrom(undefined, { ROLEMAP_CONFIG: 'b.yaml' })).toBe('b.yaml');
