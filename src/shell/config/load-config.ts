@@ -140,7 +140,7 @@ function zodIssues(
       // When exactly one alternative matches the value's type, its own problems are the useful ones.
       const matching = issue.errors.filter((branch) => !branch.some((b) => b.code === 'invalid_type' && b.path.length === 0));
       const only = matching.length === 1 ? matching[0] : undefined;
-      if (only !== undefined && issue.message.startsWith('Invalid input')) return only.flatMap((b) => zodIssues(b, path, doc, counter, at));
+      if (only !== undefined) return only.flatMap((b) => zodIssues(b, path, doc, counter, at));
       return [at(locate(doc, counter, path), path, issue.message === 'Invalid input' ? 'does not match any allowed form' : issue.message)];
     }
     case 'invalid_type': {

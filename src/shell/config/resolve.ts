@@ -211,12 +211,14 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
     } catch (e) {
       issue([...path, 'regex'], `not a valid regular expression: ${e instanceof Error ? e.message : String(e)}`);
     }
-    p.managedPolicyArns.forEach((arn, j) => {
+    // A customer-managed policy exists in one account only; a pattern spans accounts.
+    const awsManagedOnly = (at: DataPath, arn: string): void => {
       if (!/^arn:[^:]+:iam::aws:policy\//.test(arn) && POLICY_ARN_RE.test(arn)) {
-        // A customer-managed policy exists in one account only; a pattern spans accounts.
-        issue([...path, 'managedPolicyArns', j], `a pattern rule applies to many accounts: only AWS-managed policies (arn:aws:iam::aws:policy/...) can be attached by ARN, got ${arn}`);
+        issue(at, `a pattern rule applies to many accounts: only AWS-managed policies (arn:aws:iam::aws:policy/...) can be used by ARN, got ${arn}`);
       }
-    });
+    };
+    p.managedPolicyArns.forEach((arn, j) => awsManagedOnly([...path, 'managedPolicyArns', j], arn));
+    if (p.permissionsBoundary !== undefined) awsManagedOnly([...path, 'permissionsBoundary'], p.permissionsBoundary);
     const inlinePolicies = policies([...path, 'inlinePolicies'], p.inlinePolicies);
     const samlProvider = samlName([...path, 'samlProvider'], p.samlProvider, undefined);
     federatedRolePatterns.push({
