@@ -299,4 +299,34 @@ federatedRoles: {}
       `${FILE}:5:17: federatedRoles: expected a list, got a mapping`,
     ]);
   });
+
+  it('asks to quote an account id inside the long form too', () => {
+    expect(problems(HEAD.replace('{prod: "123456789012", dev: "210987654321"}', '{prod: {id: 123456789012}}'))).toEqual([
+      `${FILE}:3:23: accounts.prod.id: an account id must be a quoted string of 12 digits, e.g. "012345678901" (unquoted, YAML reads a number and drops leading zeros)`,
+    ]);
+  });
+
+  it('refuses account-specific ARNs in a pattern rule, which spans accounts', () => {
+    expect(
+      problems(`${HEAD}federatedRolePatterns:
+  - samlProvider: arn:aws:iam::123456789012:saml-provider/ADFS
+    permissionsBoundary: arn:aws:iam::123456789012:policy/Boundary
+`),
+    ).toEqual([
+      `${FILE}:6:19: federatedRolePatterns[0].samlProvider: a pattern rule applies to many accounts: give the SAML provider by name, not by ARN`,
+      `${FILE}:7:26: federatedRolePatterns[0].permissionsBoundary: a pattern rule applies to many accounts: only AWS-managed policies (arn:aws:iam::aws:policy/...) can be used by ARN, got arn:aws:iam::123456789012:policy/Boundary`,
+    ]);
+  });
+
+  it('requires the IAM user name pattern to capture sam', () => {
+    expect(problems(`${HEAD}leavers:\n  iamUsers: {namePattern: '^(.*)-legacy$'}\n`)).toEqual([
+      `${FILE}:6:27: leavers.iamUsers.namePattern: the regex must capture the sAMAccountName as a named group (?<sam>...)`,
+    ]);
+  });
+
+  it('refuses startTls on an ldaps:// URL', () => {
+    expect(
+      problems(HEAD.replace('{type: ldif, path: directory.ldif}', '{type: ldap, url: "ldaps://dc1", startTls: true, bindDn: a@b, bindPassword: {file: pw}, userBase: "DC=x"}')),
+    ).toEqual([`${FILE}:1:55: directory.startTls: startTls is for ldap:// URLs; an ldaps:// connection is already TLS`]);
+  });
 });
