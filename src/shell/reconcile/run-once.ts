@@ -124,6 +124,16 @@ function entitlementsAfter(now: readonly Entitlement[], previous: readonly Entit
   return [...now, ...kept];
 }
 
+function entitlementKey(e: Entitlement): string {
+  return [e.userGuid, e.account, e.kind, e.target, e.viaGroupGuid, e.userName, e.viaGroupName].join('\u0000');
+}
+
+function sameEntitlements(a: readonly Entitlement[], b: readonly Entitlement[] | null): boolean {
+  if (b === null || a.length !== b.length) return false;
+  const keys = new Set(a.map(entitlementKey));
+  return b.every((e) => keys.has(entitlementKey(e)));
+}
+
 export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promise<RunResult> {
   const runId = options.runId ?? randomUUID();
   const log = runtime.log.child({ runId });
@@ -172,13 +182,17 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
       finish('refused', plan.refusal.message);
       return { runId, plan, report: null, outcome: 'refused' };
     }
+    if (options.mode === 'dry-run') {
+      const outcome = hasChanges(plan) ? 'planned' : 'no-changes';
+      finish(outcome);
+      return { runId, plan, report: null, outcome };
+    }
     if (!hasChanges(plan)) {
+      // AWS already matches, yet who holds what may have changed inside AD (a new member of a mapped
+      // group needs no AWS change): remember it, or a later leaver would have no former grants to revoke.
+      if (!options.savedPlan && !sameEntitlements(desired.entitlements, history.last)) journal?.recordEntitlements(runId, iso(), desired.entitlements);
       finish('no-changes');
       return { runId, plan, report: null, outcome: 'no-changes' };
-    }
-    if (options.mode === 'dry-run') {
-      finish('planned');
-      return { runId, plan, report: null, outcome: 'planned' };
     }
     // Every change must have a target before the first one runs.
     for (const kind of new Set(plan.changes.map((c) => c.kind))) targetFor(kind);

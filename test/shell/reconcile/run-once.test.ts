@@ -169,4 +169,27 @@ describe.skipIf(!coreReady)('run-once with the core', () => {
     expect(result.outcome).toBe('interrupted');
     expect(w.iam.applied).toEqual([]);
   });
+
+  it('remembers who holds what when AD changed but AWS did not, so a later leaver can be revoked', async () => {
+    const w = world();
+    await runOnce(w.runtime, { mode: 'apply', trigger: 'test' });
+    const snap = w.source.snapshot;
+    w.source.snapshot = { ...snap, groups: snap.groups.map((g) => (g.name === 'AWS-Prod-Admins' ? { ...g, members: [...g.members, '00000000-0000-4000-8000-000000000002'] } : g)) };
+    const before = w.journal.types().filter((t) => t === 'recordEntitlements').length;
+    const result = await runOnce(w.runtime, { mode: 'apply', trigger: 'test' });
+    expect(result.outcome).toBe('no-changes');
+    expect(w.journal.types().filter((t) => t === 'recordEntitlements')).toHaveLength(before + 1);
+    expect(w.journal.last?.map((e) => `${e.userName}:${e.target}`).sort()).toEqual(['alice:Admin', 'alice:ReadOnly', 'bob:Admin', 'bob:ReadOnly']);
+
+    // Unchanged since: nothing more is written.
+    await runOnce(w.runtime, { mode: 'apply', trigger: 'test' });
+    expect(w.journal.types().filter((t) => t === 'recordEntitlements')).toHaveLength(before + 1);
+  });
+
+  it('a dry run never writes entitlements', async () => {
+    const w = world();
+    await runOnce(w.runtime, { mode: 'dry-run', trigger: 'test' });
+    expect(w.journal.types()).not.toContain('recordEntitlements');
+    expect(w.journal.last).toBeNull();
+  });
 });
