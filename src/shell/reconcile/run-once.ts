@@ -152,6 +152,10 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
 
   try {
     const targetFor = targetResolver(runtime.targets);
+    const saved = options.savedPlan;
+    if (saved && saved.ownerId !== roleMap.safety.ownerId) {
+      throw new ForeignPlanError(`the saved plan was made for owner id ${saved.ownerId}, but this configuration's owner id is ${roleMap.safety.ownerId}`);
+    }
     const snapshot = await runtime.source.read(groupSelection(roleMap));
     log.info({ users: snapshot.users.length, groups: snapshot.groups.length }, 'directory read');
     const actual = await readActual(runtime.targets, roleMap);
@@ -165,11 +169,7 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     const fresh = calculatePlan({ desired, actual, roleMap, now, allowDeletes: options.allowDeletes, approvedRefusal: options.approvedRefusal });
 
     let plan = fresh;
-    if (options.savedPlan) {
-      const saved = options.savedPlan;
-      if (saved.ownerId !== roleMap.safety.ownerId) {
-        throw new ForeignPlanError(`the saved plan was made for owner id ${saved.ownerId}, but this configuration's owner id is ${roleMap.safety.ownerId}`);
-      }
+    if (saved) {
       if (saved.actualDigest !== fresh.actualDigest) throw new StalePlanError(saved.actualDigest, fresh.actualDigest);
       plan = saved;
     }

@@ -63,6 +63,15 @@ describe('run-once without the core', () => {
     for (const line of w.log.lines) expect(line['runId']).toBe(runId);
     expect(w.log.lines.at(-1)).toMatchObject({ level: 'info', outcome: 'failed', msg: 'run finished' });
   });
+  it('refuses a saved plan made for another owner id before reading anything', async () => {
+    const w = world();
+    const foreign = { formatVersion: 1, createdAt: '2026-03-01T00:00:00Z', ownerId: 'someone-else', changes: [], warnings: [], refusal: null, actualDigest: 'x', summary: { add: 0, change: 0, destroy: 0, leavers: 0 } } as const;
+    await expect(runOnce(w.runtime, { mode: 'saved-plan', trigger: 'test', savedPlan: foreign })).rejects.toThrow(
+      "the saved plan was made for owner id someone-else, but this configuration's owner id is test-owner",
+    );
+    expect(w.source.selections).toEqual([]);
+    expect(w.journal.finish()?.outcome).toBe('refused');
+  });
 });
 
 describe.skipIf(!coreReady)('run-once with the core', () => {
