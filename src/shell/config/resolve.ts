@@ -319,6 +319,15 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
     issue(['schedule'], `not a valid cron expression: '${raw.schedule}' (expected 5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first, e.g. "*/15 * * * *")`);
   }
 
+  const tz = raw.daemon.timezone;
+  if (tz !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    } catch {
+      issue(['daemon', 'timezone'], `unknown time zone '${tz}' (expected an IANA name such as Europe/Berlin or UTC)`);
+    }
+  }
+
   // ----- directory -----
   let directory: DirectoryConfig;
   const d = raw.directory;

@@ -242,10 +242,11 @@ const safetySchema = z.strictObject({
   protectedPrincipals: z.array(nonEmpty('a principal name')).default([]),
 });
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const daemonDefaults = { runAtStart: true, healthHost: '127.0.0.1', healthPort: 9464, logLevel: 'info' as const };
 const daemonSchema = z.strictObject({
   runAtStart: z.boolean().default(true),
+  timezone: z.string().min(1).optional().describe('IANA time zone of the schedule, e.g. Europe/Berlin; the host\'s when absent.'),
   healthHost: z.string().min(1).default('127.0.0.1').describe('Address the health and metrics server listens on.'),
   healthPort: z.int().min(0).max(65535).nullable().default(9464).describe('Port of /healthz and /metrics; null disables the server.'),
   logLevel: z.enum(LOG_LEVELS).default('info'),

@@ -47,6 +47,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface DaemonConfig {
   readonly runAtStart: boolean;
+  /** IANA time zone of the schedule; the host's when absent. */
+  readonly timezone?: string | undefined;
   readonly healthHost: string;
   /** null: no health/metrics server. */
   readonly healthPort: number | null;

@@ -329,4 +329,10 @@ federatedRoles: {}
       problems(HEAD.replace('{type: ldif, path: directory.ldif}', '{type: ldap, url: "ldaps://dc1", startTls: true, bindDn: a@b, bindPassword: {file: pw}, userBase: "DC=x"}')),
     ).toEqual([`${FILE}:1:55: directory.startTls: startTls is for ldap:// URLs; an ldaps:// connection is already TLS`]);
   });
+
+  it('rejects an unknown time zone for the schedule', () => {
+    expect(problems(`${HEAD}daemon: {timezone: Europe/Atlantis}\n`)).toEqual([
+      `${FILE}:5:20: daemon.timezone: unknown time zone 'Europe/Atlantis' (expected an IANA name such as Europe/Berlin or UTC)`,
+    ]);
+  });
 });
