@@ -1,7 +1,8 @@
 /**
  * Loads the one YAML configuration file: parse (yaml, keeping positions), validate (zod, strict),
  * cross-check and resolve (resolve.ts). Every problem becomes a `ConfigIssue` with file, line and
- * column; all of them are reported together in one `ConfigError`.
+ * column; all the problems of a phase (YAML syntax, then shape, then cross-checks) are reported
+ * together in one `ConfigError`.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -48,7 +49,13 @@ export function parseConfig(text: string, file: string, hash = createHash('sha25
       }),
     );
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // Too many alias expansions (a "billion laughs" document) or an unresolvable alias.
+    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `cannot expand YAML aliases: ${e instanceof Error ? e.message : String(e)}` }], { cause: e });
+  }
   if (data === null || data === undefined) {
     throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the file is empty: expected a mapping with directory, aws, accounts and safety' }]);
   }

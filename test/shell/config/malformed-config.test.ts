@@ -335,4 +335,12 @@ federatedRoles: {}
       `${FILE}:5:20: daemon.timezone: unknown time zone 'Europe/Atlantis' (expected an IANA name such as Europe/Berlin or UTC)`,
     ]);
   });
+
+  it('refuses a document that expands aliases without end', () => {
+    const lol = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++) lol.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    const out = problems(`${lol.join('\n')}\n`);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatch(/^\/etc\/rolemap\/rolemap\.yaml:1:1: cannot expand YAML aliases: /);
+  });
 });
