@@ -98,6 +98,16 @@ describe.skipIf(!coreReady)('rolemap reconcile with the core', () => {
     expect(again.code).toBe(EXIT.OK);
   });
 
+  it('--plan FILE --dry-run checks a saved plan is current and shows it without applying', async () => {
+    const { w, file, factory } = setup();
+    const planFile = join(mkdtempSync(join(tmpdir(), 'rolemap-plan-')), 'plan.json');
+    await runCli(['reconcile', '--dry-run', '--plan-out', planFile, '--config', file], { runtimeFactory: factory });
+    const r = await runCli(['reconcile', '--plan', planFile, '--dry-run', '--config', file], { runtimeFactory: factory });
+    expect(r.code).toBe(EXIT.CHANGES);
+    expect(r.stdout).toMatch(/Plan: 2 to add/);
+    expect(w.iam.applied).toEqual([]);
+  });
+
   it('refuses a stale saved plan with exit 4', async () => {
     const { w, file, factory } = setup();
     const planFile = join(mkdtempSync(join(tmpdir(), 'rolemap-plan-')), 'plan.json');
