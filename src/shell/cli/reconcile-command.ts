@@ -145,7 +145,7 @@ export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promis
       signal: controller.signal,
       onPlan: (plan) => {
         if (opts.json) ctx.stdout.write(`${planToJson(plan)}\n`);
-        else ctx.stdout.write(`${renderPlan(plan, { color, accountAlias })}\n`);
+        else ctx.stdout.write(renderPlan(plan, { color, accountAlias }).replace(/\n*$/, '\n'));
         if (opts.planOut !== undefined) {
           writeFileSync(opts.planOut, `${planToJson(plan)}\n`, { mode: 0o640 });
           human.write(`Saved the plan to ${opts.planOut}. Apply exactly this plan with: rolemap reconcile --plan ${opts.planOut}\n`);
