@@ -172,7 +172,10 @@ function zodIssues(
 function expectedKeys(doc: Document, path: DataPath, unknown: string): string {
   const allowed = allowedKeysAt(path, doc.getIn(path as unknown[]) as unknown);
   if (allowed.length === 0) return '';
-  const close = allowed.find((a) => a.toLowerCase() === unknown.toLowerCase() || editDistance(a.toLowerCase(), unknown.toLowerCase()) <= 2);
+  // The nearest allowed key, if it is near enough to be a misspelling (longer keys allow more edits).
+  const limit = Math.max(2, Math.floor(unknown.length / 4));
+  const scored = allowed.map((a) => ({ a, d: editDistance(a.toLowerCase(), unknown.toLowerCase()) })).sort((x, y) => x.d - y.d);
+  const close = scored[0] !== undefined && scored[0].d <= limit ? scored[0].a : undefined;
   return close !== undefined ? `; did you mean '${close}'?` : `; expected one of: ${allowed.join(', ')}`;
 }
 

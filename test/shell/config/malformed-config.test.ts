@@ -343,4 +343,10 @@ federatedRoles: {}
     expect(out).toHaveLength(1);
     expect(out[0]).toMatch(/^\/etc\/rolemap\/rolemap\.yaml:1:1: cannot expand YAML aliases: /);
   });
+
+  it('suggests the right key for a longer misspelling', () => {
+    expect(problems(HEAD.replace('safety: {ownerId: test}', 'safety: {ownerId: test, minimumDirectoryUsers: 5}'))).toEqual([
+      `${FILE}:4:25: safety.minimumDirectoryUsers: unknown key 'minimumDirectoryUsers'; did you mean 'minDirectoryUsers'?`,
+    ]);
+  });
 });
