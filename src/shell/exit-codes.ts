@@ -1,4 +1,4 @@
-/** rolemap's exit codes; README.md documents them. */
+/** rolemap's exit codes; docs/cli.md documents them (the lead folds it into README.md). */
 export const EXIT = {
   /** Success and nothing to change (or nothing was changed). */
   OK: 0,

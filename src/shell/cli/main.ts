@@ -1,46 +1,55 @@
 /**
- * rolemap's command line. One top-level catch maps errors to exit codes (see ../exit-codes.ts).
+ * rolemap's command line. One top-level catch maps errors to exit codes (see ../exit-codes.ts):
+ * a stale saved plan 4, any other error 1; commands end with other codes by throwing ExitError.
  */
 import { Command, CommanderError } from 'commander';
 import { RolemapError } from '../../core/errors.js';
 import { EXIT, ExitError } from '../exit-codes.js';
+import { StalePlanError } from '../reconcile/errors.js';
+import { processContext, type CliContext } from './context.js';
 import { registerDaemon } from './daemon-command.js';
 import { registerJournal } from './journal-command.js';
 import { registerReconcile } from './reconcile-command.js';
 import { registerValidate } from './validate-command.js';
 import { VERSION } from '../version.js';
 
-export function buildProgram(): Command {
+export function buildProgram(ctx: CliContext): Command {
   const program = new Command('rolemap')
     .description('Reconcile Active Directory groups into AWS federated IAM roles and IAM Identity Center.')
     .version(VERSION)
     .exitOverride()
+    .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) })
     .showHelpAfterError();
-  registerValidate(program);
-  registerReconcile(program);
+  registerValidate(program, ctx);
+  registerReconcile(program, ctx);
   registerJournal(program);
   registerDaemon(program);
   return program;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: readonly string[], overrides: Partial<CliContext> = {}): Promise<number> {
+  const ctx = processContext(overrides);
+  const program = buildProgram(ctx);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+    return EXIT.OK;
   } catch (e) {
     if (e instanceof ExitError) {
-      if (e.message !== '') process.stderr.write(`${e.message}\n`);
+      if (e.message !== '') ctx.stderr.write(`${e.message}\n`);
       return e.code;
     }
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? EXIT.OK : EXIT.ERROR;
     }
+    if (e instanceof StalePlanError) {
+      ctx.stderr.write(`Error: ${e.message}\n`);
+      return EXIT.STALE_PLAN;
+    }
     if (e instanceof RolemapError) {
-      process.stderr.write(`Error: ${e.message}\n`);
+      ctx.stderr.write(`Error: ${e.message}\n`);
       return EXIT.ERROR;
     }
-    process.stderr.write(`Internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    ctx.stderr.write(`Internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return EXIT.ERROR;
   }
 }

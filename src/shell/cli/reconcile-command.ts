@@ -1,6 +1,178 @@
-import type { Command } from 'commander';
+/**
+ * `rolemap reconcile`: plan, show, confirm and apply, the way `terraform plan` / `terraform apply` do.
+ *
+ *   rolemap reconcile --dry-run              plan only; exit 2 when there are changes
+ *   rolemap reconcile --dry-run --plan-out p save the plan for review
+ *   rolemap reconcile --plan p               apply exactly that plan, refusing when AWS changed since
+ *   rolemap reconcile                        plan, ask "yes" on a terminal, apply
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { ChangeResult } from '../../core/apply/engine.js';
+import { InvalidInputError } from '../../core/errors.js';
+import type { RunMode } from '../../core/ports.js';
+import type { Plan } from '../../core/plan/change.js';
+import { renderPlan } from '../../core/render/human.js';
+import { planFromJson, planToJson } from '../../core/render/json.js';
+import { configPathFrom, loadConfig } from '../config/index.js';
+import { EXIT, ExitError, type ExitCode } from '../exit-codes.js';
+import { runOnce, type RunResult } from '../reconcile/run-once.js';
+import { useColor, type CliContext } from './context.js';
+import { CONFIG_OPTION_HELP } from './validate-command.js';
 
-/** Registers the `reconcile` command(s). */
-export function registerReconcile(_program: Command): void {
-  // filled in by the reconcile work
+export interface ReconcileOptions {
+  readonly config?: string | undefined;
+  readonly dryRun?: boolean | undefined;
+  readonly json?: boolean | undefined;
+  readonly planOut?: string | undefined;
+  readonly plan?: string | undefined;
+  readonly autoApprove?: boolean | undefined;
+  readonly allowDeletes?: number | undefined;
+  readonly color: boolean;
+}
+
+function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number of deletions, e.g. 25');
+  return Number(value);
+}
+
+export function registerReconcile(program: Command, ctx: CliContext): void {
+  program
+    .command('reconcile')
+    .description('plan the changes that bring AWS in line with AD and the role map, and apply them after confirmation')
+    .option('-c, --config <file>', CONFIG_OPTION_HELP)
+    .option('--dry-run', 'only plan: show what would change and change nothing (exit 2 when there are changes)')
+    .option('--json', 'print the plan as versioned JSON instead of the human rendering (messages go to stderr)')
+    .option('--plan-out <file>', 'save the plan as JSON to FILE (apply it later with --plan FILE)')
+    .option('--plan <file>', 'apply exactly the plan saved in FILE; refused (exit 4) when AWS changed since it was made')
+    .option('--auto-approve', 'apply without asking (scripts, CI); without it a terminal asks, and no terminal refuses')
+    .option('--allow-deletes <n>', 'accept a plan that deletes up to N objects past the safety threshold', nonNegativeInt)
+    .option('--no-color', 'no colour in the plan (colour is only used on a terminal anyway, and never when NO_COLOR is set)')
+    .action(async (opts: ReconcileOptions) => {
+      const code = await reconcile(opts, ctx);
+      if (code !== EXIT.OK) throw new ExitError(code);
+    });
+}
+
+function readSavedPlan(file: string): Plan {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InvalidInputError(`cannot read the saved plan ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
+  }
+  try {
+    return planFromJson(text);
+  } catch (e) {
+    throw new InvalidInputError(`${file} is not a usable rolemap plan: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
+async function askYes(ctx: CliContext, out: NodeJS.WritableStream): Promise<boolean> {
+  out.write(
+    '\nDo you want to perform these actions?\n' +
+      '  rolemap will perform the actions described above.\n' +
+      "  Only 'yes' will be accepted to approve.\n\n",
+  );
+  const rl = createInterface({ input: ctx.stdin, output: out, terminal: false });
+  try {
+    out.write('  Enter a value: ');
+    const answer = await new Promise<string>((resolve) => {
+      rl.once('line', resolve);
+      rl.once('close', () => resolve(''));
+    });
+    out.write('\n');
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+function applySummary(result: RunResult): { line: string; failures: string[] } {
+  const results: readonly ChangeResult[] = result.report?.results ?? [];
+  const applied = results.filter((r) => r.status === 'applied');
+  const count = (...actions: string[]): number => applied.filter((r) => actions.includes(r.change.action)).length;
+  const failed = results.filter((r) => r.status === 'failed');
+  const skipped = results.filter((r) => r.status === 'skipped');
+  const resources = `${count('create')} added, ${count('update')} changed, ${count('delete')} destroyed, ${count('revoke', 'disable')} leaver changes`;
+  const line =
+    failed.length === 0 && skipped.length === 0
+      ? `Apply complete! Resources: ${resources}.`
+      : `Apply ${result.outcome === 'interrupted' ? 'interrupted' : 'incomplete'}: ${resources}; ${failed.length} failed, ${skipped.length} skipped.`;
+  const failures = [
+    ...failed.map((r) => `  failed   ${r.change.address}: ${r.error ?? 'unknown error'}`),
+    ...skipped.map((r) => `  skipped  ${r.change.address}${r.error ? `: ${r.error}` : ''}`),
+  ];
+  return { line, failures };
+}
+
+/** The whole command, returning its exit code; errors propagate to main's one catch. */
+export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promise<ExitCode> {
+  const config = loadConfig(configPathFrom(opts.config, ctx.env));
+  const savedPlan = opts.plan !== undefined ? readSavedPlan(opts.plan) : undefined;
+  const dryRun = opts.dryRun === true;
+  const mode: RunMode = dryRun ? 'dry-run' : savedPlan ? 'saved-plan' : 'apply';
+  // Messages for people go to stderr when stdout carries JSON.
+  const human = opts.json ? ctx.stderr : ctx.stdout;
+
+  if (!dryRun && opts.autoApprove !== true && ctx.stdin.isTTY !== true) {
+    throw new ExitError(
+      EXIT.ERROR,
+      'Error: refusing to apply without confirmation: standard input is not a terminal. ' +
+        'Review the plan with --dry-run (or --plan-out FILE), then apply with --auto-approve (or --plan FILE --auto-approve).',
+    );
+  }
+
+  const color = useColor(ctx, opts.color && !opts.json);
+  const aliases = new Map(config.roleMap.accounts.map((a) => [a.id, a.alias]));
+  const accountAlias = (id: string): string => aliases.get(id) ?? id;
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    ctx.stderr.write('\nInterrupt received: finishing the change in flight, skipping the rest.\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const runtime = await ctx.runtimeFactory(config, { log: ctx.logger() });
+  try {
+    const result = await runOnce(runtime, {
+      mode,
+      trigger: 'cli',
+      allowDeletes: opts.allowDeletes,
+      savedPlan,
+      signal: controller.signal,
+      onPlan: (plan) => {
+        if (opts.json) ctx.stdout.write(`${planToJson(plan)}\n`);
+        else ctx.stdout.write(renderPlan(plan, { color, accountAlias }).replace(/\n*$/, '\n'));
+        if (opts.planOut !== undefined) {
+          writeFileSync(opts.planOut, `${planToJson(plan)}\n`, { mode: 0o640 });
+          human.write(`Saved the plan to ${opts.planOut}. Apply exactly this plan with: rolemap reconcile --plan ${opts.planOut}\n`);
+        }
+      },
+      confirm: opts.autoApprove === true ? undefined : () => askYes(ctx, human),
+    });
+
+    if (result.outcome === 'refused') {
+      const refusal = result.plan.refusal;
+      ctx.stderr.write(`Plan refused: ${refusal?.message ?? 'the safety checks refused it'}\n`);
+      if (refusal?.code === 'deletion-threshold') ctx.stderr.write('Review the deletions above; to accept them, re-run with --allow-deletes N.\n');
+      return EXIT.REFUSED;
+    }
+    if (result.outcome === 'no-changes') return EXIT.OK;
+    if (mode === 'dry-run') return EXIT.CHANGES;
+    if (result.declined) {
+      ctx.stderr.write('Apply cancelled.\n');
+      return EXIT.ERROR;
+    }
+    const summary = applySummary(result);
+    human.write(`${summary.line}\n`);
+    for (const f of summary.failures) ctx.stderr.write(`${f}\n`);
+    return result.outcome === 'applied' ? EXIT.CHANGES : EXIT.ERROR;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await runtime.close();
+  }
 }

@@ -1,0 +1,276 @@
+/**
+ * The configuration file's schema (zod v4). Every object is strict, so a misspelt key is an error,
+ * not a silent no-op. The schema checks shape and single values; checks that relate values to each
+ * other (account aliases, duplicates, policy JSON, cron, regexes) live in `cross-checks.ts`.
+ * `npm run schema` writes the same schema as JSON Schema to config/rolemap.schema.json for editors.
+ *
+ * No transforms here: the JSON Schema must describe exactly what the file may contain. Turning the
+ * file into the core's `RoleMap` is `to-role-map.ts`'s job.
+ */
+import { z } from 'zod';
+
+// ---------- single values ----------
+
+export const ACCOUNT_ID_RE = /^\d{12}$/;
+export const ROLE_ARN_RE = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+export const POLICY_ARN_RE = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::(?:\d{12}|aws):policy\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
+export const INSTANCE_ARN_RE = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:sso:::instance\/(?:sso)?ins-[a-zA-Z0-9-.]{16}$/;
+export const SAML_PROVIDER_ARN_RE = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::(?<account>\d{12}):saml-provider\/(?<name>[\w._-]{1,128})$/;
+export const SAML_PROVIDER_NAME_RE = /^[\w._-]{1,128}$/;
+export const IDENTITY_STORE_ID_RE = /^(?:d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+export const ROLE_NAME_RE = /^[\w+=,.@-]{1,64}$/;
+export const IAM_PATH_RE = /^\/(?:[\w+=,.@-]+\/)*$/;
+export const PERMISSION_SET_NAME_RE = /^[\w+=,.@-]{1,32}$/;
+export const ISO_HOURS_RE = /^PT(?:(?:[1-9]|1[0-2])H)$|^PT(?:[1-9]|1[01])H(?:[1-5]?[0-9])M$|^PT(?:[6-9][0-9]|[1-6][0-9]{2}|7[01][0-9]|720)M$/;
+export const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const DEFAULT_ROLE_PATTERN = '^AWS-(?<account>\\d{12})-(?<role>[\\w+=,.@-]+)$';
+
+const nonEmpty = (what: string) => z.string({ error: `expected ${what} (a string)` }).min(1, { error: `expected ${what}, got an empty string` });
+
+const accountId = z
+  .string({
+    error: (iss) =>
+      typeof iss.input === 'number'
+        ? 'an account id must be a quoted string of 12 digits, e.g. "012345678901" (unquoted, YAML reads a number and drops leading zeros)'
+        : 'expected a 12-digit account id as a quoted string',
+  })
+  .regex(ACCOUNT_ID_RE, { error: 'expected exactly 12 digits, e.g. "012345678901"' });
+
+const roleArn = z.string().regex(ROLE_ARN_RE, { error: 'expected an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>' });
+const policyArn = z.string().regex(POLICY_ARN_RE, {
+  error: 'expected a managed policy ARN: arn:aws:iam::aws:policy/<name> or arn:aws:iam::<12-digit account>:policy/<path><name>',
+});
+const tags = z
+  .record(z.string().min(1).max(128), z.string().max(256, { error: 'a tag value has at most 256 characters' }), { error: 'expected a mapping of tag key to string value' })
+  .describe('Tags: key -> value (strings).');
+
+/** An inline policy: a JSON string, or the document written as a YAML mapping. */
+const policyDocument = z
+  .union([z.string(), z.record(z.string(), z.unknown())], { error: 'expected a policy document: a JSON string or a YAML mapping with Version and Statement' })
+  .describe('An IAM policy document, as a JSON string or a YAML mapping.');
+
+/** A secret by reference only: an environment variable name or a file path; never inline. */
+export const secretRefSchema = z
+  .strictObject(
+    {
+      env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' }).optional().describe('Environment variable holding the secret.'),
+      file: nonEmpty('a file path').optional().describe('File holding the secret (relative to the config file); trailing newline ignored.'),
+    },
+    {
+      error: (iss) =>
+        iss.code === 'invalid_type' && typeof iss.input === 'string'
+          ? 'secrets are never written inline: use {env: VARIABLE_NAME} or {file: /path/to/secret}'
+          : 'expected {env: VARIABLE_NAME} or {file: PATH}',
+    },
+  )
+  .refine((v) => (v.env === undefined) !== (v.file === undefined), { error: 'give exactly one of env or file' })
+  .describe('A secret by reference: {env: NAME} or {file: PATH}. Inline secrets are refused.');
+
+/** An AD group: exactly one of dn, sAMAccountName, guid (objectGUID). */
+export const groupRefSchema = z
+  .strictObject(
+    {
+      dn: nonEmpty('a distinguished name').optional(),
+      sAMAccountName: nonEmpty('a sAMAccountName').optional(),
+      guid: z.string().regex(GUID_RE, { error: 'expected an objectGUID like 0a1b2c3d-0000-4000-8000-00000000abcd' }).optional(),
+    },
+    { error: 'expected a group reference: {dn: ...}, {sAMAccountName: ...} or {guid: ...}' },
+  )
+  .refine((g) => [g.dn, g.sAMAccountName, g.guid].filter((x) => x !== undefined).length === 1, {
+    error: 'give exactly one of dn, sAMAccountName, guid',
+  })
+  .describe('An AD group by exactly one of dn, sAMAccountName or guid (objectGUID).');
+
+// ---------- directory ----------
+
+const ldapDirectory = z
+  .strictObject({
+    type: z.literal('ldap'),
+    url: z.string().regex(/^ldaps?:\/\/[^/\s]+\/?$/, { error: 'expected ldaps://host[:port] (or ldap://host[:port] with startTls or allowInsecure)' }),
+    startTls: z.boolean().default(false).describe('Upgrade an ldap:// connection with StartTLS.'),
+    allowInsecure: z.boolean().default(false).describe('Allow plain ldap:// without TLS. Never in production: the bind password crosses the wire in clear.'),
+    caFile: nonEmpty('a file path').optional().describe('PEM bundle of CAs to trust for the directory (relative to the config file).'),
+    bindDn: nonEmpty('a bind DN').regex(/=|@/, { error: 'expected a DN (CN=svc,OU=...,DC=...) or a UPN (svc@example.com)' }),
+    bindPassword: secretRefSchema,
+    userBase: nonEmpty('a base DN'),
+    groupBase: nonEmpty('a base DN').optional().describe('Defaults to userBase.'),
+    nesting: z.enum(['in-chain', 'client']).default('in-chain').describe('Nested groups: resolved by AD (LDAP_MATCHING_RULE_IN_CHAIN) or walked by rolemap.'),
+    pageSize: z.int().min(1).max(1000).default(500),
+    rangeSize: z.int().min(1).max(1500).default(1000),
+    connectTimeoutMs: z.int().min(100).max(300_000).default(10_000),
+    timeoutMs: z.int().min(100).max(600_000).default(30_000),
+  })
+  .describe('Active Directory over LDAP(S).');
+
+const ldifDirectory = z
+  .strictObject({
+    type: z.literal('ldif'),
+    path: nonEmpty('a file path').describe('LDIF snapshot (relative to the config file).'),
+  })
+  .describe('An offline LDIF snapshot (tests, demo).');
+
+export const directorySchema = z.discriminatedUnion('type', [ldapDirectory, ldifDirectory], {
+  error: "expected a directory with type: ldap (url, bindDn, bindPassword, userBase, ...) or type: ldif (path)",
+});
+
+// ---------- aws ----------
+
+const awsSchema = z.strictObject({
+  region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, { error: 'expected an AWS region, e.g. eu-west-1' }),
+  endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL, e.g. http://127.0.0.1:4566' }).optional().describe('Endpoint for every client; otherwise the SDK honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.'),
+  maxAttempts: z.int().min(1).max(20).default(5).describe('SDK attempts per call including the first (adaptive retry).'),
+});
+
+// ---------- accounts ----------
+
+const accountSchema = z.union(
+  [
+    accountId,
+    z.strictObject({
+      id: accountId,
+      assumeRoleArn: roleArn.optional().describe('Role rolemap assumes to act in this account.'),
+      externalId: z.string().min(2).max(1224).optional(),
+    }),
+  ],
+  {
+    error: (iss) =>
+      typeof iss.input === 'number'
+        ? 'an account id must be a quoted string of 12 digits, e.g. "012345678901" (unquoted, YAML reads a number and drops leading zeros)'
+        : 'expected a quoted 12-digit account id or {id, assumeRoleArn?, externalId?}',
+  },
+);
+
+// ---------- federated roles ----------
+
+const roleTemplateShape = {
+  path: z.string().regex(IAM_PATH_RE, { error: 'expected an IAM path: "/" or "/a/b/"' }).default('/'),
+  description: z.string().max(1000).default(''),
+  managedPolicyArns: z.array(policyArn).max(20).default([]),
+  inlinePolicies: z.record(z.string().regex(/^[\w+=,.@-]{1,128}$/, { error: 'expected a policy name' }), policyDocument).default({}),
+  permissionsBoundary: policyArn.optional(),
+  maxSessionDuration: z.int().min(3600, { error: 'expected seconds between 3600 and 43200' }).max(43200, { error: 'expected seconds between 3600 and 43200' }).default(3600),
+  tags: tags.default({}),
+  samlProvider: z
+    .string()
+    .refine((s) => SAML_PROVIDER_NAME_RE.test(s) || SAML_PROVIDER_ARN_RE.test(s), {
+      error: 'expected a SAML provider name (e.g. ADFS) or its ARN arn:aws:iam::<account>:saml-provider/<name>',
+    })
+    .describe('SAML provider name (or ARN) in the role\'s account.'),
+  allowTagSession: z.boolean().default(false),
+  adopt: z.boolean().default(false).describe('Take over an existing role of this name that lacks rolemap\'s owner tag.'),
+};
+
+const federatedRoleSchema = z.strictObject({
+  group: groupRefSchema,
+  account: nonEmpty('an account alias from accounts'),
+  roleName: z.string().regex(ROLE_NAME_RE, { error: 'expected an IAM role name: 1-64 of letters, digits and +=,.@_-' }),
+  ...roleTemplateShape,
+});
+
+const federatedRolePatternSchema = z.strictObject({
+  regex: z.string().default(DEFAULT_ROLE_PATTERN).describe('Matched against group names; must capture (?<account>) and (?<role>).'),
+  ...roleTemplateShape,
+});
+
+// ---------- Identity Center ----------
+
+const customerManagedPolicyRef = z.strictObject({
+  name: z.string().regex(/^[\w+=,.@-]{1,128}$/, { error: 'expected a policy name' }),
+  path: z.string().regex(IAM_PATH_RE, { error: 'expected an IAM path: "/" or "/a/b/"' }).default('/'),
+});
+
+const permissionSetSchema = z.strictObject({
+  description: z.string().max(700).default(''),
+  sessionDuration: z.string().regex(ISO_HOURS_RE, { error: 'expected an ISO-8601 duration from PT1H to PT12H, e.g. PT8H' }).default('PT1H'),
+  managedPolicyArns: z.array(policyArn).max(20).default([]),
+  customerManagedPolicies: z.array(customerManagedPolicyRef).default([]),
+  inlinePolicy: policyDocument.optional(),
+  permissionsBoundary: z
+    .union([policyArn, z.strictObject({ customerManaged: customerManagedPolicyRef })], {
+      error: 'expected a managed policy ARN or {customerManaged: {name, path}}',
+    })
+    .optional(),
+  tags: tags.default({}),
+});
+
+const assignmentSchema = z.strictObject({
+  group: groupRefSchema,
+  permissionSet: nonEmpty('a permission set name from identityCenter.permissionSets'),
+  accounts: z.array(nonEmpty('an account alias')).min(1, { error: 'expected at least one account alias' }),
+});
+
+const identityCenterSchema = z.strictObject({
+  instanceArn: z.string().regex(INSTANCE_ARN_RE, { error: 'expected an Identity Center instance ARN: arn:aws:sso:::instance/ssoins-<16 characters>' }),
+  identityStoreId: z.string().regex(IDENTITY_STORE_ID_RE, { error: 'expected an identity store id, e.g. d-1234567890' }),
+  account: nonEmpty('the alias of the account Identity Center lives in'),
+  permissionSets: z.record(z.string().regex(PERMISSION_SET_NAME_RE, { error: 'expected a permission set name: 1-32 of letters, digits and +=,.@_-' }), permissionSetSchema).default({}),
+  assignments: z.array(assignmentSchema).default([]),
+  userAttributes: z
+    .strictObject({
+      userName: z.enum(['userPrincipalName', 'sAMAccountName', 'mail']).default('userPrincipalName'),
+      displayName: z.enum(['displayName', 'userPrincipalName', 'sAMAccountName']).default('displayName'),
+      email: z.enum(['mail', 'userPrincipalName']).default('mail'),
+      groupDisplayName: z.enum(['name', 'sAMAccountName']).default('name'),
+    })
+    .default({ userName: 'userPrincipalName', displayName: 'displayName', email: 'mail', groupDisplayName: 'name' }),
+  adoptUsers: z.boolean().default(false),
+  adoptGroups: z.boolean().default(false),
+});
+
+// ---------- leavers, safety, schedule, journal, daemon ----------
+
+const iamUsersDefaults = { disableCredentials: true, linkTag: 'rolemap:ad-account', keyAgeWarningDays: 90 };
+const leaversSchema = z.strictObject({
+  identityCenter: z.enum(['delete', 'remove-access']).default('delete'),
+  revokeSessions: z.boolean().default(true),
+  roleSessionName: z.enum(['userPrincipalName', 'sAMAccountName']).default('userPrincipalName'),
+  iamUsers: z
+    .strictObject({
+      disableCredentials: z.boolean().default(true),
+      linkTag: z.string().min(1).max(128).default('rolemap:ad-account'),
+      namePattern: z.string().optional().describe('Regex on IAM user names with a named group (?<sam>...) giving the sAMAccountName.'),
+      keyAgeWarningDays: z.int().min(1).default(90),
+    })
+    .default(iamUsersDefaults),
+});
+
+const safetySchema = z.strictObject({
+  ownerId: z.string().regex(/^[\w.:/=+@-]{1,64}$/, { error: 'expected an owner id: 1-64 of letters, digits and _.:/=+@-' }).describe('Value of the rolemap:owner tag.'),
+  maxDeletes: z.int().min(0).default(10),
+  maxDeletePercent: z.number().min(0).max(100).default(10),
+  minDirectoryUsers: z.int().min(0).default(1),
+  protectedPrincipals: z.array(nonEmpty('a principal name')).default([]),
+});
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const daemonDefaults = { runAtStart: true, healthHost: '127.0.0.1', healthPort: 9464, logLevel: 'info' as const };
+const daemonSchema = z.strictObject({
+  runAtStart: z.boolean().default(true),
+  timezone: z.string().min(1).optional().describe('IANA time zone of the schedule, e.g. Europe/Berlin; the host\'s when absent.'),
+  healthHost: z.string().min(1).default('127.0.0.1').describe('Address the health and metrics server listens on.'),
+  healthPort: z.int().min(0).max(65535).nullable().default(9464).describe('Port of /healthz and /metrics; null disables the server.'),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+});
+
+export const DEFAULT_SCHEDULE = '*/15 * * * *';
+
+export const configSchema = z
+  .strictObject({
+    directory: directorySchema,
+    aws: awsSchema,
+    accounts: z.record(z.string().regex(/^[A-Za-z0-9][\w.-]{0,62}$/, { error: 'expected an alias: letters, digits, _ . and - (at most 63)' }), accountSchema),
+    federatedRoles: z.array(federatedRoleSchema).default([]),
+    federatedRolePatterns: z.array(federatedRolePatternSchema).default([]),
+    identityCenter: identityCenterSchema.optional(),
+    leavers: leaversSchema.default({ identityCenter: 'delete', revokeSessions: true, roleSessionName: 'userPrincipalName', iamUsers: iamUsersDefaults }),
+    safety: safetySchema,
+    schedule: z.string().default(DEFAULT_SCHEDULE).describe('Cron expression for the daemon (node-cron: 5 or 6 fields).'),
+    journal: z.strictObject({ path: nonEmpty('a file path').default('rolemap.sqlite') }).default({ path: 'rolemap.sqlite' }),
+    daemon: daemonSchema.default(daemonDefaults),
+  })
+  .describe('rolemap configuration: see docs/config.md.');
+
+export type RawConfig = z.output<typeof configSchema>;
+export type RawFederatedRole = RawConfig['federatedRoles'][number];
+export type RawPermissionSet = z.output<typeof permissionSetSchema>;
+export type RawGroupRef = z.output<typeof groupRefSchema>;

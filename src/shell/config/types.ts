@@ -1,0 +1,71 @@
+/**
+ * The loaded configuration: the core's `RoleMap` plus the settings the adapters and the daemon need.
+ * Paths are absolute (resolved against the config file's directory). Secrets stay references and are
+ * read only at use time with `resolveSecret`.
+ */
+import type { RoleMap } from '../../core/model/role-map.js';
+import type { LOG_LEVELS } from './schema.js';
+
+export type SecretRef = { readonly env: string } | { readonly file: string };
+
+export interface LdapDirectoryConfig {
+  readonly type: 'ldap';
+  readonly url: string;
+  readonly startTls: boolean;
+  readonly allowInsecure: boolean;
+  /** Absolute path of a PEM CA bundle, if any. */
+  readonly caFile?: string | undefined;
+  /** A DN or a UPN. */
+  readonly bindDn: string;
+  readonly bindPassword: SecretRef;
+  readonly userBase: string;
+  /** Defaults to userBase. */
+  readonly groupBase: string;
+  readonly nesting: 'in-chain' | 'client';
+  readonly pageSize: number;
+  readonly rangeSize: number;
+  readonly connectTimeoutMs: number;
+  readonly timeoutMs: number;
+}
+
+export interface LdifDirectoryConfig {
+  readonly type: 'ldif';
+  /** Absolute path. */
+  readonly path: string;
+}
+
+export type DirectoryConfig = LdapDirectoryConfig | LdifDirectoryConfig;
+
+export interface AwsConfig {
+  readonly region: string;
+  /** Overrides AWS_ENDPOINT_URL(_<SERVICE>); absent lets the SDK use those variables itself. */
+  readonly endpoint?: string | undefined;
+  readonly maxAttempts: number;
+}
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface DaemonConfig {
+  readonly runAtStart: boolean;
+  /** IANA time zone of the schedule; the host's when absent. */
+  readonly timezone?: string | undefined;
+  readonly healthHost: string;
+  /** null: no health/metrics server. */
+  readonly healthPort: number | null;
+  readonly logLevel: LogLevel;
+}
+
+export interface LoadedConfig {
+  /** Absolute path of the config file. */
+  readonly path: string;
+  /** sha256 (hex) of the file's bytes, journaled with each run. */
+  readonly hash: string;
+  readonly roleMap: RoleMap;
+  readonly directory: DirectoryConfig;
+  readonly aws: AwsConfig;
+  /** Cron expression (node-cron), validated. */
+  readonly schedule: string;
+  /** Absolute path of the SQLite journal. */
+  readonly journal: { readonly path: string };
+  readonly daemon: DaemonConfig;
+}

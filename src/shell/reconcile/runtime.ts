@@ -1,0 +1,68 @@
+/**
+ * From a loaded configuration to the parts a run needs (directory source, AWS targets, journal).
+ * The CLI and the daemon take a `RuntimeFactory`, so tests inject fakes of the ports and the real
+ * program injects `createRuntime`.
+ */
+import { RolemapError } from '../../core/errors.js';
+import type { DirectorySource, OwnershipRegistry, RunJournal, Target } from '../../core/ports.js';
+import type { LoadedConfig } from '../config/types.js';
+import type { RunLogger, Runtime } from './run-once.js';
+
+export interface RuntimeOptions {
+  readonly log: RunLogger;
+  /** Defaults to the system clock. */
+  readonly clock?: (() => Date) | undefined;
+}
+
+/** A runtime that holds resources (LDAP connections, the SQLite journal): close it when done. */
+export interface OpenRuntime extends Runtime {
+  close(): Promise<void>;
+}
+
+export type RuntimeFactory = (config: LoadedConfig, options: RuntimeOptions) => Promise<OpenRuntime>;
+
+/** A part of rolemap that this build does not contain yet. */
+export class NotWiredError extends RolemapError {
+  readonly retryable = false;
+}
+
+/** The directory source for `config.directory` (LDAP or LDIF). The LDAP source reads the bind password with `resolveSecret` when it binds. */
+export function createDirectorySource(config: LoadedConfig, _log: RunLogger): DirectorySource {
+  throw new NotWiredError(`the ${config.directory.type} directory source is not wired into this build yet`);
+}
+
+/** The SQLite journal at `config.journal.path`: the run journal, the ownership registry of untaggable objects, and its close function. */
+export function openJournal(config: LoadedConfig, _log: RunLogger): { journal: RunJournal; ownership: OwnershipRegistry; close(): void } {
+  throw new NotWiredError(`the journal (${config.journal.path}) is not wired into this build yet`);
+}
+
+/**
+ * The AWS targets: IAM roles and IAM users in every account, and Identity Center when the role map
+ * has it (its users' ownership lives in `ownership`). SDK clients from `config.aws`, assuming each
+ * account's `assumeRoleArn` with the session name `rolemap-<ownerId>`.
+ */
+export function createTargets(_config: LoadedConfig, _log: RunLogger, _ownership: OwnershipRegistry): Target[] {
+  throw new NotWiredError('the AWS targets are not wired into this build yet');
+}
+
+export const createRuntime: RuntimeFactory = async (config, options) => {
+  const source = createDirectorySource(config, options.log);
+  const { journal, ownership, close } = openJournal(config, options.log);
+  let targets: Target[];
+  try {
+    targets = createTargets(config, options.log, ownership);
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return {
+    roleMap: config.roleMap,
+    source,
+    targets,
+    journal,
+    configHash: config.hash,
+    clock: options.clock ?? (() => new Date()),
+    log: options.log,
+    close: async () => close(),
+  };
+};
