@@ -226,9 +226,9 @@ function checkTrustPrincipals(doc: Record<string, unknown>, acct: IamAccount, ac
   }
 }
 
-/** Policy documents leave IAM URL-encoded (the way java.net.URLEncoder writes them). */
+/** Policy documents leave IAM URL-encoded, RFC 3986 style (every reserved character escaped). */
 export function encodePolicy(doc: string): string {
-  return encodeURIComponent(doc).replace(/%20/g, '+');
+  return encodeURIComponent(doc).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 const POLICY_ARN = /^arn:aws:iam::(aws|\d{12}):policy\/(?:[\u0021-\u007e]*\/)?([\w+=,.@-]+)$/;
