@@ -17,8 +17,8 @@ const THROTTLING_CODES = new Set([
   'SlowDown',
   'PriorRequestNotComplete',
 ]);
-/** Conflicts that go away by themselves. */
-const TRANSIENT_CODES = new Set(['ConcurrentModification', 'ConcurrentModificationException', 'ServiceFailure', 'ServiceFailureException', 'InternalFailure', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'EntityTemporarilyUnmodifiable']);
+/** Conflicts and server trouble that go away by themselves (compared without an `Exception` suffix). */
+const TRANSIENT_CODES = new Set(['ConcurrentModification', 'ServiceFailure', 'InternalFailure', 'InternalServer', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout', 'EntityTemporarilyUnmodifiable']);
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
 
 export interface AwsCallFacts {
@@ -79,10 +79,12 @@ export class AwsCallError extends RolemapError {
     const code = errno !== undefined && NETWORK_CODES.has(errno) ? errno : String(e.name ?? errno ?? 'UnknownError');
     const requestId = typeof e.$metadata?.requestId === 'string' ? e.$metadata.requestId : undefined;
     const httpStatus = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
+    const bare = code.replace(/Exception$/, '');
     const retryable =
       e.$retryable !== undefined ||
       THROTTLING_CODES.has(code) ||
       TRANSIENT_CODES.has(code) ||
+      TRANSIENT_CODES.has(bare) ||
       NETWORK_CODES.has(code) ||
       (httpStatus !== undefined && httpStatus >= 500) ||
       (error instanceof Error && /socket hang up|aborted|ECONNRESET/i.test(error.message));
