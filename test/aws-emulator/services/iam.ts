@@ -252,7 +252,7 @@ function now(): string {
 
 // ---------------------------------------------------------------- paging
 
-/** Markers name the last item returned, so a list that changes between pages neither repeats nor skips. */
+/** Items in key order; markers name the last key returned, so a list that changes between pages neither repeats nor skips. */
 function page<T>(items: readonly T[], keyOf: (t: T) => string, params: Params): { items: T[]; IsTruncated: boolean; Marker?: string } {
   const marker = str(params, 'Marker');
   let after: string | undefined;
@@ -266,8 +266,9 @@ function page<T>(items: readonly T[], keyOf: (t: T) => string, params: Params): 
     after = after.slice(2);
   }
   const limit = maxItems(params);
-  const start = after === undefined ? 0 : items.findIndex((i) => keyOf(i) > (after as string));
-  const rest = start < 0 ? [] : items.slice(start);
+  const sorted = [...items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const start = after === undefined ? 0 : sorted.findIndex((i) => keyOf(i) > (after as string));
+  const rest = start < 0 ? [] : sorted.slice(start);
   const out = rest.slice(0, limit);
   const truncated = rest.length > limit;
   const last = out[out.length - 1];
@@ -606,7 +607,7 @@ const roleOps: Record<string, Op> = {
       ...(all || filter.has('User') ? sortedUsers(acct, undefined).map((user): Item => ({ kind: 'u', user })) : []),
       ...(all || filter.has('Role') ? sortedRoles(acct, undefined).map((role): Item => ({ kind: 'r', role })) : []),
     ];
-    const pg = page(items, (i) => (i.kind === 'u' ? `u/${i.user.userName.toLowerCase()}` : `r/${i.role.roleName.toLowerCase()}`), p);
+    const pg = page(items, (i) => (i.kind === 'u' ? `1/${i.user.userName.toLowerCase()}` : `2/${i.role.roleName.toLowerCase()}`), p);
     return {
       UserDetailList: pg.items.flatMap((i) =>
         i.kind === 'u'
