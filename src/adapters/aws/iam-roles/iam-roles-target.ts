@@ -40,7 +40,7 @@ import type { ApplyOutcome, Target } from '../../../core/ports.js';
 import { AwsCallError, CallRecorder, awsErrorName } from '../call-error.js';
 import { IamChangeRefusedError, PolicyDecodeError, SamlProviderMissingError } from './errors.js';
 import { decodePolicyDocument } from './policy-encoding.js';
-import { parseRevocationPolicy, renderRevocationPolicy } from './revocation-policy.js';
+import { isValidSessionName, parseRevocationPolicy, renderRevocationPolicy } from './revocation-policy.js';
 import { samlProviderArn } from './trust-policy.js';
 
 /** The slice of the client factory this target uses. */
@@ -54,6 +54,8 @@ export interface IamRolesTargetOptions {
 }
 
 type RoleResource = ResourceOf<'iam_role'>;
+/** What `aws:TokenIssueTime` compares against: an ISO-8601 UTC instant. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 type RevocationsResource = ResourceOf<'iam_role_revocations'>;
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
@@ -216,6 +218,10 @@ export class IamRolesTarget implements Target {
       const roleName = (after ?? (change.before as RevocationsResource | null))?.name;
       if (roleName === undefined) throw new IamChangeRefusedError(change.address, change.account, 'a change with neither before nor after');
       const entries = after?.attrs.entries ?? {};
+      for (const [session, at] of Object.entries(entries)) {
+        if (!isValidSessionName(session)) throw new IamChangeRefusedError(change.address, change.account, `"${session}" cannot be a role session name, so a deny on it would match no session`);
+        if (!ISO_INSTANT.test(at)) throw new IamChangeRefusedError(change.address, change.account, `revocation instant "${at}" for ${session} is not an ISO-8601 UTC instant`);
+      }
       if (Object.keys(entries).length === 0) {
         await this.#deleteInline(client, recorder, roleName, REVOCATION_POLICY_NAME);
       } else {

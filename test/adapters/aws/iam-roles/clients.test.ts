@@ -47,6 +47,28 @@ describe('per-account clients', () => {
   });
 });
 
+describe('endpoints', () => {
+  it("honour the SDK's AWS_ENDPOINT_URL_<SERVICE> variables when the config names no endpoint", async () => {
+    const saved = { iam: process.env['AWS_ENDPOINT_URL_IAM'], sts: process.env['AWS_ENDPOINT_URL_STS'] };
+    process.env['AWS_ENDPOINT_URL_IAM'] = world.emulator.url;
+    process.env['AWS_ENDPOINT_URL_STS'] = world.emulator.url;
+    try {
+      const clients = new AwsClients({ region: 'us-east-1', maxAttempts: 2, sessionName: 'rolemap-env', credentials: async () => BASE_CREDENTIALS }, [
+        { id: DEV, alias: 'dev', assumeRoleArn: `arn:aws:iam::${DEV}:role/${RECONCILER}` },
+      ]);
+      const roles = await clients.iam(DEV).send(new ListRolesCommand({}));
+      expect(roles.Roles?.map((r) => r.RoleName)).toEqual([RECONCILER]);
+      expect(Object.values(world.emulator.state<StsState>('sts').sessions).map((s) => s.arn)).toContain(`arn:aws:sts::${DEV}:assumed-role/${RECONCILER}/rolemap-env`);
+      clients.destroy();
+    } finally {
+      for (const [k, v] of [['AWS_ENDPOINT_URL_IAM', saved.iam], ['AWS_ENDPOINT_URL_STS', saved.sts]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+});
+
 describe('sharedAcrossClients', () => {
   it('coalesces concurrent calls, refreshes five minutes before expiry, and does not cache failures', async () => {
     let clock = 0;

@@ -288,7 +288,7 @@ describe("leavers' live sessions", () => {
     const doc = await world.console(PROD).send(new GetRolePolicyCommand({ RoleName: 'Admin', PolicyName: REVOCATION_POLICY_NAME }));
     const policy = JSON.parse(decodeURIComponent(doc.PolicyDocument!)) as { Statement: unknown[] };
     expect(policy.Statement).toContainEqual({
-      Sid: 'RolemapRevoked2',
+      Sid: 'RolemapRevoked1',
       Effect: 'Deny',
       Action: '*',
       Resource: '*',
@@ -311,6 +311,13 @@ describe("leavers' live sessions", () => {
     const after = await target.readActual(roleMap([s]));
     expect(find(after.resources, 'iam_role_revocations', `${PROD}/Admin`)).toBeUndefined();
     expect(world.emulator.state<IamState>('iam').accounts[PROD]?.roles['admin']?.inlinePolicies).toEqual({});
+  });
+
+  it('refuses entries that could never match a session, before calling AWS', async () => {
+    world.emulator.resetCalls();
+    await expect(target.apply(change('revoke', null, revocations(PROD, 'Admin', { 'j doe': '2026-11-28T09:15:00.000Z' })))).rejects.toBeInstanceOf(IamChangeRefusedError);
+    await expect(target.apply(change('revoke', null, revocations(PROD, 'Admin', { jdoe: 'yesterday' })))).rejects.toBeInstanceOf(IamChangeRefusedError);
+    expect(world.emulator.calls()).toEqual({});
   });
 
   it('warns about statements in the revocation policy that rolemap did not write', async () => {
