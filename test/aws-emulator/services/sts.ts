@@ -41,6 +41,11 @@ function param(p: Params, name: string): string | undefined {
 function callerArn(state: StsState, ctx: RequestContext): { arn: string; userId: string } {
   const s = state.sessions[ctx.accessKeyId];
   if (s) return { arn: s.arn, userId: s.userId };
+  // An access key of an IAM user made through CreateAccessKey acts as that user.
+  const users = ctx.emulator.state<IamState>('iam').accounts[ctx.account]?.users ?? {};
+  const owner = Object.values(users).find((u) => u.accessKeys.some((k) => k.accessKeyId === ctx.accessKeyId));
+  if (owner) return { arn: `arn:aws:iam::${ctx.account}:user${owner.path}${owner.userName}`, userId: owner.userId };
+  // The base credentials: a user the emulator does not model.
   return { arn: `arn:aws:iam::${ctx.account}:user/emulator`, userId: 'AIDAEMULATORBASEUSER' };
 }
 
