@@ -115,6 +115,11 @@ export class IamRolesTarget implements Target {
       if (revocations) resources.push(revocations);
       warnings.push(...w);
       const spec = specs.get(name.toLowerCase());
+      if (spec && spec.roleName !== name) {
+        warnings.push(
+          `iam_role.${account.alias}.${name}: the role map spells it "${spec.roleName}"; IAM role names are unique without regard to case, so rolemap cannot create the one beside the other. Spell it "${name}" in the role map.`,
+        );
+      }
       if (spec && !role.owned && !spec.adopt) {
         const other = role.attrs.tags[OWNER_TAG];
         warnings.push(

@@ -239,6 +239,13 @@ describe('ownership', () => {
     expect(attrDiffs(after, desiredRole(adopting))).toEqual([]);
   });
 
+  it('warns when the role map spells an existing role name in another case', async () => {
+    const s = spec(PROD, 'Admin');
+    await applyAll(localPlan([desiredRole(s)], []));
+    const { warnings } = await target.readActual(roleMap([spec(PROD, 'ADMIN')]));
+    expect(warnings).toEqual([expect.stringContaining('iam_role.prod.Admin: the role map spells it "ADMIN"')]);
+  });
+
   it('leaves an unowned role of the same name in another account untouched', async () => {
     await world.console(SANDBOX).send(
       new CreateRoleCommand({ RoleName: 'Admin', Path: '/legacy/', AssumeRolePolicyDocument: JSON.stringify(samlTrustPolicy(SANDBOX, 'ADFS', false)), Description: 'made by hand' }),
