@@ -376,6 +376,19 @@ describe('failures and recovery', () => {
     expect(e.message).toContain('IAM AttachRolePolicy failed for iam_role.prod.Admin in account 222222222222');
   });
 
+  it('names the account when its role cannot be assumed', async () => {
+    const { clientsFor } = await import('./fixtures.js');
+    delete world.emulator.state<IamState>('iam').accounts[SANDBOX]!.roles['rolemap-reconciler'];
+    const fresh = clientsFor(world.emulator, 2);
+    const err = await new IamRolesTarget(fresh).readActual(roleMap()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AwsCallError);
+    expect((err as AwsCallError).account).toBe(SANDBOX);
+    expect((err as AwsCallError).code).toBe('AccessDenied');
+    expect((err as AwsCallError).retryable).toBe(false);
+    expect((err as Error).message).toContain('not authorized to perform: sts:AssumeRole');
+    fresh.destroy();
+  });
+
   it('marks an error retryable when throttling outlasts the SDK retries', async () => {
     world.clients.destroy();
     const { clientsFor } = await import('./fixtures.js');
