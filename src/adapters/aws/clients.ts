@@ -2,8 +2,9 @@
  * SDK v3 clients for every account rolemap touches.
  *
  * Credentials: the SDK's default chain (instance profile on the bastion, AWS_PROFILE, environment);
- * per account, the role the config names is assumed with `fromTemporaryCredentials`, which caches
- * and refreshes the session. Retries: the SDK's own `adaptive` mode. Endpoints: the SDK honours
+ * per account, the role the config names is assumed with `fromTemporaryCredentials`. Each SDK client
+ * caches and refreshes its own credentials; `sharedAcrossClients` makes the clients of one account
+ * (IAM, STS, Identity Center) share one session, so an account costs one `AssumeRole`. Retries: the SDK's own `adaptive` mode. Endpoints: the SDK honours
  * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` by itself; `endpoint` in config overrides both.
  */
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -11,7 +12,7 @@ import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Account, AccountId } from '../../core/model/role-map.js';
 
 export interface AwsSettings {
@@ -33,6 +34,32 @@ type ClientConfig = {
   retryMode: 'adaptive';
   credentials?: AwsCredentialIdentityProvider;
 };
+
+/** Refresh this long before the credentials expire (the SDK's own margin is five minutes as well). */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/**
+ * One session for every client of an account: concurrent first calls wait for the same
+ * `AssumeRole`, later calls reuse it until five minutes before it expires. A failed assume is
+ * not cached.
+ */
+export function sharedAcrossClients(provider: AwsCredentialIdentityProvider, now: () => number = Date.now): AwsCredentialIdentityProvider {
+  let cached: AwsCredentialIdentity | undefined;
+  let inflight: Promise<AwsCredentialIdentity> | undefined;
+  return async (options) => {
+    const expiresAt = cached?.expiration?.getTime() ?? Number.POSITIVE_INFINITY;
+    if (cached !== undefined && options?.forceRefresh !== true && now() < expiresAt - REFRESH_MARGIN_MS) return cached;
+    inflight ??= provider(options)
+      .then((c) => {
+        cached = c;
+        return c;
+      })
+      .finally(() => {
+        inflight = undefined;
+      });
+    return inflight;
+  };
+}
 
 /** Builds and caches one client per service and account. */
 export class AwsClients {
@@ -69,7 +96,7 @@ export class AwsClients {
     let provider: AwsCredentialIdentityProvider | undefined = this.settings.credentials;
     if (acct?.assumeRoleArn) {
       const base = this.#baseConfig();
-      provider = fromTemporaryCredentials({
+      provider = sharedAcrossClients(fromTemporaryCredentials({
         params: {
           RoleArn: acct.assumeRoleArn,
           RoleSessionName: this.settings.sessionName,
@@ -78,7 +105,7 @@ export class AwsClients {
         },
         ...(this.settings.credentials ? { masterCredentials: this.settings.credentials } : {}),
         clientConfig: { region: base.region, ...(base.endpoint ? { endpoint: base.endpoint } : {}), maxAttempts: base.maxAttempts, retryMode: 'adaptive' },
-      });
+      }));
     }
     this.#credentials.set(account, provider);
     return provider;

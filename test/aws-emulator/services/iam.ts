@@ -1,15 +1,751 @@
-import type { ServiceDef } from '../server.js';
+/**
+ * IAM over the query protocol, per account: SAML providers, roles (trust policy, description,
+ * max session duration, boundary, tags, attached managed policies, inline policies), IAM users
+ * (tags, access keys, login profiles, MFA devices), `ListRoles` / `ListUsers` and
+ * `GetAccountAuthorizationDetails` with `Marker` / `IsTruncated` / `MaxItems` paging.
+ *
+ * Behaviour follows the IAM API reference where rolemap can observe it:
+ * - names of roles and users are unique without regard to case;
+ * - policy documents come back URL-encoded; trust policies are stored in AWS's compact form
+ *   (one-element lists collapsed), inline policies byte for byte as sent;
+ * - a trust policy naming a SAML provider of the same account that does not exist is
+ *   `MalformedPolicyDocument` ("Invalid principal in policy"), as in AWS;
+ * - quotas: 10 managed policies per role, 50 tags, 2 access keys per user, trust policy 2,048
+ *   and inline policies 10,240 non-whitespace characters per role (`LimitExceeded`);
+ * - `DeleteRole` with attached or inline policies is `DeleteConflict`.
+ * Not modelled: customer managed policies as objects (any well-formed policy ARN attaches),
+ * groups, instance profiles, eventual consistency.
+ */
+import { randomBytes } from 'node:crypto';
+import type { RequestContext, ServiceDef } from '../server.js';
+import { AwsError } from '../protocol.js';
+import type { QueryValue } from '../protocol.js';
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface IamState {}
+export interface TagRec {
+  Key: string;
+  Value: string;
+}
 
-/** Placeholder: operations are filled in by the AWS target work. */
+export interface SamlProviderRec {
+  name: string;
+  metadata: string;
+  createDate: string;
+  validUntil: string;
+  uuid: string;
+  tags: TagRec[];
+}
+
+export interface RoleRec {
+  roleName: string;
+  roleId: string;
+  path: string;
+  createDate: string;
+  /** The trust policy as stored (AWS's compact form), not encoded. */
+  assumeRolePolicyDocument: string;
+  description?: string | undefined;
+  maxSessionDuration: number;
+  permissionsBoundary?: string | undefined;
+  tags: TagRec[];
+  attachedPolicies: string[];
+  /** name -> document text exactly as sent. */
+  inlinePolicies: Record<string, string>;
+  lastUsed?: { date: string; region: string } | undefined;
+}
+
+export interface AccessKeyRec {
+  accessKeyId: string;
+  status: 'Active' | 'Inactive';
+  createDate: string;
+  lastUsed?: { date: string; serviceName: string; region: string } | undefined;
+}
+
+export interface UserRec {
+  userName: string;
+  userId: string;
+  path: string;
+  createDate: string;
+  tags: TagRec[];
+  accessKeys: AccessKeyRec[];
+  loginProfile?: { createDate: string; passwordResetRequired: boolean } | undefined;
+  mfaDevices: { serialNumber: string; enableDate: string }[];
+  passwordLastUsed?: string | undefined;
+}
+
+export interface IamAccount {
+  samlProviders: Record<string, SamlProviderRec>;
+  /** Keyed by lower-case role name (IAM names are unique without regard to case). */
+  roles: Record<string, RoleRec>;
+  /** Keyed by lower-case user name. */
+  users: Record<string, UserRec>;
+}
+
+export interface IamState {
+  accounts: Record<string, IamAccount>;
+}
+
+type Params = Record<string, QueryValue> & Record<string, unknown>;
+
+const MAX_MANAGED_POLICIES_PER_ROLE = 10;
+const MAX_TAGS = 50;
+const MAX_ACCESS_KEYS = 2;
+const MAX_TRUST_POLICY_CHARS = 2048;
+const MAX_ROLE_INLINE_CHARS = 10240;
+
+export function emptyIamAccount(): IamAccount {
+  return { samlProviders: {}, roles: {}, users: {} };
+}
+
+function account(state: IamState, ctx: RequestContext): IamAccount {
+  state.accounts[ctx.account] ??= emptyIamAccount();
+  return state.accounts[ctx.account] as IamAccount;
+}
+
+// ---------------------------------------------------------------- parameters and validation
+
+function str(params: Params, name: string): string | undefined {
+  const v = params[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new AwsError('ValidationError', `${name} must be a string`);
+  return v;
+}
+
+function req(params: Params, name: string): string {
+  const v = str(params, name);
+  if (v === undefined) throw new AwsError('ValidationError', `1 validation error detected: Value null at '${lowerFirst(name)}' failed to satisfy constraint: Member must not be null`);
+  return v;
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
+
+function list(params: Params, name: string): QueryValue[] {
+  const v = params[name];
+  if (v === undefined || v === '') return [];
+  if (Array.isArray(v)) return v;
+  throw new AwsError('ValidationError', `${name} must be a list`);
+}
+
+function tagsParam(params: Params): TagRec[] {
+  return list(params, 'Tags').map((t) => {
+    const o = t as Record<string, unknown>;
+    const key = o['Key'];
+    if (typeof key !== 'string' || key.length < 1 || key.length > 128) throw new AwsError('ValidationError', 'Tag keys must be 1 to 128 characters');
+    const value = typeof o['Value'] === 'string' ? (o['Value'] as string) : '';
+    if (value.length > 256) throw new AwsError('ValidationError', 'Tag values must be at most 256 characters');
+    return { Key: key, Value: value };
+  });
+}
+
+const NAME = /^[\w+=,.@-]+$/;
+
+function checkName(value: string, field: string, max: number): void {
+  if (value.length < 1 || value.length > max || !NAME.test(value)) {
+    throw new AwsError('ValidationError', `1 validation error detected: Value '${value}' at '${lowerFirst(field)}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+ and length ${max}`);
+  }
+}
+
+function checkPath(path: string): void {
+  if (path.length > 512 || !/^(\/|\/[\u0021-\u007e]+\/)$/.test(path)) {
+    throw new AwsError('ValidationError', `The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.`);
+  }
+}
+
+function maxItems(params: Params): number {
+  const raw = str(params, 'MaxItems');
+  if (raw === undefined) return 100;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new AwsError('ValidationError', `1 validation error detected: Value '${raw}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`);
+  return n;
+}
+
+/** Non-whitespace characters, which is how IAM counts policy size. */
+function policySize(doc: string): number {
+  return doc.replace(/\s/g, '').length;
+}
+
+/** A policy document must be a JSON object with a Statement; anything else is MalformedPolicyDocument. */
+function parsePolicy(doc: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(doc);
+  } catch {
+    throw new AwsError('MalformedPolicyDocument', 'Syntax errors in policy.');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new AwsError('MalformedPolicyDocument', 'Syntax errors in policy.');
+  const obj = parsed as Record<string, unknown>;
+  const st = obj['Statement'];
+  if (st === undefined) throw new AwsError('MalformedPolicyDocument', 'Policy document must contain a Statement.');
+  const statements = Array.isArray(st) ? st : [st];
+  for (const s of statements) {
+    if (s === null || typeof s !== 'object') throw new AwsError('MalformedPolicyDocument', 'Syntax errors in policy.');
+    const e = (s as Record<string, unknown>)['Effect'];
+    if (e !== 'Allow' && e !== 'Deny') throw new AwsError('MalformedPolicyDocument', 'Policy statement must contain an Effect of Allow or Deny.');
+    if ((s as Record<string, unknown>)['Action'] === undefined && (s as Record<string, unknown>)['NotAction'] === undefined) {
+      throw new AwsError('MalformedPolicyDocument', 'Policy statement must contain actions.');
+    }
+  }
+  return obj;
+}
+
+/**
+ * AWS stores a trust policy in its own compact form: no whitespace, and a one-element list
+ * under Action / Principal keys becomes a plain string. A client that compares text sees drift;
+ * one that compares meaning does not.
+ */
+function awsTrustForm(doc: Record<string, unknown>): string {
+  const collapse = (v: unknown, key?: string): unknown => {
+    if (Array.isArray(v)) {
+      const items = v.map((x) => collapse(x));
+      if (items.length === 1 && key !== undefined && ['Action', 'NotAction', 'AWS', 'Federated', 'Service', 'Resource'].includes(key)) return items[0];
+      return items;
+    }
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = collapse(x, k);
+      return out;
+    }
+    return v;
+  };
+  return JSON.stringify(collapse(doc));
+}
+
+/** Trust policies may only name SAML providers of their own account that exist. */
+function checkTrustPrincipals(doc: Record<string, unknown>, acct: IamAccount, accountId: string): void {
+  const statements = Array.isArray(doc['Statement']) ? (doc['Statement'] as unknown[]) : [doc['Statement']];
+  for (const s of statements) {
+    const principal = (s as Record<string, unknown>)['Principal'];
+    if (principal === null || typeof principal !== 'object') continue;
+    const fed = (principal as Record<string, unknown>)['Federated'];
+    for (const arn of Array.isArray(fed) ? fed : fed === undefined ? [] : [fed]) {
+      const m = /^arn:aws:iam::(\d{12}):saml-provider\/(.+)$/.exec(String(arn));
+      if (m && m[1] === accountId && !acct.samlProviders[m[2] as string]) {
+        throw new AwsError('MalformedPolicyDocument', 'Invalid principal in policy: "Federated":"' + String(arn) + '"');
+      }
+    }
+  }
+}
+
+/** Policy documents leave IAM URL-encoded, RFC 3986 style (every reserved character escaped). */
+export function encodePolicy(doc: string): string {
+  return encodeURIComponent(doc).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+const POLICY_ARN = /^arn:aws:iam::(aws|\d{12}):policy\/(?:[\u0021-\u007e]*\/)?([\w+=,.@-]+)$/;
+
+function policyName(arn: string): string {
+  const m = POLICY_ARN.exec(arn);
+  if (!m) throw new AwsError('InvalidInput', `ARN ${arn} is not valid.`);
+  return m[2] as string;
+}
+
+function uid(prefix: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let out = prefix;
+  for (const b of randomBytes(17)) out += alphabet[b % 32];
+  return out;
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+// ---------------------------------------------------------------- paging
+
+/** Items in key order; markers name the last key returned, so a list that changes between pages neither repeats nor skips. */
+function page<T>(items: readonly T[], keyOf: (t: T) => string, params: Params): { items: T[]; IsTruncated: boolean; Marker?: string } {
+  const marker = str(params, 'Marker');
+  let after: string | undefined;
+  if (marker !== undefined) {
+    try {
+      after = Buffer.from(marker, 'base64url').toString('utf8');
+    } catch {
+      after = undefined;
+    }
+    if (!after || !after.startsWith('m:')) throw new AwsError('ValidationError', 'Invalid Marker.');
+    after = after.slice(2);
+  }
+  const limit = maxItems(params);
+  const sorted = [...items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const start = after === undefined ? 0 : sorted.findIndex((i) => keyOf(i) > (after as string));
+  const rest = start < 0 ? [] : sorted.slice(start);
+  const out = rest.slice(0, limit);
+  const truncated = rest.length > limit;
+  const last = out[out.length - 1];
+  return { items: out, IsTruncated: truncated, ...(truncated && last !== undefined ? { Marker: Buffer.from(`m:${keyOf(last)}`, 'utf8').toString('base64url') } : {}) };
+}
+
+function sortedRoles(acct: IamAccount, pathPrefix: string | undefined): RoleRec[] {
+  return Object.keys(acct.roles)
+    .sort()
+    .map((k) => acct.roles[k] as RoleRec)
+    .filter((r) => pathPrefix === undefined || r.path.startsWith(pathPrefix));
+}
+
+function sortedUsers(acct: IamAccount, pathPrefix: string | undefined): UserRec[] {
+  return Object.keys(acct.users)
+    .sort()
+    .map((k) => acct.users[k] as UserRec)
+    .filter((u) => pathPrefix === undefined || u.path.startsWith(pathPrefix));
+}
+
+// ---------------------------------------------------------------- lookups
+
+function role(acct: IamAccount, name: string): RoleRec {
+  const r = acct.roles[name.toLowerCase()];
+  if (!r) throw new AwsError('NoSuchEntity', `The role with name ${name} cannot be found.`, 404);
+  return r;
+}
+
+function user(acct: IamAccount, name: string): UserRec {
+  const u = acct.users[name.toLowerCase()];
+  if (!u) throw new AwsError('NoSuchEntity', `The user with name ${name} cannot be found.`, 404);
+  return u;
+}
+
+function samlByArn(acct: IamAccount, accountId: string, arn: string): SamlProviderRec {
+  const m = /^arn:aws:iam::(\d{12}):saml-provider\/([\w._-]+)$/.exec(arn);
+  if (!m) throw new AwsError('InvalidInput', `ARN ${arn} is not valid.`);
+  const p = m[1] === accountId ? acct.samlProviders[m[2] as string] : undefined;
+  if (!p) throw new AwsError('NoSuchEntity', `Manifest not found for arn ${arn}`, 404);
+  return p;
+}
+
+function roleArn(accountId: string, r: RoleRec): string {
+  return `arn:aws:iam::${accountId}:role${r.path}${r.roleName}`;
+}
+
+function userArn(accountId: string, u: UserRec): string {
+  return `arn:aws:iam::${accountId}:user${u.path}${u.userName}`;
+}
+
+function roleOut(accountId: string, r: RoleRec, full: boolean): Record<string, unknown> {
+  return {
+    Path: r.path,
+    RoleName: r.roleName,
+    RoleId: r.roleId,
+    Arn: roleArn(accountId, r),
+    CreateDate: r.createDate,
+    AssumeRolePolicyDocument: encodePolicy(r.assumeRolePolicyDocument),
+    Description: r.description,
+    MaxSessionDuration: r.maxSessionDuration,
+    ...(full
+      ? {
+          PermissionsBoundary: r.permissionsBoundary ? { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: r.permissionsBoundary } : undefined,
+          Tags: r.tags.length > 0 ? r.tags : undefined,
+          RoleLastUsed: r.lastUsed ? { LastUsedDate: r.lastUsed.date, Region: r.lastUsed.region } : {},
+        }
+      : {}),
+  };
+}
+
+/** GetAccountAuthorizationDetails' RoleDetail: policies and tags, but (as in AWS) no description or max session duration. */
+function roleDetail(accountId: string, r: RoleRec): Record<string, unknown> {
+  return {
+    Path: r.path,
+    RoleName: r.roleName,
+    RoleId: r.roleId,
+    Arn: roleArn(accountId, r),
+    CreateDate: r.createDate,
+    AssumeRolePolicyDocument: encodePolicy(r.assumeRolePolicyDocument),
+    InstanceProfileList: [],
+    RolePolicyList: Object.keys(r.inlinePolicies)
+      .sort()
+      .map((n) => ({ PolicyName: n, PolicyDocument: encodePolicy(r.inlinePolicies[n] as string) })),
+    AttachedManagedPolicies: r.attachedPolicies.map((a) => ({ PolicyName: policyName(a), PolicyArn: a })),
+    PermissionsBoundary: r.permissionsBoundary ? { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: r.permissionsBoundary } : undefined,
+    Tags: r.tags,
+    RoleLastUsed: r.lastUsed ? { LastUsedDate: r.lastUsed.date, Region: r.lastUsed.region } : {},
+  };
+}
+
+function userOut(accountId: string, u: UserRec, withTags: boolean): Record<string, unknown> {
+  return {
+    Path: u.path,
+    UserName: u.userName,
+    UserId: u.userId,
+    Arn: userArn(accountId, u),
+    CreateDate: u.createDate,
+    PasswordLastUsed: u.passwordLastUsed,
+    ...(withTags && u.tags.length > 0 ? { Tags: u.tags } : {}),
+  };
+}
+
+function mergeTags(existing: TagRec[], added: TagRec[]): TagRec[] {
+  const out = existing.map((t) => ({ ...t }));
+  for (const t of added) {
+    const i = out.findIndex((x) => x.Key === t.Key);
+    if (i >= 0) out[i] = t;
+    else out.push(t);
+  }
+  if (out.length > MAX_TAGS) throw new AwsError('LimitExceeded', `Cannot exceed quota for TagsPerRole: ${MAX_TAGS}.`, 409);
+  return out;
+}
+
+function checkInlineQuota(r: RoleRec, name: string, doc: string): void {
+  let total = policySize(doc);
+  for (const [n, d] of Object.entries(r.inlinePolicies)) if (n !== name) total += policySize(d);
+  if (total > MAX_ROLE_INLINE_CHARS) throw new AwsError('LimitExceeded', `Maximum policy size of ${MAX_ROLE_INLINE_CHARS} bytes exceeded for role ${r.roleName}`, 409);
+}
+
+function setTrustPolicy(r: RoleRec, doc: string, acct: IamAccount, accountId: string): void {
+  const parsed = parsePolicy(doc);
+  checkTrustPrincipals(parsed, acct, accountId);
+  const stored = awsTrustForm(parsed);
+  if (policySize(stored) > MAX_TRUST_POLICY_CHARS) throw new AwsError('LimitExceeded', `Cannot exceed quota for ACLSizePerRole: ${MAX_TRUST_POLICY_CHARS}`, 409);
+  r.assumeRolePolicyDocument = stored;
+}
+
+function maxSession(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 3600 || n > 43200) {
+    throw new AwsError('ValidationError', `The requested duration for the role session must be between 3600 and 43200 seconds (got ${raw}).`);
+  }
+  return n;
+}
+
+function description(raw: string): string {
+  if (raw.length > 1000) throw new AwsError('ValidationError', "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000");
+  return raw;
+}
+
+// ---------------------------------------------------------------- operations
+
+type Op = (state: IamState, params: Params, ctx: RequestContext) => unknown;
+
+const samlOps: Record<string, Op> = {
+  CreateSAMLProvider(state, p, ctx) {
+    const acct = account(state, ctx);
+    const name = req(p, 'Name');
+    if (!/^[\w._-]{1,128}$/.test(name)) throw new AwsError('ValidationError', `Value '${name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w._-]+`);
+    const metadata = req(p, 'SAMLMetadataDocument');
+    if (metadata.length < 1000) throw new AwsError('ValidationError', "1 validation error detected: Value at 'sAMLMetadataDocument' failed to satisfy constraint: Member must have length greater than or equal to 1000");
+    if (acct.samlProviders[name]) throw new AwsError('EntityAlreadyExists', `SAMLProvider ${name} already exists.`, 409);
+    const created = new Date();
+    acct.samlProviders[name] = {
+      name,
+      metadata,
+      createDate: created.toISOString(),
+      validUntil: new Date(created.getTime() + 365 * 86400_000).toISOString(),
+      uuid: `p${randomBytes(8).toString('hex')}`,
+      tags: tagsParam(p),
+    };
+    return { SAMLProviderArn: `arn:aws:iam::${ctx.account}:saml-provider/${name}`, Tags: acct.samlProviders[name].tags };
+  },
+  ListSAMLProviders(state, _p, ctx) {
+    const acct = account(state, ctx);
+    return {
+      SAMLProviderList: Object.values(acct.samlProviders)
+        .sort((a, b) => (a.name < b.name ? -1 : 1))
+        .map((s) => ({ Arn: `arn:aws:iam::${ctx.account}:saml-provider/${s.name}`, ValidUntil: s.validUntil, CreateDate: s.createDate })),
+    };
+  },
+  GetSAMLProvider(state, p, ctx) {
+    const s = samlByArn(account(state, ctx), ctx.account, req(p, 'SAMLProviderArn'));
+    return { SAMLProviderUUID: s.uuid, SAMLMetadataDocument: s.metadata, CreateDate: s.createDate, ValidUntil: s.validUntil, Tags: s.tags };
+  },
+  DeleteSAMLProvider(state, p, ctx) {
+    const acct = account(state, ctx);
+    const s = samlByArn(acct, ctx.account, req(p, 'SAMLProviderArn'));
+    delete acct.samlProviders[s.name];
+    return undefined;
+  },
+};
+
+const roleOps: Record<string, Op> = {
+  CreateRole(state, p, ctx) {
+    const acct = account(state, ctx);
+    const name = req(p, 'RoleName');
+    checkName(name, 'RoleName', 64);
+    const path = str(p, 'Path') ?? '/';
+    checkPath(path);
+    if (acct.roles[name.toLowerCase()]) throw new AwsError('EntityAlreadyExists', `Role with name ${name} already exists.`, 409);
+    const tags = tagsParam(p);
+    if (tags.length > MAX_TAGS) throw new AwsError('LimitExceeded', `Cannot exceed quota for TagsPerRole: ${MAX_TAGS}.`, 409);
+    const boundary = str(p, 'PermissionsBoundary');
+    if (boundary !== undefined) policyName(boundary);
+    const r: RoleRec = {
+      roleName: name,
+      roleId: uid('AROA'),
+      path,
+      createDate: now(),
+      assumeRolePolicyDocument: '',
+      description: str(p, 'Description') === undefined ? undefined : description(str(p, 'Description') as string),
+      maxSessionDuration: str(p, 'MaxSessionDuration') === undefined ? 3600 : maxSession(str(p, 'MaxSessionDuration') as string),
+      permissionsBoundary: boundary,
+      tags: mergeTags([], tags),
+      attachedPolicies: [],
+      inlinePolicies: {},
+    };
+    setTrustPolicy(r, req(p, 'AssumeRolePolicyDocument'), acct, ctx.account);
+    acct.roles[name.toLowerCase()] = r;
+    return { Role: roleOut(ctx.account, r, true) };
+  },
+  GetRole(state, p, ctx) {
+    return { Role: roleOut(ctx.account, role(account(state, ctx), req(p, 'RoleName')), true) };
+  },
+  ListRoles(state, p, ctx) {
+    const pg = page(sortedRoles(account(state, ctx), str(p, 'PathPrefix')), (r) => r.roleName.toLowerCase(), p);
+    // As in AWS, ListRoles leaves out tags, boundary and last use (GetRole has them).
+    return { Roles: pg.items.map((r) => roleOut(ctx.account, r, false)), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+  UpdateRole(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    const d = str(p, 'Description');
+    const m = str(p, 'MaxSessionDuration');
+    const ms = m === undefined ? undefined : maxSession(m);
+    if (d !== undefined) r.description = description(d);
+    if (ms !== undefined) r.maxSessionDuration = ms;
+    return {};
+  },
+  UpdateRoleDescription(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    r.description = description(req(p, 'Description'));
+    return { Role: roleOut(ctx.account, r, true) };
+  },
+  UpdateAssumeRolePolicy(state, p, ctx) {
+    const acct = account(state, ctx);
+    setTrustPolicy(role(acct, req(p, 'RoleName')), req(p, 'PolicyDocument'), acct, ctx.account);
+    return undefined;
+  },
+  DeleteRole(state, p, ctx) {
+    const acct = account(state, ctx);
+    const r = role(acct, req(p, 'RoleName'));
+    if (r.attachedPolicies.length > 0) throw new AwsError('DeleteConflict', 'Cannot delete entity, must detach all policies first.', 409);
+    if (Object.keys(r.inlinePolicies).length > 0) throw new AwsError('DeleteConflict', 'Cannot delete entity, must delete policies first.', 409);
+    delete acct.roles[r.roleName.toLowerCase()];
+    return undefined;
+  },
+  TagRole(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    r.tags = mergeTags(r.tags, tagsParam(p));
+    return undefined;
+  },
+  UntagRole(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    const keys = new Set(list(p, 'TagKeys').map(String));
+    r.tags = r.tags.filter((t) => !keys.has(t.Key));
+    return undefined;
+  },
+  ListRoleTags(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    const pg = page(r.tags, (t) => t.Key, p);
+    return { Tags: pg.items, IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+  PutRolePermissionsBoundary(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    const arn = req(p, 'PermissionsBoundary');
+    policyName(arn);
+    r.permissionsBoundary = arn;
+    return undefined;
+  },
+  DeleteRolePermissionsBoundary(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    if (!r.permissionsBoundary) throw new AwsError('NoSuchEntity', `The role with name ${r.roleName} has no permissions boundary.`, 404);
+    r.permissionsBoundary = undefined;
+    return undefined;
+  },
+  AttachRolePolicy(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    const arn = req(p, 'PolicyArn');
+    policyName(arn);
+    if (r.attachedPolicies.includes(arn)) return undefined;
+    if (r.attachedPolicies.length >= MAX_MANAGED_POLICIES_PER_ROLE) throw new AwsError('LimitExceeded', `Cannot exceed quota for PoliciesPerRole: ${MAX_MANAGED_POLICIES_PER_ROLE}`, 409);
+    r.attachedPolicies.push(arn);
+    return undefined;
+  },
+  DetachRolePolicy(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    const arn = req(p, 'PolicyArn');
+    if (!r.attachedPolicies.includes(arn)) throw new AwsError('NoSuchEntity', `Policy ${arn} was not found.`, 404);
+    r.attachedPolicies = r.attachedPolicies.filter((a) => a !== arn);
+    return undefined;
+  },
+  ListAttachedRolePolicies(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    const pg = page([...r.attachedPolicies].sort(), (a) => a, p);
+    return { AttachedPolicies: pg.items.map((a) => ({ PolicyName: policyName(a), PolicyArn: a })), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+  PutRolePolicy(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    const name = req(p, 'PolicyName');
+    checkName(name, 'PolicyName', 128);
+    const doc = req(p, 'PolicyDocument');
+    parsePolicy(doc);
+    checkInlineQuota(r, name, doc);
+    r.inlinePolicies[name] = doc;
+    return undefined;
+  },
+  GetRolePolicy(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    const name = req(p, 'PolicyName');
+    const doc = r.inlinePolicies[name];
+    if (doc === undefined) throw new AwsError('NoSuchEntity', `The role policy with name ${name} cannot be found.`, 404);
+    return { RoleName: r.roleName, PolicyName: name, PolicyDocument: encodePolicy(doc) };
+  },
+  DeleteRolePolicy(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    const name = req(p, 'PolicyName');
+    if (r.inlinePolicies[name] === undefined) throw new AwsError('NoSuchEntity', `The role policy with name ${name} cannot be found.`, 404);
+    delete r.inlinePolicies[name];
+    return undefined;
+  },
+  ListRolePolicies(state, p, ctx) {
+    const r = role(account(state, ctx), req(p, 'RoleName'));
+    const pg = page(Object.keys(r.inlinePolicies).sort(), (n) => n, p);
+    return { PolicyNames: pg.items, IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+  GetAccountAuthorizationDetails(state, p, ctx) {
+    const acct = account(state, ctx);
+    const filter = new Set(list(p, 'Filter').map(String));
+    for (const f of filter) {
+      if (!['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'].includes(f)) throw new AwsError('ValidationError', `Invalid Filter value ${f}`);
+    }
+    const all = filter.size === 0;
+    type Item = { kind: 'u'; user: UserRec } | { kind: 'r'; role: RoleRec };
+    const items: Item[] = [
+      ...(all || filter.has('User') ? sortedUsers(acct, undefined).map((user): Item => ({ kind: 'u', user })) : []),
+      ...(all || filter.has('Role') ? sortedRoles(acct, undefined).map((role): Item => ({ kind: 'r', role })) : []),
+    ];
+    const pg = page(items, (i) => (i.kind === 'u' ? `1/${i.user.userName.toLowerCase()}` : `2/${i.role.roleName.toLowerCase()}`), p);
+    return {
+      UserDetailList: pg.items.flatMap((i) =>
+        i.kind === 'u'
+          ? [{ ...userOut(ctx.account, i.user, false), UserPolicyList: [], GroupList: [], AttachedManagedPolicies: [], Tags: i.user.tags }]
+          : [],
+      ),
+      GroupDetailList: [],
+      RoleDetailList: pg.items.flatMap((i) => (i.kind === 'r' ? [roleDetail(ctx.account, i.role)] : [])),
+      Policies: [],
+      IsTruncated: pg.IsTruncated,
+      Marker: pg.Marker,
+    };
+  },
+};
+
+function accessKey(acct: IamAccount, id: string): { user: UserRec; key: AccessKeyRec } {
+  for (const u of Object.values(acct.users)) {
+    const key = u.accessKeys.find((k) => k.accessKeyId === id);
+    if (key) return { user: u, key };
+  }
+  throw new AwsError('NoSuchEntity', `The Access Key with id ${id} cannot be found`, 404);
+}
+
+const userOps: Record<string, Op> = {
+  CreateUser(state, p, ctx) {
+    const acct = account(state, ctx);
+    const name = req(p, 'UserName');
+    checkName(name, 'UserName', 64);
+    const path = str(p, 'Path') ?? '/';
+    checkPath(path);
+    if (acct.users[name.toLowerCase()]) throw new AwsError('EntityAlreadyExists', `User with name ${name} already exists.`, 409);
+    const u: UserRec = { userName: name, userId: uid('AIDA'), path, createDate: now(), tags: mergeTags([], tagsParam(p)), accessKeys: [], mfaDevices: [] };
+    acct.users[name.toLowerCase()] = u;
+    return { User: userOut(ctx.account, u, true) };
+  },
+  GetUser(state, p, ctx) {
+    return { User: userOut(ctx.account, user(account(state, ctx), req(p, 'UserName')), true) };
+  },
+  ListUsers(state, p, ctx) {
+    const pg = page(sortedUsers(account(state, ctx), str(p, 'PathPrefix')), (u) => u.userName.toLowerCase(), p);
+    return { Users: pg.items.map((u) => userOut(ctx.account, u, false)), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+  TagUser(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    u.tags = mergeTags(u.tags, tagsParam(p));
+    return undefined;
+  },
+  UntagUser(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    const keys = new Set(list(p, 'TagKeys').map(String));
+    u.tags = u.tags.filter((t) => !keys.has(t.Key));
+    return undefined;
+  },
+  ListUserTags(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    const pg = page(u.tags, (t) => t.Key, p);
+    return { Tags: pg.items, IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+  CreateAccessKey(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    if (u.accessKeys.length >= MAX_ACCESS_KEYS) throw new AwsError('LimitExceeded', `Cannot exceed quota for AccessKeysPerUser: ${MAX_ACCESS_KEYS}`, 409);
+    const key: AccessKeyRec = { accessKeyId: uid('AKIA').slice(0, 20), status: 'Active', createDate: now() };
+    u.accessKeys.push(key);
+    // The key authenticates like any other: requests signed with it act in this account.
+    ctx.emulator.registerAccessKey(key.accessKeyId, ctx.account);
+    // The secret is returned once and never stored.
+    return { AccessKey: { UserName: u.userName, AccessKeyId: key.accessKeyId, Status: key.status, SecretAccessKey: randomBytes(30).toString('base64').slice(0, 40), CreateDate: key.createDate } };
+  },
+  ListAccessKeys(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    const pg = page(u.accessKeys, (k) => k.accessKeyId, p);
+    return { AccessKeyMetadata: pg.items.map((k) => ({ UserName: u.userName, AccessKeyId: k.accessKeyId, Status: k.status, CreateDate: k.createDate })), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+  UpdateAccessKey(state, p, ctx) {
+    const acct = account(state, ctx);
+    const status = req(p, 'Status');
+    if (status !== 'Active' && status !== 'Inactive') throw new AwsError('ValidationError', `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`);
+    const id = req(p, 'AccessKeyId');
+    const name = str(p, 'UserName');
+    const found = accessKey(acct, id);
+    if (name !== undefined && found.user.userName.toLowerCase() !== name.toLowerCase()) throw new AwsError('NoSuchEntity', `The Access Key with id ${id} cannot be found`, 404);
+    found.key.status = status;
+    return undefined;
+  },
+  DeleteAccessKey(state, p, ctx) {
+    const acct = account(state, ctx);
+    const { user: u } = accessKey(acct, req(p, 'AccessKeyId'));
+    u.accessKeys = u.accessKeys.filter((k) => k.accessKeyId !== req(p, 'AccessKeyId'));
+    return undefined;
+  },
+  GetAccessKeyLastUsed(state, p, ctx) {
+    const { user: u, key } = accessKey(account(state, ctx), req(p, 'AccessKeyId'));
+    return {
+      UserName: u.userName,
+      AccessKeyLastUsed: key.lastUsed
+        ? { LastUsedDate: key.lastUsed.date, ServiceName: key.lastUsed.serviceName, Region: key.lastUsed.region }
+        : { ServiceName: 'N/A', Region: 'N/A' },
+    };
+  },
+  CreateLoginProfile(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    const password = req(p, 'Password');
+    if (password.length < 8) throw new AwsError('PasswordPolicyViolation', 'Password does not conform to the account password policy.');
+    if (u.loginProfile) throw new AwsError('EntityAlreadyExists', `Login Profile for user ${u.userName} already exists.`, 409);
+    // The password itself is never stored.
+    u.loginProfile = { createDate: now(), passwordResetRequired: str(p, 'PasswordResetRequired') === 'true' };
+    return { LoginProfile: { UserName: u.userName, CreateDate: u.loginProfile.createDate, PasswordResetRequired: u.loginProfile.passwordResetRequired } };
+  },
+  GetLoginProfile(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    if (!u.loginProfile) throw new AwsError('NoSuchEntity', `Login Profile for User ${u.userName} cannot be found.`, 404);
+    return { LoginProfile: { UserName: u.userName, CreateDate: u.loginProfile.createDate, PasswordResetRequired: u.loginProfile.passwordResetRequired } };
+  },
+  DeleteLoginProfile(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    if (!u.loginProfile) throw new AwsError('NoSuchEntity', `Login Profile for User ${u.userName} cannot be found.`, 404);
+    u.loginProfile = undefined;
+    return undefined;
+  },
+  ListMFADevices(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    const pg = page(u.mfaDevices, (d) => d.serialNumber, p);
+    return { MFADevices: pg.items.map((d) => ({ UserName: u.userName, SerialNumber: d.serialNumber, EnableDate: d.enableDate })), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+};
+
 export const iamService: ServiceDef<IamState> = {
   signingName: 'iam',
   protocol: 'query',
   xmlNamespace: 'https://iam.amazonaws.com/doc/2010-05-08/',
   throttleBucket: 'iam',
   throttleCode: 'Throttling',
-  initialState: () => ({}),
-  operations: {},
+  initialState: () => ({ accounts: {} }),
+  operations: { ...samlOps, ...roleOps, ...userOps },
 };
+
+/** For tests and seeds: the account's IAM state, created empty when absent. */
+export function iamAccount(state: IamState, accountId: string): IamAccount {
+  state.accounts[accountId] ??= emptyIamAccount();
+  return state.accounts[accountId] as IamAccount;
+}

@@ -1,0 +1,182 @@
+/**
+ * Target for `iam_user_credentials`: legacy IAM users linked to an AD account, whose long-lived
+ * credentials rolemap switches off when that account leaves. rolemap never creates, changes the
+ * tags of, or deletes these users; it only sets access keys Inactive and deletes the console
+ * password (login profile). Their owner is whoever made them, so they are read as not owned.
+ *
+ * Linking: the tag `leavers.iamUsers.linkTag` whose value is the AD sAMAccountName or UPN, or else
+ * a name matching `leavers.iamUsers.namePattern` with a named group `sam`. The resource's principal
+ * carries the AD account name with an empty guid: the core matches it to the directory.
+ *
+ * Reading an account: `GetAccountAuthorizationDetails` (Filter=User, paged, tags included), then
+ * for each linked user only: `ListAccessKeys`, `GetLoginProfile`, `ListMFADevices`.
+ * Warnings: active keys older than `keyAgeWarningDays`, and linked users with a console password
+ * or an active key but no MFA device.
+ */
+import {
+  DeleteLoginProfileCommand,
+  GetLoginProfileCommand,
+  UpdateAccessKeyCommand,
+  paginateGetAccountAuthorizationDetails,
+  paginateListAccessKeys,
+  paginateListMFADevices,
+} from '@aws-sdk/client-iam';
+import type { AccessKeyMetadata, IAMClient, UserDetail } from '@aws-sdk/client-iam';
+import type { IamUserCredentialsAttrs, Resource, ResourceOf } from '../../../core/model/resources.js';
+import type { Account, AccountId, LeaverPolicy, RoleMap } from '../../../core/model/role-map.js';
+import type { ActualState } from '../../../core/model/state.js';
+import type { Change } from '../../../core/plan/change.js';
+import type { ApplyOutcome, Target } from '../../../core/ports.js';
+import { AwsCallError, CallRecorder, awsErrorName } from '../call-error.js';
+import { IamChangeRefusedError } from '../iam-roles/errors.js';
+
+export interface IamUsersClientSource {
+  iam(account: AccountId): IAMClient;
+}
+
+export interface IamUsersTargetOptions {
+  /** The clock for key ages (adapters may read it; the core may not). */
+  readonly clock?: (() => Date) | undefined;
+  readonly pageSize?: number | undefined;
+}
+
+type CredentialsResource = ResourceOf<'iam_user_credentials'>;
+
+/** The AD account an IAM user is linked to, or undefined. */
+export function linkedAdAccount(user: { readonly UserName?: string | undefined; readonly Tags?: readonly { Key?: string | undefined; Value?: string | undefined }[] | undefined }, policy: LeaverPolicy['iamUsers']): string | undefined {
+  const tagged = user.Tags?.find((t) => t.Key === policy.linkTag)?.Value;
+  if (tagged !== undefined && tagged !== '') return tagged;
+  if (policy.namePattern !== null) {
+    const m = new RegExp(policy.namePattern).exec(user.UserName ?? '');
+    const sam = m?.groups?.['sam'];
+    if (sam !== undefined && sam !== '') return sam;
+  }
+  return undefined;
+}
+
+export class IamUsersTarget implements Target {
+  readonly name = 'iam-users';
+  readonly kinds = ['iam_user_credentials'] as const;
+  readonly #clients: IamUsersClientSource;
+  readonly #clock: () => Date;
+  readonly #pageSize: number;
+
+  constructor(clients: IamUsersClientSource, options: IamUsersTargetOptions = {}) {
+    this.#clients = clients;
+    this.#clock = options.clock ?? (() => new Date());
+    this.#pageSize = options.pageSize ?? 1000;
+  }
+
+  /** Reads nothing when the role map does not ask for leavers' IAM user credentials to be disabled. */
+  async readActual(roleMap: RoleMap): Promise<ActualState> {
+    if (!roleMap.leavers.iamUsers.disableCredentials) return { resources: [], warnings: [] };
+    const now = this.#clock();
+    const perAccount = await Promise.all(roleMap.accounts.map((a) => this.#readAccount(a, roleMap.leavers.iamUsers, now)));
+    return { resources: perAccount.flatMap((r) => r.resources), warnings: perAccount.flatMap((r) => r.warnings) };
+  }
+
+  async #readAccount(account: Account, policy: LeaverPolicy['iamUsers'], now: Date): Promise<{ resources: Resource[]; warnings: string[] }> {
+    const client = this.#clients.iam(account.id);
+    const rec = new CallRecorder('IAM', account.id, undefined);
+    const users: UserDetail[] = [];
+    try {
+      for await (const page of paginateGetAccountAuthorizationDetails({ client, pageSize: this.#pageSize }, { Filter: ['User'] })) users.push(...(page.UserDetailList ?? []));
+    } catch (e) {
+      throw rec.wrap('GetAccountAuthorizationDetails', e);
+    }
+    const resources: Resource[] = [];
+    const warnings: string[] = [];
+    for (const user of users) {
+      const adName = linkedAdAccount(user, policy);
+      if (adName === undefined) continue;
+      const userName = user.UserName ?? '';
+      const [keys, loginProfile, mfa] = await Promise.all([this.#keys(client, rec, userName), this.#hasLoginProfile(client, rec, userName), this.#hasMfa(client, rec, userName)]);
+      const attrs: IamUserCredentialsAttrs = {
+        accessKeys: Object.fromEntries(keys.map((k) => [k.AccessKeyId ?? '', k.Status === 'Active' ? 'Active' : 'Inactive'])),
+        loginProfile,
+      };
+      const r: CredentialsResource = {
+        kind: 'iam_user_credentials',
+        id: `${account.id}/${userName}`,
+        account: account.id,
+        name: userName,
+        attrs,
+        owned: false,
+        awsId: user.UserId,
+        principal: { guid: '', name: adName },
+      };
+      resources.push(r);
+      const where = `iam_user_credentials.${account.alias}.${userName} (AD ${adName})`;
+      for (const k of keys) {
+        if (k.Status !== 'Active' || k.CreateDate === undefined) continue;
+        const days = Math.floor((now.getTime() - k.CreateDate.getTime()) / 86_400_000);
+        if (days > policy.keyAgeWarningDays) warnings.push(`${where}: access key ${k.AccessKeyId ?? ''} is ${days} days old (more than ${policy.keyAgeWarningDays}); rotate it`);
+      }
+      const activeKey = keys.some((k) => k.Status === 'Active');
+      if (!mfa && (loginProfile || activeKey)) warnings.push(`${where}: no MFA device${loginProfile ? ' although it has a console password' : ''}`);
+    }
+    return { resources, warnings };
+  }
+
+  async #keys(client: IAMClient, rec: CallRecorder, UserName: string): Promise<AccessKeyMetadata[]> {
+    const out: AccessKeyMetadata[] = [];
+    try {
+      for await (const page of paginateListAccessKeys({ client }, { UserName })) out.push(...(page.AccessKeyMetadata ?? []));
+    } catch (e) {
+      throw rec.wrap('ListAccessKeys', e);
+    }
+    return out.sort((a, b) => ((a.AccessKeyId ?? '') < (b.AccessKeyId ?? '') ? -1 : 1));
+  }
+
+  async #hasLoginProfile(client: IAMClient, rec: CallRecorder, UserName: string): Promise<boolean> {
+    try {
+      await client.send(new GetLoginProfileCommand({ UserName }));
+      return true;
+    } catch (e) {
+      if (awsErrorName(e) === 'NoSuchEntityException') return false;
+      throw rec.wrap('GetLoginProfile', e);
+    }
+  }
+
+  async #hasMfa(client: IAMClient, rec: CallRecorder, UserName: string): Promise<boolean> {
+    try {
+      for await (const page of paginateListMFADevices({ client }, { UserName })) if ((page.MFADevices ?? []).length > 0) return true;
+      return false;
+    } catch (e) {
+      throw rec.wrap('ListMFADevices', e);
+    }
+  }
+
+  /**
+   * Only ever toward "switched off": keys the change wants Inactive are deactivated, the login
+   * profile is deleted when the change wants none. Re-activating a key, creating or deleting a
+   * user are refused.
+   */
+  async apply(change: Change, _signal?: AbortSignal): Promise<ApplyOutcome> {
+    if (change.kind !== 'iam_user_credentials') throw new IamChangeRefusedError(change.address, change.account, `kind ${change.kind} is not applied by the IAM users target`);
+    const before = change.before as CredentialsResource | null;
+    const after = change.after as CredentialsResource | null;
+    if (before === null || after === null) throw new IamChangeRefusedError(change.address, change.account, 'rolemap never creates or deletes IAM users; it only disables their credentials');
+    const client = this.#clients.iam(change.account);
+    const rec = new CallRecorder('IAM', change.account, change.address);
+    const UserName = before.name;
+    for (const [AccessKeyId, status] of Object.entries(after.attrs.accessKeys).sort(([x], [y]) => (x < y ? -1 : 1))) {
+      const was = before.attrs.accessKeys[AccessKeyId];
+      if (status === 'Active' && was !== 'Active') throw new IamChangeRefusedError(change.address, change.account, `rolemap does not activate access keys (${AccessKeyId})`);
+      if (status === 'Inactive' && was !== 'Inactive') {
+        await rec.send('UpdateAccessKey', () => client.send(new UpdateAccessKeyCommand({ UserName, AccessKeyId, Status: 'Inactive' })));
+      }
+    }
+    if (!after.attrs.loginProfile && before.attrs.loginProfile) {
+      try {
+        await rec.send('DeleteLoginProfile', () => client.send(new DeleteLoginProfileCommand({ UserName })));
+      } catch (e) {
+        // Already gone (deleted by hand since the plan): the goal is reached.
+        if (!(e instanceof AwsCallError && e.code === 'NoSuchEntityException')) throw e;
+      }
+    } else if (after.attrs.loginProfile && !before.attrs.loginProfile) {
+      throw new IamChangeRefusedError(change.address, change.account, 'rolemap does not create console passwords');
+    }
+    return { requestIds: rec.requestIds };
+  }
+}
