@@ -25,6 +25,8 @@ export interface AwsSettings {
   readonly sessionName: string;
   /** Base credentials; the SDK's default chain when absent. Tests pass static dummy keys. */
   readonly credentials?: AwsCredentialIdentityProvider | undefined;
+  /** Called once for each client built, e.g. to add an observing middleware (the daemon's throttle counter). */
+  readonly onClient?: ((client: { readonly middlewareStack: unknown }, service: 'iam' | 'sts' | 'identitystore' | 'sso') => void) | undefined;
 }
 
 type ClientConfig = {
@@ -120,6 +122,7 @@ export class AwsClients {
     let c = this.#iam.get(account);
     if (!c) {
       c = new IAMClient(this.#configFor(account));
+      this.settings.onClient?.(c, 'iam');
       this.#iam.set(account, c);
     }
     return c;
@@ -129,6 +132,7 @@ export class AwsClients {
     let c = this.#sts.get(account);
     if (!c) {
       c = new STSClient(this.#configFor(account));
+      this.settings.onClient?.(c, 'sts');
       this.#sts.set(account, c);
     }
     return c;

@@ -2,9 +2,9 @@
  * What the commands need from the outside world, injected so tests drive the real CLI with
  * in-memory streams, fake ports and no process-wide state.
  */
-import { pino } from 'pino';
 import type { RunLogger } from '../reconcile/run-once.js';
 import { createRuntime, type RuntimeFactory } from '../reconcile/runtime.js';
+import { createLogger, isLogLevel } from '../logging.js';
 
 export interface CliStreams {
   readonly stdout: NodeJS.WritableStream & { readonly isTTY?: boolean | undefined };
@@ -19,7 +19,7 @@ export interface CliContext extends CliStreams {
   readonly logger: () => RunLogger;
 }
 
-/** The real process: its streams and environment, pino on stderr at ROLEMAP_LOG_LEVEL (default warn). */
+/** The real process: its streams and environment, JSON logs (secrets redacted) on stderr at ROLEMAP_LOG_LEVEL (default warn). */
 export function processContext(overrides: Partial<CliContext> = {}): CliContext {
   const env = overrides.env ?? process.env;
   const stderr = overrides.stderr ?? process.stderr;
@@ -29,7 +29,10 @@ export function processContext(overrides: Partial<CliContext> = {}): CliContext 
     stdin: process.stdin,
     env,
     runtimeFactory: createRuntime,
-    logger: () => pino({ level: env['ROLEMAP_LOG_LEVEL'] ?? 'warn', base: { name: 'rolemap' } }, stderr as NodeJS.WritableStream & { write(s: string): boolean }),
+    logger: () => {
+      const level = env['ROLEMAP_LOG_LEVEL'];
+      return createLogger({ level: level !== undefined && isLogLevel(level) ? level : 'warn', destination: stderr as NodeJS.WritableStream & { write(s: string): boolean } });
+    },
     ...overrides,
   };
 }

@@ -8,21 +8,21 @@ import { productionWiring, runFunctionFor } from '../daemon/wiring.js';
 import type { DaemonWiring } from '../daemon/wiring.js';
 import { EXIT, ExitError } from '../exit-codes.js';
 import { createLogger } from '../logging.js';
+import { configPathFrom } from '../config/index.js';
 
-/** Where `--config` points when not given (LEAD: align with the config loader's documented default). */
-export const DEFAULT_CONFIG_PATH = process.env['ROLEMAP_CONFIG'] ?? '/etc/rolemap/rolemap.yaml';
 
 /** Registers `daemon` and `approve RUN`. */
-export function registerDaemon(program: Command, wiring: DaemonWiring<unknown> = productionWiring): void {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the wiring's config type is its own business
+export function registerDaemon(program: Command, wiring: DaemonWiring<any> = productionWiring): void {
   program
     .command('daemon')
     .description('Reconcile on the config\'s schedule until SIGTERM/SIGINT (SIGHUP reloads the config); one daemon per journal.')
-    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG_PATH)
+    .option('-c, --config <file>', 'config file (default: $ROLEMAP_CONFIG or ./rolemap.yaml)')
     .option('--grace <seconds>', 'after SIGTERM, how long the interrupted run may take to stop', '30')
     .option('--backoff <seconds>', 'after a failed run, skip scheduled runs for this long; doubles with each further failure', '60')
     .option('--backoff-max <seconds>', 'the longest backoff', '3600')
-    .action(async (opts: { config: string; grace: string; backoff: string; backoffMax: string }) => {
-      const configPath = resolve(opts.config);
+    .action(async (opts: { config?: string; grace: string; backoff: string; backoffMax: string }) => {
+      const configPath = resolve(configPathFrom(opts.config));
       const seconds = (flag: string, v: string): number => {
         const n = Number(v);
         if (!Number.isFinite(n) || n < 0) throw new ExitError(EXIT.ERROR, `${flag} ${v}: expected a number of seconds`);
@@ -55,10 +55,10 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<unknown> =
     .command('approve')
     .description('Approve the refused plan of run RUN; the daemon applies exactly that plan at its next run, unless the AWS state changed since.')
     .argument('<run>', 'the refused run\'s id (from /healthz or the daemon\'s log)')
-    .option('-c, --config <file>', 'config file (for journal.path)', DEFAULT_CONFIG_PATH)
+    .option('-c, --config <file>', 'config file, for journal.path (default: $ROLEMAP_CONFIG or ./rolemap.yaml)')
     .option('--journal <file>', 'the journal file (instead of reading --config)')
-    .action(async (run: string, opts: { config: string; journal?: string }) => {
-      const journal = opts.journal ?? wiring.settingsOf(await wiring.loadConfig(resolve(opts.config))).journalPath;
+    .action(async (run: string, opts: { config?: string; journal?: string }) => {
+      const journal = opts.journal ?? wiring.settingsOf(await wiring.loadConfig(resolve(configPathFrom(opts.config)))).journalPath;
       const store = new ApprovalStore(resolve(journal));
       const approval = store.approve(run, new Date());
       const summary = store.pending()?.plan.summary;

@@ -13,6 +13,9 @@ import { runOnce } from '../reconcile/run-once.js';
 import type { RunFunction } from './daemon.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { DaemonSettings } from './settings.js';
+import { loadConfig } from '../config/index.js';
+import type { LoadedConfig } from '../config/index.js';
+import { createRuntime } from '../reconcile/runtime.js';
 
 export interface RuntimeHandle {
   readonly runtime: Runtime;
@@ -35,12 +38,21 @@ export class NotWiredError extends Error {
   }
 }
 
-export const productionWiring: DaemonWiring<unknown> = {
-  loadConfig: () => Promise.reject(new NotWiredError('config loading')),
-  settingsOf: () => {
-    throw new NotWiredError('config -> DaemonSettings');
+export const productionWiring: DaemonWiring<LoadedConfig> = {
+  loadConfig: async (path) => loadConfig(path),
+  settingsOf: (config) => ({
+    schedule: config.schedule,
+    timezone: config.daemon.timezone,
+    journalPath: config.journal.path,
+    runAtStart: config.daemon.runAtStart,
+    healthPort: config.daemon.healthPort,
+    healthHost: config.daemon.healthHost,
+    logLevel: config.daemon.logLevel,
+  }),
+  createRuntime: async (config, { log, metrics }) => {
+    const runtime = await createRuntime(config, { log, onThrottleRetry: metrics.onThrottleRetry });
+    return { runtime, close: () => runtime.close() };
   },
-  createRuntime: () => Promise.reject(new NotWiredError('runtime factory')),
 };
 
 /**

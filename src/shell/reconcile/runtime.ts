@@ -5,13 +5,20 @@
  */
 import { RolemapError } from '../../core/errors.js';
 import type { DirectorySource, OwnershipRegistry, RunJournal, Target } from '../../core/ports.js';
+import type { MiddlewareStack } from '@smithy/types';
+import { AwsClients } from '../../adapters/aws/clients.js';
+import { IamRolesTarget } from '../../adapters/aws/iam-roles/iam-roles-target.js';
+import { IamUsersTarget } from '../../adapters/aws/iam-users/iam-users-target.js';
 import type { LoadedConfig } from '../config/types.js';
+import { observeThrottling } from '../daemon/throttle-observer.js';
 import type { RunLogger, Runtime } from './run-once.js';
 
 export interface RuntimeOptions {
   readonly log: RunLogger;
   /** Defaults to the system clock. */
   readonly clock?: (() => Date) | undefined;
+  /** Called for each AWS attempt that was throttled (the daemon's metric). */
+  readonly onThrottleRetry?: ((service: string) => void) | undefined;
 }
 
 /** A runtime that holds resources (LDAP connections, the SQLite journal): close it when done. */
@@ -41,16 +48,30 @@ export function openJournal(config: LoadedConfig, _log: RunLogger): { journal: R
  * has it (its users' ownership lives in `ownership`). SDK clients from `config.aws`, assuming each
  * account's `assumeRoleArn` with the session name `rolemap-<ownerId>`.
  */
-export function createTargets(_config: LoadedConfig, _log: RunLogger, _ownership: OwnershipRegistry): Target[] {
-  throw new NotWiredError('the AWS targets are not wired into this build yet');
+export function createTargets(config: LoadedConfig, options: RuntimeOptions, _ownership: OwnershipRegistry): { targets: Target[]; close(): void } {
+  const onThrottleRetry = options.onThrottleRetry;
+  const clients = new AwsClients(
+    {
+      region: config.aws.region,
+      endpoint: config.aws.endpoint,
+      maxAttempts: config.aws.maxAttempts,
+      sessionName: `rolemap-${config.roleMap.safety.ownerId}`.slice(0, 64),
+      ...(onThrottleRetry ? { onClient: (client, service) => observeThrottling(client.middlewareStack as MiddlewareStack<object, object>, service, onThrottleRetry) } : {}),
+    },
+    config.roleMap.accounts,
+    config.roleMap.identityCenter?.account,
+  );
+  const clock = options.clock ?? (() => new Date());
+  const targets: Target[] = [new IamRolesTarget(clients), new IamUsersTarget(clients, { clock })];
+  return { targets, close: () => clients.destroy() };
 }
 
 export const createRuntime: RuntimeFactory = async (config, options) => {
   const source = createDirectorySource(config, options.log);
   const { journal, ownership, close } = openJournal(config, options.log);
-  let targets: Target[];
+  let targets: { targets: Target[]; close(): void };
   try {
-    targets = createTargets(config, options.log, ownership);
+    targets = createTargets(config, options, ownership);
   } catch (e) {
     close();
     throw e;
@@ -58,11 +79,14 @@ export const createRuntime: RuntimeFactory = async (config, options) => {
   return {
     roleMap: config.roleMap,
     source,
-    targets,
+    targets: targets.targets,
     journal,
     configHash: config.hash,
     clock: options.clock ?? (() => new Date()),
     log: options.log,
-    close: async () => close(),
+    close: async () => {
+      targets.close();
+      close();
+    },
   };
 };
