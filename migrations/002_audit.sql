@@ -44,7 +44,8 @@ CREATE INDEX change_events_at ON change_events (at);
 -- One line per change with its final status: content from its first row, status from its last.
 CREATE VIEW changes AS
 SELECT
-  l.id             AS event_id,
+  l.id             AS event_id,        -- the row with the final status
+  f.id             AS first_event_id,  -- the row that first recorded the change (plan or intent)
   l.run_id         AS run_id,
   l.seq            AS seq,
   f.at             AS recorded_at,

@@ -143,7 +143,7 @@ function toLine(r: ChangeViewRow): ChangeLine {
   };
 }
 
-/** One line per change with its final status, oldest first. */
+/** One line per change with its final status, in the order the changes were first recorded (run by run, by seq). */
 export function listChanges(db: SqliteDatabase, filter: ChangeFilter, now: Date): ChangeLine[] {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
@@ -180,7 +180,7 @@ export function listChanges(db: SqliteDatabase, filter: ChangeFilter, now: Date)
     }
   }
   const sql =
-    `SELECT * FROM changes${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY event_id` +
+    `SELECT * FROM changes${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY first_event_id` +
     (filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '');
   return (db.prepare(sql).all(params) as ChangeViewRow[]).map(toLine);
 }

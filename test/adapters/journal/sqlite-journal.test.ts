@@ -66,8 +66,8 @@ describe('SqliteJournal', () => {
     const lines = listChanges(journal.database, { run: 'r1' }, clock());
     expect(lines.map((l) => [l.seq, l.status, l.requestIds, l.error])).toEqual([
       [1, 'applied', ['req-1'], null],
-      [3, 'failed', ['req-3'], 'ThrottlingException: Rate exceeded'],
       [2, 'skipped', [], 'depends on change 1'],
+      [3, 'failed', ['req-3'], 'ThrottlingException: Rate exceeded'],
       [4, 'applied', ['req-4a', 'req-4b'], null],
     ]);
     const first = lines[0];
