@@ -209,7 +209,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     for (const c of changes) {
       const p = principalOf(c);
       const g = groupOf(c);
-      add(p?.name, p?.guid ?? null, c.kind === 'identitystore_group' ? 'group' : 'user');
+      add(p?.name, p?.guid ?? null, c.kind === 'identitystore_group' || (p !== null && p.guid === g.guid) ? 'group' : 'user');
       add(g.name, g.guid, 'group');
       for (const r of [c.before, c.after]) {
         if (r?.kind === 'identitystore_user' && p !== null) {
