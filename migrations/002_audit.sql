@@ -35,10 +35,17 @@ CREATE TABLE principal_aliases (
   PRIMARY KEY (alias, guid)
 ) STRICT, WITHOUT ROWID;
 
+-- Names already in the log (written by schema 1) become aliases too.
+INSERT OR IGNORE INTO principal_aliases (alias, guid, type)
+  SELECT DISTINCT principal_name, principal_guid,
+    CASE WHEN kind = 'identitystore_group' OR principal_guid = group_guid THEN 'group' ELSE 'user' END
+  FROM change_events WHERE principal_guid IS NOT NULL AND principal_name IS NOT NULL;
+INSERT OR IGNORE INTO principal_aliases (alias, guid, type)
+  SELECT DISTINCT group_name, group_guid, 'group' FROM change_events WHERE group_guid IS NOT NULL AND group_name IS NOT NULL;
+
+-- `--user` and `--group` resolve names to guids through principal_aliases, then use these.
 CREATE INDEX change_events_principal_guid ON change_events (principal_guid);
-CREATE INDEX change_events_principal_name ON change_events (principal_name COLLATE NOCASE);
 CREATE INDEX change_events_group_guid ON change_events (group_guid);
-CREATE INDEX change_events_group_name ON change_events (group_name COLLATE NOCASE);
 CREATE INDEX change_events_at ON change_events (at);
 
 -- One line per change with its final status: content from its first row, status from its last.

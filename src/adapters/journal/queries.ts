@@ -33,6 +33,15 @@ export function openJournalForVerify(file: string, migrations: readonly Migratio
   }
 }
 
+/**
+ * The guids a `--user` / `--group` value names: the value itself as an objectGUID, or every guid seen
+ * under that name (sAMAccountName, UPN, email, group name; any case). Every principal name the journal
+ * writes is also recorded as an alias, so one indexed `IN` covers all three forms.
+ */
+function resolve(param: 'user' | 'group'): string {
+  return `(SELECT lower(@${param}) UNION SELECT guid FROM principal_aliases WHERE alias = @${param} AND type = '${param}')`;
+}
+
 const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** `2026-03-01`, `2026-03-01T12:00:00Z`, `now`, or relative to now: `90s`, `30m`, `12h`, `7d`, `2w`. */
@@ -156,15 +165,11 @@ export function listChanges(db: SqliteDatabase, filter: ChangeFilter, now: Date)
     params['until'] = parseTime(filter.until, now).toISOString();
   }
   if (filter.user !== undefined) {
-    where.push(
-      "(principal_guid = lower(@user) OR principal_name = @user COLLATE NOCASE OR principal_guid IN (SELECT guid FROM principal_aliases WHERE alias = @user AND type = 'user'))",
-    );
+    where.push(`principal_guid IN ${resolve('user')}`);
     params['user'] = filter.user;
   }
   if (filter.group !== undefined) {
-    where.push(
-      "(group_guid = lower(@group) OR group_name = @group COLLATE NOCASE OR group_guid IN (SELECT guid FROM principal_aliases WHERE alias = @group AND type = 'group'))",
-    );
+    where.push(`group_guid IN ${resolve('group')}`);
     params['group'] = filter.group;
   }
   for (const [key, column] of [
@@ -324,7 +329,7 @@ export function accessAsOf(
   const where = ['snapshot_id = @snapshot'];
   const params: Record<string, unknown> = { snapshot: snap.id };
   if (query.user !== undefined) {
-    where.push("(user_guid = lower(@user) OR user_name = @user COLLATE NOCASE OR user_guid IN (SELECT guid FROM principal_aliases WHERE alias = @user AND type = 'user'))");
+    where.push(`user_guid IN ${resolve('user')}`);
     params['user'] = query.user;
   }
   if (query.account !== undefined) {

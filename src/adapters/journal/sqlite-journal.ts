@@ -11,10 +11,12 @@ import type { Entitlement } from '../../core/model/state.js';
 import type { Change, Plan } from '../../core/plan/change.js';
 import type { ApplyHooks, ApplyOutcome, EntitlementHistory, OwnershipRegistry, RunJournal, RunOutcome, RunStart } from '../../core/ports.js';
 import {
+  CHANGE_EVENT_COLUMNS,
   GENESIS,
-  changeEventHash,
+  chainHash,
   entitlementsDigest,
   snapshotHash,
+  type ChangeEventColumn,
   type ChangeEventContent,
   type EntitlementRow,
 } from './chain.js';
@@ -111,10 +113,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     this.#stmt = {
       head: db.prepare('SELECT id, hash FROM change_events ORDER BY id DESC LIMIT 1'),
       insertEvent: db.prepare(
-        `INSERT INTO change_events (id, run_id, seq, at, status, action, kind, resource_key, address, account, principal_guid, principal_name,
-           group_guid, group_name, leaver_reason, before_json, after_json, diffs_json, reason, error, request_ids, detail_json, prev_hash, hash)
-         VALUES (@id, @run_id, @seq, @at, @status, @action, @kind, @resource_key, @address, @account, @principal_guid, @principal_name,
-           @group_guid, @group_name, @leaver_reason, @before_json, @after_json, @diffs_json, @reason, @error, @request_ids, @detail_json, @prev_hash, @hash)`,
+        `INSERT INTO change_events (${CHANGE_EVENT_COLUMNS.join(', ')}, prev_hash, hash) VALUES (${CHANGE_EVENT_COLUMNS.map(() => '?').join(', ')}, ?, ?)`,
       ),
       alias: db.prepare('INSERT OR IGNORE INTO principal_aliases (alias, guid, type) VALUES (?, ?, ?)'),
     };
@@ -157,15 +156,24 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   }
 
   /** Appends rows to the chain. Call inside a transaction. */
-  #append(rows: readonly EventInput[]): Head | null {
-    let head = (this.#stmt.head.get() as Head | undefined) ?? { id: 0, hash: GENESIS };
+  #append(rows: Iterable<EventInput>): Head | null {
+    const head = (this.#stmt.head.get() as Head | undefined) ?? { id: 0, hash: GENESIS };
+    let id = head.id;
+    let hash = head.hash;
+    const values: unknown[] = new Array<unknown>(CHANGE_EVENT_COLUMNS.length + 2);
     for (const r of rows) {
-      const content: ChangeEventContent = { ...r, id: head.id + 1 };
-      const hash = changeEventHash(head.hash, content);
-      this.#stmt.insertEvent.run({ ...content, prev_hash: head.hash, hash });
-      head = { id: content.id, hash };
+      id++;
+      for (let i = 0; i < CHANGE_EVENT_COLUMNS.length; i++) {
+        const c = CHANGE_EVENT_COLUMNS[i] as ChangeEventColumn;
+        values[i] = c === 'id' ? id : r[c];
+      }
+      values.length = CHANGE_EVENT_COLUMNS.length;
+      const prev = hash;
+      hash = chainHash(prev, values);
+      values.push(prev, hash);
+      this.#stmt.insertEvent.run(...values);
     }
-    return head.id === 0 ? null : head;
+    return id === 0 ? null : { id, hash };
   }
 
   #event(runId: string, change: Change, status: ChangeStatus, at: string, extra: { content: boolean; error?: string | null; requestIds?: readonly string[] | null; detail?: unknown }): EventInput {
@@ -245,7 +253,11 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
       this.#db
         .prepare('UPDATE runs SET plan_created_at = ?, plan_summary = ?, plan_refusal = ?, plan_warnings = ? WHERE id = ?')
         .run(plan.createdAt, JSON.stringify(plan.summary), this.#json(plan.refusal), this.#json(plan.warnings), runId);
-      this.#append(plan.changes.map((c) => this.#event(runId, c, status, at, { content: true })));
+      const changes = plan.changes;
+      const event = (c: Change): EventInput => this.#event(runId, c, status, at, { content: true });
+      this.#append((function* () {
+        for (const c of changes) yield event(c);
+      })());
       this.#aliases(plan.changes);
     });
   }
