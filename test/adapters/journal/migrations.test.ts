@@ -23,7 +23,7 @@ import {
   type ChangeEventContent,
   type Migration,
 } from '../../../src/adapters/journal/index.js';
-import { PROD, changeOf, planOf, role, runStart, tempDir } from './fixtures.js';
+import { BOB, PROD, changeOf, planOf, role, runStart, tempDir } from './fixtures.js';
 
 const shipped = loadMigrations();
 const [m001, m002] = shipped;
@@ -80,7 +80,7 @@ describe('journal migrations', () => {
     db.prepare("INSERT INTO runs (id, trigger, mode, host, version, config_hash, started_at) VALUES ('old', 'cli', 'dry-run', 'h', '0.0.9', 'x', '2025-12-01T00:00:00.000Z')").run();
     const content: ChangeEventContent = {
       id: 1, run_id: 'old', seq: 1, at: '2025-12-01T00:00:01.000Z', status: 'planned', action: 'create', kind: 'iam_role',
-      resource_key: `iam_role:${PROD}/Old`, address: `iam_role.${PROD}.Old`, account: PROD, principal_guid: null, principal_name: null,
+      resource_key: `iam_role:${PROD}/Old`, address: `iam_role.${PROD}.Old`, account: PROD, principal_guid: BOB.guid, principal_name: BOB.name,
       group_guid: null, group_name: null, leaver_reason: null, before_json: null, after_json: '{"name":"Old"}', diffs_json: null,
       reason: 'role map wants it', error: null, request_ids: null, detail_json: null,
     };
@@ -99,6 +99,8 @@ describe('journal migrations', () => {
       ['new', `iam_role.${PROD}.New`, 'planned'],
     ]);
     expect(verifyJournal(j.database)).toMatchObject({ ok: true, changeRows: 2 });
+    // 002 learnt the names already in the log, so --user finds old rows too.
+    expect(listChanges(j.database, { user: 'BOB' }, new Date()).map((l) => l.runId)).toEqual(['old']);
     j.close();
   });
 

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { INTERRUPTED_MESSAGE, NEVER_STARTED_MESSAGE, SqliteJournal, listChanges, showRun, verifyJournal } from '../../../src/adapters/journal/index.js';
+import { INTERRUPTED_MESSAGE, NEVER_STARTED_MESSAGE, SqliteJournal, listChanges, openJournalForQuery, showRun, verifyJournal } from '../../../src/adapters/journal/index.js';
 import { ADMINS, ALICE, BOB, PROD, READERS, changeOf, entitlement, icUser, manualClock, membership, planOf, role, runStart, tempDir } from './fixtures.js';
 
 describe('SqliteJournal', () => {
@@ -142,5 +142,24 @@ describe('SqliteJournal', () => {
     journal = SqliteJournal.open(tmp.file('journal.db'), { clock });
     expect(new Map(journal.owned('d-123'))).toEqual(new Map([['u-1', ALICE.guid], ['u-2', BOB.guid]]));
     expect(journal.database.prepare('SELECT count(*) AS n FROM owned_objects WHERE removed_at IS NOT NULL').get()).toEqual({ n: 1 });
+  });
+
+  it('lets a read-only query connection read while the writer is open and keeps writing', () => {
+    journal.startRun(runStart('live', '2026-02-01T10:00:00.000Z'));
+    const plan = planOf([changeOf(1, 'create', role(PROD, 'A')), changeOf(2, 'create', role(PROD, 'B'))]);
+    journal.recordPlan('live', plan);
+    const hooks = journal.hooks('live');
+    hooks.preApply?.(plan.changes[0]!);
+
+    const reader = openJournalForQuery(tmp.file('journal.db'));
+    try {
+      expect(reader.readonly).toBe(true);
+      expect(listChanges(reader, { run: 'live' }, clock()).map((l) => l.status)).toEqual(['intent', 'pending']);
+      hooks.postApply?.(plan.changes[0]!, { requestIds: ['r1'] });
+      expect(listChanges(reader, { run: 'live' }, clock()).map((l) => l.status)).toEqual(['applied', 'pending']);
+      expect(() => reader.prepare("DELETE FROM change_events").run()).toThrow(/readonly/);
+    } finally {
+      reader.close();
+    }
   });
 });
