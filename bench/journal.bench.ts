@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SqliteJournal, listChanges, openJournalForQuery } from '../src/adapters/journal/index.js';
+import { SqliteJournal, listChanges, openJournalForQuery, verifyJournal } from '../src/adapters/journal/index.js';
 import type { Resource } from '../src/core/model/resources.js';
 import type { Change, Plan } from '../src/core/plan/change.js';
 
@@ -136,6 +136,9 @@ export default async function bench(): Promise<void> {
       t = performance.now();
       const n = listChanges(db, { user: 'user12345', since: '1d', status: 'planned' }, now).length;
       console.log(`list --user --since 1d --status planned: ${n} changes in ${(performance.now() - t).toFixed(1)} ms`);
+      t = performance.now();
+      const v = verifyJournal(db);
+      console.log(`verify: ${fmt(v.changeRows)} change rows, ok=${v.ok}, in ${fmt(performance.now() - t)} ms (chain walk + integrity_check)`);
     } finally {
       db.close();
     }

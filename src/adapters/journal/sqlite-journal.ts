@@ -20,6 +20,7 @@ import {
   type ChangeEventContent,
   type EntitlementRow,
 } from './chain.js';
+import { InvalidInputError } from '../../core/errors.js';
 import { JournalRunError } from './errors.js';
 import { loadMigrations, migrate, type Migration } from './migrations.js';
 import { makeRedactor, secretsFromEnv, type Redactor } from './redact.js';
@@ -228,10 +229,22 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     }
   }
 
+  /**
+   * The mode of a run that is still open. A finished run takes no more rows: its chain head is
+   * recorded, and verify would report a later row of it as inserted.
+   */
   #mode(runId: string): string {
-    const row = this.#db.prepare('SELECT mode FROM runs WHERE id = ?').get(runId) as { mode: string } | undefined;
+    const row = this.#db.prepare('SELECT mode, outcome FROM runs WHERE id = ?').get(runId) as { mode: string; outcome: string | null } | undefined;
     if (row === undefined) throw new JournalRunError(this.file, runId, 'is not in the journal (startRun first)');
+    if (row.outcome !== null) throw new JournalRunError(this.file, runId, `has already finished (${row.outcome}); it takes no more rows`);
     return row.mode;
+  }
+
+  /** Instants are stored as `toISOString()` so that they compare correctly as text (`--since`, `--as-of`). */
+  #instant(what: string, value: string): string {
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) throw new InvalidInputError(`journal ${this.file}: ${what} "${value}" is not an ISO 8601 time`);
+    return new Date(ms).toISOString();
   }
 
   startRun(run: RunStart): void {
@@ -242,7 +255,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
       }
       this.#db
         .prepare('INSERT INTO runs (id, trigger, mode, host, version, config_hash, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(run.runId, run.trigger, run.mode, run.host, run.version, run.configHash, run.startedAt);
+        .run(run.runId, run.trigger, run.mode, run.host, run.version, run.configHash, this.#instant('startedAt', run.startedAt));
     });
   }
 
@@ -292,13 +305,14 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
       via_group_guid: e.viaGroupGuid.toLowerCase(),
       via_group_name: e.viaGroupName,
     }));
+    const instant = this.#instant('entitlement snapshot time', at);
     inTransaction(this.#db, () => {
       this.#mode(runId);
       const prev = (this.#db.prepare('SELECT id, hash FROM entitlement_snapshots ORDER BY id DESC LIMIT 1').get() as Head | undefined) ?? { id: 0, hash: GENESIS };
-      const content = { id: prev.id + 1, run_id: runId, at, entitlements: rows.length, digest: entitlementsDigest(rows) };
+      const content = { id: prev.id + 1, run_id: runId, at: instant, entitlements: rows.length, digest: entitlementsDigest(rows) };
       this.#db
         .prepare('INSERT INTO entitlement_snapshots (id, run_id, at, entitlements, digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(content.id, runId, at, content.entitlements, content.digest, prev.hash, snapshotHash(prev.hash, content));
+        .run(content.id, runId, instant, content.entitlements, content.digest, prev.hash, snapshotHash(prev.hash, content));
       const insert = this.#db.prepare(
         'INSERT INTO entitlements (snapshot_id, user_guid, user_name, account, kind, target, via_group_guid, via_group_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       );
@@ -325,7 +339,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
         .prepare(
           'UPDATE runs SET finished_at = ?, outcome = ?, error = ?, directory_users = ?, directory_groups = ?, chain_head_id = ?, chain_head_hash = ? WHERE id = ?',
         )
-        .run(end.finishedAt, end.outcome, this.#text(end.error), end.directory?.users ?? null, end.directory?.groups ?? null, head?.id ?? null, head?.hash ?? null, runId);
+        .run(this.#instant('finishedAt', end.finishedAt), end.outcome, this.#text(end.error), end.directory?.users ?? null, end.directory?.groups ?? null, head?.id ?? null, head?.hash ?? null, runId);
     });
   }
 

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { INTERRUPTED_MESSAGE, NEVER_STARTED_MESSAGE, SqliteJournal, listChanges, openJournalForQuery, showRun, verifyJournal } from '../../../src/adapters/journal/index.js';
+import { INTERRUPTED_MESSAGE, NEVER_STARTED_MESSAGE, SqliteJournal, accessAsOf, listChanges, openJournalForQuery, showRun, verifyJournal } from '../../../src/adapters/journal/index.js';
 import { ADMINS, ALICE, BOB, PROD, READERS, changeOf, entitlement, icUser, manualClock, membership, planOf, role, runStart, tempDir } from './fixtures.js';
 
 describe('SqliteJournal', () => {
@@ -161,5 +161,23 @@ describe('SqliteJournal', () => {
     } finally {
       reader.close();
     }
+  });
+
+  it('takes no more rows for a finished run (verify would call them inserted)', () => {
+    journal.startRun(runStart('done', '2026-02-01T10:00:00.000Z'));
+    const plan = planOf([changeOf(1, 'create', role(PROD, 'A'))]);
+    journal.recordPlan('done', plan);
+    journal.finishRun('done', { outcome: 'applied', finishedAt: '2026-02-01T10:00:01.000Z' });
+    expect(() => journal.hooks('done')).toThrow(/run done has already finished \(applied\); it takes no more rows/);
+    expect(() => journal.recordPlan('done', plan)).toThrow(/has already finished/);
+    expect(verifyJournal(journal.database).ok).toBe(true);
+  });
+
+  it('stores instants in one ISO form, so a snapshot is found at exactly its time', () => {
+    journal.startRun(runStart('r', '2026-02-01T11:00:00+01:00'));
+    journal.recordEntitlements('r', '2026-02-01T10:01:00Z', [entitlement(ALICE, PROD, 'Admin', ADMINS)]);
+    expect(showRun(journal.database, 'r')?.run.startedAt).toBe('2026-02-01T10:00:00.000Z');
+    expect(accessAsOf(journal.database, { asOf: '2026-02-01T10:01:00.000Z' }, clock()).snapshot?.at).toBe('2026-02-01T10:01:00.000Z');
+    expect(() => journal.recordEntitlements('r', 'yesterday', [])).toThrow(/entitlement snapshot time "yesterday" is not an ISO 8601 time/);
   });
 });
