@@ -67,3 +67,16 @@ export class JournalRunError extends JournalError {
     super(`journal ${file}: run ${runId} ${message}`);
   }
 }
+
+/**
+ * A write failed (disk full, I/O error, the file locked by another writer past the busy timeout).
+ * When an intent cannot be written the AWS call must not be made: the apply stops.
+ */
+export class JournalWriteError extends JournalError {
+  override readonly retryable: boolean;
+  constructor(readonly file: string, readonly what: string, options: { cause: unknown }) {
+    const code = (options.cause as { code?: unknown } | null)?.code;
+    super(`journal ${file}: cannot write ${what}: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
+    this.retryable = code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+  }
+}

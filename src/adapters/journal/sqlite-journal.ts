@@ -21,7 +21,7 @@ import {
   type EntitlementRow,
 } from './chain.js';
 import { InvalidInputError } from '../../core/errors.js';
-import { JournalRunError } from './errors.js';
+import { JournalError, JournalRunError, JournalWriteError } from './errors.js';
 import { loadMigrations, migrate, type Migration } from './migrations.js';
 import { makeRedactor, secretsFromEnv, type Redactor } from './redact.js';
 import { inTransaction, openForWrite, type SqliteDatabase, type SqliteStatement } from './sqlite.js';
@@ -35,6 +35,8 @@ export interface SqliteJournalOptions {
   readonly migrations?: readonly Migration[] | undefined;
   /** Secrets to mask in any free text written (bind password...); secret-looking env values are always masked. */
   readonly secrets?: readonly string[] | undefined;
+  /** How long a write waits for another writer's lock (default 5 s). */
+  readonly busyTimeoutMs?: number | undefined;
 }
 
 /** Why a change recorded as interrupted or skipped by recovery. */
@@ -125,7 +127,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
    * Throws the migration errors of migrations.ts when the history is corrupted or newer than the code.
    */
   static open(file: string, options: SqliteJournalOptions = {}): SqliteJournal {
-    const db = openForWrite(file);
+    const db = openForWrite(file, { busyTimeoutMs: options.busyTimeoutMs });
     try {
       const migrated = migrate(db, file, options.migrations ?? loadMigrations(), options.clock);
       return new SqliteJournal(file, db, options, migrated);
@@ -247,9 +249,19 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     return new Date(ms).toISOString();
   }
 
+  /** One write transaction; failures other than the journal's own typed errors become a JournalWriteError. */
+  #write<T>(what: string, fn: () => T): T {
+    try {
+      return inTransaction(this.#db, fn);
+    } catch (e) {
+      if (e instanceof JournalError || e instanceof InvalidInputError) throw e;
+      throw new JournalWriteError(this.file, what, { cause: e });
+    }
+  }
+
   startRun(run: RunStart): void {
     this.recoverInterrupted();
-    inTransaction(this.#db, () => {
+    this.#write('run start', () => {
       if (this.#db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.runId) !== undefined) {
         throw new JournalRunError(this.file, run.runId, 'was already started');
       }
@@ -260,7 +272,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   }
 
   recordPlan(runId: string, plan: Plan): void {
-    inTransaction(this.#db, () => {
+    this.#write('the plan', () => {
       const status: ChangeStatus = this.#mode(runId) === 'dry-run' ? 'planned' : 'pending';
       const at = this.#now();
       this.#db
@@ -278,7 +290,8 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   hooks(runId: string): ApplyHooks {
     this.#mode(runId);
     const write = (row: EventInput, change?: Change): void => {
-      inTransaction(this.#db, () => {
+      this.#write(`the ${row.status} row of change ${row.seq}`, () => {
+        this.#mode(runId);
         this.#append([row]);
         if (change !== undefined) this.#aliases([change]);
       });
@@ -306,7 +319,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
       via_group_name: e.viaGroupName,
     }));
     const instant = this.#instant('entitlement snapshot time', at);
-    inTransaction(this.#db, () => {
+    this.#write('the entitlement snapshot', () => {
       this.#mode(runId);
       const prev = (this.#db.prepare('SELECT id, hash FROM entitlement_snapshots ORDER BY id DESC LIMIT 1').get() as Head | undefined) ?? { id: 0, hash: GENESIS };
       const content = { id: prev.id + 1, run_id: runId, at: instant, entitlements: rows.length, digest: entitlementsDigest(rows) };
@@ -332,7 +345,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     runId: string,
     end: { readonly outcome: RunOutcome; readonly finishedAt: string; readonly error?: string | undefined; readonly directory?: { readonly users: number; readonly groups: number } | undefined },
   ): void {
-    inTransaction(this.#db, () => {
+    this.#write('the end of the run', () => {
       this.#mode(runId);
       const head = (this.#stmt.head.get() as Head | undefined) ?? null;
       this.#db
@@ -369,7 +382,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
    * valid. Called by startRun, which the caller runs under rolemap's lock (no other writer is live).
    */
   recoverInterrupted(): { readonly runs: readonly string[]; readonly interrupted: number; readonly skipped: number } {
-    return inTransaction(this.#db, () => {
+    return this.#write('the recovery of interrupted runs', () => {
       const open = (this.#db.prepare('SELECT id FROM runs WHERE finished_at IS NULL AND outcome IS NULL ORDER BY started_at').all() as { id: string }[]).map((r) => r.id);
       let interrupted = 0;
       let skipped = 0;
@@ -414,7 +427,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   }
 
   record(scope: string, awsId: string, guid: string): void {
-    inTransaction(this.#db, () => {
+    this.#write('an owned object', () => {
       const now = this.#now();
       const active = this.#db.prepare('SELECT guid FROM owned_objects WHERE scope = ? AND aws_id = ? AND removed_at IS NULL').get(scope, awsId) as { guid: string } | undefined;
       if (active?.guid === guid) return;
@@ -424,7 +437,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   }
 
   forget(scope: string, awsId: string): void {
-    inTransaction(this.#db, () => {
+    this.#write('the removal of an owned object', () => {
       this.#db.prepare('UPDATE owned_objects SET removed_at = ? WHERE scope = ? AND aws_id = ? AND removed_at IS NULL').run(this.#now(), scope, awsId);
     });
   }

@@ -41,7 +41,8 @@ const CACHE_KIB = 64 * 1024;
  * files the same mode), then WAL, busy timeout, synchronous=FULL (every intent and outcome is on disk
  * before the next AWS call) and foreign keys.
  */
-export function openForWrite(file: string): SqliteDatabase {
+export function openForWrite(file: string, options: { readonly busyTimeoutMs?: number | undefined } = {}): SqliteDatabase {
+  const busy = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
   try {
     // O_EXCL: create only when absent, never truncate an existing journal.
     closeSync(openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600));
@@ -50,9 +51,9 @@ export function openForWrite(file: string): SqliteDatabase {
   }
   let db: Database.Database;
   try {
-    db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    db = new Database(file, { fileMustExist: true, timeout: busy });
     db.pragma('journal_mode = WAL');
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${busy}`);
     db.pragma('synchronous = FULL');
     db.pragma(`cache_size = -${CACHE_KIB}`);
     db.pragma('foreign_keys = ON');

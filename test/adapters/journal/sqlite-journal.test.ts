@@ -1,6 +1,7 @@
+import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { INTERRUPTED_MESSAGE, NEVER_STARTED_MESSAGE, SqliteJournal, accessAsOf, listChanges, openJournalForQuery, showRun, verifyJournal } from '../../../src/adapters/journal/index.js';
+import { INTERRUPTED_MESSAGE, JournalWriteError, NEVER_STARTED_MESSAGE, SqliteJournal, accessAsOf, listChanges, openJournalForQuery, showRun, verifyJournal } from '../../../src/adapters/journal/index.js';
 import { ADMINS, ALICE, BOB, PROD, READERS, changeOf, entitlement, icUser, manualClock, membership, planOf, role, runStart, tempDir } from './fixtures.js';
 
 describe('SqliteJournal', () => {
@@ -179,5 +180,29 @@ describe('SqliteJournal', () => {
     expect(showRun(journal.database, 'r')?.run.startedAt).toBe('2026-02-01T10:00:00.000Z');
     expect(accessAsOf(journal.database, { asOf: '2026-02-01T10:01:00.000Z' }, clock()).snapshot?.at).toBe('2026-02-01T10:01:00.000Z');
     expect(() => journal.recordEntitlements('r', 'yesterday', [])).toThrow(/entitlement snapshot time "yesterday" is not an ISO 8601 time/);
+  });
+
+  it('turns a failed write into a typed JournalWriteError (retryable when another writer holds the lock)', () => {
+    journal.close();
+    journal = SqliteJournal.open(tmp.file('journal.db'), { clock, busyTimeoutMs: 50 });
+    journal.startRun(runStart('r', '2026-02-01T10:00:00.000Z'));
+    const hooks = journal.hooks('r');
+    const other = new Database(tmp.file('journal.db'));
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      let err: unknown;
+      try {
+        hooks.preApply?.(changeOf(1, 'create', role(PROD, 'A')));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(JournalWriteError);
+      expect(err).toMatchObject({ retryable: true, what: 'the intent row of change 1' });
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    hooks.preApply?.(changeOf(1, 'create', role(PROD, 'A')));
+    expect(verifyJournal(journal.database).ok).toBe(true);
   });
 });
