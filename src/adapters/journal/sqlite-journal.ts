@@ -356,6 +356,11 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     });
   }
 
+  /** The last change row (id and hash): log it after each run as an external anchor for `verify`. */
+  chainHead(): { readonly id: number; readonly hash: string } | null {
+    return (this.#stmt.head.get() as Head | undefined) ?? null;
+  }
+
   entitlementHistory(): EntitlementHistory {
     const snap = this.#db.prepare('SELECT id FROM entitlement_snapshots ORDER BY at DESC, id DESC LIMIT 1').get() as { id: number } | undefined;
     if (snap === undefined) return { last: null };

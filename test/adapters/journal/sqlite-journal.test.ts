@@ -78,7 +78,8 @@ describe('SqliteJournal', () => {
     expect(lines.find((l) => l.seq === 2)).toMatchObject({ groupGuid: ADMINS.guid, groupName: ADMINS.name, principalGuid: ALICE.guid });
 
     expect(showRun(journal.database, 'r1')?.run).toMatchObject({ outcome: 'partial', directory: { users: 10, groups: 2 }, counts: { applied: 2, failed: 1, skipped: 1 } });
-    expect(verifyJournal(journal.database)).toMatchObject({ ok: true, changeRows: 11, problems: [] });
+    expect(verifyJournal(journal.database)).toMatchObject({ ok: true, changeRows: 11, problems: [], head: journal.chainHead() });
+    expect(journal.chainHead()?.id).toBe(11);
   });
 
   it('journals a dry run with its changes planned', () => {
