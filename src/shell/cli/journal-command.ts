@@ -1,6 +1,265 @@
-import type { Command } from 'commander';
+/**
+ * `rolemap journal list|runs|show|access|verify|migrate`: thin commands over the journal adapter's
+ * queries (src/adapters/journal/queries.ts). Every command takes the journal as `--journal FILE`
+ * (an auditor's copy, no config needed) or from `--config FILE` (journal.path). Queries open the file
+ * read-only and never migrate; only `migrate` writes.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { InvalidInputError } from '../../core/errors.js';
+import {
+  FORMATS,
+  SqliteJournal,
+  accessAsOf,
+  listChanges,
+  listRuns,
+  openJournalForQuery,
+  openJournalForVerify,
+  render,
+  showRun,
+  verifyJournal,
+  type AccessLine,
+  type ChangeLine,
+  type Column,
+  type OutputFormat,
+  type RunLine,
+} from '../../adapters/journal/index.js';
+import { EXIT, ExitError } from '../exit-codes.js';
+
+interface JournalOptions {
+  readonly journal?: string | undefined;
+  readonly config?: string | undefined;
+}
+
+/**
+ * `journal.path` from a config file, resolved against the config file's directory. A minimal reader,
+ * so the journal commands work before the full config loader (src/shell/config) is merged; swap it
+ * for the loader when it is.
+ */
+export function journalPathFromConfig(configFile: string): string {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(configFile, 'utf8'));
+  } catch (e) {
+    throw new InvalidInputError(`cannot read ${configFile}: ${(e as Error).message}`, { cause: e });
+  }
+  const path = (doc as { journal?: { path?: unknown } } | null)?.journal?.path;
+  if (typeof path !== 'string' || path === '') throw new InvalidInputError(`${configFile}: journal.path is not set; give the journal with --journal FILE`);
+  return resolve(dirname(configFile), path);
+}
+
+function journalFile(opts: JournalOptions): string {
+  if (opts.journal !== undefined) return opts.journal;
+  if (opts.config !== undefined) return journalPathFromConfig(opts.config);
+  throw new InvalidInputError('which journal? give --journal FILE or --config FILE (journal.path)');
+}
+
+function withJournalOptions(cmd: Command): Command {
+  return cmd.option('--journal <file>', 'the journal database file').option('--config <file>', 'read journal.path from this config file');
+}
+
+function formatOption(): Option {
+  return new Option('--format <format>', 'output format').choices(FORMATS).default('table');
+}
+
+function limitOption(cmd: Command): Command {
+  return cmd.option('--limit <n>', 'at most this many rows', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidInputError(`--limit must be a positive integer, not "${v}"`);
+    return n;
+  });
+}
+
+function out(text: string): void {
+  process.stdout.write(text);
+}
+
+const CHANGE_TABLE: readonly Column<ChangeLine>[] = [
+  { header: 'at', value: (c) => c.at },
+  { header: 'run', value: (c) => c.runId },
+  { header: 'seq', value: (c) => c.seq },
+  { header: 'status', value: (c) => c.status },
+  { header: 'action', value: (c) => c.action },
+  { header: 'address', value: (c) => c.address },
+  { header: 'account', value: (c) => c.account },
+  { header: 'principal', value: (c) => c.principalName },
+  { header: 'reason / error', value: (c) => c.error ?? c.reason },
+];
+
+const CHANGE_CSV: readonly Column<ChangeLine>[] = [
+  { header: 'at', value: (c) => c.at },
+  { header: 'recorded_at', value: (c) => c.recordedAt },
+  { header: 'run', value: (c) => c.runId },
+  { header: 'seq', value: (c) => c.seq },
+  { header: 'status', value: (c) => c.status },
+  { header: 'action', value: (c) => c.action },
+  { header: 'kind', value: (c) => c.kind },
+  { header: 'address', value: (c) => c.address },
+  { header: 'account', value: (c) => c.account },
+  { header: 'principal_name', value: (c) => c.principalName },
+  { header: 'principal_guid', value: (c) => c.principalGuid },
+  { header: 'group_name', value: (c) => c.groupName },
+  { header: 'group_guid', value: (c) => c.groupGuid },
+  { header: 'leaver_reason', value: (c) => c.leaverReason },
+  { header: 'reason', value: (c) => c.reason },
+  { header: 'error', value: (c) => c.error },
+  { header: 'request_ids', value: (c) => c.requestIds.join(' ') },
+];
+
+const RUN_COLUMNS: readonly Column<RunLine>[] = [
+  { header: 'run', value: (r) => r.id },
+  { header: 'started', value: (r) => r.startedAt },
+  { header: 'finished', value: (r) => r.finishedAt },
+  { header: 'trigger', value: (r) => r.trigger },
+  { header: 'mode', value: (r) => r.mode },
+  { header: 'outcome', value: (r) => r.outcome ?? 'running' },
+  { header: 'changes', value: (r) => r.changes },
+  {
+    header: 'by status',
+    value: (r) =>
+      Object.entries(r.counts)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(', '),
+  },
+  { header: 'users', value: (r) => r.directory.users },
+  { header: 'error', value: (r) => r.error },
+];
+
+const ACCESS_COLUMNS: readonly Column<AccessLine>[] = [
+  { header: 'user', value: (a) => a.userName },
+  { header: 'user_guid', value: (a) => a.userGuid },
+  { header: 'account', value: (a) => a.account },
+  { header: 'kind', value: (a) => a.kind },
+  { header: 'target', value: (a) => a.target },
+  { header: 'via_group', value: (a) => a.viaGroupName },
+  { header: 'via_group_guid', value: (a) => a.viaGroupGuid },
+];
+
+function query<T>(opts: JournalOptions, fn: (db: ReturnType<typeof openJournalForQuery>) => T): T {
+  const db = openJournalForQuery(journalFile(opts));
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
 
 /** Registers the `journal` command(s). */
-export function registerJournal(_program: Command): void {
-  // filled in by the journal work
+export function registerJournal(program: Command): void {
+  const journal = program
+    .command('journal')
+    .description('Query and check the journal: who had which access when, and who or what changed it.');
+
+  withJournalOptions(limitOption(journal.command('list')))
+    .description('Changes, one line each with its final status, oldest first.')
+    .option('--since <time>', 'from this time (ISO, or relative: 7d, 12h, 30m)')
+    .option('--until <time>', 'up to this time (ISO or relative)')
+    .option('--user <user>', 'sAMAccountName, UPN (as seen by the journal) or objectGUID')
+    .option('--group <group>', 'AD group name or objectGUID')
+    .option('--account <id>', 'AWS account id')
+    .option('--action <action>', 'create | update | delete | revoke | disable')
+    .option('--status <status>', 'planned | pending | intent | applied | failed | skipped | interrupted')
+    .option('--run <id>', 'one run')
+    .addOption(formatOption())
+    .action((o: JournalOptions & { since?: string; until?: string; user?: string; group?: string; account?: string; action?: string; status?: string; run?: string; limit?: number; format: OutputFormat }) => {
+      const rows = query(o, (db) => listChanges(db, o, new Date()));
+      out(render(rows, o.format === 'csv' ? CHANGE_CSV : CHANGE_TABLE, o.format));
+    });
+
+  withJournalOptions(limitOption(journal.command('runs')))
+    .description('Recent runs, newest first, with their changes counted by status (default: the last 20).')
+    .option('--since <time>', 'started at or after (ISO or relative)')
+    .option('--until <time>', 'started at or before (ISO or relative)')
+    .addOption(formatOption())
+    .action((o: JournalOptions & { since?: string; until?: string; limit?: number; format: OutputFormat }) => {
+      const rows = query(o, (db) => listRuns(db, o, new Date()));
+      out(render(rows, RUN_COLUMNS, o.format));
+    });
+
+  withJournalOptions(journal.command('show'))
+    .description('One run: its details and its changes (with every status row in json formats).')
+    .argument('<run>', 'run id')
+    .addOption(formatOption())
+    .action((runId: string, o: JournalOptions & { format: OutputFormat }) => {
+      const shown = query(o, (db) => showRun(db, runId));
+      if (shown === null) throw new ExitError(EXIT.ERROR, `No run ${runId} in the journal.`);
+      if (o.format === 'json') return out(`${JSON.stringify(shown, null, 2)}\n`);
+      if (o.format === 'jsonl') return out(render(shown.changes, CHANGE_CSV, 'jsonl'));
+      if (o.format === 'csv') return out(render(shown.changes, CHANGE_CSV, 'csv'));
+      const r = shown.run;
+      out(
+        [
+          `Run ${r.id}`,
+          `  trigger ${r.trigger}, mode ${r.mode}, host ${r.host}, rolemap ${r.version}`,
+          `  started ${r.startedAt}, finished ${r.finishedAt ?? '-'}, outcome ${r.outcome ?? 'running'}`,
+          `  config sha256 ${r.configHash}`,
+          `  directory: ${r.directory.users ?? '-'} users, ${r.directory.groups ?? '-'} groups`,
+          ...(r.plan.summary === null ? [] : [`  plan: ${JSON.stringify(r.plan.summary)}`]),
+          ...(r.plan.refusal === null ? [] : [`  refused: ${JSON.stringify(r.plan.refusal)}`]),
+          ...(r.error === null ? [] : [`  error: ${r.error}`]),
+          '',
+        ].join('\n') + '\n',
+      );
+      out(render(shown.changes, CHANGE_TABLE, 'table'));
+    });
+
+  withJournalOptions(journal.command('access'))
+    .description('Who had which access at a moment, from the latest entitlement snapshot at or before it.')
+    .requiredOption('--as-of <time>', 'the moment (ISO or relative, e.g. 2026-03-01T09:00:00Z or 30d)')
+    .option('--user <user>', 'sAMAccountName, UPN (as seen by the journal) or objectGUID')
+    .option('--account <id>', 'AWS account id')
+    .addOption(formatOption())
+    .action((o: JournalOptions & { asOf: string; user?: string; account?: string; format: OutputFormat }) => {
+      const answer = query(o, (db) => accessAsOf(db, { asOf: o.asOf, user: o.user, account: o.account }, new Date()));
+      if (o.format === 'json') return out(`${JSON.stringify(answer, null, 2)}\n`);
+      if (o.format === 'table') {
+        out(
+          answer.snapshot === null
+            ? `As of ${answer.asOf}: the journal has no entitlement snapshot that old.\n`
+            : `As of ${answer.asOf}: snapshot ${answer.snapshot.id}, taken ${answer.snapshot.at} by run ${answer.snapshot.runId}.\n`,
+        );
+      }
+      out(render(answer.entitlements, ACCESS_COLUMNS, o.format));
+    });
+
+  withJournalOptions(journal.command('verify'))
+    .description('Walk the hash chains and run SQLite\'s integrity check; exit 0 when intact, 1 when tampered.')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action((o: JournalOptions & { format: 'table' | 'json' }) => {
+      const file = journalFile(o);
+      const db = openJournalForVerify(file);
+      let result: ReturnType<typeof verifyJournal>;
+      try {
+        result = verifyJournal(db);
+      } finally {
+        db.close();
+      }
+      if (o.format === 'json') {
+        out(`${JSON.stringify({ file, ...result }, null, 2)}\n`);
+      } else {
+        const lines = [
+          `Journal ${file}: ${result.changeRows} change rows, ${result.snapshotRows} entitlement snapshots.`,
+          `SQLite integrity check: ${result.integrity.join('; ')}.`,
+          result.head === null ? 'Chain head: none (empty change log).' : `Chain head: row ${result.head.id}, sha256 ${result.head.hash}.`,
+        ];
+        if (result.ok) lines.push('OK: every row is intact and linked.');
+        else {
+          lines.push(`TAMPERED: ${result.problems[0]?.message ?? ''}`);
+          for (const p of result.problems.slice(1)) lines.push(`  also: ${p.message}`);
+        }
+        out(`${lines.join('\n')}\n`);
+      }
+      if (!result.ok) throw new ExitError(EXIT.ERROR);
+    });
+
+  withJournalOptions(journal.command('migrate'))
+    .description('Create the journal if absent and apply pending migrations (refuses a changed, missing or newer history).')
+    .action((o: JournalOptions) => {
+      const file = journalFile(o);
+      const j = SqliteJournal.open(file);
+      j.close();
+      out(j.migrated.length === 0 ? `Journal ${file} is up to date.\n` : `Journal ${file}: applied ${j.migrated.join(', ')}.\n`);
+    });
 }

@@ -1,0 +1,78 @@
+/**
+ * The hash chains that make the journal tamper-evident.
+ *
+ * `change_events`: row n stores `prev_hash` = hash of row n-1 (GENESIS for row 1) and
+ * `hash` = sha256(prev_hash + "\n" + canonical JSON of its columns, its id included). Ids run 1, 2, 3, ...
+ * without gaps, so a deleted row leaves a hole, an edited row no longer matches its hash, and a row
+ * rewritten with a fresh hash breaks the link of the row after it. `entitlement_snapshots` is a second
+ * chain of the same form whose content includes the digest of the snapshot's entitlement rows.
+ *
+ * A chain cannot by itself show that its last rows were cut off; each finished run records the chain
+ * head (`runs.chain_head_id/hash`) and verify checks those anchors. Keep the head printed by
+ * `rolemap journal verify` outside the host (a ticket, the SIEM) for an external anchor.
+ */
+import { createHash } from 'node:crypto';
+
+export const GENESIS = '0'.repeat(64);
+
+/** change_events columns in the order they are hashed (prev_hash and hash excluded). */
+export const CHANGE_EVENT_COLUMNS = [
+  'id',
+  'run_id',
+  'seq',
+  'at',
+  'status',
+  'action',
+  'kind',
+  'resource_key',
+  'address',
+  'account',
+  'principal_guid',
+  'principal_name',
+  'group_guid',
+  'group_name',
+  'leaver_reason',
+  'before_json',
+  'after_json',
+  'diffs_json',
+  'reason',
+  'error',
+  'request_ids',
+  'detail_json',
+] as const;
+export type ChangeEventColumn = (typeof CHANGE_EVENT_COLUMNS)[number];
+export type ChangeEventContent = { readonly [C in ChangeEventColumn]: C extends 'id' | 'seq' ? number : C extends 'run_id' | 'at' | 'status' | 'action' | 'kind' | 'resource_key' | 'address' | 'account' ? string : string | null };
+export type ChangeEventRow = ChangeEventContent & { readonly prev_hash: string; readonly hash: string };
+
+export const SNAPSHOT_COLUMNS = ['id', 'run_id', 'at', 'entitlements', 'digest'] as const;
+export interface SnapshotContent {
+  readonly id: number;
+  readonly run_id: string;
+  readonly at: string;
+  readonly entitlements: number;
+  readonly digest: string;
+}
+export type SnapshotRow = SnapshotContent & { readonly prev_hash: string; readonly hash: string };
+
+export const ENTITLEMENT_COLUMNS = ['user_guid', 'user_name', 'account', 'kind', 'target', 'via_group_guid', 'via_group_name'] as const;
+export type EntitlementRow = { readonly [C in (typeof ENTITLEMENT_COLUMNS)[number]]: string };
+
+export function chainHash(prevHash: string, content: readonly unknown[]): string {
+  return createHash('sha256').update(prevHash).update('\n').update(JSON.stringify(content)).digest('hex');
+}
+
+export function changeEventHash(prevHash: string, row: ChangeEventContent): string {
+  return chainHash(prevHash, CHANGE_EVENT_COLUMNS.map((c) => row[c]));
+}
+
+export function snapshotHash(prevHash: string, row: SnapshotContent): string {
+  return chainHash(prevHash, SNAPSHOT_COLUMNS.map((c) => row[c]));
+}
+
+/** sha256 over a snapshot's rows in canonical (sorted) order: independent of insertion order. */
+export function entitlementsDigest(rows: readonly EntitlementRow[]): string {
+  const lines = rows.map((r) => JSON.stringify(ENTITLEMENT_COLUMNS.map((c) => r[c]))).sort();
+  const h = createHash('sha256');
+  for (const l of lines) h.update(l).update('\n');
+  return h.digest('hex');
+}

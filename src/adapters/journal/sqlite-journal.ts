@@ -1,0 +1,449 @@
+/**
+ * The SQLite journal: `RunJournal` (runs, plans, intent/outcome rows, entitlement snapshots) and
+ * `OwnershipRegistry` (Identity Center users rolemap created) over one better-sqlite3 connection.
+ *
+ * Every method is synchronous and is one IMMEDIATE transaction; none is open across an await.
+ * Change rows are append-only and hash-chained (see chain.ts): a change that is planned, then
+ * attempted, then applied is three rows (pending, intent, applied); the `changes` view shows one line
+ * per change with its final status.
+ */
+import type { Entitlement } from '../../core/model/state.js';
+import type { Change, Plan } from '../../core/plan/change.js';
+import type { ApplyHooks, ApplyOutcome, EntitlementHistory, OwnershipRegistry, RunJournal, RunOutcome, RunStart } from '../../core/ports.js';
+import {
+  CHANGE_EVENT_COLUMNS,
+  GENESIS,
+  chainHash,
+  entitlementsDigest,
+  snapshotHash,
+  type ChangeEventColumn,
+  type ChangeEventContent,
+  type EntitlementRow,
+} from './chain.js';
+import { InvalidInputError } from '../../core/errors.js';
+import { JournalError, JournalRunError, JournalWriteError } from './errors.js';
+import { loadMigrations, migrate, type Migration } from './migrations.js';
+import { makeRedactor, secretsFromEnv, type Redactor } from './redact.js';
+import { inTransaction, openForWrite, type SqliteDatabase, type SqliteStatement } from './sqlite.js';
+
+export type ChangeStatus = 'planned' | 'pending' | 'intent' | 'applied' | 'failed' | 'skipped' | 'interrupted';
+
+export interface SqliteJournalOptions {
+  /** Time of each row; the daemon and tests pass their clock. */
+  readonly clock?: (() => Date) | undefined;
+  /** The migrations to apply at open (default: `migrations/` shipped with the code). */
+  readonly migrations?: readonly Migration[] | undefined;
+  /** Secrets to mask in any free text written (bind password...); secret-looking env values are always masked. */
+  readonly secrets?: readonly string[] | undefined;
+  /** How long a write waits for another writer's lock (default 5 s). */
+  readonly busyTimeoutMs?: number | undefined;
+}
+
+/** Why a change recorded as interrupted or skipped by recovery. */
+export const INTERRUPTED_MESSAGE =
+  'the process ended after the intent was written and before the outcome: the AWS call may or may not have taken effect; the next plan reads the actual state';
+export const NEVER_STARTED_MESSAGE = 'never started: the run was interrupted before this change';
+
+type EventInput = Omit<ChangeEventContent, 'id'>;
+
+interface Head {
+  readonly id: number;
+  readonly hash: string;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The AD group a change concerns, from its kind and id (see the id table in docs/ARCHITECTURE.md). */
+function groupOf(change: Change): { guid: string | null; name: string | null } {
+  const id = change.key.slice(change.kind.length + 1);
+  const name = (change.after ?? change.before)?.name ?? null;
+  switch (change.kind) {
+    case 'identitystore_group':
+      return GUID.test(id) ? { guid: id.toLowerCase(), name } : { guid: null, name };
+    case 'identitystore_membership': {
+      const g = id.split('/')[0] ?? '';
+      const cut = name?.lastIndexOf('/') ?? -1;
+      return { guid: GUID.test(g) ? g.toLowerCase() : null, name: name !== null && cut > 0 ? name.slice(0, cut) : null };
+    }
+    case 'sso_account_assignment': {
+      const last = id.split('/').at(-1) ?? '';
+      if (!last.startsWith('GROUP:')) return { guid: null, name: null };
+      return { guid: last.slice('GROUP:'.length).toLowerCase(), name: name?.split('/').slice(2).join('/') || null };
+    }
+    default:
+      return { guid: null, name: null };
+  }
+}
+
+function principalOf(change: Change): { guid: string; name: string } | null {
+  if (change.principal !== undefined) return { guid: change.principal.guid.toLowerCase(), name: change.principal.name };
+  if (change.leaver !== undefined) return { guid: change.leaver.guid.toLowerCase(), name: change.leaver.name };
+  return null;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+function requestIdOf(error: unknown): string | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const e = error as { requestId?: unknown; $metadata?: { requestId?: unknown } };
+  if (typeof e.requestId === 'string') return e.requestId;
+  if (typeof e.$metadata?.requestId === 'string') return e.$metadata.requestId;
+  return null;
+}
+
+export class SqliteJournal implements RunJournal, OwnershipRegistry {
+  readonly file: string;
+  /** Migrations this open applied (empty when the schema was already current). */
+  readonly migrated: readonly string[];
+  readonly #db: SqliteDatabase;
+  readonly #clock: () => Date;
+  readonly #redact: Redactor;
+  readonly #stmt: {
+    readonly head: SqliteStatement;
+    readonly insertEvent: SqliteStatement;
+    readonly alias: SqliteStatement;
+  };
+
+  private constructor(file: string, db: SqliteDatabase, options: SqliteJournalOptions, migrated: readonly string[]) {
+    this.file = file;
+    this.migrated = migrated;
+    this.#db = db;
+    this.#clock = options.clock ?? (() => new Date());
+    this.#redact = makeRedactor([...secretsFromEnv(), ...(options.secrets ?? [])]);
+    this.#stmt = {
+      head: db.prepare('SELECT id, hash FROM change_events ORDER BY id DESC LIMIT 1'),
+      insertEvent: db.prepare(
+        `INSERT INTO change_events (${CHANGE_EVENT_COLUMNS.join(', ')}, prev_hash, hash) VALUES (${CHANGE_EVENT_COLUMNS.map(() => '?').join(', ')}, ?, ?)`,
+      ),
+      alias: db.prepare('INSERT OR IGNORE INTO principal_aliases (alias, guid, type) VALUES (?, ?, ?)'),
+    };
+  }
+
+  /**
+   * Opens (creating it with mode 0600 when absent) and migrates the journal for writing.
+   * Throws the migration errors of migrations.ts when the history is corrupted or newer than the code.
+   */
+  static open(file: string, options: SqliteJournalOptions = {}): SqliteJournal {
+    const db = openForWrite(file, { busyTimeoutMs: options.busyTimeoutMs });
+    try {
+      const migrated = migrate(db, file, options.migrations ?? loadMigrations(), options.clock);
+      return new SqliteJournal(file, db, options, migrated);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** The connection, for the read-side queries in tests and tools that already hold the writer. */
+  get database(): SqliteDatabase {
+    return this.#db;
+  }
+
+  #now(): string {
+    return this.#clock().toISOString();
+  }
+
+  #text(s: string | null | undefined): string | null {
+    return s === null || s === undefined ? null : this.#redact(s);
+  }
+
+  #json(v: unknown): string | null {
+    return v === null || v === undefined ? null : this.#redact(JSON.stringify(v));
+  }
+
+  /** Appends rows to the chain. Call inside a transaction. */
+  #append(rows: Iterable<EventInput>): Head | null {
+    const head = (this.#stmt.head.get() as Head | undefined) ?? { id: 0, hash: GENESIS };
+    let id = head.id;
+    let hash = head.hash;
+    const values: unknown[] = new Array<unknown>(CHANGE_EVENT_COLUMNS.length + 2);
+    for (const r of rows) {
+      id++;
+      for (let i = 0; i < CHANGE_EVENT_COLUMNS.length; i++) {
+        const c = CHANGE_EVENT_COLUMNS[i] as ChangeEventColumn;
+        values[i] = c === 'id' ? id : r[c];
+      }
+      values.length = CHANGE_EVENT_COLUMNS.length;
+      const prev = hash;
+      hash = chainHash(prev, values);
+      values.push(prev, hash);
+      this.#stmt.insertEvent.run(...values);
+    }
+    return id === 0 ? null : { id, hash };
+  }
+
+  #event(runId: string, change: Change, status: ChangeStatus, at: string, extra: { content: boolean; error?: string | null; requestIds?: readonly string[] | null; detail?: unknown }): EventInput {
+    const p = principalOf(change);
+    const g = groupOf(change);
+    return {
+      run_id: runId,
+      seq: change.seq,
+      at,
+      status,
+      action: change.action,
+      kind: change.kind,
+      resource_key: change.key,
+      address: change.address,
+      account: change.account,
+      principal_guid: p?.guid ?? null,
+      principal_name: p?.name ?? null,
+      group_guid: g.guid,
+      group_name: g.name,
+      leaver_reason: change.leaver?.reason ?? null,
+      before_json: extra.content ? this.#json(change.before) : null,
+      after_json: extra.content ? this.#json(change.after) : null,
+      diffs_json: extra.content && change.diffs.length > 0 ? this.#json(change.diffs) : null,
+      reason: extra.content ? this.#text(change.reason) : null,
+      error: this.#text(extra.error),
+      request_ids: extra.requestIds === null || extra.requestIds === undefined ? null : this.#json(extra.requestIds),
+      detail_json: this.#json(extra.detail),
+    };
+  }
+
+  /** Names the principal was seen under, for `--user` / `--group` lookups by UPN, email or name. */
+  #aliases(changes: readonly Change[]): void {
+    const seen = new Set<string>();
+    const add = (alias: string | null | undefined, guid: string | null, type: 'user' | 'group'): void => {
+      if (alias === null || alias === undefined || alias === '' || guid === null) return;
+      const k = `${alias}\u0000${guid}`;
+      if (seen.has(k)) return;
+      seen.add(k);
+      this.#stmt.alias.run(alias, guid, type);
+    };
+    for (const c of changes) {
+      const p = principalOf(c);
+      const g = groupOf(c);
+      add(p?.name, p?.guid ?? null, c.kind === 'identitystore_group' || (p !== null && p.guid === g.guid) ? 'group' : 'user');
+      add(g.name, g.guid, 'group');
+      for (const r of [c.before, c.after]) {
+        if (r?.kind === 'identitystore_user' && p !== null) {
+          add(r.attrs.userName, p.guid, 'user');
+          add(r.attrs.email, p.guid, 'user');
+        }
+      }
+    }
+  }
+
+  /**
+   * The mode of a run that is still open. A finished run takes no more rows: its chain head is
+   * recorded, and verify would report a later row of it as inserted.
+   */
+  #mode(runId: string): string {
+    const row = this.#db.prepare('SELECT mode, outcome FROM runs WHERE id = ?').get(runId) as { mode: string; outcome: string | null } | undefined;
+    if (row === undefined) throw new JournalRunError(this.file, runId, 'is not in the journal (startRun first)');
+    if (row.outcome !== null) throw new JournalRunError(this.file, runId, `has already finished (${row.outcome}); it takes no more rows`);
+    return row.mode;
+  }
+
+  /** Instants are stored as `toISOString()` so that they compare correctly as text (`--since`, `--as-of`). */
+  #instant(what: string, value: string): string {
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) throw new InvalidInputError(`journal ${this.file}: ${what} "${value}" is not an ISO 8601 time`);
+    return new Date(ms).toISOString();
+  }
+
+  /** One write transaction; failures other than the journal's own typed errors become a JournalWriteError. */
+  #write<T>(what: string, fn: () => T): T {
+    try {
+      return inTransaction(this.#db, fn);
+    } catch (e) {
+      if (e instanceof JournalError || e instanceof InvalidInputError) throw e;
+      throw new JournalWriteError(this.file, what, { cause: e });
+    }
+  }
+
+  startRun(run: RunStart): void {
+    this.recoverInterrupted();
+    this.#write('run start', () => {
+      if (this.#db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.runId) !== undefined) {
+        throw new JournalRunError(this.file, run.runId, 'was already started');
+      }
+      this.#db
+        .prepare('INSERT INTO runs (id, trigger, mode, host, version, config_hash, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(run.runId, run.trigger, run.mode, run.host, run.version, run.configHash, this.#instant('startedAt', run.startedAt));
+    });
+  }
+
+  recordPlan(runId: string, plan: Plan): void {
+    this.#write('the plan', () => {
+      const status: ChangeStatus = this.#mode(runId) === 'dry-run' ? 'planned' : 'pending';
+      const at = this.#now();
+      this.#db
+        .prepare('UPDATE runs SET plan_created_at = ?, plan_summary = ?, plan_refusal = ?, plan_warnings = ? WHERE id = ?')
+        .run(plan.createdAt, JSON.stringify(plan.summary), this.#json(plan.refusal), this.#json(plan.warnings), runId);
+      const changes = plan.changes;
+      const event = (c: Change): EventInput => this.#event(runId, c, status, at, { content: true });
+      this.#append((function* () {
+        for (const c of changes) yield event(c);
+      })());
+      this.#aliases(plan.changes);
+    });
+  }
+
+  hooks(runId: string): ApplyHooks {
+    this.#mode(runId);
+    const write = (row: EventInput, change?: Change): void => {
+      this.#write(`the ${row.status} row of change ${row.seq}`, () => {
+        this.#mode(runId);
+        this.#append([row]);
+        if (change !== undefined) this.#aliases([change]);
+      });
+    };
+    return {
+      preApply: (change) => write(this.#event(runId, change, 'intent', this.#now(), { content: true }), change),
+      postApply: (change, outcome: ApplyOutcome) =>
+        write(this.#event(runId, change, 'applied', this.#now(), { content: false, requestIds: outcome.requestIds, detail: outcome.detail })),
+      applyFailed: (change, error) => {
+        const id = requestIdOf(error);
+        write(this.#event(runId, change, 'failed', this.#now(), { content: false, error: errorText(error), requestIds: id === null ? null : [id] }));
+      },
+      skipped: (change, why) => write(this.#event(runId, change, 'skipped', this.#now(), { content: false, error: why })),
+    };
+  }
+
+  recordEntitlements(runId: string, at: string, entitlements: readonly Entitlement[]): void {
+    const rows: EntitlementRow[] = entitlements.map((e) => ({
+      user_guid: e.userGuid.toLowerCase(),
+      user_name: e.userName,
+      account: e.account,
+      kind: e.kind,
+      target: e.target,
+      via_group_guid: e.viaGroupGuid.toLowerCase(),
+      via_group_name: e.viaGroupName,
+    }));
+    const instant = this.#instant('entitlement snapshot time', at);
+    this.#write('the entitlement snapshot', () => {
+      this.#mode(runId);
+      const prev = (this.#db.prepare('SELECT id, hash FROM entitlement_snapshots ORDER BY id DESC LIMIT 1').get() as Head | undefined) ?? { id: 0, hash: GENESIS };
+      const content = { id: prev.id + 1, run_id: runId, at: instant, entitlements: rows.length, digest: entitlementsDigest(rows) };
+      this.#db
+        .prepare('INSERT INTO entitlement_snapshots (id, run_id, at, entitlements, digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(content.id, runId, instant, content.entitlements, content.digest, prev.hash, snapshotHash(prev.hash, content));
+      const insert = this.#db.prepare(
+        'INSERT INTO entitlements (snapshot_id, user_guid, user_name, account, kind, target, via_group_guid, via_group_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      const seen = new Set<string>();
+      for (const r of rows) {
+        insert.run(content.id, r.user_guid, r.user_name, r.account, r.kind, r.target, r.via_group_guid, r.via_group_name);
+        for (const [alias, guid, type] of [[r.user_name, r.user_guid, 'user'], [r.via_group_name, r.via_group_guid, 'group']] as const) {
+          if (seen.has(`${alias}\u0000${guid}`)) continue;
+          seen.add(`${alias}\u0000${guid}`);
+          this.#stmt.alias.run(alias, guid, type);
+        }
+      }
+    });
+  }
+
+  finishRun(
+    runId: string,
+    end: { readonly outcome: RunOutcome; readonly finishedAt: string; readonly error?: string | undefined; readonly directory?: { readonly users: number; readonly groups: number } | undefined },
+  ): void {
+    this.#write('the end of the run', () => {
+      this.#mode(runId);
+      const head = (this.#stmt.head.get() as Head | undefined) ?? null;
+      this.#db
+        .prepare(
+          'UPDATE runs SET finished_at = ?, outcome = ?, error = ?, directory_users = ?, directory_groups = ?, chain_head_id = ?, chain_head_hash = ? WHERE id = ?',
+        )
+        .run(this.#instant('finishedAt', end.finishedAt), end.outcome, this.#text(end.error), end.directory?.users ?? null, end.directory?.groups ?? null, head?.id ?? null, head?.hash ?? null, runId);
+    });
+  }
+
+  /** The last change row (id and hash): log it after each run as an external anchor for `verify`. */
+  chainHead(): { readonly id: number; readonly hash: string } | null {
+    return (this.#stmt.head.get() as Head | undefined) ?? null;
+  }
+
+  entitlementHistory(): EntitlementHistory {
+    const snap = this.#db.prepare('SELECT id FROM entitlement_snapshots ORDER BY at DESC, id DESC LIMIT 1').get() as { id: number } | undefined;
+    if (snap === undefined) return { last: null };
+    const rows = this.#db
+      .prepare('SELECT user_guid, user_name, account, kind, target, via_group_guid, via_group_name FROM entitlements WHERE snapshot_id = ? ORDER BY rowid')
+      .all(snap.id) as EntitlementRow[];
+    return {
+      last: rows.map((r) => ({
+        userGuid: r.user_guid,
+        userName: r.user_name,
+        account: r.account,
+        kind: r.kind as Entitlement['kind'],
+        target: r.target,
+        viaGroupGuid: r.via_group_guid,
+        viaGroupName: r.via_group_name,
+      })),
+    };
+  }
+
+  /**
+   * Closes runs a killed process left open: a change whose last row is an intent becomes
+   * `interrupted` (the AWS call may or may not have happened), one still pending becomes `skipped`,
+   * and the run's outcome becomes `interrupted`. Appends rows, never rewrites them, so the chain stays
+   * valid. Called by startRun, which the caller runs under rolemap's lock (no other writer is live).
+   */
+  recoverInterrupted(): { readonly runs: readonly string[]; readonly interrupted: number; readonly skipped: number } {
+    return this.#write('the recovery of interrupted runs', () => {
+      const open = (this.#db.prepare('SELECT id FROM runs WHERE finished_at IS NULL AND outcome IS NULL ORDER BY started_at').all() as { id: string }[]).map((r) => r.id);
+      let interrupted = 0;
+      let skipped = 0;
+      const at = this.#now();
+      const lastRows = this.#db.prepare(
+        `SELECT l.* FROM change_events AS l WHERE l.run_id = ?
+           AND l.id = (SELECT max(x.id) FROM change_events AS x WHERE x.run_id = l.run_id AND x.seq = l.seq)
+           AND l.status IN ('intent', 'pending') ORDER BY l.seq`,
+      );
+      for (const runId of open) {
+        const rows = (lastRows.all(runId) as ChangeEventContent[]).map((r): EventInput => {
+          const isIntent = r.status === 'intent';
+          if (isIntent) interrupted++;
+          else skipped++;
+          return {
+            ...r,
+            at,
+            status: isIntent ? 'interrupted' : 'skipped',
+            before_json: null,
+            after_json: null,
+            diffs_json: null,
+            reason: null,
+            error: isIntent ? INTERRUPTED_MESSAGE : NEVER_STARTED_MESSAGE,
+            request_ids: null,
+            detail_json: null,
+          };
+        });
+        const head = this.#append(rows);
+        this.#db
+          .prepare("UPDATE runs SET outcome = 'interrupted', error = ?, chain_head_id = ?, chain_head_hash = ? WHERE id = ?")
+          .run(`the process ended before the run finished; found and closed at ${at}`, head?.id ?? null, head?.hash ?? null, runId);
+      }
+      return { runs: open, interrupted, skipped };
+    });
+  }
+
+  // OwnershipRegistry
+
+  owned(scope: string): ReadonlyMap<string, string> {
+    const rows = this.#db.prepare('SELECT aws_id, guid FROM owned_objects WHERE scope = ? AND removed_at IS NULL').all(scope) as { aws_id: string; guid: string }[];
+    return new Map(rows.map((r) => [r.aws_id, r.guid]));
+  }
+
+  record(scope: string, awsId: string, guid: string): void {
+    this.#write('an owned object', () => {
+      const now = this.#now();
+      const active = this.#db.prepare('SELECT guid FROM owned_objects WHERE scope = ? AND aws_id = ? AND removed_at IS NULL').get(scope, awsId) as { guid: string } | undefined;
+      if (active?.guid === guid) return;
+      if (active !== undefined) this.#db.prepare('UPDATE owned_objects SET removed_at = ? WHERE scope = ? AND aws_id = ? AND removed_at IS NULL').run(now, scope, awsId);
+      this.#db.prepare('INSERT INTO owned_objects (scope, aws_id, guid, created_at) VALUES (?, ?, ?, ?)').run(scope, awsId, guid, now);
+    });
+  }
+
+  forget(scope: string, awsId: string): void {
+    this.#write('the removal of an owned object', () => {
+      this.#db.prepare('UPDATE owned_objects SET removed_at = ? WHERE scope = ? AND aws_id = ? AND removed_at IS NULL').run(this.#now(), scope, awsId);
+    });
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * `rolemap journal verify`: walks both hash chains, checks the run anchors and SQLite's own
+ * integrity check, and names the first row that was altered, inserted or deleted.
+ */
+import {
+  GENESIS,
+  changeEventHash,
+  entitlementsDigest,
+  snapshotHash,
+  type ChangeEventRow,
+  type EntitlementRow,
+  type SnapshotRow,
+} from './chain.js';
+import type { SqliteDatabase } from './sqlite.js';
+
+export type ProblemKind = 'altered' | 'deleted' | 'inserted' | 'broken-link' | 'anchor' | 'integrity';
+
+export interface VerifyProblem {
+  readonly kind: ProblemKind;
+  readonly table: 'change_events' | 'entitlement_snapshots' | 'entitlements' | 'runs' | 'database';
+  /** The row named (change_events.id / entitlement_snapshots.id), when one is. */
+  readonly row: number | null;
+  readonly runId: string | null;
+  readonly seq: number | null;
+  readonly message: string;
+}
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly changeRows: number;
+  readonly snapshotRows: number;
+  /** The last change row: keep its hash outside the host as an external anchor. */
+  readonly head: { readonly id: number; readonly hash: string } | null;
+  /** In chain order; the first is the earliest tampering found. At most `maxProblems`. */
+  readonly problems: readonly VerifyProblem[];
+  /** `PRAGMA integrity_check` lines (`["ok"]` when sound). */
+  readonly integrity: readonly string[];
+}
+
+interface RunAnchor {
+  readonly id: string;
+  readonly finished_at: string | null;
+  readonly chain_head_id: number | null;
+  readonly chain_head_hash: string | null;
+}
+
+function describe(row: { readonly id: number; readonly run_id: string; readonly seq?: number }): string {
+  return row.seq === undefined ? `row ${row.id} (run ${row.run_id})` : `row ${row.id} (run ${row.run_id} seq ${row.seq})`;
+}
+
+function range(from: number, to: number): string {
+  return from === to ? `row ${from}` : `rows ${from}-${to}`;
+}
+
+export function verifyJournal(db: SqliteDatabase, options: { readonly maxProblems?: number } = {}): VerifyResult {
+  const max = options.maxProblems ?? 20;
+  const problems: VerifyProblem[] = [];
+  const add = (p: VerifyProblem): void => {
+    if (problems.length < max) problems.push(p);
+  };
+
+  const integrity = (db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check);
+  if (!(integrity.length === 1 && integrity[0] === 'ok')) {
+    add({ kind: 'integrity', table: 'database', row: null, runId: null, seq: null, message: `SQLite integrity check failed: ${integrity.join('; ')}` });
+  }
+
+  const runs = new Map((db.prepare('SELECT id, finished_at, chain_head_id, chain_head_hash FROM runs').all() as RunAnchor[]).map((r) => [r.id, r]));
+
+  // change_events chain
+  let prevId = 0;
+  let prevHash = GENESIS;
+  let changeRows = 0;
+  const hashById = new Map<number, string>();
+  const anchorIds = new Set([...runs.values()].map((r) => r.chain_head_id).filter((x): x is number => x !== null));
+  for (const raw of db.prepare('SELECT * FROM change_events ORDER BY id').iterate()) {
+    const row = raw as ChangeEventRow;
+    changeRows++;
+    if (anchorIds.has(row.id)) hashById.set(row.id, row.hash);
+    const run = runs.get(row.run_id);
+    if (row.id !== prevId + 1) {
+      add({
+        kind: 'deleted',
+        table: 'change_events',
+        row: prevId + 1,
+        runId: null,
+        seq: null,
+        message: `${range(prevId + 1, row.id - 1)} of the change log ${row.id - 1 === prevId + 1 ? 'was' : 'were'} deleted: ${describe(row)} is the next row and its link does not match`,
+      });
+    } else if (run === undefined) {
+      add({ kind: 'inserted', table: 'change_events', row: row.id, runId: row.run_id, seq: row.seq, message: `${describe(row)} was inserted: run ${row.run_id} does not exist` });
+    } else if (run.chain_head_id !== null && row.id > run.chain_head_id) {
+      add({
+        kind: 'inserted',
+        table: 'change_events',
+        row: row.id,
+        runId: row.run_id,
+        seq: row.seq,
+        message: `${describe(row)} was inserted: it comes after row ${run.chain_head_id}, the last row when run ${row.run_id} finished`,
+      });
+    } else if (changeEventHash(row.prev_hash, row) !== row.hash) {
+      add({ kind: 'altered', table: 'change_events', row: row.id, runId: row.run_id, seq: row.seq, message: `${describe(row)} was altered: its hash does not match its content` });
+    } else if (row.prev_hash !== prevHash) {
+      add({
+        kind: 'broken-link',
+        table: 'change_events',
+        row: row.id,
+        runId: row.run_id,
+        seq: row.seq,
+        message: `${describe(row)} does not link to row ${prevId}: row ${prevId} was rewritten with a new hash, or ${describe(row)} was inserted`,
+      });
+    }
+    prevId = row.id;
+    prevHash = row.hash;
+  }
+  for (const run of runs.values()) {
+    if (run.chain_head_id === null || run.chain_head_id === 0) continue;
+    const h = hashById.get(run.chain_head_id);
+    if (h === undefined) {
+      add({ kind: 'deleted', table: 'runs', row: run.chain_head_id, runId: run.id, seq: null, message: `row ${run.chain_head_id}, the chain head recorded when run ${run.id} finished, is missing: the end of the change log was cut off` });
+    } else if (h !== run.chain_head_hash) {
+      add({ kind: 'anchor', table: 'runs', row: run.chain_head_id, runId: run.id, seq: null, message: `row ${run.chain_head_id} no longer has the hash recorded when run ${run.id} finished: the change log was rewritten from there` });
+    }
+  }
+
+  // entitlement_snapshots chain, with each snapshot's rows
+  let sPrevId = 0;
+  let sPrevHash = GENESIS;
+  let snapshotRows = 0;
+  const rowsOf = db.prepare('SELECT user_guid, user_name, account, kind, target, via_group_guid, via_group_name FROM entitlements WHERE snapshot_id = ?');
+  for (const raw of db.prepare('SELECT * FROM entitlement_snapshots ORDER BY id').iterate()) {
+    const s = raw as SnapshotRow;
+    snapshotRows++;
+    const what = `entitlement snapshot ${s.id} (run ${s.run_id}, ${s.at})`;
+    const base = { table: 'entitlement_snapshots' as const, row: s.id, runId: s.run_id, seq: null };
+    if (s.id !== sPrevId + 1) {
+      add({ ...base, kind: 'deleted', row: sPrevId + 1, message: `entitlement snapshot(s) ${sPrevId + 1}${s.id - 1 > sPrevId + 1 ? `-${s.id - 1}` : ''} were deleted: ${what} is the next and its link does not match` });
+    } else if (!runs.has(s.run_id)) {
+      add({ ...base, kind: 'inserted', message: `${what} was inserted: run ${s.run_id} does not exist` });
+    } else if (snapshotHash(s.prev_hash, s) !== s.hash) {
+      add({ ...base, kind: 'altered', message: `${what} was altered: its hash does not match its content` });
+    } else if (s.prev_hash !== sPrevHash) {
+      add({ ...base, kind: 'broken-link', message: `${what} does not link to snapshot ${sPrevId}: it was rewritten or inserted` });
+    } else {
+      const rows = rowsOf.all(s.id) as EntitlementRow[];
+      if (rows.length !== s.entitlements || entitlementsDigest(rows) !== s.digest) {
+        add({ ...base, table: 'entitlements', kind: 'altered', message: `the entitlements of ${what} were altered, inserted or deleted: ${rows.length} rows (recorded ${s.entitlements}) do not match the recorded digest` });
+      }
+    }
+    sPrevId = s.id;
+    sPrevHash = s.hash;
+  }
+  const orphans = db.prepare('SELECT count(*) AS n FROM entitlements WHERE snapshot_id NOT IN (SELECT id FROM entitlement_snapshots)').get() as { n: number };
+  if (orphans.n > 0) {
+    add({ kind: 'inserted', table: 'entitlements', row: null, runId: null, seq: null, message: `${orphans.n} entitlement row(s) belong to no snapshot: inserted, or their snapshot was deleted` });
+  }
+
+  const head = prevId === 0 ? null : { id: prevId, hash: prevHash };
+  return { ok: problems.length === 0, changeRows, snapshotRows, head, problems, integrity };
+}
