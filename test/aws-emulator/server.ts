@@ -39,7 +39,7 @@ export interface ServiceDef<S = unknown> {
   /** Query handlers receive parsed form params; JSON handlers receive the parsed body. */
   readonly operations: Readonly<Record<string, (state: S, params: Record<string, QueryValue> & Record<string, unknown>, ctx: RequestContext) => unknown>>;
   /** Optional periodic work (async request status progression); called before each request. */
-  readonly tick?: (state: S, now: number) => void;
+  readonly tick?: (state: S, now: number, emulator: Emulator) => void;
 }
 
 export type FaultKind = 'http500' | 'drop' | 'latency' | 'throttle' | 'error';
@@ -297,7 +297,7 @@ export class Emulator {
     }
     const state = this.#state.get(service.signingName);
     try {
-      service.tick?.(state, Date.now());
+      service.tick?.(state, Date.now(), this);
       const ctx: RequestContext = { account: this.accountFor(accessKeyId), accessKeyId, requestId, emulator: this };
       const result = handler(state, params as Record<string, QueryValue> & Record<string, unknown>, ctx);
       if (service.protocol === 'json') {
