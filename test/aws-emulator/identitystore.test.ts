@@ -132,18 +132,18 @@ describe('Identity Store groups and memberships', () => {
     const users: string[] = [];
     for (let i = 0; i < 130; i++) users.push(await createUser(`m${i}`));
     for (const u of users) await h.identityStore.send(new CreateGroupMembershipCommand({ IdentityStoreId, GroupId: groupId, MemberId: { UserId: u } }));
-    await expect(h.identityStore.send(new CreateGroupMembershipCommand({ IdentityStoreId, GroupId: groupId, MemberId: { UserId: users[0] } }))).rejects.toBeInstanceOf(ConflictException);
+    await expect(h.identityStore.send(new CreateGroupMembershipCommand({ IdentityStoreId, GroupId: groupId, MemberId: { UserId: users[0] ?? '' } }))).rejects.toBeInstanceOf(ConflictException);
     const members: string[] = [];
     for await (const page of paginateListGroupMemberships({ client: h.identityStore, pageSize: 100 }, { IdentityStoreId, GroupId: groupId })) {
       members.push(...(page.GroupMemberships ?? []).map((m) => (m.MemberId && 'UserId' in m.MemberId ? (m.MemberId.UserId ?? '') : '')));
     }
     expect(members.sort()).toEqual([...users].sort());
-    const forMember = await h.identityStore.send(new ListGroupMembershipsForMemberCommand({ IdentityStoreId, MemberId: { UserId: users[1] } }));
+    const forMember = await h.identityStore.send(new ListGroupMembershipsForMemberCommand({ IdentityStoreId, MemberId: { UserId: users[1] ?? '' } }));
     expect(forMember.GroupMemberships?.map((m) => m.GroupId)).toEqual([groupId]);
-    const mid = (await h.identityStore.send(new GetGroupMembershipIdCommand({ IdentityStoreId, GroupId: groupId, MemberId: { UserId: users[1] } }))).MembershipId ?? '';
+    const mid = (await h.identityStore.send(new GetGroupMembershipIdCommand({ IdentityStoreId, GroupId: groupId, MemberId: { UserId: users[1] ?? '' } }))).MembershipId ?? '';
     await h.identityStore.send(new DeleteGroupMembershipCommand({ IdentityStoreId, MembershipId: mid }));
     await expect(h.identityStore.send(new DeleteGroupMembershipCommand({ IdentityStoreId, MembershipId: mid }))).rejects.toBeInstanceOf(ResourceNotFoundException);
-    await expect(h.identityStore.send(new GetGroupMembershipIdCommand({ IdentityStoreId, GroupId: groupId, MemberId: { UserId: users[1] } }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(h.identityStore.send(new GetGroupMembershipIdCommand({ IdentityStoreId, GroupId: groupId, MemberId: { UserId: users[1] ?? '' } }))).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 });
 
