@@ -16,7 +16,11 @@ export class TokenBucket {
 
   constructor(
     readonly rps: number,
-    readonly burst: number = Math.max(1, Math.round(rps)),
+    /**
+     * Half a second's worth by default: less than the server's bucket, so that requests of a burst that
+     * reach AWS late (a new connection) leave room for the next ones that reach it on time.
+     */
+    readonly burst: number = Math.max(1, Math.floor(rps / 2)),
   ) {
     if (!(rps > 0)) throw new RangeError(`rate must be positive, got ${rps}`);
     this.#intervalMs = 1000 / rps;
@@ -33,7 +37,9 @@ export class TokenBucket {
 
   async take(): Promise<void> {
     const wait = this.reserve();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // +1 ms: Node's timers may fire up to a millisecond early against Date.now(), which would put the
+    // request a hair ahead of a server bucket that refills at exactly the same rate.
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait + 1));
   }
 }
 
