@@ -25,6 +25,7 @@ import {
   UpdateUserCommand,
   ValidationException,
 } from '@aws-sdk/client-identitystore';
+import { ListInstancesCommand, SSOAdminClient, ThrottlingException as SsoThrottlingException } from '@aws-sdk/client-sso-admin';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_IDENTITY_STORE_ID } from './services/identitystore.js';
 import { startIdentityCenterEmulator } from '../support/identity-center-emulator.js';
@@ -157,10 +158,17 @@ describe('Identity Store throttling', () => {
     expect(h.emulator.throttledCount()).toBe(2);
   });
 
-  it('throttles at the shared identitycenter bucket rate', async () => {
-    h.emulator.setThrottle('identitycenter', { rps: 1, burst: 2 });
-    const results = await Promise.allSettled(Array.from({ length: 4 }, () => h.identityStore.send(new ListUsersCommand({ IdentityStoreId }))));
-    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
-    expect(h.emulator.throttledCount()).toBeGreaterThan(0);
+  it('throttles Identity Store and SSO Admin from one shared bucket, and adaptive retry waits it out', async () => {
+    h.emulator.setThrottle('identitycenter', { rps: 2, burst: 2 });
+    const credentials = { accessKeyId: 'AKIAEMULATORTEST', secretAccessKey: 'not-a-secret' };
+    const sso = new SSOAdminClient({ region: 'us-east-1', endpoint: h.emulator.url, maxAttempts: 1, credentials });
+    await h.identityStore.send(new ListUsersCommand({ IdentityStoreId }));
+    await sso.send(new ListInstancesCommand({}));
+    // The bucket is empty for both services now.
+    await expect(sso.send(new ListInstancesCommand({}))).rejects.toBeInstanceOf(SsoThrottlingException);
+    const out = await h.identityStore.send(new ListUsersCommand({ IdentityStoreId }));
+    expect(out.$metadata.attempts).toBeGreaterThan(1);
+    expect(h.emulator.throttledCount()).toBeGreaterThanOrEqual(2);
+    sso.destroy();
   });
 });

@@ -38,8 +38,8 @@ export class AsyncRequestFailedError extends IdentityCenterError {
 
 /** A change that would touch an object rolemap does not own, without the role map's opt-in. */
 export class NotOwnedError extends IdentityCenterError {
-  constructor(subject: string, message: string) {
-    super(message, { code: 'NotOwned', retryable: false, subject });
+  constructor(subject: string, message: string, aws?: { requestId?: string | undefined; cause?: unknown }) {
+    super(message, { code: 'NotOwned', retryable: false, subject, requestId: aws?.requestId, cause: aws?.cause });
   }
 }
 
@@ -57,12 +57,13 @@ export function toIdentityCenterError(e: unknown, subject: string, operation: st
   const err = (typeof e === 'object' && e !== null ? e : {}) as SdkErrorLike;
   const code = err.name ?? 'Error';
   const status = err.$metadata?.httpStatusCode;
+  const network = (err as { code?: string }).code;
   const retryable =
     err.$retryable !== undefined ||
     err.$fault === 'server' ||
     (status !== undefined && status >= 500) ||
-    ['ThrottlingException', 'ConflictException', 'InternalServerException', 'TimeoutError', 'ECONNRESET'].includes(code) ||
-    status === undefined;
+    ['ThrottlingException', 'ConflictException', 'InternalServerException', 'TimeoutError'].includes(code) ||
+    (network !== undefined && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'].includes(network));
   return new IdentityCenterError(`${operation} for ${subject} failed: ${code}: ${err.message ?? String(e)}`, {
     code,
     requestId: err.$metadata?.requestId,

@@ -505,7 +505,8 @@ export class IdentityCenterTarget implements Target {
       } catch (e) {
         if (isName(e, 'ConflictException')) {
           const err = toIdentityCenterError(e, change.address, 'CreateUser');
-          throw new NotOwnedError(change.address, `a user named ${a.userName} already exists in ${s.identityStoreId} and rolemap does not own it; set identityCenter.adoptUsers to adopt it (${err.message}, request ${err.requestId ?? '?'})`);
+          const hint = s.adoptUsers ? 'plan again to adopt it' : 'set identityCenter.adoptUsers to adopt it';
+          throw new NotOwnedError(change.address, `a user named ${a.userName} already exists in ${s.identityStoreId} and rolemap does not own it; ${hint}`, { requestId: err.requestId, cause: e });
         }
         throw e;
       }
@@ -555,7 +556,9 @@ export class IdentityCenterTarget implements Target {
         out = await this.#ids.send(new CreateGroupCommand({ IdentityStoreId: s.identityStoreId, DisplayName: after.attrs.displayName, Description: after.attrs.description }), opts);
       } catch (e) {
         if (isName(e, 'ConflictException')) {
-          throw new NotOwnedError(change.address, `a group named ${after.attrs.displayName} already exists in ${s.identityStoreId} without rolemap's marker; set identityCenter.adoptGroups to adopt it`);
+          const hint = s.adoptGroups ? 'plan again to adopt it' : 'set identityCenter.adoptGroups to adopt it';
+          const err = toIdentityCenterError(e, change.address, 'CreateGroup');
+          throw new NotOwnedError(change.address, `a group named ${after.attrs.displayName} already exists in ${s.identityStoreId} without rolemap's marker; ${hint}`, { requestId: err.requestId, cause: e });
         }
         throw e;
       }

@@ -269,6 +269,7 @@ describe('ownership', () => {
     const err = await target.apply(change('create', null, user(GUID.jdoe, 'jdoe@example.com'))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotOwnedError);
     expect(String((err as Error).message)).toMatch(/adoptUsers/);
+    expect((err as NotOwnedError).requestId).toMatch(/^[0-9a-f-]{36}$/);
     let actual = await read();
     const unowned = find(actual, 'identitystore_user', `unowned:${existing}`);
     await expect(target.apply(change('update', unowned ?? null, user(GUID.jdoe, 'jdoe@example.com')))).rejects.toBeInstanceOf(NotOwnedError);
