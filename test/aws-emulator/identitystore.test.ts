@@ -172,3 +172,16 @@ describe('Identity Store throttling', () => {
     sso.destroy();
   });
 });
+
+describe('Identity Store faults', () => {
+  it('recovers from an injected 500 and from a connection dropped mid-response', async () => {
+    await createUser('f1');
+    h.emulator.injectFault({ kind: 'http500', service: 'identitystore', operation: 'ListUsers', times: 1 });
+    const a = await h.identityStore.send(new ListUsersCommand({ IdentityStoreId }));
+    expect(a.$metadata.attempts).toBe(2);
+    h.emulator.injectFault({ kind: 'drop', service: 'identitystore', operation: 'ListUsers', times: 1 });
+    const b = await h.identityStore.send(new ListUsersCommand({ IdentityStoreId }));
+    expect(b.Users?.map((u) => u.UserName)).toEqual(['f1']);
+    expect(h.emulator.calls()['identitystore:ListUsers']).toBe(4);
+  });
+});

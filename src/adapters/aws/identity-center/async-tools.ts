@@ -19,19 +19,55 @@ export class Semaphore {
   }
 }
 
-/** Runs functions one at a time per key (changes to one permission set never overlap). */
-export class KeyedLock {
-  readonly #tails = new Map<string, Promise<unknown>>();
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#tails.get(key) ?? Promise.resolve();
-    const result = prev.then(fn, fn);
-    const tail = result.catch(() => undefined);
-    this.#tails.set(key, tail);
-    try {
-      return await result;
-    } finally {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+interface RwState {
+  readers: number;
+  writer: boolean;
+  readonly queue: { readonly exclusive: boolean; readonly go: () => void }[];
+}
+
+/**
+ * A readers-writer lock per key, first come first served: `shared` holders run together, an `exclusive`
+ * holder runs alone. Changes to a permission set (and its re-provisioning) are exclusive; account
+ * assignments on it are shared, so rolemap never causes its own ConflictException.
+ */
+export class KeyedRwLock {
+  readonly #keys = new Map<string, RwState>();
+
+  async run<T>(key: string, mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> {
+    let st = this.#keys.get(key);
+    if (!st) {
+      st = { readers: 0, writer: false, queue: [] };
+      this.#keys.set(key, st);
     }
+    const state = st;
+    const exclusive = mode === 'exclusive';
+    const free = exclusive ? !state.writer && state.readers === 0 && state.queue.length === 0 : !state.writer && state.queue.length === 0;
+    if (free) this.#enter(state, exclusive);
+    else await new Promise<void>((go) => state.queue.push({ exclusive, go }));
+    try {
+      return await fn();
+    } finally {
+      if (exclusive) state.writer = false;
+      else state.readers--;
+      this.#wake(key, state);
+    }
+  }
+
+  #enter(state: RwState, exclusive: boolean): void {
+    if (exclusive) state.writer = true;
+    else state.readers++;
+  }
+
+  #wake(key: string, state: RwState): void {
+    while (state.queue.length > 0 && !state.writer) {
+      const next = state.queue[0] as RwState['queue'][number];
+      if (next.exclusive && state.readers > 0) break;
+      state.queue.shift();
+      this.#enter(state, next.exclusive);
+      next.go();
+      if (next.exclusive) break;
+    }
+    if (!state.writer && state.readers === 0 && state.queue.length === 0) this.#keys.delete(key);
   }
 }
 

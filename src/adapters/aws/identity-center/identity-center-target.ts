@@ -69,7 +69,7 @@ import type { AccountId, RoleMap } from '../../../core/model/role-map.js';
 import type { ActualState } from '../../../core/model/state.js';
 import type { Change } from '../../../core/plan/change.js';
 import type { ApplyOutcome, OwnershipRegistry, Target } from '../../../core/ports.js';
-import { backoffDelay, KeyedLock, mapLimit, Semaphore, sleep } from './async-tools.js';
+import { backoffDelay, KeyedRwLock, mapLimit, Semaphore, sleep } from './async-tools.js';
 import type { Backoff } from './async-tools.js';
 import { AsyncRequestFailedError, IdentityCenterError, NotOwnedError, toIdentityCenterError } from './errors.js';
 import { CallCounter, rateLimitPlugin, TokenBucket } from './rate-limiter.js';
@@ -194,11 +194,13 @@ export class IdentityCenterTarget implements Target {
   readonly #registry: OwnershipRegistry;
   readonly #counter = new CallCounter();
   readonly #assignments: Semaphore;
-  readonly #psLock = new KeyedLock();
+  /** Per permission set: its own changes exclusive, assignments on it shared (no self-inflicted conflicts). */
+  readonly #psLock = new KeyedRwLock();
   readonly #poll: Backoff & { readonly timeoutMs: number };
   readonly #conflict: Backoff & { readonly attempts: number };
   readonly #readConcurrency: number;
   #settings: Settings | null;
+  #rescan: Promise<void> | undefined;
 
   /** AD guid (or `unowned:<id>`) -> AWS id, learnt while reading and creating. */
   readonly #userIds = new Map<string, string>();
@@ -240,6 +242,7 @@ export class IdentityCenterTarget implements Target {
   async readActual(roleMap: RoleMap): Promise<ActualState> {
     const s = settingsFrom(roleMap);
     this.#settings = s;
+    this.#rescan = undefined;
     if (!s) return { resources: [], warnings: [] };
     try {
       return await this.#read(s);
@@ -431,14 +434,16 @@ export class IdentityCenterTarget implements Target {
           await this.#applyMembership(change, requestIds, detail, signal);
           break;
         case 'sso_permission_set':
-          await this.#psLock.run(change.key.slice(change.kind.length + 1), () => this.#applyPermissionSet(change, requestIds, detail, signal));
+          await this.#psLock.run(change.key.slice(change.kind.length + 1), 'exclusive', () => this.#applyPermissionSet(change, requestIds, detail, signal));
           break;
         case 'sso_permission_set_revocations':
-          await this.#psLock.run(change.key.slice(change.kind.length + 1), () => this.#applyRevocations(change, requestIds, detail, signal));
+          await this.#psLock.run(change.key.slice(change.kind.length + 1), 'exclusive', () => this.#applyRevocations(change, requestIds, detail, signal));
           break;
-        case 'sso_account_assignment':
-          await this.#assignments.run(() => this.#applyAssignment(change, requestIds, detail, signal));
+        case 'sso_account_assignment': {
+          const psName = parseAssignmentId(((change.after ?? change.before) as Resource).id).psName;
+          await this.#psLock.run(psName, 'shared', () => this.#assignments.run(() => this.#applyAssignment(change, requestIds, detail, signal)));
           break;
+        }
         default:
           throw new IdentityCenterError(`the Identity Center target does not handle ${change.kind}`, { code: 'WrongTarget', retryable: false, subject: change.address });
       }
@@ -588,8 +593,16 @@ export class IdentityCenterTarget implements Target {
 
   // --- memberships
 
-  async #principalIds(): Promise<void> {
-    // A saved plan applied by a fresh process: learn the ids with one read of users and groups.
+  /** A saved plan applied by a fresh process: learn the ids with one read of users and groups (once until the next readActual). */
+  #principalIds(): Promise<void> {
+    this.#rescan ??= this.#scanPrincipalIds().catch((e: unknown) => {
+      this.#rescan = undefined;
+      throw e;
+    });
+    return this.#rescan;
+  }
+
+  async #scanPrincipalIds(): Promise<void> {
     const s = this.#s();
     const owned = this.#registry.owned(userOwnershipScope(s.identityStoreId));
     const [users, groups] = await Promise.all([this.#listUsers(s.identityStoreId), this.#listGroups(s.identityStoreId)]);

@@ -3,7 +3,7 @@
  * readActual -> hand-built change -> apply -> readActual shows the result.
  */
 import { CreateGroupCommand, CreateUserCommand, DescribeUserCommand, ListUsersCommand } from '@aws-sdk/client-identitystore';
-import { GetInlinePolicyForPermissionSetCommand, ListAccountsForProvisionedPermissionSetCommand } from '@aws-sdk/client-sso-admin';
+import { GetInlinePolicyForPermissionSetCommand, ListAccountsForProvisionedPermissionSetCommand, ProvisionPermissionSetCommand } from '@aws-sdk/client-sso-admin';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AsyncRequestFailedError, IdentityCenterTarget, InMemoryOwnershipRegistry, NotOwnedError, userOwnershipScope } from '../../../../src/adapters/aws/identity-center/index.js';
 import { policiesEqual } from '../../../../src/core/model/policy.js';
@@ -331,6 +331,30 @@ describe('permission sets and assignments', () => {
     await target.apply(change('create', null, assignment('Admin', PROD, 'GROUP', GUID.admins)));
     expect(h.emulator.calls()['sso:CreateAccountAssignment']).toBe(3);
     expect(find(await read(), 'sso_account_assignment', `Admin/${PROD}/GROUP:${GUID.admins}`)).toBeDefined();
+  });
+
+  it('never conflicts with itself: assignments on a permission set wait for its re-provisioning', async () => {
+    await applyAll(JOINERS());
+    const jdoeId = find(await read(), 'identitystore_user', GUID.jdoe)?.awsId ?? '';
+    h.emulator.asyncDelayMs = 100;
+    h.emulator.resetCalls();
+    const revoking = target.apply(change('revoke', null, revocations('Admin', { [jdoeId]: '2026-11-29T00:00:00.000Z' })));
+    const assigning = ['444444444441', '444444444442'].map((a) => target.apply(change('create', null, assignment('Admin', a, 'GROUP', GUID.devs))));
+    await Promise.all([revoking, ...assigning]);
+    expect(h.emulator.calls()['sso:CreateAccountAssignment']).toBe(2);
+    expect(h.emulator.calls()['sso:ProvisionPermissionSet']).toBe(1);
+  });
+
+  it('retries the ConflictException AWS answers while someone else provisions the permission set', async () => {
+    await applyAll(JOINERS());
+    const adminArn = find(await read(), 'sso_permission_set', 'Admin')?.awsId ?? '';
+    h.emulator.asyncDelayMs = 50;
+    target = new IdentityCenterTarget({ identityStore: h.identityStore, ssoAdmin: h.ssoAdmin, registry, rateLimit: { rps: 1000 }, poll: { initialMs: 5, maxMs: 40, timeoutMs: 10_000 }, conflictRetry: { initialMs: 10, maxMs: 40, attempts: 10 } });
+    await target.readActual(map);
+    await h.ssoAdmin.send(new ProvisionPermissionSetCommand({ InstanceArn: DEFAULT_INSTANCE_ARN, PermissionSetArn: adminArn, TargetType: 'ALL_PROVISIONED_ACCOUNTS' }));
+    h.emulator.resetCalls();
+    await target.apply(change('create', null, assignment('Admin', '444444444441', 'GROUP', GUID.devs)));
+    expect(h.emulator.calls()['sso:CreateAccountAssignment']).toBeGreaterThan(1);
   });
 
   it('keeps at most 10 assignment operations in flight (the emulator throttles the 11th)', async () => {

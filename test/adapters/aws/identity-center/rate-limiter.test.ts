@@ -39,3 +39,24 @@ describe('Semaphore', () => {
     expect(peak).toBe(3);
   });
 });
+
+describe('KeyedRwLock', () => {
+  it('runs shared holders together and an exclusive holder alone, in arrival order', async () => {
+    const { KeyedRwLock } = await import('../../../../src/adapters/aws/identity-center/async-tools.js');
+    const lock = new KeyedRwLock();
+    const log: string[] = [];
+    const step = (name: string, ms: number) => async (): Promise<void> => {
+      log.push(`${name}+`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`${name}-`);
+    };
+    await Promise.all([lock.run('ps', 'shared', step('a', 20)), lock.run('ps', 'shared', step('b', 20)), lock.run('ps', 'exclusive', step('X', 10)), lock.run('ps', 'shared', step('c', 5)), lock.run('other', 'exclusive', step('o', 1))]);
+    expect(log.slice(0, 2).sort()).toEqual(['a+', 'b+']);
+    const x = log.indexOf('X+');
+    expect(log.indexOf('a-')).toBeLessThan(x);
+    expect(log.indexOf('b-')).toBeLessThan(x);
+    expect(log[x + 1]).toBe('X-');
+    expect(log.indexOf('c+')).toBeGreaterThan(x);
+    expect(log.indexOf('o+')).toBeLessThan(x);
+  });
+});
