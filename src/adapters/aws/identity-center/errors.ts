@@ -10,6 +10,8 @@ export class IdentityCenterError extends RolemapError {
   readonly requestId: string | undefined;
   /** The resource address (`identitystore_user.jdoe`) or the operation it concerns. */
   readonly subject: string;
+  /** Request ids of the mutating calls that succeeded within the change before it failed (for the journal). */
+  requestIds: readonly string[] = [];
   constructor(message: string, details: { code: string; requestId?: string | undefined; retryable: boolean; subject: string; cause?: unknown }) {
     super(message, { cause: details.cause });
     this.code = details.code;

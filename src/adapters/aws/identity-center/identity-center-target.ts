@@ -449,9 +449,7 @@ export class IdentityCenterTarget implements Target {
       }
     } catch (e) {
       const err = toIdentityCenterError(e, change.address, `${change.action} ${change.kind}`);
-      if (err.requestId === undefined && requestIds.length > 0) {
-        throw new IdentityCenterError(err.message, { code: err.code, requestId: requestIds[requestIds.length - 1], retryable: err.retryable, subject: err.subject, cause: err });
-      }
+      err.requestIds = [...requestIds];
       throw err;
     }
     return Object.keys(detail).length > 0 ? { requestIds, detail } : { requestIds };

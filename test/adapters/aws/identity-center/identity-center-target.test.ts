@@ -284,6 +284,21 @@ describe('ownership', () => {
   });
 });
 
+describe('group adoption', () => {
+  it('refuses to take over a hand-made group of the wanted name without adoptGroups, and marks it with it', async () => {
+    const existing = (await h.identityStore.send(new CreateGroupCommand({ IdentityStoreId: STORE, DisplayName: 'Admins', Description: 'made by hand' }))).GroupId ?? '';
+    await expect(target.apply(change('create', null, group(GUID.admins, 'Admins')))).rejects.toBeInstanceOf(NotOwnedError);
+    let actual = await read();
+    await expect(target.apply(change('update', find(actual, 'identitystore_group', `unowned:${existing}`) ?? null, group(GUID.admins, 'Admins')))).rejects.toBeInstanceOf(NotOwnedError);
+
+    target = newTarget(roleMap({ adoptGroups: true }));
+    actual = await read();
+    await target.apply(change('update', find(actual, 'identitystore_group', `unowned:${existing}`) ?? null, group(GUID.admins, 'Admins')));
+    actual = await read();
+    expect(find(actual, 'identitystore_group', GUID.admins)).toMatchObject({ owned: true, awsId: existing });
+  });
+});
+
 describe('permission sets and assignments', () => {
   it('re-provisions a changed permission set to every account where it is provisioned', async () => {
     await applyAll(JOINERS());
@@ -320,6 +335,7 @@ describe('permission sets and assignments', () => {
     expect(failed.failureReason).toBe('The SCP of the target account denies iam:CreateRole');
     expect(failed.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(failed.asyncRequestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(failed.requestIds).toEqual([failed.requestId]);
     expect(failed.retryable).toBe(false);
     expect(find(await read(), 'sso_account_assignment', `Admin/${PROD}/GROUP:${GUID.admins}`)).toBeUndefined();
   });
