@@ -58,8 +58,13 @@ function seed(h: IcHarness, registry: InMemoryOwnershipRegistry, users: number, 
   }
   const memberships = new Array<number>(groups).fill(0);
   for (let u = 0; u < users && groups > 0; u++) {
-    for (let k = 0; k < membersPerUser; k++) {
-      const gi = (u * 7 + k * 13) % groups;
+    // Most groups get a few dozen members; every 10th user is also in one of 5 big groups (several pages).
+    const extra = membersPerUser > 0 && u % 10 === 0 ? [((u / 10) % 5) * Math.floor(groups / 5)] : [];
+    const seen = new Set<number>();
+    for (let k = 0; k < membersPerUser + extra.length; k++) {
+      const gi = k < membersPerUser ? (u * 7 + k * 13) % groups : (extra[k - membersPerUser] as number);
+      if (seen.has(gi)) continue;
+      seen.add(gi);
       const mid = `m-${randomUUID()}`;
       store.memberships[mid] = { MembershipId: mid, GroupId: groupIds[gi] ?? '', UserId: userIds[u] ?? '' };
       memberships[gi] = (memberships[gi] ?? 0) + 1;

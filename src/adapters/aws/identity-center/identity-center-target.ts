@@ -243,6 +243,9 @@ export class IdentityCenterTarget implements Target {
     const s = settingsFrom(roleMap);
     this.#settings = s;
     this.#rescan = undefined;
+    this.#userIds.clear();
+    this.#groupIds.clear();
+    this.#psArns.clear();
     if (!s) return { resources: [], warnings: [] };
     try {
       return await this.#read(s);
@@ -260,9 +263,15 @@ export class IdentityCenterTarget implements Target {
     const [users, groups] = await Promise.all([this.#listUsers(storeId), this.#listGroups(storeId)]);
 
     const userKey = new Map<string, { id: string; name: string; owned: boolean }>();
+    const seenGuids = new Set<string>();
     for (const u of users) {
       const userId = u.UserId ?? '';
-      const guid = ownedUsers.get(userId);
+      let guid = ownedUsers.get(userId);
+      if (guid !== undefined && seenGuids.has(guid)) {
+        warnings.push(`the ownership registry maps two identity store users to AD guid ${guid}; ${u.UserName ?? userId} (${userId}) is treated as not owned`);
+        guid = undefined;
+      }
+      if (guid !== undefined) seenGuids.add(guid);
       const id = guid ?? `${UNOWNED}${userId}`;
       this.#userIds.set(id, userId);
       userKey.set(userId, { id, name: u.UserName ?? userId, owned: guid !== undefined });
@@ -270,14 +279,21 @@ export class IdentityCenterTarget implements Target {
     }
     const ownedGroups: { group: Group; guid: string }[] = [];
     const groupKey = new Map<string, { id: string; name: string; owned: boolean }>();
+    const seenGroupGuids = new Set<string>();
     for (const g of groups) {
       const groupId = g.GroupId ?? '';
       const marker = parseGroupDescription(g.Description);
-      const owned = marker !== null && marker.ownerId === s.ownerId;
-      const id = owned ? marker.guid : `${UNOWNED}${groupId}`;
+      let guid = marker !== null && marker.ownerId === s.ownerId ? marker.guid : null;
+      if (guid !== null && seenGroupGuids.has(guid)) {
+        warnings.push(`two identity store groups carry rolemap's marker for AD guid ${guid}; ${g.DisplayName ?? groupId} (${groupId}) is treated as not owned`);
+        guid = null;
+      }
+      const owned = guid !== null;
+      if (guid !== null) seenGroupGuids.add(guid);
+      const id = guid ?? `${UNOWNED}${groupId}`;
       this.#groupIds.set(id, groupId);
       groupKey.set(groupId, { id, name: g.DisplayName ?? groupId, owned });
-      if (owned) ownedGroups.push({ group: g, guid: marker.guid });
+      if (guid !== null) ownedGroups.push({ group: g, guid });
       resources.push({
         kind: 'identitystore_group',
         id,

@@ -264,6 +264,18 @@ describe('ownership', () => {
     expect(ofKind(actual, 'identitystore_group').map((g) => [g.name, g.owned])).toEqual([['Theirs', false]]);
   });
 
+  it('a copied marker does not make a second group ours: one owned, the other unowned with a warning', async () => {
+    const marked = group(GUID.admins, 'Admins').attrs.description;
+    await h.identityStore.send(new CreateGroupCommand({ IdentityStoreId: STORE, DisplayName: 'Admins', Description: marked }));
+    await h.identityStore.send(new CreateGroupCommand({ IdentityStoreId: STORE, DisplayName: 'Admins copy', Description: marked }));
+    const state = await target.readActual(map);
+    expect(ofKind(state.resources, 'identitystore_group').map((g) => [g.name, g.owned, g.id === GUID.admins])).toEqual([
+      ['Admins', true, true],
+      ['Admins copy', false, false],
+    ]);
+    expect(state.warnings).toEqual([expect.stringMatching(/two identity store groups carry rolemap's marker/)]);
+  });
+
   it('refuses to adopt an existing user without opt-in, and adopts it with adoptUsers', async () => {
     const existing = (await h.identityStore.send(new CreateUserCommand({ IdentityStoreId: STORE, UserName: 'jdoe@example.com', DisplayName: 'J', Name: { GivenName: 'J', FamilyName: 'D' } }))).UserId ?? '';
     const err = await target.apply(change('create', null, user(GUID.jdoe, 'jdoe@example.com'))).catch((e: unknown) => e);
