@@ -183,6 +183,11 @@ describe('SSO Admin asynchronous requests', () => {
     failNextAsyncRequests(h.emulator, 1, 'Access denied by SCP', ['create']);
     const a = await h.ssoAdmin.send(new CreateAccountAssignmentCommand({ InstanceArn, TargetId: ACCOUNT, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'GROUP', PrincipalId: groupId }));
     expect(await waitCreation(a.AccountAssignmentCreationStatus?.RequestId ?? '')).toMatchObject({ Status: 'FAILED', FailureReason: 'Access denied by SCP' });
+    // The same switch over HTTP, for a demo or a test in another process.
+    const res = await fetch(`${h.emulator.url}/__emulator/service/sso/failNext`, { method: 'POST', body: JSON.stringify({ count: 1, reason: 'Over the quota', kinds: ['delete'] }) });
+    expect(res.status).toBe(200);
+    expect(h.emulator.state<{ failNext: unknown }>('sso').failNext).toEqual({ count: 1, reason: 'Over the quota', kinds: ['delete'] });
+    h.emulator.state<{ failNext: unknown }>('sso').failNext = null;
     const b = await h.ssoAdmin.send(new CreateAccountAssignmentCommand({ InstanceArn, TargetId: ACCOUNT, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'USER', PrincipalId: 'missing' }));
     expect((await waitCreation(b.AccountAssignmentCreationStatus?.RequestId ?? '')).FailureReason).toMatch(/does not exist/);
     expect((await h.ssoAdmin.send(new ListAccountAssignmentsCommand({ InstanceArn, AccountId: ACCOUNT, PermissionSetArn: arn }))).AccountAssignments).toEqual([]);

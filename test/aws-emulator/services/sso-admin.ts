@@ -17,7 +17,7 @@
  *   `ListPermissionSetsProvisionedToAccount` filter on `LATEST_PERMISSION_SET_PROVISIONED` /
  *   `..._NOT_PROVISIONED`, so tests can see whether a change was re-provisioned.
  * - Tests make the next N asynchronous requests fail with `failNextAsyncRequests(emulator, n, reason)`
- *   (state flag `failNext`), e.g. to exercise a `FAILED` assignment.
+ *   (state flag `failNext`), or from another process with `POST /__emulator/service/sso/failNext`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError } from '../protocol.js';
@@ -271,6 +271,15 @@ export const ssoAdminService: ServiceDef<SsoAdminState> = {
     failNext: null,
   }),
   tick: (state, now, emulator) => progress(state, now, emulator),
+  controls: {
+    /** `POST /__emulator/service/sso/failNext {"count": 1, "reason": "...", "kinds": ["create"]}` */
+    failNext(state, input) {
+      const count = Number(input['count'] ?? 1);
+      const kinds = input['kinds'] as AsyncKind[] | undefined;
+      state.failNext = { count, reason: String(input['reason'] ?? 'Injected failure'), ...(kinds ? { kinds } : {}) };
+      return {};
+    },
+  },
   operations: {
     ListInstances(state, p) {
       return listOf('Instances', state.instances, p);
