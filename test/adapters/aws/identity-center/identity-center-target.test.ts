@@ -3,7 +3,7 @@
  * readActual -> hand-built change -> apply -> readActual shows the result.
  */
 import { CreateGroupCommand, CreateUserCommand, DescribeUserCommand, ListUsersCommand } from '@aws-sdk/client-identitystore';
-import { GetInlinePolicyForPermissionSetCommand, ListAccountsForProvisionedPermissionSetCommand, ProvisionPermissionSetCommand } from '@aws-sdk/client-sso-admin';
+import { GetInlinePolicyForPermissionSetCommand, ListAccountsForProvisionedPermissionSetCommand, ListInstancesCommand, ProvisionPermissionSetCommand } from '@aws-sdk/client-sso-admin';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AsyncRequestFailedError, IdentityCenterTarget, InMemoryOwnershipRegistry, NotOwnedError, userOwnershipScope } from '../../../../src/adapters/aws/identity-center/index.js';
 import { policiesEqual } from '../../../../src/core/model/policy.js';
@@ -400,6 +400,22 @@ describe('permission sets and assignments', () => {
     const fresh = new IdentityCenterTarget({ identityStore: h.identityStore, ssoAdmin: h.ssoAdmin, registry, roleMap: map, rateLimit: { rps: 1000 }, poll: { initialMs: 5, maxMs: 40, timeoutMs: 10_000 } });
     await fresh.apply(change('create', null, membership(GUID.devs, GUID.jdoe)));
     expect(find(await read(), 'identitystore_membership', `${GUID.devs}/${GUID.jdoe}`)).toBeDefined();
+  });
+
+  it('spaces the calls of both clients by one shared token bucket', async () => {
+    const limited = new IdentityCenterTarget({ identityStore: h.identityStore, ssoAdmin: h.ssoAdmin, registry, rateLimit: { rps: 10, burst: 1 } });
+    const started = Date.now();
+    await Promise.all([
+      h.identityStore.send(new ListUsersCommand({ IdentityStoreId: STORE })),
+      h.ssoAdmin.send(new ListInstancesCommand({})),
+      h.identityStore.send(new ListUsersCommand({ IdentityStoreId: STORE })),
+      h.ssoAdmin.send(new ListInstancesCommand({})),
+      h.identityStore.send(new ListUsersCommand({ IdentityStoreId: STORE })),
+      h.ssoAdmin.send(new ListInstancesCommand({})),
+    ]);
+    // 6 calls at 10 per second with no burst: the last one waits for 5 intervals of 100 ms.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(480);
+    expect(limited.totalCalls()).toBe(6);
   });
 
   it('counts calls of both clients through the shared rate limiter', async () => {
