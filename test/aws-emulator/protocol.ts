@@ -12,6 +12,8 @@ export class AwsError extends Error {
     readonly status = 400,
     /** Query protocol `Error/Type`. */
     readonly type: 'Sender' | 'Receiver' = status >= 500 ? 'Receiver' : 'Sender',
+    /** JSON protocol: extra members of the error shape (`Reason`, `ResourceType`, `ResourceId`). */
+    readonly fields: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = code;
@@ -102,7 +104,7 @@ export function queryError(err: AwsError, namespace: string, requestId: string):
 }
 
 export function jsonError(err: AwsError): string {
-  return JSON.stringify({ __type: err.code, message: err.message, Message: err.message });
+  return JSON.stringify({ ...err.fields, __type: err.code, message: err.message, Message: err.message });
 }
 
 /** Opaque pagination token for a position in a list. */

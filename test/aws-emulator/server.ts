@@ -38,8 +38,10 @@ export interface ServiceDef<S = unknown> {
   readonly initialState: () => S;
   /** Query handlers receive parsed form params; JSON handlers receive the parsed body. */
   readonly operations: Readonly<Record<string, (state: S, params: Record<string, QueryValue> & Record<string, unknown>, ctx: RequestContext) => unknown>>;
+  /** Test controls of this service, served at `POST /__emulator/service/<signingName>/<name>` (JSON in and out). */
+  readonly controls?: Readonly<Record<string, (state: S, input: Record<string, unknown>) => unknown>>;
   /** Optional periodic work (async request status progression); called before each request. */
-  readonly tick?: (state: S, now: number) => void;
+  readonly tick?: (state: S, now: number, emulator: Emulator) => void;
 }
 
 export type FaultKind = 'http500' | 'drop' | 'latency' | 'throttle' | 'error';
@@ -297,7 +299,7 @@ export class Emulator {
     }
     const state = this.#state.get(service.signingName);
     try {
-      service.tick?.(state, Date.now());
+      service.tick?.(state, Date.now(), this);
       const ctx: RequestContext = { account: this.accountFor(accessKeyId), accessKeyId, requestId, emulator: this };
       const result = handler(state, params as Record<string, QueryValue> & Record<string, unknown>, ctx);
       if (service.protocol === 'json') {
@@ -355,8 +357,12 @@ export class Emulator {
         case 'PUT /__emulator/throttle':
           this.setThrottle(String(input['bucket']), (input['rate'] as ThrottleRate | null) ?? null);
           return send(200, {});
-        default:
+        default: {
+          const m = req.method === 'POST' ? /^\/__emulator\/service\/([^/]+)\/([^/]+)$/.exec(path) : null;
+          const control = m ? this.#services.get(m[1] ?? '')?.controls?.[m[2] ?? ''] : undefined;
+          if (m && control) return send(200, control(this.#state.get(m[1] ?? ''), input) ?? {});
           return send(404, { error: `no control endpoint ${req.method} ${path}` });
+        }
       }
     } catch (e) {
       send(400, { error: String(e) });
