@@ -144,12 +144,18 @@ export class AwsClients {
   }
 
   identityStore(): IdentitystoreClient {
-    this.#identityStore ??= new IdentitystoreClient(this.#configFor(this.#icAccount()));
+    if (!this.#identityStore) {
+      this.#identityStore = new IdentitystoreClient(this.#configFor(this.#icAccount()));
+      this.settings.onClient?.(this.#identityStore, 'identitystore');
+    }
     return this.#identityStore;
   }
 
   ssoAdmin(): SSOAdminClient {
-    this.#ssoAdmin ??= new SSOAdminClient(this.#configFor(this.#icAccount()));
+    if (!this.#ssoAdmin) {
+      this.#ssoAdmin = new SSOAdminClient(this.#configFor(this.#icAccount()));
+      this.settings.onClient?.(this.#ssoAdmin, 'sso');
+    }
     return this.#ssoAdmin;
   }
 

@@ -4,10 +4,8 @@
  * (an auditor's copy, no config needed) or from `--config FILE` (journal.path). Queries open the file
  * read-only and never migrate; only `migrate` writes.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../config/index.js';
 import { InvalidInputError } from '../../core/errors.js';
 import {
   FORMATS,
@@ -39,15 +37,7 @@ interface JournalOptions {
  * for the loader when it is.
  */
 export function journalPathFromConfig(configFile: string): string {
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(configFile, 'utf8'));
-  } catch (e) {
-    throw new InvalidInputError(`cannot read ${configFile}: ${(e as Error).message}`, { cause: e });
-  }
-  const path = (doc as { journal?: { path?: unknown } } | null)?.journal?.path;
-  if (typeof path !== 'string' || path === '') throw new InvalidInputError(`${configFile}: journal.path is not set; give the journal with --journal FILE`);
-  return resolve(dirname(configFile), path);
+  return loadConfig(configFile).journal.path;
 }
 
 function journalFile(opts: JournalOptions): string {

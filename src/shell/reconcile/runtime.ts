@@ -9,6 +9,8 @@ import type { MiddlewareStack } from '@smithy/types';
 import { AwsClients } from '../../adapters/aws/clients.js';
 import { IamRolesTarget } from '../../adapters/aws/iam-roles/iam-roles-target.js';
 import { IamUsersTarget } from '../../adapters/aws/iam-users/iam-users-target.js';
+import { IdentityCenterTarget } from '../../adapters/aws/identity-center/identity-center-target.js';
+import { SqliteJournal } from '../../adapters/journal/sqlite-journal.js';
 import type { LoadedConfig } from '../config/types.js';
 import { observeThrottling } from '../daemon/throttle-observer.js';
 import type { RunLogger, Runtime } from './run-once.js';
@@ -39,8 +41,9 @@ export function createDirectorySource(config: LoadedConfig, _log: RunLogger): Di
 }
 
 /** The SQLite journal at `config.journal.path`: the run journal, the ownership registry of untaggable objects, and its close function. */
-export function openJournal(config: LoadedConfig, _log: RunLogger): { journal: RunJournal; ownership: OwnershipRegistry; close(): void } {
-  throw new NotWiredError(`the journal (${config.journal.path}) is not wired into this build yet`);
+export function openJournal(config: LoadedConfig, options: RuntimeOptions, secrets: readonly string[] = []): { journal: RunJournal; ownership: OwnershipRegistry; close(): void } {
+  const journal = SqliteJournal.open(config.journal.path, { clock: options.clock, secrets });
+  return { journal, ownership: journal, close: () => journal.close() };
 }
 
 /**
@@ -48,7 +51,7 @@ export function openJournal(config: LoadedConfig, _log: RunLogger): { journal: R
  * has it (its users' ownership lives in `ownership`). SDK clients from `config.aws`, assuming each
  * account's `assumeRoleArn` with the session name `rolemap-<ownerId>`.
  */
-export function createTargets(config: LoadedConfig, options: RuntimeOptions, _ownership: OwnershipRegistry): { targets: Target[]; close(): void } {
+export function createTargets(config: LoadedConfig, options: RuntimeOptions, ownership: OwnershipRegistry): { targets: Target[]; close(): void } {
   const onThrottleRetry = options.onThrottleRetry;
   const clients = new AwsClients(
     {
@@ -63,12 +66,23 @@ export function createTargets(config: LoadedConfig, options: RuntimeOptions, _ow
   );
   const clock = options.clock ?? (() => new Date());
   const targets: Target[] = [new IamRolesTarget(clients), new IamUsersTarget(clients, { clock })];
+  if (config.roleMap.identityCenter) {
+    targets.push(
+      new IdentityCenterTarget({
+        identityStore: clients.identityStore(),
+        ssoAdmin: clients.ssoAdmin(),
+        registry: ownership,
+        roleMap: config.roleMap,
+        rateLimit: { rps: 20 },
+      }),
+    );
+  }
   return { targets, close: () => clients.destroy() };
 }
 
 export const createRuntime: RuntimeFactory = async (config, options) => {
   const source = createDirectorySource(config, options.log);
-  const { journal, ownership, close } = openJournal(config, options.log);
+  const { journal, ownership, close } = openJournal(config, options);
   let targets: { targets: Target[]; close(): void };
   try {
     targets = createTargets(config, options, ownership);
