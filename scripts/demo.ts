@@ -1,0 +1,111 @@
+/**
+ * `npm run demo`: rolemap end to end on a fresh machine, with no AWS account and no Active Directory.
+ *
+ * It starts the local AWS emulator (test/aws-emulator) on a free loopback port, sets up what an
+ * administrator would have set up by hand (the ADFS SAML provider in each account), copies the demo
+ * config and directory snapshot (config/demo/) into a work folder, and then runs the real `rolemap`
+ * command line against it, pointing the AWS SDK at the emulator with AWS_ENDPOINT_URL:
+ *
+ *   1. validate the config          4. plan again: no changes
+ *   2. plan (dry run)               5. a leaver: disable juergen.mueller in the snapshot, plan and apply
+ *   3. apply                        6. the journal of what happened, and where it is
+ *
+ * ROLEMAP_DEMO_DIR chooses the work folder (default: .rolemap/demo-<time> in the current folder).
+ */
+
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateSAMLProviderCommand, IAMClient } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { startEmulator } from '../test/aws-emulator/index.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin', 'rolemap.js');
+const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+const work = resolve(process.env['ROLEMAP_DEMO_DIR'] ?? join('.rolemap', `demo-${stamp}`));
+const bold = (s: string): string => (process.stdout.isTTY && !process.env['NO_COLOR'] ? `\u001b[1m${s}\u001b[0m` : s);
+
+mkdirSync(work, { recursive: true });
+copyFileSync(join(root, 'config/demo/rolemap.yaml'), join(work, 'rolemap.yaml'));
+copyFileSync(join(root, 'config/demo/directory.ldif'), join(work, 'directory.ldif'));
+const config = join(work, 'rolemap.yaml');
+const journal = join(work, 'journal.db');
+
+const emulator = await startEmulator({ homeAccount: '111111111111' });
+const credentials = { accessKeyId: 'AKIADEMODEMODEMODEMO', secretAccessKey: 'demo-secret-not-real' };
+const env = {
+  ...process.env,
+  AWS_ENDPOINT_URL: emulator.url,
+  AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  AWS_REGION: 'eu-west-1',
+  NO_COLOR: process.env['NO_COLOR'] ?? '',
+};
+delete (env as Record<string, string | undefined>)['AWS_PROFILE'];
+
+function step(title: string): void {
+  console.log(`\n${bold(`━━ ${title}`)}`);
+}
+
+/** Runs the real CLI in a child process (the emulator answers from this one) and shows its output. */
+async function rolemap(...args: string[]): Promise<number> {
+  console.log(bold(`$ rolemap ${args.join(' ')}`));
+  const { spawn } = await import('node:child_process');
+  return await new Promise<number>((resolveExit, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'], cwd: work });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      console.log(`(exit code ${code})`);
+      resolveExit(code ?? 1);
+    });
+  });
+}
+
+try {
+  step('0. An administrator set up ADFS: the SAML provider "ADFS" exists in both accounts');
+  const metadata = '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="http://adfs.example.com/adfs/services/trust"/>';
+  const management = new IAMClient({ endpoint: emulator.url, region: 'eu-west-1', credentials });
+  await management.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: metadata }));
+  const sts = new STSClient({ endpoint: emulator.url, region: 'eu-west-1', credentials });
+  const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::222222222222:role/admin', RoleSessionName: 'demo-setup' }));
+  const c = assumed.Credentials;
+  const prod = new IAMClient({ endpoint: emulator.url, region: 'eu-west-1', credentials: { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' } });
+  await prod.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: metadata }));
+  console.log(`AWS emulator on ${emulator.url} (accounts 111111111111 and 222222222222, Identity Center in 111111111111)`);
+  console.log(`work folder: ${relative(process.cwd(), work) || '.'}`);
+
+  step('1. Validate the configuration and role map, offline');
+  await rolemap('validate', '--config', config);
+
+  step('2. What would rolemap do? (dry run: changes nothing anywhere)');
+  await rolemap('reconcile', '--dry-run', '--config', config);
+
+  step('3. Apply it');
+  await rolemap('reconcile', '--auto-approve', '--config', config);
+
+  step('4. Plan again: AWS now matches the directory');
+  await rolemap('reconcile', '--dry-run', '--config', config);
+
+  step('5. A leaver: juergen.mueller is disabled in Active Directory (userAccountControl 514)');
+  const ldif = readFileSync(join(work, 'directory.ldif'), 'utf8');
+  const disabled = ldif.replace(/(sAMAccountName: juergen\.mueller\n(?:[^\n]+\n)*?)userAccountControl: 512/, '$1userAccountControl: 514');
+  if (disabled === ldif) throw new Error('demo: could not find juergen.mueller in the demo directory');
+  writeFileSync(join(work, 'directory.ldif'), disabled);
+  await rolemap('reconcile', '--dry-run', '--config', config);
+  await rolemap('reconcile', '--auto-approve', '--config', config);
+
+  step('6. The journal: every run, and every change made for the leaver');
+  await rolemap('journal', 'runs', '--journal', journal);
+  await rolemap('journal', 'list', '--journal', journal, '--user', 'juergen.mueller', '--status', 'applied');
+  await rolemap('journal', 'verify', '--journal', journal);
+
+  step('Done');
+  console.log(`The journal is ${journal}`);
+  console.log('Go on querying it, for example:');
+  console.log(`  node bin/rolemap.js journal list --journal ${journal} --format table`);
+  console.log(`  node bin/rolemap.js journal access --journal ${journal} --as-of now`);
+} finally {
+  await emulator.stop();
+}
+
