@@ -9,6 +9,7 @@
  *
  * then warnings, the refusal (if any) in a box, and the summary line.
  */
+import { describeLeaver } from '../desired/leavers.js';
 import type { PolicyDocument } from '../model/policy.js';
 import { formatPolicy } from '../model/policy.js';
 import type { AttrType, Resource } from '../model/resources.js';
@@ -43,7 +44,7 @@ export function renderPlan(plan: Plan, options: RenderOptions): string {
   const out: string[] = [];
   if (plan.changes.length > 0) {
     out.push('rolemap will perform the following actions:', '');
-    out.push(`  ${legend(plan, paint)}`, '');
+    out.push(...legend(plan, paint), '');
     for (const c of plan.changes) out.push(...renderChange(c, paint), '');
   }
   if (plan.warnings.length > 0) {
@@ -63,12 +64,12 @@ export function renderPlan(plan: Plan, options: RenderOptions): string {
   return `${out.join('\n')}\n`;
 }
 
-function legend(plan: Plan, paint: Paint): string {
+function legend(plan: Plan, paint: Paint): string[] {
   const used = new Set(plan.changes.map((c) => c.action));
-  return (Object.keys(ACTIONS) as Action[])
-    .filter((a) => used.has(a))
-    .map((a) => `${paint(ACTION_STYLE[a], ACTIONS[a])} ${VERB[a]}`)
-    .join('   ');
+  return [
+    'Actions are marked with the following symbols:',
+    ...(Object.keys(ACTIONS) as Action[]).filter((a) => used.has(a)).map((a) => `  ${paint(ACTION_STYLE[a], ACTIONS[a])} ${VERB[a]}`),
+  ];
 }
 
 function renderChange(c: Change, paint: Paint): string[] {
@@ -76,7 +77,7 @@ function renderChange(c: Change, paint: Paint): string[] {
   const deps = c.dependsOn.length > 0 ? paint('dim', `  (after #${c.dependsOn.join(', #')})`) : '';
   const lines = [`  #${c.seq} ${mark} ${paint('bold', c.address)} will be ${pastTense(c.action)}${deps}`];
   lines.push(`      ${paint('dim', `# ${c.reason}`)}`);
-  if (c.leaver) lines.push(`      ${paint('magenta', `# leaver: ${c.leaver.name} (${c.leaver.reason})`)}`);
+  if (c.leaver) lines.push(`      ${paint('magenta', `# leaver: ${describeLeaver(c.leaver.name, c.leaver.reason)}`)}`);
   if (c.action === 'create' && c.after) lines.push(...renderAttrs(c.after, '+', paint));
   else if (c.action !== 'delete') for (const d of c.diffs) lines.push(...renderDiff(d, paint));
   return lines;
