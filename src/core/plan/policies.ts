@@ -16,6 +16,7 @@ import type { Refusal } from './change.js';
 import { diffAttrs } from './diff.js';
 import type { DraftChange } from './draft.js';
 import { subject } from './draft.js';
+import { references } from './order.js';
 
 export interface PolicyContext {
   readonly desired: DesiredState;
@@ -144,16 +145,40 @@ export const protectionPolicy: PlanPolicy = (plan, ctx) => {
   return { ...plan, changes, warnings };
 };
 
-/** A membership, assignment or revocation is only kept when what it hangs on exists (owned) or is being made. */
+/**
+ * References must hold after the plan. A membership, assignment or revocation is only created or
+ * updated when what it hangs on exists (owned) or is being made; an object is only deleted when
+ * nothing rolemap owns still hangs on it (a protected member keeps its group).
+ */
 export const danglingPolicy: PlanPolicy = (plan, ctx) => {
   const making = new Set(plan.changes.filter((c) => c.action === 'create' || c.action === 'update').map((c) => c.key));
-  const deleting = new Set(plan.changes.filter((c) => c.action === 'delete').map((c) => c.key));
-  const present = (key: ResourceKey): boolean => making.has(key) || (ctx.actualByKey.get(key)?.owned === true && !deleting.has(key));
-  const changes = plan.changes.filter((c) => {
-    if (c.action === 'delete' || c.action === 'disable') return true;
-    return (subject(c).dependsOn ?? []).every(present);
-  });
-  return { ...plan, changes };
+  let changes = [...plan.changes];
+  const warnings = [...plan.warnings];
+  const referrers = new Map<ResourceKey, ResourceKey[]>();
+  for (const r of ctx.actual) {
+    if (!r.owned) continue;
+    for (const ref of references(r.kind, r.id, r.dependsOn)) {
+      const list = referrers.get(ref);
+      if (list) list.push(resourceKey(r));
+      else referrers.set(ref, [resourceKey(r)]);
+    }
+  }
+  for (;;) {
+    const deleting = new Set(changes.filter((c) => c.action === 'delete').map((c) => c.key));
+    const present = (key: ResourceKey): boolean => making.has(key) || (ctx.actualByKey.get(key)?.owned === true && !deleting.has(key));
+    const kept = changes.filter((c) => {
+      if (c.action === 'disable') return true;
+      if (c.action === 'delete') {
+        const blocker = (referrers.get(c.key) ?? []).find((k) => !deleting.has(k));
+        if (blocker !== undefined) warnings.push(`${ctx.address(subject(c))}: not deleted while ${blocker} (left unchanged) still depends on it`);
+        return blocker === undefined;
+      }
+      return (subject(c).dependsOn ?? []).every(present);
+    });
+    if (kept.length === changes.length) break;
+    changes = kept;
+  }
+  return { ...plan, changes, warnings };
 };
 
 /** Deletes and credential disables: what the deletion threshold counts. Revocation housekeeping is not counted. */
