@@ -18,7 +18,7 @@ import {
   permissionSetResource,
 } from './identity-center.js';
 import { groupLookup } from './group-lookup.js';
-import { findLeavers, groupByUser } from './leavers.js';
+import { findLeavers } from './leavers.js';
 
 /** A grant without its user: (account, role or permission set) through one group. */
 interface Grant {
@@ -124,7 +124,7 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
       }
     }
   }
-  const current = groupByUser(entitlements);
+  const current = new Set(entitlements.map((e) => e.userGuid));
   const leavers = findLeavers(snapshot, now, history, current, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)));
 
   return {

@@ -27,7 +27,8 @@ export function findLeavers(
   snapshot: DirectorySnapshot,
   now: Date,
   history: EntitlementHistory,
-  current: ReadonlyMap<Guid, readonly Entitlement[]>,
+  /** Users who hold at least one grant now. */
+  current: ReadonlySet<Guid>,
   /** What each inactive user would hold if active, for a first run without history. */
   wouldHold: (user: DirectoryUser) => readonly Entitlement[],
 ): Leaver[] {
@@ -44,7 +45,7 @@ export function findLeavers(
   if (last !== null) {
     const byGuid = new Map(snapshot.users.map((u) => [u.guid, u]));
     for (const [guid, former] of last) {
-      if (seen.has(guid) || former.length === 0 || (current.get(guid)?.length ?? 0) > 0) continue;
+      if (seen.has(guid) || former.length === 0 || current.has(guid)) continue;
       const user = byGuid.get(guid);
       if (user === undefined) {
         leavers.push(leaver(guid, (former[0] as Entitlement).userName, undefined, 'deleted-from-ad', former));

@@ -39,12 +39,15 @@ export function attrEqual(type: AttrType, a: unknown, b: unknown): boolean {
 }
 
 /** The attributes of one kind that differ between two resources of that kind, in schema order. */
+const SCHEMA_ENTRIES = new Map<ResourceKind, readonly (readonly [string, AttrType])[]>(
+  (Object.keys(ATTR_SCHEMA) as ResourceKind[]).map((k) => [k, Object.entries(ATTR_SCHEMA[k] as Readonly<Record<string, AttrType>>)]),
+);
+
 export function diffAttrs(kind: ResourceKind, before: Resource['attrs'], after: Resource['attrs']): AttrDiff[] {
-  const schema = ATTR_SCHEMA[kind] as Readonly<Record<string, AttrType>>;
   const b = before as unknown as Readonly<Record<string, unknown>>;
   const a = after as unknown as Readonly<Record<string, unknown>>;
   const out: AttrDiff[] = [];
-  for (const [name, type] of Object.entries(schema)) {
+  for (const [name, type] of SCHEMA_ENTRIES.get(kind) ?? []) {
     if (!attrEqual(type, b[name], a[name])) out.push({ name, type, before: b[name] ?? null, after: a[name] ?? null });
   }
   return out;
@@ -62,9 +65,12 @@ export interface DiffOptions {
  * Desired vs actual, matched by resource key. Unowned actual objects are compared too (so that the
  * ownership policy can see collisions and adoption), but only owned ones are ever deleted.
  */
-export function diffStates(desired: readonly Resource[], actual: readonly Resource[], options: DiffOptions): DraftChange[] {
-  const actualByKey = new Map<ResourceKey, Resource>();
-  for (const r of actual) actualByKey.set(resourceKey(r), r);
+export function diffStates(
+  desired: readonly Resource[],
+  actual: readonly Resource[],
+  actualByKey: ReadonlyMap<ResourceKey, Resource>,
+  options: DiffOptions,
+): DraftChange[] {
   const desiredKeys = new Set<ResourceKey>();
   const out: DraftChange[] = [];
   for (const d of desired) {

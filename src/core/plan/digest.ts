@@ -8,12 +8,9 @@ import { canonicalJson } from './canonical-json.js';
  * is applied only when the state it was computed from is still the state AWS has.
  */
 export function stateDigest(resources: readonly Resource[]): string {
-  const sorted = [...resources].sort((a, b) => {
-    const ka = resourceKey(a);
-    const kb = resourceKey(b);
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  const keyed = resources.map((r) => ({ key: resourceKey(r), r }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const hash = createHash('sha256');
-  for (const r of sorted) hash.update(canonicalJson(r)).update('\n');
+  for (const { r } of keyed) hash.update(`${canonicalJson(r)}\n`);
   return `sha256:${hash.digest('hex')}`;
 }

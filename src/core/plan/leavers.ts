@@ -137,14 +137,17 @@ function linkedIamUsers(input: LeaverPassInput): DraftChange[] {
   const { desired, roleMap, now } = input;
   if (!roleMap.leavers.iamUsers.disableCredentials) return [];
   const leavers = new Map(desired.leavers.map((l) => [l.guid, l]));
-  const byName = new Map<string, DirectoryUser>();
-  for (const u of desired.directoryUsers.values()) {
-    byName.set(u.sAMAccountName.toLowerCase(), u);
-    if (u.userPrincipalName) byName.set(u.userPrincipalName.toLowerCase(), u);
-  }
+  let byName: Map<string, DirectoryUser> | undefined;
   const out: DraftChange[] = [];
   for (const r of input.actual) {
     if (r.kind !== 'iam_user_credentials' || r.principal === undefined) continue;
+    if (byName === undefined) {
+      byName = new Map();
+      for (const u of desired.directoryUsers.values()) {
+        byName.set(u.sAMAccountName.toLowerCase(), u);
+        if (u.userPrincipalName) byName.set(u.userPrincipalName.toLowerCase(), u);
+      }
+    }
     const p = r.principal;
     const user = (p.guid !== '' ? desired.directoryUsers.get(p.guid) : undefined) ?? byName.get(p.name.toLowerCase());
     let reason: LeaverReason | undefined;

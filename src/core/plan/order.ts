@@ -36,27 +36,30 @@ function phase(c: DraftChange): number {
 }
 
 /** Keys of the resources a resource hangs on, from its declared dependsOn and from its id's shape. */
-export function references(kind: ResourceKind, id: string, declared: readonly ResourceKey[] = []): ResourceKey[] {
-  const refs = new Set(declared);
+export function references(kind: ResourceKind, id: string, declared: readonly ResourceKey[] = []): readonly ResourceKey[] {
+  let derived: ResourceKey[];
   if (kind === 'identitystore_membership') {
-    const [g, u] = id.split('/');
-    if (g !== undefined && u !== undefined) {
-      refs.add(`identitystore_group:${g}`);
-      refs.add(`identitystore_user:${u}`);
-    }
+    const slash = id.indexOf('/');
+    derived = slash < 0 ? [] : [`identitystore_group:${id.slice(0, slash)}`, `identitystore_user:${id.slice(slash + 1)}`];
   } else if (kind === 'sso_account_assignment') {
     const parts = id.split('/');
-    refs.add(`sso_permission_set:${parts[0] ?? ''}`);
+    derived = [`sso_permission_set:${parts[0] ?? ''}`];
     const principal = parts.slice(2).join('/');
-    if (principal.startsWith('GROUP:')) refs.add(`identitystore_group:${principal.slice(6)}`);
-    if (principal.startsWith('USER:')) refs.add(`identitystore_user:${principal.slice(5)}`);
+    if (principal.startsWith('GROUP:')) derived.push(`identitystore_group:${principal.slice(6)}`);
+    if (principal.startsWith('USER:')) derived.push(`identitystore_user:${principal.slice(5)}`);
   } else if (kind === 'iam_role_revocations') {
-    refs.add(`iam_role:${id}`);
+    derived = [`iam_role:${id}`];
   } else if (kind === 'sso_permission_set_revocations') {
-    refs.add(`sso_permission_set:${id}`);
+    derived = [`sso_permission_set:${id}`];
+  } else {
+    return declared;
   }
-  return [...refs];
+  if (declared.length === 0) return derived;
+  return [...new Set([...declared, ...derived])];
 }
+
+/** Kinds that hang on others (memberships, assignments, revocations); the rest reference nothing. */
+export const DEPENDENT_KINDS: ReadonlySet<ResourceKind> = new Set(['identitystore_membership', 'sso_account_assignment', 'iam_role_revocations', 'sso_permission_set_revocations']);
 
 interface Node {
   readonly draft: DraftChange;

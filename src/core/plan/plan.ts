@@ -69,7 +69,7 @@ export function calculatePlan(input: PlanInput): Plan {
   const actualByKey = new Map<ResourceKey, Resource>();
   for (const r of actual.resources) actualByKey.set(resourceKey(r), r);
 
-  const generic = diffStates(desired.resources, actual.resources, { keepIdentityCenterUsers: roleMap.leavers.identityCenter === 'remove-access' });
+  const generic = diffStates(desired.resources, actual.resources, actualByKey, { keepIdentityCenterUsers: roleMap.leavers.identityCenter === 'remove-access' });
   const deleting = new Set(generic.filter((c) => c.action === 'delete').map((c) => c.key));
   const leaverDrafts = leaverChanges({ desired, actualByKey, actual: actual.resources, roleMap, now, deleting, isProtected });
   const annotated = annotateLeavers([...generic, ...leaverDrafts], desired);

@@ -16,7 +16,7 @@ import type { Refusal } from './change.js';
 import { diffAttrs } from './diff.js';
 import type { DraftChange } from './draft.js';
 import { subject } from './draft.js';
-import { references } from './order.js';
+import { DEPENDENT_KINDS, references } from './order.js';
 
 export interface PolicyContext {
   readonly desired: DesiredState;
@@ -59,9 +59,12 @@ export const ownershipPolicy: PlanPolicy = (plan, ctx) => {
   const adoptable = ctx.desired.adoptable ?? new Set<ResourceKey>();
   const unownedByName = new Map<string, Resource>();
   const ownedByName = new Map<string, Resource>();
-  for (const r of ctx.actual) {
-    if (!NAMED_KINDS.has(r.kind)) continue;
-    (r.owned ? ownedByName : unownedByName).set(nameKey(r), r);
+  // Only a create can collide by name: index names only when the plan creates something named.
+  if (plan.changes.some((c) => c.action === 'create' && NAMED_KINDS.has(c.kind))) {
+    for (const r of ctx.actual) {
+      if (!NAMED_KINDS.has(r.kind)) continue;
+      (r.owned ? ownedByName : unownedByName).set(nameKey(r), r);
+    }
   }
   const deleting = new Set(plan.changes.filter((c) => c.action === 'delete').map((c) => c.key));
   const warnings = [...plan.warnings];
@@ -154,13 +157,18 @@ export const danglingPolicy: PlanPolicy = (plan, ctx) => {
   const making = new Set(plan.changes.filter((c) => c.action === 'create' || c.action === 'update').map((c) => c.key));
   let changes = [...plan.changes];
   const warnings = [...plan.warnings];
+  // Who still hangs on each object the plan deletes (only those matter, so only those are indexed).
+  const deleted = new Set(changes.filter((c) => c.action === 'delete').map((c) => c.key));
   const referrers = new Map<ResourceKey, ResourceKey[]>();
-  for (const r of ctx.actual) {
-    if (!r.owned) continue;
-    for (const ref of references(r.kind, r.id, r.dependsOn)) {
-      const list = referrers.get(ref);
-      if (list) list.push(resourceKey(r));
-      else referrers.set(ref, [resourceKey(r)]);
+  if (deleted.size > 0) {
+    for (const r of ctx.actual) {
+      if (!r.owned || (!DEPENDENT_KINDS.has(r.kind) && (r.dependsOn ?? []).length === 0)) continue;
+      for (const ref of references(r.kind, r.id, r.dependsOn)) {
+        if (!deleted.has(ref)) continue;
+        const list = referrers.get(ref);
+        if (list) list.push(resourceKey(r));
+        else referrers.set(ref, [resourceKey(r)]);
+      }
     }
   }
   for (;;) {
@@ -173,7 +181,8 @@ export const danglingPolicy: PlanPolicy = (plan, ctx) => {
         if (blocker !== undefined) warnings.push(`${ctx.address(subject(c))}: not deleted while ${blocker} (left unchanged) still depends on it`);
         return blocker === undefined;
       }
-      return (subject(c).dependsOn ?? []).every(present);
+      const r = subject(c);
+      return references(r.kind, r.id, r.dependsOn).every(present);
     });
     if (kept.length === changes.length) break;
     changes = kept;
