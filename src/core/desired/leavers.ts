@@ -32,7 +32,13 @@ export function findLeavers(
   /** What each inactive user would hold if active, for a first run without history. */
   wouldHold: (user: DirectoryUser) => readonly Entitlement[],
 ): Leaver[] {
-  const last = history.last === null ? null : groupByUser(history.last);
+  // Only the last grants of people who might be leavers are needed: inactive users and users who hold nothing now.
+  let last: Map<Guid, Entitlement[]> | null = null;
+  if (history.last !== null) {
+    const inactive = new Set<Guid>();
+    for (const u of snapshot.users) if (!isActive(u, now)) inactive.add(u.guid);
+    last = groupByUser(history.last.filter((e) => !current.has(e.userGuid) || inactive.has(e.userGuid)));
+  }
   const leavers: Leaver[] = [];
   const seen = new Set<Guid>();
   for (const user of snapshot.users) {
