@@ -67,7 +67,6 @@ export interface DiffOptions {
  */
 export function diffStates(
   desired: readonly Resource[],
-  actual: readonly Resource[],
   actualByKey: ReadonlyMap<ResourceKey, Resource>,
   options: DiffOptions,
 ): DraftChange[] {
@@ -86,8 +85,7 @@ export function diffStates(
     const after = { ...d, awsId: a.awsId } as Resource;
     out.push({ action: 'update', kind: d.kind, key, before: a, after, diffs, reason: updateReason(d, diffs), principal: d.principal ?? a.principal });
   }
-  for (const a of actual) {
-    const key = resourceKey(a);
+  for (const [key, a] of actualByKey) {
     if (!a.owned || desiredKeys.has(key) || LEAVER_KINDS.has(a.kind)) continue;
     if (a.kind === 'identitystore_user' && options.keepIdentityCenterUsers) continue;
     out.push({ action: 'delete', kind: a.kind, key, before: a, after: null, diffs: [], reason: deleteReason(a), principal: a.principal });

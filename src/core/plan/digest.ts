@@ -15,39 +15,56 @@ const SCHEMA_ENTRIES = new Map<ResourceKind, readonly (readonly [string, AttrTyp
  * the same digest whatever order a target listed things in. A saved plan is applied only while the
  * state it was computed from is still the state AWS has.
  */
-export function stateDigest(resources: readonly Resource[]): string {
-  const keyed = resources.map((r) => ({ key: resourceKey(r), r }));
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+export function stateDigest(resources: readonly Resource[], keys?: readonly string[]): string {
+  const order = resources.map((_r, i) => i);
+  const keyOf = keys ?? resources.map(resourceKey);
+  order.sort((a, b) => {
+    const ka = keyOf[a] as string;
+    const kb = keyOf[b] as string;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
   const hash = createHash('sha256');
-  for (const { key, r } of keyed) hash.update(line(key, r));
+  // Hashing in batches: one native call per line costs more than the hashing itself.
+  let batch = '';
+  for (const i of order) {
+    batch += line(keyOf[i] as string, resources[i] as Resource);
+    if (batch.length > 65536) {
+      hash.update(batch);
+      batch = '';
+    }
+  }
+  hash.update(batch);
   return `sha256:${hash.digest('hex')}`;
 }
 
+/** Fields are separated by U+0001 and lines end in U+0002, characters no AWS or AD name can hold. */
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '\u0000' : JSON.stringify(v));
+
 function line(key: string, r: Resource): string {
-  let out = `${JSON.stringify(key)}\t${JSON.stringify(r.account)}\t${JSON.stringify(r.name)}\t${r.owned ? 1 : 0}\t${JSON.stringify(r.awsId ?? null)}`;
-  out += `\t${r.principal ? JSON.stringify(`${r.principal.guid}/${r.principal.name}`) : 'null'}`;
+  let out = `${key}\u0001${r.account}\u0001${r.name}\u0001${r.owned ? 1 : 0}\u0001${str(r.awsId)}`;
+  out += `\u0001${r.principal ? `${r.principal.guid}/${r.principal.name}` : '\u0000'}`;
   const attrs = r.attrs as unknown as Readonly<Record<string, unknown>>;
   for (const [name, type] of SCHEMA_ENTRIES.get(r.kind) ?? []) {
     const v = attrs[name];
     switch (type) {
       case 'scalar':
-        out += `\t${JSON.stringify(v ?? null)}`;
+        out += `\u0001${str(v)}`;
         break;
       case 'set':
-        out += `\t${JSON.stringify([...((v ?? []) as string[])].sort())}`;
+        out += `\u0001${JSON.stringify([...((v ?? []) as string[])].sort())}`;
         break;
       case 'stringMap':
-        out += `\t${canonicalJson(v ?? {})}`;
+        out += `\u0001${canonicalJson(v ?? {})}`;
         break;
       case 'policy':
-        out += `\t${v === null || v === undefined ? 'null' : canonicalJson(normalizePolicy(v as PolicyDocument))}`;
+        out += `\u0001${v === null || v === undefined ? 'null' : canonicalJson(normalizePolicy(v as PolicyDocument))}`;
         break;
       case 'policyMap': {
         const m = (v ?? {}) as Record<string, PolicyDocument>;
-        out += `\t${canonicalJson(Object.fromEntries(Object.keys(m).sort().map((k) => [k, normalizePolicy(m[k] as PolicyDocument)])))}`;
+        out += `\u0001${canonicalJson(Object.fromEntries(Object.keys(m).sort().map((k) => [k, normalizePolicy(m[k] as PolicyDocument)])))}`;
         break;
       }
     }
   }
-  return `${out}\n`;
+  return `${out}\u0002`;
 }

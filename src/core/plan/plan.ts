@@ -66,10 +66,11 @@ export function calculatePlan(input: PlanInput): Plan {
   const alias = aliasOf(roleMap);
   const address = (r: Resource): string => resourceAddress(r, alias);
   const isProtected = protectedMatcher(roleMap);
+  const actualKeys = actual.resources.map(resourceKey);
   const actualByKey = new Map<ResourceKey, Resource>();
-  for (const r of actual.resources) actualByKey.set(resourceKey(r), r);
+  actual.resources.forEach((r, i) => actualByKey.set(actualKeys[i] as ResourceKey, r));
 
-  const generic = diffStates(desired.resources, actual.resources, actualByKey, { keepIdentityCenterUsers: roleMap.leavers.identityCenter === 'remove-access' });
+  const generic = diffStates(desired.resources, actualByKey, { keepIdentityCenterUsers: roleMap.leavers.identityCenter === 'remove-access' });
   const deleting = new Set(generic.filter((c) => c.action === 'delete').map((c) => c.key));
   const leaverDrafts = leaverChanges({ desired, actualByKey, actual: actual.resources, roleMap, now, deleting, isProtected });
   const annotated = annotateLeavers([...generic, ...leaverDrafts], desired);
@@ -86,7 +87,7 @@ export function calculatePlan(input: PlanInput): Plan {
     changes,
     warnings: [...actual.warnings, ...[...new Set(drafting.warnings)].sort()],
     refusal: drafting.refusal,
-    actualDigest: stateDigest(actual.resources),
+    actualDigest: stateDigest(actual.resources, actualKeys),
     summary: summarize(drafting.changes),
   };
 }

@@ -161,14 +161,28 @@ export const danglingPolicy: PlanPolicy = (plan, ctx) => {
   const deleted = new Set(changes.filter((c) => c.action === 'delete').map((c) => c.key));
   const referrers = new Map<ResourceKey, ResourceKey[]>();
   if (deleted.size > 0) {
+    const note = (ref: ResourceKey, r: Resource): void => {
+      const list = referrers.get(ref);
+      if (list) list.push(resourceKey(r));
+      else referrers.set(ref, [resourceKey(r)]);
+    };
+    // Memberships are the bulk of a state: match them on their id parts without building keys.
+    const deletedGroups = new Set<string>();
+    const deletedUsers = new Set<string>();
+    for (const k of deleted) {
+      if (k.startsWith('identitystore_group:')) deletedGroups.add(k.slice('identitystore_group:'.length));
+      if (k.startsWith('identitystore_user:')) deletedUsers.add(k.slice('identitystore_user:'.length));
+    }
     for (const r of ctx.actual) {
-      if (!r.owned || (!DEPENDENT_KINDS.has(r.kind) && (r.dependsOn ?? []).length === 0)) continue;
-      for (const ref of references(r.kind, r.id, r.dependsOn)) {
-        if (!deleted.has(ref)) continue;
-        const list = referrers.get(ref);
-        if (list) list.push(resourceKey(r));
-        else referrers.set(ref, [resourceKey(r)]);
+      if (!r.owned) continue;
+      if (r.kind === 'identitystore_membership' && (r.dependsOn ?? []).length === 0) {
+        const slash = r.id.indexOf('/');
+        if (deletedGroups.has(r.id.slice(0, slash))) note(`identitystore_group:${r.id.slice(0, slash)}`, r);
+        if (deletedUsers.has(r.id.slice(slash + 1))) note(`identitystore_user:${r.id.slice(slash + 1)}`, r);
+        continue;
       }
+      if (!DEPENDENT_KINDS.has(r.kind) && (r.dependsOn ?? []).length === 0) continue;
+      for (const ref of references(r.kind, r.id, r.dependsOn)) if (deleted.has(ref)) note(ref, r);
     }
   }
   for (;;) {
