@@ -50,9 +50,29 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   }
 
   const usersByGuid = new Map<Guid, DirectoryUser>();
-  for (const u of snapshot.users) usersByGuid.set(u.guid, u);
-  const activeGuids = new Set<Guid>();
-  for (const u of snapshot.users) if (isActive(u, now)) activeGuids.add(u.guid);
+  let activeUsers = 0;
+  const active = new Set<DirectoryUser>();
+  for (const u of snapshot.users) {
+    usersByGuid.set(u.guid, u);
+    if (isActive(u, now)) {
+      active.add(u);
+      activeUsers++;
+    }
+  }
+  // Each group's members resolved to user objects once (one guid lookup per membership, the bulk of the work).
+  const resolved = new Map<Guid, DirectoryUser[]>();
+  const membersOf = (group: DirectoryGroup): DirectoryUser[] => {
+    let list = resolved.get(group.guid);
+    if (list === undefined) {
+      list = [];
+      for (const m of group.members) {
+        const u = usersByGuid.get(m);
+        if (u !== undefined) list.push(u);
+      }
+      resolved.set(group.guid, list);
+    }
+    return list;
+  };
 
   const ic = roleMap.identityCenter;
   if (ic !== null) {
@@ -72,18 +92,18 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
       if (icGroup === undefined) {
         icGroup = icGroupResource(group, ic, ownerId);
         icGroups.set(group.guid, icGroup);
-        add(icGroup);
+        resources.push(icGroup); // unique by construction, like users and memberships below
         if (ic.adoptGroups) adoptable.add(resourceKey(icGroup));
-        for (const m of group.members) {
-          if (!activeGuids.has(m)) continue;
-          let icUser = icUsers.get(m);
+        for (const u of membersOf(group)) {
+          if (!active.has(u)) continue;
+          let icUser = icUsers.get(u.guid);
           if (icUser === undefined) {
-            icUser = icUserResource(usersByGuid.get(m) as DirectoryUser, ic);
-            icUsers.set(m, icUser);
-            add(icUser);
+            icUser = icUserResource(u, ic);
+            icUsers.set(u.guid, icUser);
+            resources.push(icUser);
             if (ic.adoptUsers) adoptable.add(resourceKey(icUser));
           }
-          add(membershipResource(icGroup, icUser));
+          resources.push(membershipResource(icGroup, icUser));
         }
       }
       for (const account of a.accounts) {
@@ -112,15 +132,12 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   });
   const grantsOfUser = new Map<Guid, Grant[]>();
   for (const [, list] of grantsByGroup) {
-    const group = (list[0] as Grant).group;
-    for (const m of group.members) {
-      const user = usersByGuid.get(m);
-      if (user === undefined) continue;
-      if (activeGuids.has(m)) for (const g of list) entitlements.push(entitle(user, g));
+    for (const user of membersOf((list[0] as Grant).group)) {
+      if (active.has(user)) for (const g of list) entitlements.push(entitle(user, g));
       else {
-        const held = grantsOfUser.get(m);
+        const held = grantsOfUser.get(user.guid);
         if (held) held.push(...list);
-        else grantsOfUser.set(m, [...list]);
+        else grantsOfUser.set(user.guid, [...list]);
       }
     }
   }
@@ -131,7 +148,7 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     resources,
     entitlements,
     leavers,
-    directory: { users: snapshot.users.length, activeUsers: activeGuids.size, groups: snapshot.groups.length },
+    directory: { users: snapshot.users.length, activeUsers, groups: snapshot.groups.length },
     directoryUsers: usersByGuid,
     adoptable,
   };
