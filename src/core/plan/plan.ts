@@ -15,6 +15,7 @@ import type { Resource, ResourceKey } from '../model/resources.js';
 import { resourceAddress, resourceKey } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
 import type { ActualState, DesiredState } from '../model/state.js';
+import { describeLeaver } from '../desired/leavers.js';
 import type { Plan, PlanSummary } from './change.js';
 import { PLAN_FORMAT_VERSION } from './change.js';
 import { diffStates } from './diff.js';
@@ -105,7 +106,7 @@ function annotateLeavers(drafts: readonly DraftChange[], desired: DesiredState):
     if (r.kind === 'sso_account_assignment' && r.id.includes('/USER:')) guid = r.id.slice(r.id.indexOf('/USER:') + 6);
     const l = guid === undefined ? undefined : leavers.get(guid);
     if (l === undefined) return d;
-    return { ...d, leaver: { guid: l.guid, name: l.sAMAccountName, reason: l.reason } };
+    return { ...d, leaver: { guid: l.guid, name: l.sAMAccountName, reason: l.reason }, reason: `${describeLeaver(l.sAMAccountName, l.reason)}: ${d.reason}` };
   });
 }
 

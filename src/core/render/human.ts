@@ -76,8 +76,9 @@ function renderChange(c: Change, paint: Paint): string[] {
   const mark = paint(ACTION_STYLE[c.action], ACTIONS[c.action]);
   const deps = c.dependsOn.length > 0 ? paint('dim', `  (after #${c.dependsOn.join(', #')})`) : '';
   const lines = [`  #${c.seq} ${mark} ${paint('bold', c.address)} will be ${pastTense(c.action)}${deps}`];
-  lines.push(`      ${paint('dim', `# ${c.reason}`)}`);
-  if (c.leaver) lines.push(`      ${paint('magenta', `# leaver: ${describeLeaver(c.leaver.name, c.leaver.reason)}`)}`);
+  lines.push(`      ${paint(c.leaver ? 'magenta' : 'dim', `# ${c.reason}`)}`);
+  // The leaver is named once: in the reason when it says who left, else on a line of its own.
+  if (c.leaver && !c.reason.includes(describeLeaver(c.leaver.name, c.leaver.reason))) lines.push(`      ${paint('magenta', `# leaver: ${describeLeaver(c.leaver.name, c.leaver.reason)}`)}`);
   if (c.action === 'create' && c.after) lines.push(...renderAttrs(c.after, '+', paint));
   else if (c.action !== 'delete') for (const d of c.diffs) lines.push(...renderDiff(d, paint));
   return lines;
