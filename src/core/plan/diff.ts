@@ -4,10 +4,11 @@
  */
 import type { PolicyDocument } from '../model/policy.js';
 import { policiesEqual } from '../model/policy.js';
-import type { AttrType, Resource, ResourceKey, ResourceKind } from '../model/resources.js';
+import type { AttrType, Resource, ResourceKind } from '../model/resources.js';
 import { ATTR_SCHEMA, resourceKey } from '../model/resources.js';
 import type { AttrDiff } from './change.js';
 import type { DraftChange } from './draft.js';
+import { ResourceIndex } from './resource-index.js';
 
 export function attrEqual(type: AttrType, a: unknown, b: unknown): boolean {
   switch (type) {
@@ -67,28 +68,27 @@ export interface DiffOptions {
  */
 export function diffStates(
   desired: readonly Resource[],
-  actualByKey: ReadonlyMap<ResourceKey, Resource>,
+  actual: ResourceIndex,
   options: DiffOptions,
 ): DraftChange[] {
-  const desiredKeys = new Set<ResourceKey>();
+  const wanted = new ResourceIndex(desired);
   const out: DraftChange[] = [];
   for (const d of desired) {
-    const key = resourceKey(d);
-    desiredKeys.add(key);
-    const a = actualByKey.get(key);
+    const a = actual.find(d.kind, d.id);
     if (a === undefined) {
-      out.push({ action: 'create', kind: d.kind, key, before: null, after: d, diffs: [], reason: createReason(d), principal: d.principal });
+      out.push({ action: 'create', kind: d.kind, key: resourceKey(d), before: null, after: d, diffs: [], reason: createReason(d), principal: d.principal });
       continue;
     }
     const diffs = diffAttrs(d.kind, a.attrs, d.attrs);
     if (diffs.length === 0) continue;
+    const key = resourceKey(d);
     const after = { ...d, awsId: a.awsId } as Resource;
     out.push({ action: 'update', kind: d.kind, key, before: a, after, diffs, reason: updateReason(d, diffs), principal: d.principal ?? a.principal });
   }
-  for (const [key, a] of actualByKey) {
-    if (!a.owned || desiredKeys.has(key) || LEAVER_KINDS.has(a.kind)) continue;
+  for (const a of actual.values()) {
+    if (!a.owned || LEAVER_KINDS.has(a.kind) || wanted.has(a.kind, a.id)) continue;
     if (a.kind === 'identitystore_user' && options.keepIdentityCenterUsers) continue;
-    out.push({ action: 'delete', kind: a.kind, key, before: a, after: null, diffs: [], reason: deleteReason(a), principal: a.principal });
+    out.push({ action: 'delete', kind: a.kind, key: resourceKey(a), before: a, after: null, diffs: [], reason: deleteReason(a), principal: a.principal });
   }
   return out;
 }

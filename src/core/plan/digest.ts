@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AttrType, Resource, ResourceKind } from '../model/resources.js';
-import { ATTR_SCHEMA, resourceKey } from '../model/resources.js';
+import { ATTR_SCHEMA } from '../model/resources.js';
 import { normalizePolicy } from '../model/policy.js';
 import type { PolicyDocument } from '../model/policy.js';
 import { canonicalJson } from './canonical-json.js';
@@ -10,24 +10,18 @@ const SCHEMA_ENTRIES = new Map<ResourceKind, readonly (readonly [string, AttrTyp
 );
 
 /**
- * sha256 of the actual state in canonical form: resources sorted by key, each written field by field
+ * sha256 of the actual state in canonical form: resources sorted by kind and id, each written field by field
  * in schema order (sets sorted, maps by key, policies normalised), so that the same state always gives
  * the same digest whatever order a target listed things in. A saved plan is applied only while the
  * state it was computed from is still the state AWS has.
  */
-export function stateDigest(resources: readonly Resource[], keys?: readonly string[]): string {
-  const order = resources.map((_r, i) => i);
-  const keyOf = keys ?? resources.map(resourceKey);
-  order.sort((a, b) => {
-    const ka = keyOf[a] as string;
-    const kb = keyOf[b] as string;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+export function stateDigest(resources: readonly Resource[]): string {
+  const sorted = [...resources].sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const hash = createHash('sha256');
   // Hashing in batches: one native call per line costs more than the hashing itself.
   let batch = '';
-  for (const i of order) {
-    batch += line(keyOf[i] as string, resources[i] as Resource);
+  for (const r of sorted) {
+    batch += line(r);
     if (batch.length > 65536) {
       hash.update(batch);
       batch = '';
@@ -40,8 +34,8 @@ export function stateDigest(resources: readonly Resource[], keys?: readonly stri
 /** Fields are separated by U+0001 and lines end in U+0002, characters no AWS or AD name can hold. */
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '\u0000' : JSON.stringify(v));
 
-function line(key: string, r: Resource): string {
-  let out = `${key}\u0001${r.account}\u0001${r.name}\u0001${r.owned ? 1 : 0}\u0001${str(r.awsId)}`;
+function line(r: Resource): string {
+  let out = `${r.kind}\u0001${r.id}\u0001${r.account}\u0001${r.name}\u0001${r.owned ? 1 : 0}\u0001${str(r.awsId)}`;
   out += `\u0001${r.principal ? `${r.principal.guid}/${r.principal.name}` : '\u0000'}`;
   const attrs = r.attrs as unknown as Readonly<Record<string, unknown>>;
   for (const [name, type] of SCHEMA_ENTRIES.get(r.kind) ?? []) {

@@ -18,10 +18,11 @@ import { describeLeaver } from '../desired/leavers.js';
 import { diffAttrs } from './diff.js';
 import type { DraftChange } from './draft.js';
 import { parseIsoDuration } from './duration.js';
+import type { ResourceLookup } from './resource-index.js';
 
 export interface LeaverPassInput {
   readonly desired: DesiredState;
-  readonly actualByKey: ReadonlyMap<ResourceKey, Resource>;
+  readonly actualByKey: ResourceLookup;
   readonly actual: readonly Resource[];
   readonly roleMap: RoleMap;
   readonly now: Date;

@@ -11,8 +11,8 @@
  *   leaver's linked IAM user        disable (keys Inactive, no console password)
  */
 import type { Guid } from '../model/directory.js';
-import type { Resource, ResourceKey } from '../model/resources.js';
-import { resourceAddress, resourceKey } from '../model/resources.js';
+import type { Resource } from '../model/resources.js';
+import { resourceAddress } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
 import type { ActualState, DesiredState } from '../model/state.js';
 import { describeLeaver } from '../desired/leavers.js';
@@ -24,6 +24,7 @@ import type { DraftChange } from './draft.js';
 import { subject } from './draft.js';
 import { leaverChanges } from './leavers.js';
 import { orderChanges } from './order.js';
+import { ResourceIndex } from './resource-index.js';
 import type { Drafting, PlanPolicy, PolicyContext } from './policies.js';
 import { DEFAULT_POLICIES } from './policies.js';
 
@@ -67,9 +68,7 @@ export function calculatePlan(input: PlanInput): Plan {
   const alias = aliasOf(roleMap);
   const address = (r: Resource): string => resourceAddress(r, alias);
   const isProtected = protectedMatcher(roleMap);
-  const actualKeys = actual.resources.map(resourceKey);
-  const actualByKey = new Map<ResourceKey, Resource>();
-  actual.resources.forEach((r, i) => actualByKey.set(actualKeys[i] as ResourceKey, r));
+  const actualByKey = new ResourceIndex(actual.resources);
 
   const generic = diffStates(desired.resources, actualByKey, { keepIdentityCenterUsers: roleMap.leavers.identityCenter === 'remove-access' });
   const deleting = new Set(generic.filter((c) => c.action === 'delete').map((c) => c.key));
@@ -88,7 +87,7 @@ export function calculatePlan(input: PlanInput): Plan {
     changes,
     warnings: [...actual.warnings, ...[...new Set(drafting.warnings)].sort()],
     refusal: drafting.refusal,
-    actualDigest: stateDigest(actual.resources, actualKeys),
+    actualDigest: stateDigest(actual.resources),
     summary: summarize(drafting.changes),
   };
 }

@@ -17,11 +17,12 @@ import { diffAttrs } from './diff.js';
 import type { DraftChange } from './draft.js';
 import { subject } from './draft.js';
 import { DEPENDENT_KINDS, references } from './order.js';
+import type { ResourceLookup } from './resource-index.js';
 
 export interface PolicyContext {
   readonly desired: DesiredState;
   readonly actual: readonly Resource[];
-  readonly actualByKey: ReadonlyMap<ResourceKey, Resource>;
+  readonly actualByKey: ResourceLookup;
   readonly roleMap: RoleMap;
   readonly allowDeletes?: number | undefined;
   readonly approvedRefusal?: boolean | undefined;
