@@ -8,7 +8,7 @@ import type { AttrType, Resource, ResourceKind } from '../model/resources.js';
 import { ATTR_SCHEMA, resourceKey } from '../model/resources.js';
 import type { AttrDiff } from './change.js';
 import type { DraftChange } from './draft.js';
-import { ResourceIndex } from './resource-index.js';
+import type { ResourceIndex } from './resource-index.js';
 
 export function attrEqual(type: AttrType, a: unknown, b: unknown): boolean {
   switch (type) {
@@ -71,10 +71,11 @@ export function diffStates(
   actual: ResourceIndex,
   options: DiffOptions,
 ): DraftChange[] {
-  const wanted = new ResourceIndex(desired);
+  const matched = new Set<Resource>(); // by identity: no key strings needed
   const out: DraftChange[] = [];
   for (const d of desired) {
     const a = actual.find(d.kind, d.id);
+    if (a !== undefined) matched.add(a);
     if (a === undefined) {
       out.push({ action: 'create', kind: d.kind, key: resourceKey(d), before: null, after: d, diffs: [], reason: createReason(d), principal: d.principal });
       continue;
@@ -86,7 +87,7 @@ export function diffStates(
     out.push({ action: 'update', kind: d.kind, key, before: a, after, diffs, reason: updateReason(d, diffs), principal: d.principal ?? a.principal });
   }
   for (const a of actual.values()) {
-    if (!a.owned || LEAVER_KINDS.has(a.kind) || wanted.has(a.kind, a.id)) continue;
+    if (!a.owned || LEAVER_KINDS.has(a.kind) || matched.has(a)) continue;
     if (a.kind === 'identitystore_user' && options.keepIdentityCenterUsers) continue;
     out.push({ action: 'delete', kind: a.kind, key: resourceKey(a), before: a, after: null, diffs: [], reason: deleteReason(a), principal: a.principal });
   }

@@ -4,6 +4,7 @@ import { ATTR_SCHEMA } from '../model/resources.js';
 import { normalizePolicy } from '../model/policy.js';
 import type { PolicyDocument } from '../model/policy.js';
 import { canonicalJson } from './canonical-json.js';
+import { ResourceIndex } from './resource-index.js';
 
 const SCHEMA_ENTRIES = new Map<ResourceKind, readonly (readonly [string, AttrType])[]>(
   (Object.keys(ATTR_SCHEMA) as ResourceKind[]).map((k) => [k, Object.entries(ATTR_SCHEMA[k] as Readonly<Record<string, AttrType>>)]),
@@ -15,12 +16,12 @@ const SCHEMA_ENTRIES = new Map<ResourceKind, readonly (readonly [string, AttrTyp
  * the same digest whatever order a target listed things in. A saved plan is applied only while the
  * state it was computed from is still the state AWS has.
  */
-export function stateDigest(resources: readonly Resource[]): string {
-  const sorted = [...resources].sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+export function stateDigest(resources: readonly Resource[] | ResourceIndex): string {
+  const index = resources instanceof ResourceIndex ? resources : new ResourceIndex(resources);
   const hash = createHash('sha256');
   // Hashing in batches: one native call per line costs more than the hashing itself.
   let batch = '';
-  for (const r of sorted) {
+  for (const r of index.sorted()) {
     batch += line(r);
     if (batch.length > 65536) {
       hash.update(batch);

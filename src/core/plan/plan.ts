@@ -87,7 +87,7 @@ export function calculatePlan(input: PlanInput): Plan {
     changes,
     warnings: [...actual.warnings, ...[...new Set(drafting.warnings)].sort()],
     refusal: drafting.refusal,
-    actualDigest: stateDigest(actual.resources),
+    actualDigest: stateDigest(actualByKey),
     summary: summarize(drafting.changes),
   };
 }

@@ -36,6 +36,14 @@ export class ResourceIndex implements ResourceLookup {
     return colon < 0 ? undefined : this.#byKind.get(key.slice(0, colon))?.get(key.slice(colon + 1));
   }
 
+  /** Every resource once, sorted by kind then id: a canonical order for digests. */
+  *sorted(): IterableIterator<Resource> {
+    for (const kind of [...this.#byKind.keys()].sort()) {
+      const ids = this.#byKind.get(kind) as Map<string, Resource>;
+      for (const id of [...ids.keys()].sort()) yield ids.get(id) as Resource;
+    }
+  }
+
   /** Every resource once (the last one read wins when a target listed a key twice). */
   *values(): IterableIterator<Resource> {
     for (const ids of this.#byKind.values()) yield* ids.values();
