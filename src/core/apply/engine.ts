@@ -1,14 +1,21 @@
+/**
+ * The apply engine: carries out a plan exactly as it was made. Changes run in dependency order,
+ * independent ones with bounded concurrency; hooks (the journal) wrap each change synchronously;
+ * a failed change skips only what depends on it, transitively; an abort lets in-flight changes
+ * finish and skips the rest. The report comes back even when the run was partial.
+ */
+import { RolemapError } from '../errors.js';
 import type { ResourceKind } from '../model/resources.js';
 import type { Change, Plan } from '../plan/change.js';
-import type { ApplyHooks, Target } from '../ports.js';
+import type { ApplyHooks, ApplyOutcome, Target } from '../ports.js';
 
 export interface ApplyOptions {
   /** Which target applies which kind. */
   readonly targetFor: (kind: ResourceKind) => Target;
   readonly hooks?: ApplyHooks | undefined;
-  /** Independent changes in flight at once. */
+  /** Independent changes in flight at once (default 4). */
   readonly concurrency?: number | undefined;
-  /** Abort: the change in flight finishes, the rest are skipped. */
+  /** Abort: the changes in flight finish, the rest are skipped. */
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -20,6 +27,7 @@ export interface ChangeResult {
 }
 
 export interface ApplyReport {
+  /** One result per change, in seq order. */
   readonly results: readonly ChangeResult[];
   readonly applied: number;
   readonly failed: number;
@@ -27,10 +35,106 @@ export interface ApplyReport {
   readonly interrupted: boolean;
 }
 
-/**
- * Carries out a plan exactly: dependency order, bounded concurrency, hooks around each change;
- * a failed change stops only what depends on it. Returns a report even when partly done.
- */
-export async function applyPlan(_plan: Plan, _options: ApplyOptions): Promise<ApplyReport> {
-  throw new Error('not implemented yet');
+/** A refused plan (deletion threshold, directory too small) is never applied. */
+export class PlanRefusedError extends RolemapError {
+  readonly retryable = false;
+  constructor(readonly refusal: NonNullable<Plan['refusal']>) {
+    super(`The plan was refused (${refusal.code}) and cannot be applied: ${refusal.message}`);
+  }
+}
+
+export const DEFAULT_CONCURRENCY = 4;
+
+export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<ApplyReport> {
+  if (plan.refusal !== null) throw new PlanRefusedError(plan.refusal);
+  const hooks = options.hooks ?? {};
+  const limit = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+  const changes = [...plan.changes].sort((a, b) => a.seq - b.seq);
+  const bySeq = new Map(changes.map((c) => [c.seq, c]));
+  const results = new Map<number, ChangeResult>();
+  const dependents = new Map<number, number[]>();
+  const waiting = new Map<number, number>();
+  for (const c of changes) {
+    waiting.set(c.seq, c.dependsOn.length);
+    for (const d of c.dependsOn) {
+      const list = dependents.get(d);
+      if (list) list.push(c.seq);
+      else dependents.set(d, [c.seq]);
+    }
+  }
+  const ready: number[] = [];
+  for (const c of changes) {
+    // A dependency that is not in the plan can never be satisfied: the change is skipped.
+    const missing = c.dependsOn.find((d) => !bySeq.has(d) || d >= c.seq);
+    if (missing !== undefined) results.set(c.seq, skip(c, `depends on #${missing}, which is not before it in the plan`, hooks));
+    else if (c.dependsOn.length === 0) ready.push(c.seq);
+  }
+
+  const skipDependents = (seq: number, why: string): void => {
+    const stack = [...(dependents.get(seq) ?? [])];
+    while (stack.length > 0) {
+      const s = stack.pop() as number;
+      if (results.has(s)) continue;
+      results.set(s, skip(bySeq.get(s) as Change, why, hooks));
+      stack.push(...(dependents.get(s) ?? []));
+    }
+  };
+
+  let interrupted = false;
+  const inFlight = new Set<Promise<void>>();
+  const run = async (c: Change): Promise<void> => {
+    hooks.preApply?.(c);
+    let outcome: ApplyOutcome;
+    try {
+      outcome = await options.targetFor(c.kind).apply(c, options.signal);
+    } catch (error) {
+      const requestId = (error as { requestId?: unknown } | null)?.requestId;
+      results.set(c.seq, {
+        change: c,
+        status: 'failed',
+        requestIds: typeof requestId === 'string' ? [requestId] : [],
+        error: error instanceof Error ? error.message : String(error),
+      });
+      hooks.applyFailed?.(c, error);
+      skipDependents(c.seq, `#${c.seq} ${c.address} failed`);
+      return;
+    }
+    results.set(c.seq, { change: c, status: 'applied', requestIds: outcome.requestIds });
+    hooks.postApply?.(c, outcome);
+    for (const d of dependents.get(c.seq) ?? []) {
+      const left = (waiting.get(d) as number) - 1;
+      waiting.set(d, left);
+      if (left === 0 && !results.has(d)) ready.push(d);
+    }
+  };
+
+  for (;;) {
+    if (options.signal?.aborted) interrupted = true;
+    while (!interrupted && inFlight.size < limit && ready.length > 0) {
+      ready.sort((a, b) => a - b);
+      const c = bySeq.get(ready.shift() as number) as Change;
+      if (results.has(c.seq)) continue;
+      const p: Promise<void> = run(c).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    if (inFlight.size === 0) break;
+    await Promise.race(inFlight);
+  }
+
+  for (const c of changes) {
+    if (!results.has(c.seq)) results.set(c.seq, skip(c, interrupted ? 'the run was interrupted before this change started' : 'not reached', hooks));
+  }
+  const ordered = changes.map((c) => results.get(c.seq) as ChangeResult);
+  return {
+    results: ordered,
+    applied: ordered.filter((r) => r.status === 'applied').length,
+    failed: ordered.filter((r) => r.status === 'failed').length,
+    skipped: ordered.filter((r) => r.status === 'skipped').length,
+    interrupted,
+  };
+}
+
+function skip(change: Change, why: string, hooks: ApplyHooks): ChangeResult {
+  hooks.skipped?.(change, why);
+  return { change, status: 'skipped', requestIds: [], error: why };
 }

@@ -1,17 +1,155 @@
-import type { DirectorySnapshot } from '../model/directory.js';
-import type { RoleMap } from '../model/role-map.js';
-import type { DesiredState } from '../model/state.js';
-import type { EntitlementHistory } from '../ports.js';
-
 /**
- * What should exist, from the directory snapshot and the role map, at `now`.
+ * What should exist, from the directory snapshot and the role map, at `now`; who holds what; who left.
  * Pure: no network, no clock, no file system.
  */
-export function computeDesired(
-  _snapshot: DirectorySnapshot,
-  _roleMap: RoleMap,
-  _now: Date,
-  _history: EntitlementHistory,
-): DesiredState {
-  throw new Error('not implemented yet');
+import type { DirectoryGroup, DirectorySnapshot, DirectoryUser, Guid } from '../model/directory.js';
+import { isActive } from '../model/directory.js';
+import type { Resource, ResourceKey, ResourceOf } from '../model/resources.js';
+import { resourceKey } from '../model/resources.js';
+import type { RoleMap } from '../model/role-map.js';
+import type { DesiredState, Entitlement } from '../model/state.js';
+import type { EntitlementHistory } from '../ports.js';
+import { resolveFederatedRoles, roleResource } from './federated-roles.js';
+import {
+  assignmentResource,
+  icGroupResource,
+  icUserResource,
+  membershipResource,
+  permissionSetResource,
+} from './identity-center.js';
+import { groupLookup } from './group-lookup.js';
+import { findLeavers } from './leavers.js';
+
+/** A grant without its user: (account, role or permission set) through one group. */
+interface Grant {
+  readonly account: string;
+  readonly kind: Entitlement['kind'];
+  readonly target: string;
+  readonly group: DirectoryGroup;
+}
+
+export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, now: Date, history: EntitlementHistory): DesiredState {
+  const ownerId = roleMap.safety.ownerId;
+  const resources: Resource[] = [];
+  const seen = new Set<ResourceKey>();
+  const adoptable = new Set<ResourceKey>();
+  const grants: Grant[] = [];
+  const add = (r: Resource): boolean => {
+    const key = resourceKey(r);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    resources.push(r);
+    return true;
+  };
+
+  // Federated roles: the role is the ticket; it exists while the map says so, members or not.
+  for (const { spec, group } of resolveFederatedRoles(snapshot, roleMap)) {
+    const role = roleResource(spec, group, ownerId);
+    if (add(role) && spec.adopt) adoptable.add(resourceKey(role));
+    grants.push({ account: spec.account, kind: 'iam_role', target: spec.roleName, group });
+  }
+
+  const usersByGuid = new Map<Guid, DirectoryUser>();
+  let activeUsers = 0;
+  const active = new Set<DirectoryUser>();
+  for (const u of snapshot.users) {
+    usersByGuid.set(u.guid, u);
+    if (isActive(u, now)) {
+      active.add(u);
+      activeUsers++;
+    }
+  }
+  // Each group's members resolved to user objects once (one guid lookup per membership, the bulk of the work).
+  const resolved = new Map<Guid, DirectoryUser[]>();
+  const membersOf = (group: DirectoryGroup): DirectoryUser[] => {
+    let list = resolved.get(group.guid);
+    if (list === undefined) {
+      list = [];
+      for (const m of group.members) {
+        const u = usersByGuid.get(m);
+        if (u !== undefined) list.push(u);
+      }
+      resolved.set(group.guid, list);
+    }
+    return list;
+  };
+
+  const ic = roleMap.identityCenter;
+  if (ic !== null) {
+    const alias = new Map(roleMap.accounts.map((a) => [a.id, a.alias]));
+    const find = groupLookup(snapshot);
+    const psNames = new Set<string>();
+    for (const ps of ic.permissionSets) {
+      add(permissionSetResource(ps, ic, ownerId));
+      psNames.add(ps.name);
+    }
+    const icGroups = new Map<Guid, ResourceOf<'identitystore_group'>>();
+    const icUsers = new Map<Guid, ResourceOf<'identitystore_user'>>();
+    for (const a of ic.assignments) {
+      const group = find(a.group);
+      if (group === undefined || !psNames.has(a.permissionSet)) continue;
+      let icGroup = icGroups.get(group.guid);
+      if (icGroup === undefined) {
+        icGroup = icGroupResource(group, ic, ownerId);
+        icGroups.set(group.guid, icGroup);
+        resources.push(icGroup); // unique by construction, like users and memberships below
+        if (ic.adoptGroups) adoptable.add(resourceKey(icGroup));
+        for (const u of membersOf(group)) {
+          if (!active.has(u)) continue;
+          let icUser = icUsers.get(u.guid);
+          if (icUser === undefined) {
+            icUser = icUserResource(u, ic);
+            icUsers.set(u.guid, icUser);
+            resources.push(icUser);
+            if (ic.adoptUsers) adoptable.add(resourceKey(icUser));
+          }
+          resources.push(membershipResource(icGroup, icUser));
+        }
+      }
+      for (const account of a.accounts) {
+        add(assignmentResource(a.permissionSet, account, alias.get(account) ?? account, icGroup));
+        grants.push({ account, kind: 'permission_set', target: a.permissionSet, group });
+      }
+    }
+  }
+
+  // Entitlements: every active transitive member of a granting group holds the grant.
+  const entitlements: Entitlement[] = [];
+  const grantsByGroup = new Map<Guid, Grant[]>();
+  for (const g of grants) {
+    const list = grantsByGroup.get(g.group.guid);
+    if (list) list.push(g);
+    else grantsByGroup.set(g.group.guid, [g]);
+  }
+  const entitle = (user: DirectoryUser, g: Grant): Entitlement => ({
+    userGuid: user.guid,
+    userName: user.sAMAccountName,
+    account: g.account,
+    kind: g.kind,
+    target: g.target,
+    viaGroupGuid: g.group.guid,
+    viaGroupName: g.group.name,
+  });
+  const grantsOfUser = new Map<Guid, Grant[]>();
+  for (const [, list] of grantsByGroup) {
+    for (const user of membersOf((list[0] as Grant).group)) {
+      if (active.has(user)) for (const g of list) entitlements.push(entitle(user, g));
+      else {
+        const held = grantsOfUser.get(user.guid);
+        if (held) held.push(...list);
+        else grantsOfUser.set(user.guid, [...list]);
+      }
+    }
+  }
+  const current = new Set(entitlements.map((e) => e.userGuid));
+  const leavers = findLeavers(snapshot, now, history, current, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)));
+
+  return {
+    resources,
+    entitlements,
+    leavers,
+    directory: { users: snapshot.users.length, activeUsers, groups: snapshot.groups.length },
+    directoryUsers: usersByGuid,
+    adoptable,
+  };
 }

@@ -2,7 +2,7 @@
  * Desired and actual states: what the role map and the directory want, and what AWS has now.
  */
 import type { DirectoryUser, Guid } from './directory.js';
-import type { Resource } from './resources.js';
+import type { Resource, ResourceKey } from './resources.js';
 import type { AccountId } from './role-map.js';
 
 /** Why an AD account is a leaver. */
@@ -43,6 +43,11 @@ export interface DesiredState {
   readonly directory: { readonly users: number; readonly activeUsers: number; readonly groups: number };
   /** Users who appear in the directory (by guid), for leaver matching of linked IAM users. */
   readonly directoryUsers: ReadonlyMap<Guid, DirectoryUser>;
+  /**
+   * Keys of desired resources the role map allows rolemap to take over when an unowned object of the
+   * same name exists (`adopt: true` on a role, `identityCenter.adoptUsers` / `adoptGroups`).
+   */
+  readonly adoptable?: ReadonlySet<ResourceKey> | undefined;
 }
 
 export interface ActualState {

@@ -1,6 +1,32 @@
+/**
+ * calculatePlan: desired vs actual, then the leaver pass, then the policies, then dependency order.
+ *
+ *   desired  actual            change
+ *   yes      no                create (unless an unowned object has the name: warning, or adopt)
+ *   yes      yes, equal        nothing
+ *   yes      yes, differs      update (unowned: warning, or adopt)
+ *   no       yes, owned        delete (Identity Center users are kept with leavers.identityCenter remove-access)
+ *   no       yes, unowned      nothing
+ *   leaver's role / permission set  revoke (deny policy entry), pruned after the session duration
+ *   leaver's linked IAM user        disable (keys Inactive, no console password)
+ */
+import type { Guid } from '../model/directory.js';
+import type { Resource } from '../model/resources.js';
+import { resourceAddress } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
 import type { ActualState, DesiredState } from '../model/state.js';
-import type { Plan } from './change.js';
+import { describeLeaver } from '../desired/leavers.js';
+import type { Plan, PlanSummary } from './change.js';
+import { PLAN_FORMAT_VERSION } from './change.js';
+import { diffStates } from './diff.js';
+import { stateDigest } from './digest.js';
+import type { DraftChange } from './draft.js';
+import { subject } from './draft.js';
+import { leaverChanges } from './leavers.js';
+import { orderChanges } from './order.js';
+import { ResourceIndex } from './resource-index.js';
+import type { Drafting, PlanPolicy, PolicyContext } from './policies.js';
+import { DEFAULT_POLICIES } from './policies.js';
 
 export interface PlanInput {
   readonly desired: DesiredState;
@@ -12,9 +38,88 @@ export interface PlanInput {
   readonly allowDeletes?: number | undefined;
   /** Operator approval of a previously refused plan (daemon `approve RUN`). */
   readonly approvedRefusal?: boolean | undefined;
+  /** The filters to run; the default is ownership, protection, dangling references, safety. */
+  readonly policies?: readonly PlanPolicy[] | undefined;
+}
+
+/** Account id -> alias, for addresses such as `iam_role.prod.Admin`. */
+export function aliasOf(roleMap: RoleMap): (id: string) => string {
+  const aliases = new Map(roleMap.accounts.map((a) => [a.id, a.alias]));
+  return (id) => aliases.get(id) ?? id;
+}
+
+/** Case-insensitive match against safety.protectedPrincipals; returns the matching entry. */
+export function protectedMatcher(roleMap: RoleMap): (...names: readonly (string | undefined)[]) => string | undefined {
+  const set = new Map(roleMap.safety.protectedPrincipals.map((p) => [p.toLowerCase(), p]));
+  return (...names) => {
+    if (set.size === 0) return undefined;
+    for (const n of names) {
+      if (n === undefined || n === '') continue;
+      const hit = set.get(n.toLowerCase());
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  };
 }
 
 /** The diff: desired vs actual, through the ownership, protection and safety filters. Pure. */
-export function calculatePlan(_input: PlanInput): Plan {
-  throw new Error('not implemented yet');
+export function calculatePlan(input: PlanInput): Plan {
+  const { desired, actual, roleMap, now } = input;
+  const alias = aliasOf(roleMap);
+  const address = (r: Resource): string => resourceAddress(r, alias);
+  const isProtected = protectedMatcher(roleMap);
+  const actualByKey = new ResourceIndex(actual.resources);
+
+  const generic = diffStates(desired.resources, actualByKey, { keepIdentityCenterUsers: roleMap.leavers.identityCenter === 'remove-access' });
+  const deleting = new Set(generic.filter((c) => c.action === 'delete').map((c) => c.key));
+  const leaverDrafts = leaverChanges({ desired, actualByKey, actual: actual.resources, roleMap, now, deleting, isProtected });
+  const annotated = annotateLeavers([...generic, ...leaverDrafts], desired);
+
+  const ctx: PolicyContext = { desired, actual: actual.resources, actualByKey, roleMap, allowDeletes: input.allowDeletes, approvedRefusal: input.approvedRefusal, address, isProtected };
+  let drafting: Drafting = { changes: annotated, warnings: [], refusal: null };
+  for (const policy of input.policies ?? DEFAULT_POLICIES) drafting = policy(drafting, ctx);
+
+  const changes = orderChanges(drafting.changes, (d) => address(subject(d)));
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    createdAt: now.toISOString(),
+    ownerId: roleMap.safety.ownerId,
+    changes,
+    warnings: [...actual.warnings, ...[...new Set(drafting.warnings)].sort()],
+    refusal: drafting.refusal,
+    actualDigest: stateDigest(actualByKey),
+    summary: summarize(drafting.changes),
+  };
+}
+
+/** Mark every change about a leaver (their IC user, their memberships, direct assignments) and say why. */
+function annotateLeavers(drafts: readonly DraftChange[], desired: DesiredState): DraftChange[] {
+  if (desired.leavers.length === 0) return [...drafts];
+  const leavers = new Map(desired.leavers.map((l) => [l.guid, l]));
+  return drafts.map((d) => {
+    if (d.leaver !== undefined) return d;
+    const r = subject(d);
+    let guid: Guid | undefined = r.principal?.guid;
+    if (r.kind === 'identitystore_user') guid = r.id;
+    if (r.kind === 'identitystore_membership') guid = r.id.split('/')[1];
+    if (r.kind === 'sso_account_assignment' && r.id.includes('/USER:')) guid = r.id.slice(r.id.indexOf('/USER:') + 6);
+    const l = guid === undefined ? undefined : leavers.get(guid);
+    if (l === undefined) return d;
+    return { ...d, leaver: { guid: l.guid, name: l.sAMAccountName, reason: l.reason }, reason: `${describeLeaver(l.sAMAccountName, l.reason)}: ${d.reason}` };
+  });
+}
+
+function summarize(changes: readonly DraftChange[]): PlanSummary {
+  const leavers = new Set<string>();
+  let add = 0;
+  let change = 0;
+  let destroy = 0;
+  for (const c of changes) {
+    if (c.action === 'create') add++;
+    else if (c.action === 'delete') destroy++;
+    else change++;
+    if (c.leaver) leavers.add(c.leaver.guid);
+    for (const g of c.concerns ?? []) leavers.add(g);
+  }
+  return { add, change, destroy, leavers: leavers.size };
 }

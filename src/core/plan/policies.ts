@@ -1,0 +1,250 @@
+/**
+ * Policies are filters over a plan being made, in the manner of external-dns's `plan/policy.go`:
+ * each takes the draft changes and returns fewer (or adjusted) ones, with warnings for people.
+ *
+ * - ownership: never update or delete what rolemap does not own; never create over an unowned object
+ *   of the same name; adopt one only when the role map says so.
+ * - protection: protected principals are never touched.
+ * - dangling: drop a membership or assignment whose user, group or permission set will not be there.
+ * - safety: refuse a plan that deletes too much, or a directory that looks too small to trust.
+ */
+import type { Resource, ResourceKey, ResourceKind } from '../model/resources.js';
+import { resourceKey } from '../model/resources.js';
+import type { RoleMap } from '../model/role-map.js';
+import type { DesiredState } from '../model/state.js';
+import type { Refusal } from './change.js';
+import { diffAttrs } from './diff.js';
+import type { DraftChange } from './draft.js';
+import { subject } from './draft.js';
+import { DEPENDENT_KINDS, references } from './order.js';
+import type { ResourceLookup } from './resource-index.js';
+
+export interface PolicyContext {
+  readonly desired: DesiredState;
+  readonly actual: readonly Resource[];
+  readonly actualByKey: ResourceLookup;
+  readonly roleMap: RoleMap;
+  readonly allowDeletes?: number | undefined;
+  readonly approvedRefusal?: boolean | undefined;
+  readonly address: (r: Resource) => string;
+  readonly isProtected: (...names: readonly (string | undefined)[]) => string | undefined;
+}
+
+export interface Drafting {
+  readonly changes: readonly DraftChange[];
+  readonly warnings: readonly string[];
+  readonly refusal: Refusal | null;
+}
+
+export type PlanPolicy = (plan: Drafting, ctx: PolicyContext) => Drafting;
+
+/** Kinds whose AWS name is unique per account, so an unowned object of the wanted name blocks a create. */
+const NAMED_KINDS: ReadonlySet<ResourceKind> = new Set(['iam_role', 'identitystore_user', 'identitystore_group', 'sso_permission_set']);
+
+const nameKey = (r: Resource): string => `${r.kind}|${r.account}|${r.name.toLowerCase()}`;
+
+function adoptHint(kind: ResourceKind): string {
+  switch (kind) {
+    case 'iam_role':
+      return 'set adopt: true on the role to take it over';
+    case 'identitystore_user':
+      return 'set identityCenter.adoptUsers: true to take it over';
+    case 'identitystore_group':
+      return 'set identityCenter.adoptGroups: true to take it over';
+    default:
+      return 'remove it or rename it in the role map';
+  }
+}
+
+export const ownershipPolicy: PlanPolicy = (plan, ctx) => {
+  const adoptable = ctx.desired.adoptable ?? new Set<ResourceKey>();
+  const unownedByName = new Map<string, Resource>();
+  const ownedByName = new Map<string, Resource>();
+  // Only a create can collide by name: index names only when the plan creates something named.
+  if (plan.changes.some((c) => c.action === 'create' && NAMED_KINDS.has(c.kind))) {
+    for (const r of ctx.actual) {
+      if (!NAMED_KINDS.has(r.kind)) continue;
+      (r.owned ? ownedByName : unownedByName).set(nameKey(r), r);
+    }
+  }
+  const deleting = new Set(plan.changes.filter((c) => c.action === 'delete').map((c) => c.key));
+  const warnings = [...plan.warnings];
+  const changes: DraftChange[] = [];
+  const notOwned = (c: DraftChange, r: Resource): void => {
+    warnings.push(`${ctx.address(r)}: exists but is not owned by rolemap; left alone (${adoptHint(c.kind)})`);
+  };
+  for (const c of plan.changes) {
+    if (c.action === 'create' && NAMED_KINDS.has(c.kind)) {
+      const wanted = c.after as Resource;
+      const unowned = unownedByName.get(nameKey(wanted));
+      if (unowned !== undefined) {
+        if (!adoptable.has(c.key)) {
+          notOwned(c, unowned);
+          continue;
+        }
+        // Adoption: the unowned object becomes this desired resource (its AWS id kept, its rolemap id
+        // the AD guid). The target marks it owned (description, tag or ownership registry).
+        const after = { ...wanted, awsId: unowned.awsId } as Resource;
+        changes.push({
+          ...c,
+          action: 'update',
+          before: unowned,
+          after,
+          diffs: diffAttrs(c.kind, unowned.attrs, wanted.attrs),
+          reason: `adopt: take over the existing unowned ${c.kind} ${unowned.name} (adopt is set in the role map)`,
+        });
+        continue;
+      }
+      const owned = ownedByName.get(nameKey(wanted));
+      if (owned !== undefined && resourceKey(owned) !== c.key && !deleting.has(resourceKey(owned))) {
+        warnings.push(`${ctx.address(wanted)}: the name is already used by ${resourceKey(owned)}, which rolemap also wants; not created`);
+        continue;
+      }
+    }
+    if ((c.action === 'update' || c.action === 'delete') && c.kind !== 'iam_user_credentials' && c.before !== null && !c.before.owned) {
+      if (c.action === 'update' && adoptable.has(c.key)) {
+        changes.push({ ...c, reason: `adopt: take over the existing unowned ${c.kind} ${c.before.name} (adopt is set in the role map); ${c.reason}` });
+        continue;
+      }
+      notOwned(c, c.before);
+      continue;
+    }
+    changes.push(c);
+  }
+  return { ...plan, changes, warnings };
+};
+
+/** Names a change concerns: resource and AD principal names and guids, both ends of a membership or assignment. */
+function namesOf(c: DraftChange, ctx: PolicyContext): (string | undefined)[] {
+  const r = subject(c);
+  const names: (string | undefined)[] = [r.name, r.principal?.name, r.principal?.guid, c.leaver?.name, c.leaver?.guid];
+  const guids: string[] = [];
+  if (r.principal) guids.push(r.principal.guid);
+  if (r.kind === 'identitystore_membership') {
+    names.push(...r.name.split('/'), ...r.id.split('/'));
+    guids.push(...r.id.split('/'));
+  }
+  if (r.kind === 'sso_account_assignment') {
+    const principal = r.id.split('/').slice(2).join('/');
+    const guid = principal.replace(/^(GROUP|USER):/, '');
+    names.push(r.name.split('/').slice(2).join('/'), guid);
+    guids.push(guid);
+  }
+  if (r.kind === 'identitystore_user' || r.kind === 'identitystore_group') guids.push(r.id);
+  for (const g of guids) {
+    const u = ctx.desired.directoryUsers.get(g);
+    if (u) names.push(u.sAMAccountName, u.userPrincipalName);
+  }
+  return names;
+}
+
+export const protectionPolicy: PlanPolicy = (plan, ctx) => {
+  const warnings = [...plan.warnings];
+  const changes = plan.changes.filter((c) => {
+    const hit = ctx.isProtected(...namesOf(c, ctx));
+    if (hit === undefined) return true;
+    warnings.push(`${ctx.address(subject(c))}: ${hit} is a protected principal; ${c.action} skipped`);
+    return false;
+  });
+  return { ...plan, changes, warnings };
+};
+
+/**
+ * References must hold after the plan. A membership, assignment or revocation is only created or
+ * updated when what it hangs on exists (owned) or is being made; an object is only deleted when
+ * nothing rolemap owns still hangs on it (a protected member keeps its group).
+ */
+export const danglingPolicy: PlanPolicy = (plan, ctx) => {
+  const making = new Set(plan.changes.filter((c) => c.action === 'create' || c.action === 'update').map((c) => c.key));
+  let changes = [...plan.changes];
+  const warnings = [...plan.warnings];
+  // Who still hangs on each object the plan deletes (only those matter, so only those are indexed).
+  const deleted = new Set(changes.filter((c) => c.action === 'delete').map((c) => c.key));
+  const referrers = new Map<ResourceKey, ResourceKey[]>();
+  if (deleted.size > 0) {
+    const note = (ref: ResourceKey, r: Resource): void => {
+      const list = referrers.get(ref);
+      if (list) list.push(resourceKey(r));
+      else referrers.set(ref, [resourceKey(r)]);
+    };
+    // Memberships are the bulk of a state: match them on their id parts without building keys.
+    const deletedGroups = new Set<string>();
+    const deletedUsers = new Set<string>();
+    for (const k of deleted) {
+      if (k.startsWith('identitystore_group:')) deletedGroups.add(k.slice('identitystore_group:'.length));
+      if (k.startsWith('identitystore_user:')) deletedUsers.add(k.slice('identitystore_user:'.length));
+    }
+    for (const r of ctx.actual) {
+      if (!r.owned) continue;
+      if (r.kind === 'identitystore_membership' && (r.dependsOn ?? []).length === 0) {
+        const slash = r.id.indexOf('/');
+        if (deletedGroups.has(r.id.slice(0, slash))) note(`identitystore_group:${r.id.slice(0, slash)}`, r);
+        if (deletedUsers.has(r.id.slice(slash + 1))) note(`identitystore_user:${r.id.slice(slash + 1)}`, r);
+        continue;
+      }
+      if (!DEPENDENT_KINDS.has(r.kind) && (r.dependsOn ?? []).length === 0) continue;
+      for (const ref of references(r.kind, r.id, r.dependsOn)) if (deleted.has(ref)) note(ref, r);
+    }
+  }
+  for (;;) {
+    const deleting = new Set(changes.filter((c) => c.action === 'delete').map((c) => c.key));
+    const present = (key: ResourceKey): boolean => making.has(key) || (ctx.actualByKey.get(key)?.owned === true && !deleting.has(key));
+    const kept = changes.filter((c) => {
+      if (c.action === 'disable') return true;
+      if (c.action === 'delete') {
+        const blocker = (referrers.get(c.key) ?? []).find((k) => !deleting.has(k));
+        if (blocker !== undefined) warnings.push(`${ctx.address(subject(c))}: not deleted while ${blocker} (left unchanged) still depends on it`);
+        return blocker === undefined;
+      }
+      const r = subject(c);
+      return references(r.kind, r.id, r.dependsOn).every(present);
+    });
+    if (kept.length === changes.length) break;
+    changes = kept;
+  }
+  return { ...plan, changes, warnings };
+};
+
+/** Deletes and credential disables: what the deletion threshold counts. Revocation housekeeping is not counted. */
+export function destructiveCount(changes: readonly DraftChange[]): number {
+  return changes.filter(
+    (c) => (c.action === 'delete' && c.kind !== 'iam_role_revocations' && c.kind !== 'sso_permission_set_revocations') || c.action === 'disable',
+  ).length;
+}
+
+export const safetyPolicy: PlanPolicy = (plan, ctx) => {
+  if (ctx.approvedRefusal) return plan;
+  const s = ctx.roleMap.safety;
+  const users = ctx.desired.directory.users;
+  if (users < s.minDirectoryUsers) {
+    return {
+      ...plan,
+      refusal: {
+        code: 'directory-too-small',
+        message:
+          `The directory returned ${users} users, fewer than safety.minDirectoryUsers (${s.minDirectoryUsers}). ` +
+          'A source that briefly returns too little must never lead to everyone being removed: check the directory ' +
+          'and its search base, or lower safety.minDirectoryUsers if the directory really shrank.',
+      },
+    };
+  }
+  const n = destructiveCount(plan.changes);
+  if (n === 0 || (ctx.allowDeletes !== undefined && ctx.allowDeletes >= n)) return plan;
+  const managed = ctx.actual.filter((r) => r.owned || r.kind === 'iam_user_credentials').length;
+  const overAbsolute = n > s.maxDeletes;
+  const overPercent = n * 100 > s.maxDeletePercent * managed;
+  if (!overAbsolute && !overPercent) return plan;
+  const pct = managed === 0 ? 100 : Math.round((n * 1000) / managed) / 10;
+  return {
+    ...plan,
+    refusal: {
+      code: 'deletion-threshold',
+      message:
+        `The plan deletes or disables ${n} of the ${managed} objects rolemap manages (${pct}%), past the threshold ` +
+        `(safety.maxDeletes ${s.maxDeletes}, safety.maxDeletePercent ${s.maxDeletePercent}%). ` +
+        `If this is intended, run again with --allow-deletes ${n}.`,
+    },
+  };
+};
+
+export const DEFAULT_POLICIES: readonly PlanPolicy[] = [ownershipPolicy, protectionPolicy, danglingPolicy, safetyPolicy];

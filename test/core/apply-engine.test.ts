@@ -1,0 +1,66 @@
+/** applyPlan against the in-memory target: order, concurrency, failures, aborts, hooks. */
+import { describe, expect, it } from 'vitest';
+import type { Change, Plan } from '../../src/core/index.js';
+import { applyPlan, PlanRefusedError } from '../../src/core/index.js';
+import { acmeMap, acmeSnapshot } from '../support/acme.js';
+import { actual, planFor } from '../support/builders.js';
+import { InMemoryTarget } from '../support/in-memory-target.js';
+
+const fromScratch = (): Plan => planFor(acmeSnapshot(), acmeMap(), actual([])).plan;
+
+describe('applyPlan', () => {
+  it('applies every change in dependency order with bounded concurrency, hooks around each', async () => {
+    const plan = fromScratch();
+    const target = new InMemoryTarget([], { delayMs: 2 });
+    const events: string[] = [];
+    const report = await applyPlan(plan, {
+      targetFor: () => target,
+      concurrency: 3,
+      hooks: { preApply: (c) => events.push(`pre ${c.seq}`), postApply: (c, o) => events.push(`post ${c.seq} ${o.requestIds.length}`) },
+    });
+    expect(report).toMatchObject({ applied: plan.changes.length, failed: 0, skipped: 0, interrupted: false });
+    expect(target.maxInFlight).toBe(3);
+    const done = target.applied.map((c) => c.seq);
+    for (const c of plan.changes) for (const d of c.dependsOn) expect(done.indexOf(d)).toBeLessThan(done.indexOf(c.seq));
+    for (const c of plan.changes) expect(events.indexOf(`pre ${c.seq}`)).toBeLessThan(events.indexOf(`post ${c.seq} 1`));
+  });
+
+  it('a failed change skips only its dependents, transitively; the rest is applied', async () => {
+    const plan = fromScratch();
+    const failing = plan.changes.find((c) => c.address === 'identitystore_group.Developers') as Change;
+    const target = new InMemoryTarget([], { failOn: (c) => c.seq === failing.seq });
+    const failed: number[] = [];
+    const skipped: string[] = [];
+    const report = await applyPlan(plan, { targetFor: () => target, hooks: { applyFailed: (c) => failed.push(c.seq), skipped: (c) => skipped.push(c.address) } });
+    expect(failed).toEqual([failing.seq]);
+    expect(skipped.sort()).toEqual(['identitystore_membership.Developers/bob@example.com', 'identitystore_membership.Developers/carol@example.com', 'sso_account_assignment.PowerUser/dev/Developers']);
+    expect(report.failed).toBe(1);
+    expect(report.skipped).toBe(3);
+    expect(report.applied).toBe(plan.changes.length - 4);
+    const failure = report.results.find((r) => r.status === 'failed');
+    expect(failure?.error).toMatch(/simulated failure/);
+    expect(failure?.requestIds).toHaveLength(1);
+  });
+
+  it('on abort, changes in flight finish and nothing new starts', async () => {
+    const plan = fromScratch();
+    const controller = new AbortController();
+    const target = new InMemoryTarget([], { delayMs: 5 });
+    let started = 0;
+    const report = await applyPlan(plan, {
+      targetFor: () => target,
+      concurrency: 2,
+      signal: controller.signal,
+      hooks: { preApply: () => ++started === 3 && controller.abort() },
+    });
+    expect(report.interrupted).toBe(true);
+    expect(report.applied).toBe(3);
+    expect(report.skipped).toBe(plan.changes.length - 3);
+    expect(report.results.filter((r) => r.status === 'skipped').every((r) => /interrupted/.test(r.error ?? ''))).toBe(true);
+  });
+
+  it('refuses a refused plan with a typed error', async () => {
+    const plan = { ...fromScratch(), refusal: { code: 'deletion-threshold' as const, message: 'too many' } };
+    await expect(applyPlan(plan, { targetFor: () => new InMemoryTarget() })).rejects.toBeInstanceOf(PlanRefusedError);
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Golden tests of the plan for people and for machines. Regenerate after an intended change with
+ *   UPDATE_GOLDEN=1 npx vitest run test/core/render.test.ts
+ * and read the diff of test/core/golden/ before committing it.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { Plan, Resource } from '../../src/core/index.js';
+import { InvalidInputError, planFromJson, planToJson, renderPlan } from '../../src/core/index.js';
+import { acmeMap, acmeSnapshot, alice, bob, carol, dave, erin, frank } from '../support/acme.js';
+import { actual, converged, history, NO_HISTORY, planFor, PROD, SSO } from '../support/builders.js';
+
+const goldenDir = join(dirname(fileURLToPath(import.meta.url)), 'golden');
+
+function golden(name: string, text: string): void {
+  const file = join(goldenDir, name);
+  if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, text);
+  if (!existsSync(file)) throw new Error(`golden ${name} is missing; run with UPDATE_GOLDEN=1 and review it`);
+  expect(text).toBe(readFileSync(file, 'utf8'));
+}
+
+/** A busy morning at Acme: a joiner, a leaver, a drifted role, a stranger's user, a legacy IAM user. */
+async function busyMorning(maxDeletes = 1000): Promise<Plan> {
+  const before = await converged(acmeSnapshot(), acmeMap());
+  const entitlements = planFor(acmeSnapshot(), acmeMap(), actual([])).desired.entitlements;
+  const resources = [...before.resources.values()].map((r) =>
+    r.kind === 'iam_role' && r.name === 'Developer'
+      ? { ...r, attrs: { ...r.attrs, description: 'edited in the console', managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'], inlinePolicies: { extra: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] } } } }
+      : r,
+  ) as Resource[];
+  const stranger: Resource = { kind: 'identitystore_user', id: 'unowned:u-frank', account: SSO, name: 'frank@example.com', owned: false, awsId: 'u-frank', attrs: { userName: 'frank@example.com', displayName: 'Frank (manual)', givenName: 'Frank', familyName: 'Example', email: null } };
+  const legacy: Resource = { kind: 'iam_user_credentials', id: `${PROD}/carol-legacy`, account: PROD, name: 'carol-legacy', owned: false, awsId: 'AIDACAROL', principal: { guid: '', name: 'carol' }, attrs: { accessKeys: { AKIAEXAMPLE1: 'Active' }, loginProfile: true } };
+  const snap = acmeSnapshot({ users: [alice, bob, { ...carol, disabled: true }, dave, erin, frank], groups: { developers: [bob, carol, frank] } });
+  return planFor(snap, acmeMap({ safety: { maxDeletes } }), actual([...resources, stranger, legacy], ['iam: role dev/Legacy has a trust policy rolemap cannot read']), { history: history(entitlements) }).plan;
+}
+
+describe('human plan', () => {
+  it('matches the golden for a busy morning', async () => {
+    golden('busy-morning.txt', renderPlan(await busyMorning(), { color: false }));
+  });
+
+  it('matches the golden for a refused plan', async () => {
+    golden('refused.txt', renderPlan(await busyMorning(1), { color: false }));
+  });
+
+  it('says No changes when there are none', async () => {
+    const target = await converged(acmeSnapshot(), acmeMap());
+    const { plan } = planFor(acmeSnapshot(), acmeMap(), target.state(), { history: NO_HISTORY });
+    golden('no-changes.txt', renderPlan(plan, { color: false }));
+  });
+
+  it('colours only when asked', async () => {
+    const plan = await busyMorning();
+    expect(renderPlan(plan, { color: false })).not.toContain('\u001b[');
+    expect(renderPlan(plan, { color: true })).toContain('\u001b[32m+\u001b[0m');
+  });
+
+  it('marks leavers distinctly', async () => {
+    const text = renderPlan(await busyMorning(), { color: false });
+    expect(text).toContain(`! iam_role_revocations.dev.Developer will be revoked`);
+    expect(text).toContain(`x iam_user_credentials.prod.carol-legacy will be disabled`);
+    expect(text).toContain('Plan: 0 to add, 4 to change, 2 to destroy, 1 leaver to disable.');
+  });
+});
+
+describe('JSON plan', () => {
+  it('matches the golden and reads back to the same plan', async () => {
+    const plan = await busyMorning();
+    const json = planToJson(plan);
+    golden('busy-morning.json', json);
+    expect(planToJson(planFromJson(json))).toBe(json);
+    expect(JSON.parse(json).formatVersion).toBe(1);
+  });
+
+  it('is stable: the same inputs give the same bytes', async () => {
+    expect(planToJson(await busyMorning())).toBe(planToJson(await busyMorning()));
+  });
+
+  it('rejects what is not a plan, naming the problem', async () => {
+    const good = JSON.parse(planToJson(await busyMorning())) as Record<string, unknown>;
+    const bad = (p: unknown): string => JSON.stringify(p);
+    expect(() => planFromJson('{not json', 'saved.plan')).toThrow(/saved\.plan: not a rolemap plan/);
+    expect(() => planFromJson(bad({ ...good, formatVersion: 2 }))).toThrow(/plan format version 2 is not supported \(this rolemap reads version 1\)/);
+    expect(() => planFromJson(bad({ ...good, actualDigest: 'md5:x' }))).toThrow(/actualDigest/);
+    const changes = good['changes'] as Record<string, unknown>[];
+    expect(() => planFromJson(bad({ ...good, changes: [{ ...changes[0], action: 'explode' }, ...changes.slice(1)] }))).toThrow(/changes\.0\.action/);
+    expect(() => planFromJson(bad({ ...good, changes: [changes[1], changes[0], ...changes.slice(2)] }))).toThrow(/changes\.0\.seq is 2, expected 1/);
+    expect(() => planFromJson(bad({ ...good, extra: true }))).toThrow(InvalidInputError);
+  });
+});
