@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/shell/exit-codes.js';
-import { coreReady } from '../../support/core-ready.js';
 import { configYaml, world, type World } from '../reconcile/fixtures.js';
 import { fixedRuntime, runCli, writeConfig } from './run-cli.js';
 
@@ -54,7 +53,7 @@ describe('rolemap reconcile without the core', () => {
   });
 });
 
-describe.skipIf(!coreReady)('rolemap reconcile with the core', () => {
+describe('rolemap reconcile with the core', () => {
   it('--dry-run prints the plan, changes nothing and exits 2; no colour off a terminal', async () => {
     const { w, file, factory } = setup();
     const r = await runCli(['reconcile', '--dry-run', '--config', file], { runtimeFactory: factory });

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import { groupSelection, runOnce, targetResolver } from '../../../src/shell/reconcile/run-once.js';
 import { StalePlanError } from '../../../src/shell/reconcile/errors.js';
-import { coreReady } from '../../support/core-ready.js';
 import { MemoryTarget } from '../../support/fake-ports.js';
 import { loadTestConfig, world } from './fixtures.js';
 
@@ -74,7 +73,7 @@ describe('run-once without the core', () => {
   });
 });
 
-describe.skipIf(!coreReady)('run-once with the core', () => {
+describe('run-once with the core', () => {
   it('a dry run plans, journals the plan as planned, and changes nothing', async () => {
     const w = world();
     const result = await runOnce(w.runtime, { mode: 'dry-run', trigger: 'test', runId: 'dry' });

@@ -222,12 +222,3 @@ export function find<K extends Resource['kind']>(resources: readonly Resource[],
   return resources.find((r) => r.kind === kind && r.id === id) as ResourceOf<K> | undefined;
 }
 
-/** True while src/core still holds the 'not implemented yet' stubs (removed by the lead after the merge). */
-export function isCoreReady(probe: () => unknown): boolean {
-  try {
-    probe();
-    return true;
-  } catch (e) {
-    return !(e instanceof Error && e.message === 'not implemented yet');
-  }
-}

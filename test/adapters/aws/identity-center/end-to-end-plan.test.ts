@@ -1,41 +1,18 @@
 /**
  * The Identity Center target driven by the core: computeDesired -> readActual -> calculatePlan -> applyPlan.
- * The core is written in parallel; until it is merged these tests are skipped (the stubs throw
- * 'not implemented yet'). The lead removes the guard after merging.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IdentityCenterTarget, InMemoryOwnershipRegistry } from '../../../../src/adapters/aws/identity-center/index.js';
 import { applyPlan } from '../../../../src/core/apply/engine.js';
-import type { ApplyOptions } from '../../../../src/core/apply/engine.js';
 import { computeDesired } from '../../../../src/core/desired/desired.js';
 import type { DirectorySnapshot, DirectoryUser } from '../../../../src/core/model/directory.js';
 import type { Plan } from '../../../../src/core/plan/change.js';
 import { calculatePlan } from '../../../../src/core/plan/plan.js';
-import type { PlanInput } from '../../../../src/core/plan/plan.js';
 import type { RoleMap } from '../../../../src/core/model/role-map.js';
 import { startIdentityCenterEmulator } from '../../../support/identity-center-emulator.js';
 import type { IcHarness } from '../../../support/identity-center-emulator.js';
 import { GUID, roleMap } from './fixtures.js';
 
-function stubbed(e: unknown): boolean {
-  return e instanceof Error && e.message === 'not implemented yet';
-}
-function ready(fn: () => unknown): boolean {
-  try {
-    fn();
-    return true;
-  } catch (e) {
-    return !stubbed(e);
-  }
-}
-const applyReady = await applyPlan({ changes: [] } as unknown as Plan, {} as ApplyOptions).then(
-  () => true,
-  (e: unknown) => !stubbed(e),
-);
-const coreReady =
-  applyReady &&
-  ready(() => calculatePlan({} as PlanInput)) &&
-  ready(() => computeDesired({ source: '', users: [], groups: [] }, roleMap(), new Date(0), { last: null }));
 
 function person(guid: string, sam: string, extra: Partial<DirectoryUser> = {}): DirectoryUser {
   return { guid, dn: `CN=${sam},OU=Users,DC=example,DC=com`, sAMAccountName: sam, userPrincipalName: `${sam}@example.com`, mail: `${sam}@example.com`, givenName: sam, surname: 'Test', displayName: sam, disabled: false, ...extra };
@@ -74,7 +51,7 @@ beforeEach(() => {
   target = new IdentityCenterTarget({ identityStore: h.identityStore, ssoAdmin: h.ssoAdmin, registry: new InMemoryOwnershipRegistry(), rateLimit: { rps: 1000 }, poll: { initialMs: 5, maxMs: 40, timeoutMs: 10_000 } });
 });
 
-describe.skipIf(!coreReady)('Identity Center end to end through the core', () => {
+describe('Identity Center end to end through the core', () => {
   it('joiners: applies, then a second plan is empty', async () => {
     const first = await plan(snapshot());
     expect(first.changes.length).toBeGreaterThan(0);
