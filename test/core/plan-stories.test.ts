@@ -65,17 +65,19 @@ describe('leavers', () => {
     const snap = acmeSnapshot({ users: [alice, bob, { ...carol, disabled: true }, dave, erin, frank] });
     const { plan, desired } = planFor(snap, acmeMap(), actual(today.resources), { history: history(today.entitlements) });
     expect(desired.leavers.map((l) => [l.sAMAccountName, l.reason])).toEqual([['carol', 'disabled']]);
+    // AWS's order for a leaver: memberships and direct assignments go, then live sessions are cut, then the user.
     expect(actions(plan)).toEqual([
+      'delete identitystore_membership.Developers/carol@example.com',
       'revoke iam_role_revocations.dev.Developer',
       'revoke sso_permission_set_revocations.PowerUser',
-      'delete identitystore_membership.Developers/carol@example.com',
       'delete identitystore_user.carol@example.com',
     ]);
-    const [roleRevoke, psRevoke, membership, icUser] = plan.changes;
+    const [membership, roleRevoke, psRevoke, icUser] = plan.changes;
+    expect(psRevoke?.dependsOn).toContain(membership?.seq);
     expect(roleRevoke?.after?.attrs).toEqual({ entries: { 'carol@example.com': NOW.toISOString() } });
     const carolsUserId = today.resources.find((r) => r.kind === 'identitystore_user' && r.id === carol.guid)?.awsId as string;
     expect(psRevoke?.after?.attrs).toEqual({ entries: { [carolsUserId]: NOW.toISOString() } });
-    expect(icUser?.dependsOn).toEqual([roleRevoke?.seq, psRevoke?.seq, membership?.seq]);
+    expect(icUser?.dependsOn).toEqual([membership?.seq, roleRevoke?.seq, psRevoke?.seq]);
     for (const c of plan.changes) expect(c.leaver).toEqual({ guid: carol.guid, name: 'carol', reason: 'disabled' });
     expect(plan.summary).toEqual({ add: 0, change: 2, destroy: 2, leavers: 1 });
     expect(renderPlan(plan, { color: false })).toContain('1 leaver to disable.');
@@ -101,8 +103,8 @@ describe('leavers', () => {
     expect(desired.leavers.map((l) => [l.sAMAccountName, l.reason])).toEqual([['dave', 'removed-from-groups']]);
     expect(desired.leavers[0]?.formerEntitlements.map((e) => `${e.target}@${e.account}`).sort()).toEqual([`ReadOnly@${PROD}`, `ReadOnly@${DEV}`]);
     expect(actions(plan)).toEqual([
-      'revoke sso_permission_set_revocations.ReadOnly',
       'delete identitystore_membership.Auditors/dave@example.com',
+      'revoke sso_permission_set_revocations.ReadOnly',
       'delete identitystore_user.dave@example.com',
     ]);
   });

@@ -5,8 +5,9 @@
  *
  *   phase 0  create/update roles, permission sets, groups, users
  *   phase 1  create/update memberships and assignments (after their user, group and permission set)
- *   phase 2  revocations and credential disables (after the role or permission set is updated)
- *   phase 3  delete memberships, assignments, revocation policies
+ *   phase 2  delete memberships, assignments, revocation policies
+ *   phase 3  revocations and credential disables (after the role or permission set is updated, and
+ *            after the leaver's memberships and direct assignments are gone: AWS's order for a leaver)
  *   phase 4  delete users, groups, permission sets, roles (after what hangs on them)
  *
  * A create whose name is freed by a delete in the same plan waits for that delete.
@@ -30,8 +31,8 @@ const KIND_ORDER: readonly ResourceKind[] = [
 const PARENT_KINDS: ReadonlySet<ResourceKind> = new Set(['iam_role', 'sso_permission_set', 'identitystore_group', 'identitystore_user']);
 
 function phase(c: DraftChange): number {
-  if (c.action === 'revoke' || c.action === 'disable' || ((c.kind === 'iam_role_revocations' || c.kind === 'sso_permission_set_revocations') && c.action !== 'delete')) return 2;
-  if (c.action === 'delete') return PARENT_KINDS.has(c.kind) ? 4 : 3;
+  if (c.action === 'revoke' || c.action === 'disable' || ((c.kind === 'iam_role_revocations' || c.kind === 'sso_permission_set_revocations') && c.action !== 'delete')) return 3;
+  if (c.action === 'delete') return PARENT_KINDS.has(c.kind) ? 4 : 2;
   return PARENT_KINDS.has(c.kind) ? 0 : 1;
 }
 
@@ -79,10 +80,18 @@ export function orderChanges(drafts: readonly DraftChange[], addressOf: (d: Draf
   const deletingByName = new Map<string, number>();
   const deletesReferencing = new Map<ResourceKey, number[]>();
   const revocationsOfLeaver = new Map<string, number[]>();
+  /** A user's memberships and direct assignments being deleted, by user guid: their sessions are cut after. */
+  const accessDeletesOfUser = new Map<string, number[]>();
   nodes.forEach((n, i) => {
     const d = n.draft;
     const r = subject(d);
     if (d.action === 'delete') {
+      const user = r.kind === 'identitystore_membership' ? r.id.slice(r.id.indexOf('/') + 1) : r.kind === 'sso_account_assignment' && r.id.includes('/USER:') ? r.id.slice(r.id.indexOf('/USER:') + 6) : undefined;
+      if (user !== undefined) {
+        const list = accessDeletesOfUser.get(user);
+        if (list) list.push(i);
+        else accessDeletesOfUser.set(user, [i]);
+      }
       deletingByKey.set(d.key, i);
       deletingByName.set(`${r.kind}|${r.account}|${r.name.toLowerCase()}`, i);
       for (const ref of references(r.kind, r.id, r.dependsOn)) {
@@ -109,6 +118,9 @@ export function orderChanges(drafts: readonly DraftChange[], addressOf: (d: Draf
       for (const j of deletesReferencing.get(d.key) ?? []) if (j !== i) n.prereqs.add(j);
       if (d.kind === 'identitystore_user') for (const j of revocationsOfLeaver.get(r.id) ?? []) n.prereqs.add(j);
     } else if (d.action !== 'disable') {
+      if (d.kind === 'sso_permission_set_revocations' || d.kind === 'iam_role_revocations') {
+        for (const g of d.concerns ?? []) for (const j of accessDeletesOfUser.get(g) ?? []) n.prereqs.add(j);
+      }
       for (const ref of references(r.kind, r.id, r.dependsOn)) {
         const j = makingByKey.get(ref);
         if (j !== undefined && j !== i) n.prereqs.add(j);
