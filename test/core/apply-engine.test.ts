@@ -92,7 +92,8 @@ describe('applyPlan when the journal fails', () => {
     const broken = { ...plan, changes: plan.changes.map((c) => (c.seq === group.seq ? { ...c, dependsOn: [999] } : c)) };
     const dependents = plan.changes.filter((c) => c.dependsOn.includes(group.seq)).map((c) => c.seq);
     expect(dependents).toHaveLength(3);
-    const report = await applyPlan(broken, { targetFor: () => new InMemoryTarget() });
+    const target = new InMemoryTarget();
+    const report = await applyPlan(broken, { targetFor: () => target });
     const skipped = report.results.filter((r) => r.status === 'skipped').map((r) => r.change.seq);
     expect(skipped.sort((a, b) => a - b)).toEqual([group.seq, ...dependents].sort((a, b) => a - b));
     expect(report.results.find((r) => r.change.seq === group.seq)?.error).toMatch(/depends on #999/);
