@@ -276,6 +276,15 @@ describe('ownership', () => {
     ]);
   });
 
+  it('two AD users that map to one Identity Center user name: the first is created, the plan says why not the second', () => {
+    const twin = user('bob2', { userPrincipalName: 'bob@example.com' });
+    const snap = acmeSnapshot({ users: [alice, bob, twin, carol, dave, erin, frank], groups: { developers: [bob, twin, carol] } });
+    const { plan } = planFor(snap, acmeMap(), actual([]));
+    expect(actions(plan).filter((a) => a.startsWith('create identitystore_user.bob@'))).toEqual(['create identitystore_user.bob@example.com']);
+    expect(plan.warnings.some((w) => w.includes('both want this name'))).toBe(true);
+    expect(plan.changes.filter((c) => c.kind === 'identitystore_membership' && c.principal?.name === 'bob2')).toEqual([]);
+  });
+
   it('unowned objects rolemap does not want are never deleted', async () => {
     const today = await acmeToday();
     const stranger: Resource = { ...unownedAdmin, id: `${PROD}/BreakGlass`, name: 'BreakGlass' };

@@ -69,6 +69,7 @@ export const ownershipPolicy: PlanPolicy = (plan, ctx) => {
     }
   }
   const deleting = new Set(plan.changes.filter((c) => c.action === 'delete').map((c) => c.key));
+  const claimed = new Map<string, ResourceKey>();
   const warnings = [...plan.warnings];
   const changes: DraftChange[] = [];
   const notOwned = (c: DraftChange, r: Resource): void => {
@@ -101,6 +102,13 @@ export const ownershipPolicy: PlanPolicy = (plan, ctx) => {
         warnings.push(`${ctx.address(wanted)}: the name is already used by ${resourceKey(owned)}, which rolemap also wants; not created`);
         continue;
       }
+      // Two AD objects that map to one AWS name (two users with the same mail, say): the first one wins.
+      const rival = claimed.get(nameKey(wanted));
+      if (rival !== undefined) {
+        warnings.push(`${ctx.address(wanted)}: ${c.key} and ${rival} both want this name; only ${rival} is created (fix the directory or the attribute mapping)`);
+        continue;
+      }
+      claimed.set(nameKey(wanted), c.key);
     }
     if (NAMED_KINDS.has(c.kind) && renames(c) && c.before?.owned) {
       // A rename (same objectGUID, new name) cannot take a name another object holds.
