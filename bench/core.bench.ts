@@ -6,7 +6,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { AssignmentSpec, DirectoryGroup, DirectoryUser, FederatedRoleSpec, PermissionSetSpec, Resource, RoleMap } from '../src/core/index.js';
+import type { ActualState, DirectorySnapshot, EntitlementHistory, AssignmentSpec, DirectoryGroup, DirectoryUser, FederatedRoleSpec, PermissionSetSpec, Resource, RoleMap } from '../src/core/index.js';
 import { calculatePlan, computeDesired } from '../src/core/index.js';
 
 const USERS = 100_000;
@@ -144,13 +144,17 @@ function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
+/** What the last run left: AWS as it made it, and the journal's entitlement snapshot (nothing else is kept). */
+function lastRun(snapshot: DirectorySnapshot, roleMap: RoleMap): { actual: ActualState; history: EntitlementHistory } {
+  const yesterday = computeDesired({ ...snapshot, users: snapshot.users.map((u) => ({ ...u, disabled: false, expiresAt: undefined })) }, roleMap, NOW, { last: null });
+  return { actual: { resources: actualFrom(yesterday.resources), warnings: [] }, history: { last: yesterday.entitlements } };
+}
+
 export default async function bench(): Promise<void> {
   const { users, groups, roleMap } = generate();
   const snapshot = { source: 'bench', users, groups };
   // Last run's desired state with everyone active: today's disabled users are leavers.
-  const yesterday = computeDesired({ ...snapshot, users: users.map((u) => ({ ...u, disabled: false, expiresAt: undefined })) }, roleMap, NOW, { last: null });
-  const actual = { resources: actualFrom(yesterday.resources), warnings: [] };
-  const history = { last: yesterday.entitlements };
+  const { actual, history } = lastRun(snapshot, roleMap);
   const memberships = groups.reduce((n, g) => n + g.members.length, 0);
   collectGarbage();
   const rssBefore = process.memoryUsage().rss;

@@ -64,3 +64,39 @@ describe('applyPlan', () => {
     await expect(applyPlan(plan, { targetFor: () => new InMemoryTarget() })).rejects.toBeInstanceOf(PlanRefusedError);
   });
 });
+
+describe('applyPlan when the journal fails', () => {
+  it('a failing intent hook stops the run before AWS is touched for that change', async () => {
+    const plan = fromScratch();
+    const target = new InMemoryTarget();
+    let n = 0;
+    const report = await applyPlan(plan, {
+      targetFor: () => target,
+      concurrency: 1,
+      hooks: {
+        preApply: () => {
+          if (++n === 3) throw new Error('disk full');
+        },
+      },
+    });
+    expect(target.applied).toHaveLength(2);
+    expect(report.interrupted).toBe(true);
+    expect(report.haltedBy).toMatch(/preApply hook failed on #3 .*disk full/);
+    expect(report.failed).toBe(1);
+    expect(report.applied + report.failed + report.skipped).toBe(plan.changes.length);
+  });
+
+  it('skips the dependents of a change whose dependency is not in the plan', async () => {
+    const plan = fromScratch();
+    const group = plan.changes.find((c) => c.address === 'identitystore_group.Developers') as Change;
+    const broken = { ...plan, changes: plan.changes.map((c) => (c.seq === group.seq ? { ...c, dependsOn: [999] } : c)) };
+    const dependents = plan.changes.filter((c) => c.dependsOn.includes(group.seq)).map((c) => c.seq);
+    expect(dependents).toHaveLength(3);
+    const target = new InMemoryTarget();
+    const report = await applyPlan(broken, { targetFor: () => target });
+    const skipped = report.results.filter((r) => r.status === 'skipped').map((r) => r.change.seq);
+    expect(skipped.sort((a, b) => a - b)).toEqual([group.seq, ...dependents].sort((a, b) => a - b));
+    expect(report.results.find((r) => r.change.seq === group.seq)?.error).toMatch(/depends on #999/);
+    expect(report.applied).toBe(plan.changes.length - 4);
+  });
+});

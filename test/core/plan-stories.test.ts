@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Entitlement, Resource } from '../../src/core/index.js';
 import { computeDesired, OWNER_TAG, renderPlan } from '../../src/core/index.js';
+import { InMemoryTarget } from '../support/in-memory-target.js';
 import { acmeMap, acmeSnapshot, alice, bob, carol, dave, erin, frank } from '../support/acme.js';
 import { actions, actual, applied, converged, DEV, guidFor, history, NO_HISTORY, NOW, planFor, PROD, SSO, user } from '../support/builders.js';
 
@@ -154,6 +155,18 @@ describe('identity is the objectGUID', () => {
     expect(plan.changes[0]?.before?.awsId).toBe(plan.changes[0]?.after?.awsId);
   });
 
+  it('a user renamed to the name a leaver frees waits for the leaver to be deleted', async () => {
+    const today = await acmeToday();
+    const newBob = { ...bob, userPrincipalName: 'carol@example.com' };
+    const snap = acmeSnapshot({ users: [alice, newBob, { ...carol, disabled: true }, dave, erin, frank], groups: { developers: [newBob, carol] } });
+    const { plan } = planFor(snap, acmeMap({ leavers: { revokeSessions: false } }), actual(today.resources), { history: history(today.entitlements) });
+    const rename = plan.changes.find((c) => c.action === 'update' && c.kind === 'identitystore_user');
+    const deletion = plan.changes.find((c) => c.action === 'delete' && c.kind === 'identitystore_user');
+    expect(rename?.dependsOn).toContain(deletion?.seq);
+    expect(rename?.seq).toBeGreaterThan(deletion?.seq ?? Infinity);
+    await applied(plan, new InMemoryTarget(today.resources));
+  });
+
   it('a group renamed in AD is updated in place; its assignments are untouched', async () => {
     const today = await acmeToday();
     const map = acmeMap();
@@ -263,6 +276,15 @@ describe('ownership', () => {
       'iam_role.prod.Admin: exists but is not owned by rolemap; left alone (set adopt: true on the role to take it over)',
       'identitystore_user.bob@example.com: exists but is not owned by rolemap; left alone (set identityCenter.adoptUsers: true to take it over)',
     ]);
+  });
+
+  it('two AD users that map to one Identity Center user name: the first is created, the plan says why not the second', () => {
+    const twin = user('bob2', { userPrincipalName: 'bob@example.com' });
+    const snap = acmeSnapshot({ users: [alice, bob, twin, carol, dave, erin, frank], groups: { developers: [bob, twin, carol] } });
+    const { plan } = planFor(snap, acmeMap(), actual([]));
+    expect(actions(plan).filter((a) => a.startsWith('create identitystore_user.bob@'))).toEqual(['create identitystore_user.bob@example.com']);
+    expect(plan.warnings.some((w) => w.includes('both want this name'))).toBe(true);
+    expect(plan.changes.filter((c) => c.kind === 'identitystore_membership' && c.principal?.name === 'bob2')).toEqual([]);
   });
 
   it('unowned objects rolemap does not want are never deleted', async () => {

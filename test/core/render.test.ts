@@ -45,6 +45,13 @@ describe('human plan', () => {
     golden('refused.txt', renderPlan(await busyMorning(1), { color: false }));
   });
 
+  it('matches the golden for a joiner (creates)', async () => {
+    const before = await converged(acmeSnapshot(), acmeMap());
+    const snap = acmeSnapshot({ groups: { developers: [bob, carol, frank] } });
+    const { plan } = planFor(snap, acmeMap(), before.state(), { history: NO_HISTORY });
+    golden('joiner.txt', renderPlan(plan, { color: false }));
+  });
+
   it('says No changes when there are none', async () => {
     const target = await converged(acmeSnapshot(), acmeMap());
     const { plan } = planFor(acmeSnapshot(), acmeMap(), target.state(), { history: NO_HISTORY });

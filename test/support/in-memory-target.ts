@@ -100,6 +100,11 @@ export function applyChange(resources: Map<ResourceKey, Resource>, change: Chang
         resources.set(change.key, { ...after, owned: true, awsId: newAwsId() } as Resource);
         return;
       }
+      if (NAMED.has(after.kind) && old.name.toLowerCase() !== after.name.toLowerCase()) {
+        for (const [k, o] of resources) {
+          if (k !== beforeKey && o.kind === after.kind && o.account === after.account && o.name.toLowerCase() === after.name.toLowerCase()) fail(`name taken by ${k}`);
+        }
+      }
       resources.delete(beforeKey);
       const owned = change.action === 'disable' ? old.owned : true;
       resources.set(change.key, { ...after, owned, awsId: old.awsId } as Resource);

@@ -32,7 +32,10 @@ export interface ApplyReport {
   readonly applied: number;
   readonly failed: number;
   readonly skipped: number;
+  /** The run was stopped (abort signal, or a hook that failed): changes not started are skipped. */
   readonly interrupted: boolean;
+  /** Set when a hook (the journal) failed: why the run stopped early. */
+  readonly haltedBy?: string | undefined;
 }
 
 /** A refused plan (deletion threshold, directory too small) is never applied. */
@@ -62,13 +65,15 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       else dependents.set(d, [c.seq]);
     }
   }
-  const ready: number[] = [];
-  for (const c of changes) {
-    // A dependency that is not in the plan can never be satisfied: the change is skipped.
-    const missing = c.dependsOn.find((d) => !bySeq.has(d) || d >= c.seq);
-    if (missing !== undefined) results.set(c.seq, skip(c, `depends on #${missing}, which is not before it in the plan`, hooks));
-    else if (c.dependsOn.length === 0) ready.push(c.seq);
-  }
+  let haltedBy: string | undefined;
+  const skip = (change: Change, why: string, _hooks: ApplyHooks): ChangeResult => {
+    try {
+      hooks.skipped?.(change, why);
+    } catch (error) {
+      haltedBy ??= `skipped hook failed on #${change.seq} ${change.address}: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    return { change, status: 'skipped', requestIds: [], error: why };
+  };
 
   const skipDependents = (seq: number, why: string): void => {
     const stack = [...(dependents.get(seq) ?? [])];
@@ -80,10 +85,29 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     }
   };
 
+  const ready: number[] = [];
+  for (const c of changes) {
+    // A dependency that is not in the plan can never be satisfied: the change and its dependents are skipped.
+    const missing = c.dependsOn.find((d) => !bySeq.has(d) || d >= c.seq);
+    if (missing !== undefined) {
+      if (results.has(c.seq)) continue;
+      results.set(c.seq, skip(c, `depends on #${missing}, which is not before it in the plan`, hooks));
+      skipDependents(c.seq, `#${c.seq} ${c.address} was skipped`);
+    } else if (c.dependsOn.length === 0) ready.push(c.seq);
+  }
+
   let interrupted = false;
   const inFlight = new Set<Promise<void>>();
   const run = async (c: Change): Promise<void> => {
-    hooks.preApply?.(c);
+    // The journal's intent row must be written before AWS is touched: if it cannot be, nothing more runs.
+    try {
+      hooks.preApply?.(c);
+    } catch (error) {
+      haltedBy = `preApply hook failed on #${c.seq} ${c.address}: ${error instanceof Error ? error.message : String(error)}`;
+      results.set(c.seq, { change: c, status: 'failed', requestIds: [], error: haltedBy });
+      skipDependents(c.seq, `#${c.seq} ${c.address} failed`);
+      return;
+    }
     let outcome: ApplyOutcome;
     try {
       outcome = await options.targetFor(c.kind).apply(c, options.signal);
@@ -95,12 +119,21 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
         requestIds: typeof requestId === 'string' ? [requestId] : [],
         error: error instanceof Error ? error.message : String(error),
       });
-      hooks.applyFailed?.(c, error);
+      try {
+        hooks.applyFailed?.(c, error);
+      } catch (hookError) {
+        haltedBy = `applyFailed hook failed on #${c.seq} ${c.address}: ${hookError instanceof Error ? hookError.message : String(hookError)}`;
+      }
       skipDependents(c.seq, `#${c.seq} ${c.address} failed`);
       return;
     }
     results.set(c.seq, { change: c, status: 'applied', requestIds: outcome.requestIds });
-    hooks.postApply?.(c, outcome);
+    try {
+      hooks.postApply?.(c, outcome);
+    } catch (error) {
+      // Applied in AWS but not recorded: stop here so the journal and AWS drift apart no further.
+      haltedBy = `postApply hook failed on #${c.seq} ${c.address} (the change itself was applied): ${error instanceof Error ? error.message : String(error)}`;
+    }
     for (const d of dependents.get(c.seq) ?? []) {
       const left = (waiting.get(d) as number) - 1;
       waiting.set(d, left);
@@ -109,7 +142,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   };
 
   for (;;) {
-    if (options.signal?.aborted) interrupted = true;
+    if (options.signal?.aborted || haltedBy !== undefined) interrupted = true;
     while (!interrupted && inFlight.size < limit && ready.length > 0) {
       ready.sort((a, b) => a - b);
       const c = bySeq.get(ready.shift() as number) as Change;
@@ -122,7 +155,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   }
 
   for (const c of changes) {
-    if (!results.has(c.seq)) results.set(c.seq, skip(c, interrupted ? 'the run was interrupted before this change started' : 'not reached', hooks));
+    if (!results.has(c.seq)) results.set(c.seq, skip(c, haltedBy !== undefined ? `not started: ${haltedBy}` : interrupted ? 'the run was interrupted before this change started' : 'not reached', hooks));
   }
   const ordered = changes.map((c) => results.get(c.seq) as ChangeResult);
   return {
@@ -131,10 +164,6 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     failed: ordered.filter((r) => r.status === 'failed').length,
     skipped: ordered.filter((r) => r.status === 'skipped').length,
     interrupted,
+    haltedBy,
   };
-}
-
-function skip(change: Change, why: string, hooks: ApplyHooks): ChangeResult {
-  hooks.skipped?.(change, why);
-  return { change, status: 'skipped', requestIds: [], error: why };
 }

@@ -7,8 +7,15 @@ import { policiesEqual } from '../model/policy.js';
 import type { AttrType, Resource, ResourceKind } from '../model/resources.js';
 import { ATTR_SCHEMA, resourceKey } from '../model/resources.js';
 import type { AttrDiff } from './change.js';
+import { canonicalJson } from './canonical-json.js';
 import type { DraftChange } from './draft.js';
 import type { ResourceIndex } from './resource-index.js';
+
+/** Policies by meaning; the same document with keys in another order is settled without normalising it. */
+function samePolicy(a: PolicyDocument | null, b: PolicyDocument | null): boolean {
+  if (a === null || b === null) return a === b;
+  return canonicalJson(a) === canonicalJson(b) || policiesEqual(a, b);
+}
 
 export function attrEqual(type: AttrType, a: unknown, b: unknown): boolean {
   switch (type) {
@@ -22,7 +29,7 @@ export function attrEqual(type: AttrType, a: unknown, b: unknown): boolean {
       return true;
     }
     case 'policy':
-      return policiesEqual((a ?? null) as PolicyDocument | null, (b ?? null) as PolicyDocument | null);
+      return samePolicy((a ?? null) as PolicyDocument | null, (b ?? null) as PolicyDocument | null);
     case 'stringMap':
     case 'policyMap': {
       const ma = (a ?? {}) as Record<string, unknown>;
@@ -31,7 +38,7 @@ export function attrEqual(type: AttrType, a: unknown, b: unknown): boolean {
       if (ka.length !== Object.keys(mb).length) return false;
       for (const k of ka) {
         if (!Object.hasOwn(mb, k)) return false;
-        const equal = type === 'stringMap' ? ma[k] === mb[k] : policiesEqual(ma[k] as PolicyDocument, mb[k] as PolicyDocument);
+        const equal = type === 'stringMap' ? ma[k] === mb[k] : samePolicy(ma[k] as PolicyDocument, mb[k] as PolicyDocument);
         if (!equal) return false;
       }
       return true;

@@ -125,7 +125,8 @@ export function orderChanges(drafts: readonly DraftChange[], addressOf: (d: Draf
         const j = makingByKey.get(ref);
         if (j !== undefined && j !== i) n.prereqs.add(j);
       }
-      if (d.action === 'create') {
+      // A new name (create, or a rename) that a delete in this plan frees waits for that delete.
+      if (d.action === 'create' || (d.action === 'update' && d.before !== null && d.before.name.toLowerCase() !== r.name.toLowerCase())) {
         const j = deletingByName.get(`${r.kind}|${r.account}|${r.name.toLowerCase()}`);
         if (j !== undefined) n.prereqs.add(j);
       }

@@ -60,14 +60,16 @@ export const ownershipPolicy: PlanPolicy = (plan, ctx) => {
   const adoptable = ctx.desired.adoptable ?? new Set<ResourceKey>();
   const unownedByName = new Map<string, Resource>();
   const ownedByName = new Map<string, Resource>();
-  // Only a create can collide by name: index names only when the plan creates something named.
-  if (plan.changes.some((c) => c.action === 'create' && NAMED_KINDS.has(c.kind))) {
+  // Only a create or a rename can collide by name: index names only when the plan has one.
+  const renames = (c: DraftChange): boolean => c.action === 'update' && c.before !== null && c.after !== null && c.before.name.toLowerCase() !== c.after.name.toLowerCase();
+  if (plan.changes.some((c) => NAMED_KINDS.has(c.kind) && (c.action === 'create' || renames(c)))) {
     for (const r of ctx.actual) {
       if (!NAMED_KINDS.has(r.kind)) continue;
       (r.owned ? ownedByName : unownedByName).set(nameKey(r), r);
     }
   }
   const deleting = new Set(plan.changes.filter((c) => c.action === 'delete').map((c) => c.key));
+  const claimed = new Map<string, ResourceKey>();
   const warnings = [...plan.warnings];
   const changes: DraftChange[] = [];
   const notOwned = (c: DraftChange, r: Resource): void => {
@@ -98,6 +100,22 @@ export const ownershipPolicy: PlanPolicy = (plan, ctx) => {
       const owned = ownedByName.get(nameKey(wanted));
       if (owned !== undefined && resourceKey(owned) !== c.key && !deleting.has(resourceKey(owned))) {
         warnings.push(`${ctx.address(wanted)}: the name is already used by ${resourceKey(owned)}, which rolemap also wants; not created`);
+        continue;
+      }
+      // Two AD objects that map to one AWS name (two users with the same mail, say): the first one wins.
+      const rival = claimed.get(nameKey(wanted));
+      if (rival !== undefined) {
+        warnings.push(`${ctx.address(wanted)}: ${c.key} and ${rival} both want this name; only ${rival} is created (fix the directory or the attribute mapping)`);
+        continue;
+      }
+      claimed.set(nameKey(wanted), c.key);
+    }
+    if (NAMED_KINDS.has(c.kind) && renames(c) && c.before?.owned) {
+      // A rename (same objectGUID, new name) cannot take a name another object holds.
+      const wanted = c.after as Resource;
+      const holder = unownedByName.get(nameKey(wanted)) ?? ownedByName.get(nameKey(wanted));
+      if (holder !== undefined && resourceKey(holder) !== c.key && !deleting.has(resourceKey(holder))) {
+        warnings.push(`${ctx.address(wanted)}: cannot rename ${c.before.name} to ${wanted.name}, the name is held by ${resourceKey(holder)}${holder.owned ? '' : ' (not owned by rolemap)'}; left unchanged`);
         continue;
       }
     }
