@@ -57,7 +57,7 @@ export interface LdapReadStats {
 }
 
 export const LDAP_DEFAULTS = {
-  nesting: 'in-chain' as NestingStrategy,
+  nesting: 'client' as NestingStrategy,
   pageSize: 500,
   rangeSize: 1500,
   connectTimeoutMs: 10_000,
