@@ -31,7 +31,7 @@ function unfold(text: string): Line[] {
   return out;
 }
 
-const ATTR_LINE = /^([A-Za-z][A-Za-z0-9-]*(?:;[A-Za-z0-9=\-*]+)*|[0-9.]+)(::?|:<)\s?(.*)$/;
+const ATTR_LINE = /^([A-Za-z][A-Za-z0-9-]*(?:;[A-Za-z0-9=\-*]+)*|[0-9.]+)(::|:<|:)\s?(.*)$/;
 
 export function parseLdif(text: string, file: string): LdifRecord[] {
   const records: LdifRecord[] = [];
