@@ -117,6 +117,11 @@ function rng(seed: number): () => number {
   };
 }
 
+/** Name (cn and sAMAccountName) of bench group i: `AWS-<account>-Role<i>`, across 50 accounts. */
+export function benchGroupName(i: number): string {
+  return `AWS-${String(100000000000 + (i % 50)).padStart(12, '0')}-Role${String(i).padStart(4, '0')}`;
+}
+
 /**
  * The bench directory: `users` users and `groups` groups named `AWS-<account>-Role<n>`, nested three
  * levels (5% top groups holding 3 mid groups each, 15% mid groups holding 4 leaf groups each, leaf
@@ -130,7 +135,7 @@ export function benchDirectory(users = 10_000, groups = 1_000): DirectoryDefinit
     return person(`Benç`, `Mårk ${k}`, `bench${k}`, PEOPLE);
   });
   const dns = people.map((u) => u.dn);
-  const name = (i: number): string => `AWS-${String(100000000000 + (i % 50)).padStart(12, '0')}-Role${String(i).padStart(4, '0')}`;
+  const name = benchGroupName;
   const top = Math.round(groups * 0.05);
   const mid = Math.round(groups * 0.15);
   const leafStart = top + mid;
