@@ -1,0 +1,70 @@
+/**
+ * Decoding of the AD attributes a snapshot needs, shared by the LDAP source and the LDIF reader.
+ */
+
+/** userAccountControl ACCOUNTDISABLE. */
+export const UF_ACCOUNTDISABLE = 0x2;
+
+/** accountExpires / FILETIME: 100-ns intervals since 1601-01-01 UTC. */
+const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
+const NEVER = 0x7fff_ffff_ffff_ffffn;
+
+/** A userAccountControl value (decimal string) -> disabled? Throws RangeError on a non-number. */
+export function isDisabled(userAccountControl: string | undefined): boolean {
+  if (userAccountControl === undefined) return false;
+  const n = Number(userAccountControl.trim());
+  if (!Number.isInteger(n)) throw new RangeError(`userAccountControl is not an integer: ${JSON.stringify(userAccountControl)}`);
+  return (n & UF_ACCOUNTDISABLE) !== 0;
+}
+
+/**
+ * accountExpires -> ISO instant, or undefined when the account never expires (absent, 0 or
+ * 0x7FFFFFFFFFFFFFFF). Throws RangeError on a value that is not a FILETIME.
+ */
+export function decodeAccountExpires(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (!/^-?\d+$/.test(text)) throw new RangeError(`accountExpires is not an integer: ${JSON.stringify(value)}`);
+  const v = BigInt(text);
+  if (v === 0n || v >= NEVER || v < 0n) return undefined;
+  const ms = Number((v - FILETIME_UNIX_EPOCH) / 10_000n);
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) throw new RangeError(`accountExpires out of range: ${text}`);
+  return date.toISOString();
+}
+
+/** The inverse, for fixtures: an instant -> accountExpires. */
+export function encodeAccountExpires(at: Date): string {
+  return (BigInt(at.getTime()) * 10_000n + FILETIME_UNIX_EPOCH).toString();
+}
+
+/** GeneralizedTime (`20261128235901.0Z`) -> ISO instant; undefined when absent. */
+export function decodeGeneralizedTime(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:[.,](\d+))?Z$/.exec(value.trim());
+  if (!m) throw new RangeError(`not a GeneralizedTime: ${JSON.stringify(value)}`);
+  const [, y, mo, d, h, mi, s, frac] = m;
+  const ms = frac === undefined ? 0 : Math.round(Number(`0.${frac}`) * 1000);
+  return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms)).toISOString();
+}
+
+/**
+ * A DN in a form fit for comparing: lower case, no spaces around the separators. AD compares DNs
+ * case-insensitively and ignores such spaces; escaped characters (`\,`) are kept as they are.
+ */
+export function normalizeDn(dn: string): string {
+  let out = '';
+  for (let i = 0; i < dn.length; i++) {
+    const c = dn[i]!;
+    if (c === '\\' && i + 1 < dn.length) {
+      out += c + dn[i + 1]!;
+      i++;
+    } else if (c === ',' || c === '=' || c === '+') {
+      out = out.replace(/ +$/, '') + c;
+      while (dn[i + 1] === ' ') i++;
+    } else {
+      out += c;
+    }
+  }
+  return out.trim().toLowerCase();
+}
