@@ -14,7 +14,7 @@
  */
 
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateSAMLProviderCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -41,7 +41,10 @@ const env = {
   AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
   AWS_REGION: 'eu-west-1',
   NO_COLOR: process.env['NO_COLOR'] ?? '',
+  // The SDK warns once per process that its 2027 releases need Node 22; the lockfile pins a release that runs on 20.
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 delete (env as Record<string, string | undefined>)['AWS_PROFILE'];
 
 function step(title: string): void {
@@ -64,7 +67,14 @@ async function rolemap(...args: string[]): Promise<number> {
 
 try {
   step('0. An administrator set up ADFS: the SAML provider "ADFS" exists in both accounts');
-  const metadata = '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="http://adfs.example.com/adfs/services/trust"/>';
+  // What ADFS publishes at /FederationMetadata/2007-06/FederationMetadata.xml (the certificate is a placeholder).
+  const certificate = Buffer.from('rolemap demo ADFS token-signing certificate (placeholder) '.repeat(20)).toString('base64');
+  const metadata =
+    '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="http://adfs.example.com/adfs/services/trust">' +
+    '<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><KeyDescriptor use="signing">' +
+    `<KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${certificate}</X509Certificate></X509Data></KeyInfo>` +
+    '</KeyDescriptor><SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://adfs.example.com/adfs/ls/"/>' +
+    '</IDPSSODescriptor></EntityDescriptor>';
   const management = new IAMClient({ endpoint: emulator.url, region: 'eu-west-1', credentials });
   await management.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: metadata }));
   const sts = new STSClient({ endpoint: emulator.url, region: 'eu-west-1', credentials });
@@ -73,7 +83,7 @@ try {
   const prod = new IAMClient({ endpoint: emulator.url, region: 'eu-west-1', credentials: { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' } });
   await prod.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: metadata }));
   console.log(`AWS emulator on ${emulator.url} (accounts 111111111111 and 222222222222, Identity Center in 111111111111)`);
-  console.log(`work folder: ${relative(process.cwd(), work) || '.'}`);
+  console.log(`work folder: ${work}`);
 
   step('1. Validate the configuration and role map, offline');
   await rolemap('validate', '--config', config);

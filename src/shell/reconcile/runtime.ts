@@ -11,6 +11,9 @@ import { IamRolesTarget } from '../../adapters/aws/iam-roles/iam-roles-target.js
 import { IamUsersTarget } from '../../adapters/aws/iam-users/iam-users-target.js';
 import { IdentityCenterTarget } from '../../adapters/aws/identity-center/identity-center-target.js';
 import { SqliteJournal } from '../../adapters/journal/sqlite-journal.js';
+import { LdapDirectorySource } from '../../adapters/directory/ldap/ldap-source.js';
+import { LdifDirectorySource } from '../../adapters/directory/ldif/ldif-source.js';
+import { resolveSecret } from '../config/index.js';
 import type { LoadedConfig } from '../config/types.js';
 import { observeThrottling } from '../daemon/throttle-observer.js';
 import type { RunLogger, Runtime } from './run-once.js';
@@ -35,9 +38,32 @@ export class NotWiredError extends RolemapError {
   readonly retryable = false;
 }
 
-/** The directory source for `config.directory` (LDAP or LDIF). The LDAP source reads the bind password with `resolveSecret` when it binds. */
-export function createDirectorySource(config: LoadedConfig, _log: RunLogger): DirectorySource {
-  throw new NotWiredError(`the ${config.directory.type} directory source is not wired into this build yet`);
+/**
+ * The directory source for `config.directory` (LDAP or LDIF). The bind password is read from its
+ * reference (environment variable or file) here, once, and returned so the journal can keep it out.
+ */
+export function createDirectorySource(config: LoadedConfig, _log: RunLogger): { source: DirectorySource; secrets: readonly string[] } {
+  const d = config.directory;
+  if (d.type === 'ldif') return { source: new LdifDirectorySource({ path: d.path }), secrets: [] };
+  const bindPassword = resolveSecret(d.bindPassword);
+  return {
+    source: new LdapDirectorySource({
+      url: d.url,
+      startTls: d.startTls,
+      allowInsecure: d.allowInsecure,
+      caFile: d.caFile,
+      bindDn: d.bindDn,
+      bindPassword,
+      userBase: d.userBase,
+      groupBase: d.groupBase,
+      nesting: d.nesting,
+      pageSize: d.pageSize,
+      rangeSize: d.rangeSize,
+      connectTimeoutMs: d.connectTimeoutMs,
+      timeoutMs: d.timeoutMs,
+    }),
+    secrets: [bindPassword],
+  };
 }
 
 /** The SQLite journal at `config.journal.path`: the run journal, the ownership registry of untaggable objects, and its close function. */
@@ -81,8 +107,8 @@ export function createTargets(config: LoadedConfig, options: RuntimeOptions, own
 }
 
 export const createRuntime: RuntimeFactory = async (config, options) => {
-  const source = createDirectorySource(config, options.log);
-  const { journal, ownership, close } = openJournal(config, options);
+  const { source, secrets } = createDirectorySource(config, options.log);
+  const { journal, ownership, close } = openJournal(config, options, secrets);
   let targets: { targets: Target[]; close(): void };
   try {
     targets = createTargets(config, options, ownership);
