@@ -69,7 +69,7 @@ describe('the example config', () => {
   });
 
   it('keeps the bind password a reference and the pattern rule as written', () => {
-    expect(config.directory).toMatchObject({ type: 'ldap', bindPassword: { env: 'ROLEMAP_BIND_PASSWORD' }, groupBase: 'OU=Groups,DC=corp,DC=example,DC=com', nesting: 'in-chain' });
+    expect(config.directory).toMatchObject({ type: 'ldap', bindPassword: { env: 'ROLEMAP_BIND_PASSWORD' }, groupBase: 'OU=Groups,DC=corp,DC=example,DC=com', nesting: 'client' });
     expect(JSON.stringify(config)).not.toMatch(/password"\s*:\s*"/i);
     expect(config.roleMap.federatedRolePatterns[0]?.regex).toBe('^AWS-(?<account>\\d{12})-(?<role>[\\w+=,.@-]+)$');
     expect(config.schedule).toBe('*/15 * * * *');
