@@ -29,9 +29,12 @@ describe('federated roles', () => {
     expect(admin?.attrs).toMatchObject({ tags: { team: 'platform', [OWNER_TAG]: 'test-owner' }, managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'] });
   });
 
-  it('is not wanted when its AD group is gone', () => {
+  it('is kept, with a warning and no entitlements, when its AD group cannot be found (a missing group never becomes a deletion)', () => {
     const snap = { ...acmeSnapshot(), groups: acmeSnapshot().groups.filter((g) => g.name !== 'AWS-Admins') };
-    expect(find(computeDesired(snap, acmeMap(), NOW, NO_HISTORY).resources, 'iam_role', `${PROD}/Admin`)).toBeUndefined();
+    const desired = computeDesired(snap, acmeMap(), NOW, NO_HISTORY);
+    expect(find(desired.resources, 'iam_role', `${PROD}/Admin`)?.principal).toBeUndefined();
+    expect(desired.entitlements.filter((e) => e.kind === 'iam_role' && e.target === 'Admin')).toEqual([]);
+    expect(desired.warnings).toEqual([expect.stringMatching(/^AD group .*AWS-Admins.* is not in the directory: the role is kept/)]);
   });
 
   it('the ADFS pattern makes one role per matching group of a configured account, and skips unknown accounts', () => {

@@ -9,7 +9,7 @@ import { resourceKey } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
 import type { DesiredState, Entitlement } from '../model/state.js';
 import type { EntitlementHistory } from '../ports.js';
-import { resolveFederatedRoles, roleResource } from './federated-roles.js';
+import { describeGroupRef, resolveFederatedRoles, roleResource, unresolvedFederatedRoles } from './federated-roles.js';
 import {
   assignmentResource,
   icGroupResource,
@@ -34,6 +34,7 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   const seen = new Set<ResourceKey>();
   const adoptable = new Set<ResourceKey>();
   const grants: Grant[] = [];
+  const warnings: string[] = [];
   const add = (r: Resource): boolean => {
     const key = resourceKey(r);
     if (seen.has(key)) return false;
@@ -47,6 +48,12 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     const role = roleResource(spec, group, ownerId);
     if (add(role) && spec.adopt) adoptable.add(resourceKey(role));
     grants.push({ account: spec.account, kind: 'iam_role', target: spec.roleName, group });
+  }
+
+  for (const spec of unresolvedFederatedRoles(snapshot, roleMap)) {
+    const role = roleResource(spec, undefined, ownerId);
+    if (add(role) && spec.adopt) adoptable.add(resourceKey(role));
+    warnings.push(`AD group ${describeGroupRef(spec.group)} (role ${spec.roleName} in ${spec.account}) is not in the directory: the role is kept, nobody is entitled to it through that group`);
   }
 
   const usersByGuid = new Map<Guid, DirectoryUser>();
@@ -87,7 +94,11 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     const icUsers = new Map<Guid, ResourceOf<'identitystore_user'>>();
     for (const a of ic.assignments) {
       const group = find(a.group);
-      if (group === undefined || !psNames.has(a.permissionSet)) continue;
+      if (group === undefined) {
+        warnings.push(`AD group ${describeGroupRef(a.group)} (permission set ${a.permissionSet}) is not in the directory: no Identity Center group, memberships or assignments are planned for it`);
+        continue;
+      }
+      if (!psNames.has(a.permissionSet)) continue;
       let icGroup = icGroups.get(group.guid);
       if (icGroup === undefined) {
         icGroup = icGroupResource(group, ic, ownerId);
@@ -151,5 +162,6 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     directory: { users: snapshot.users.length, activeUsers, groups: snapshot.groups.length },
     directoryUsers: usersByGuid,
     adoptable,
+    warnings,
   };
 }

@@ -2,7 +2,7 @@
  * Federated IAM roles: one role per (AD group, account) the role map names, explicitly or through
  * the ADFS pattern rule `AWS-<account id>-<role name>`.
  */
-import type { DirectoryGroup, DirectorySnapshot } from '../model/directory.js';
+import type { DirectoryGroup, DirectorySnapshot, GroupRef } from '../model/directory.js';
 import { OWNER_TAG } from '../model/ownership.js';
 import type { PolicyDocument } from '../model/policy.js';
 import type { ResourceOf } from '../model/resources.js';
@@ -63,14 +63,28 @@ export function resolveFederatedRoles(snapshot: DirectorySnapshot, roleMap: Role
   return out;
 }
 
-export function roleResource(spec: FederatedRoleSpec, group: DirectoryGroup, ownerId: string): ResourceOf<'iam_role'> {
+/**
+ * Explicit role specs whose AD group is not in the snapshot (deleted, renamed when referenced by name,
+ * or outside the group base). Their roles are kept: a role is declared by the map, and a group that
+ * cannot be found must never turn into a deletion; nobody is entitled through it meanwhile.
+ */
+export function unresolvedFederatedRoles(snapshot: DirectorySnapshot, roleMap: RoleMap): FederatedRoleSpec[] {
+  const find = groupLookup(snapshot);
+  return roleMap.federatedRoles.filter((spec) => find(spec.group) === undefined);
+}
+
+export function describeGroupRef(ref: GroupRef): string {
+  return `${ref.by}=${ref.value}`;
+}
+
+export function roleResource(spec: FederatedRoleSpec, group: DirectoryGroup | undefined, ownerId: string): ResourceOf<'iam_role'> {
   return {
     kind: 'iam_role',
     id: `${spec.account}/${spec.roleName}`,
     account: spec.account,
     name: spec.roleName,
     owned: true,
-    principal: { guid: group.guid, name: group.sAMAccountName },
+    principal: group ? { guid: group.guid, name: group.sAMAccountName } : undefined,
     attrs: {
       path: spec.path,
       description: spec.description,

@@ -48,6 +48,8 @@ export interface DesiredState {
    * same name exists (`adopt: true` on a role, `identityCenter.adoptUsers` / `adoptGroups`).
    */
   readonly adoptable?: ReadonlySet<ResourceKey> | undefined;
+  /** Things people should know about the desired state, e.g. a role map group the directory does not have. */
+  readonly warnings?: readonly string[] | undefined;
 }
 
 export interface ActualState {

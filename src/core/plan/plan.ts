@@ -85,7 +85,7 @@ export function calculatePlan(input: PlanInput): Plan {
     createdAt: now.toISOString(),
     ownerId: roleMap.safety.ownerId,
     changes,
-    warnings: [...actual.warnings, ...[...new Set(drafting.warnings)].sort()],
+    warnings: [...actual.warnings, ...(desired.warnings ?? []), ...[...new Set(drafting.warnings)].sort()],
     refusal: drafting.refusal,
     actualDigest: stateDigest(actualByKey),
     summary: summarize(drafting.changes),
