@@ -23,13 +23,6 @@ describe('rolemap reconcile without the core', () => {
     expect(factory.calls).toBe(0);
   });
 
-  it('says clearly which part is not wired into this build', async () => {
-    const { file } = setup();
-    const r = await runCli(['reconcile', '--dry-run', '--config', file]);
-    expect(r.code).toBe(EXIT.ERROR);
-    expect(r.stderr).toBe('Error: the ldif directory source is not wired into this build yet\n');
-  });
-
   it('rejects a non-numeric --allow-deletes', async () => {
     const { file } = setup();
     const r = await runCli(['reconcile', '--dry-run', '--allow-deletes', 'many', '--config', file]);
