@@ -37,6 +37,12 @@ export interface SqliteJournalOptions {
   readonly secrets?: readonly string[] | undefined;
   /** How long a write waits for another writer's lock (default 5 s). */
   readonly busyTimeoutMs?: number | undefined;
+  /**
+   * Close runs a dead process left open when a run starts (default true). Only a writer that holds
+   * rolemap's journal lock may do this: a dry run beside a live daemon must not mark the daemon's
+   * in-flight intents interrupted, so it opens the journal with `false`.
+   */
+  readonly recoverAtRunStart?: boolean | undefined;
 }
 
 /** Why a change recorded as interrupted or skipped by recovery. */
@@ -101,6 +107,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   readonly #db: SqliteDatabase;
   readonly #clock: () => Date;
   readonly #redact: Redactor;
+  readonly #recoverAtRunStart: boolean;
   readonly #stmt: {
     readonly head: SqliteStatement;
     readonly insertEvent: SqliteStatement;
@@ -112,6 +119,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     this.migrated = migrated;
     this.#db = db;
     this.#clock = options.clock ?? (() => new Date());
+    this.#recoverAtRunStart = options.recoverAtRunStart ?? true;
     this.#redact = makeRedactor([...secretsFromEnv(), ...(options.secrets ?? [])]);
     this.#stmt = {
       head: db.prepare('SELECT id, hash FROM change_events ORDER BY id DESC LIMIT 1'),
@@ -260,7 +268,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   }
 
   startRun(run: RunStart): void {
-    this.recoverInterrupted();
+    if (this.#recoverAtRunStart) this.recoverInterrupted();
     this.#write('run start', () => {
       if (this.#db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.runId) !== undefined) {
         throw new JournalRunError(this.file, run.runId, 'was already started');

@@ -50,7 +50,7 @@ export const productionWiring: DaemonWiring<LoadedConfig> = {
     logLevel: config.daemon.logLevel,
   }),
   createRuntime: async (config, { log, metrics }) => {
-    const runtime = await createRuntime(config, { log, onThrottleRetry: metrics.onThrottleRetry });
+    const runtime = await createRuntime(config, { log, onThrottleRetry: metrics.onThrottleRetry, holdsJournalLock: true });
     return { runtime, close: () => runtime.close() };
   },
 };

@@ -116,6 +116,22 @@ describe('SqliteJournal', () => {
     expect(journal.recoverInterrupted()).toEqual({ runs: ['next'], interrupted: 0, skipped: 0 });
   });
 
+  it('a dry run beside a live writer (no lock, recoverAtRunStart false) leaves the writer\'s in-flight intent alone', () => {
+    const plan = planOf([changeOf(1, 'create', role(PROD, 'A'))]);
+    journal.startRun(runStart('live', '2026-02-01T10:00:00.000Z'));
+    journal.recordPlan('live', plan);
+    journal.hooks('live').preApply?.(plan.changes[0]!); // the daemon's AWS call is in flight
+    const dryRun = SqliteJournal.open(tmp.file('journal.db'), { clock, recoverAtRunStart: false });
+    try {
+      dryRun.startRun(runStart('dry', '2026-02-01T10:00:01.000Z', 'dry-run'));
+    } finally {
+      dryRun.close();
+    }
+    expect(listChanges(journal.database, { run: 'live' }, clock()).map((l) => l.status)).toEqual(['intent']);
+    journal.hooks('live').postApply?.(plan.changes[0]!, { requestIds: ['q1'] });
+    expect(listChanges(journal.database, { run: 'live' }, clock()).map((l) => l.status)).toEqual(['applied']);
+  });
+
   it('refuses a run id twice and hooks for an unknown run', () => {
     journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'));
     expect(() => journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'))).toThrow(/run r1 was already started/);
