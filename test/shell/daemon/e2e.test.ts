@@ -146,7 +146,8 @@ const children: ChildProcess[] = [];
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function startDaemon(configPath: string): DaemonProcess {
+/** The child's environment: the SDK pointed at the emulator with dummy keys, nothing from the developer's machine. */
+function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AWS_ENDPOINT_URL: emulator.url,
@@ -161,8 +162,24 @@ function startDaemon(configPath: string): DaemonProcess {
   };
   delete env['AWS_PROFILE'];
   delete env['AWS_SESSION_TOKEN'];
+  return env;
+}
+
+/** `rolemap ARGS` to its end: exit code and output. */
+async function rolemap(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, stdout, stderr };
+}
+
+function startDaemon(configPath: string): DaemonProcess {
   const child = spawn(process.execPath, [BIN, 'daemon', '--config', configPath, '--grace', '10', '--backoff', '1', '--backoff-max', '2'], {
-    env,
+    env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -286,8 +303,11 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     expect(await d.exited).toBe(0);
   });
 
-  it('SIGTERM mid-run: the run is journaled interrupted and the daemon exits 0', async () => {
-    // Each CreateRole takes 2 s, so the first run is mid-apply when SIGTERM comes.
+  it('SIGTERM mid-run: the calls in flight finish, the rest is skipped, the run is journaled interrupted and the daemon exits 0', async () => {
+    // Twelve roles to create, more than the apply runs at once; each CreateRole takes 2 s, so the
+    // first run is mid-apply when SIGTERM comes.
+    const teams = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`AWS-${ACCOUNT}-Team${i + 1}`, [`user${i + 1}`]]));
+    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { ...GROUPS, ...teams }));
     emulator.injectFault({ kind: 'latency', service: 'iam', operation: 'CreateRole', latencyMs: 2_000 });
     const d = startDaemon(writeConfig(dir));
     await d.until(() => Object.keys(emulator.calls()).includes('iam:CreateRole'), 30_000, 'the apply to start');
@@ -296,18 +316,34 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
     expect(Date.now() - sentAt).toBeLessThan(15_000);
-    const run = journalRows(join(dir, 'journal.db'), 'runs').find((r) => Object.values(r).includes(runId));
-    expect(run && Object.values(run)).toContain('interrupted');
+    const run = journalRows(join(dir, 'journal.db'), 'runs').find((r) => r['id'] === runId);
+    expect(run?.['outcome']).toBe('interrupted');
+    // Every change of the run has its final status: the ones whose AWS call was in flight applied
+    // (no call is cut off), the ones not started skipped; nothing left pending.
+    const changes = journalRows(join(dir, 'journal.db'), 'changes').filter((r) => r['run_id'] === runId);
+    expect(changes).toHaveLength(12);
+    const applied = changes.filter((r) => r['status'] === 'applied');
+    const skipped = changes.filter((r) => r['status'] === 'skipped');
+    expect(applied.length + skipped.length).toBe(12);
+    expect(applied.length).toBeGreaterThan(0);
+    expect(skipped.length).toBeGreaterThan(0);
+    expect(applied.length).toBe(emulator.calls()['iam:CreateRole']);
     expect(existsSync(join(dir, 'journal.db.lock'))).toBe(false);
   });
 
-  it('refuses a second daemon on the same journal, and recovers a stale lock', async () => {
+  it('refuses a second daemon (and an applying reconcile) on the same journal, and recovers a stale lock', async () => {
     const config = writeConfig(dir);
     const first = startDaemon(config);
     await first.until(() => first.url() !== '', 30_000, 'the first daemon to start');
     const second = startDaemon(config);
     expect(await second.exited).toBe(EXIT.LOCKED);
     expect(second.stderr()).toContain(`locked by pid ${first.child.pid}`);
+    // An applying reconcile is refused too; a dry run is not.
+    const apply = await rolemap('reconcile', '--auto-approve', '--config', config);
+    expect(apply.code).toBe(EXIT.LOCKED);
+    expect(apply.stderr).toContain(`the journal is locked by pid ${first.child.pid}`);
+    const dry = await rolemap('reconcile', '--dry-run', '--config', config);
+    expect([EXIT.OK, EXIT.CHANGES], dry.stderr).toContain(dry.code);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
