@@ -11,10 +11,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IAMClient, CreateSAMLProviderCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { IdentitystoreClient, ListUsersCommand } from '@aws-sdk/client-identitystore';
+import { ListAccountAssignmentsCommand, ListPermissionSetsCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../aws-emulator/index.js';
 import type { Emulator } from '../../aws-emulator/index.js';
+import { DEFAULT_IDENTITY_STORE_ID } from '../../aws-emulator/services/identitystore.js';
+import { DEFAULT_INSTANCE_ARN } from '../../aws-emulator/services/sso-admin.js';
 import { EXIT } from '../../../src/shell/exit-codes.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -73,7 +77,7 @@ function ldif(users: readonly DirUser[], groups: Readonly<Record<string, readonl
 }
 
 const PEOPLE: DirUser[] = Array.from({ length: 12 }, (_, i) => ({ sam: `user${i + 1}` }));
-const GROUPS = { [`AWS-${ACCOUNT}-Admin`]: ['user1', 'user2'], [`AWS-${ACCOUNT}-ReadOnly`]: ['user3', 'user4', 'user5'] };
+const GROUPS = { [`AWS-${ACCOUNT}-Admin`]: ['user1', 'user2'], [`AWS-${ACCOUNT}-ReadOnly`]: ['user3', 'user4', 'user5'], Analysts: ['user7', 'user8'] };
 
 // --- the config -------------------------------------------------------------------------------------
 
@@ -96,6 +100,19 @@ federatedRolePatterns:
   - regex: '^AWS-(?<account>\\d{12})-(?<role>[A-Za-z0-9+=,.@_-]+)$'
     samlProvider: ADFS
     managedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+identityCenter:
+  instanceArn: ${DEFAULT_INSTANCE_ARN}
+  identityStoreId: ${DEFAULT_IDENTITY_STORE_ID}
+  account: prod
+  permissionSets:
+    Analyst:
+      description: Read-only analysts
+      sessionDuration: PT4H
+      managedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+  assignments:
+    - group: {sAMAccountName: Analysts}
+      permissionSet: Analyst
+      accounts: [prod]
 safety:
   ownerId: e2e
   minDirectoryUsers: 1
@@ -278,26 +295,50 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
       iam.destroy();
       return (out.Roles ?? []).map((r) => r.RoleName ?? '').sort();
     };
+    /** Identity Center: the users in the store, and the principals the permission set is assigned to in the account. */
+    const identityCenter = async (): Promise<{ users: string[]; assigned: string[] }> => {
+      const store = new IdentitystoreClient({ region: 'us-east-1', endpoint: emulator.url, credentials: CREDENTIALS });
+      const sso = new SSOAdminClient({ region: 'us-east-1', endpoint: emulator.url, credentials: CREDENTIALS });
+      try {
+        const users = (await store.send(new ListUsersCommand({ IdentityStoreId: DEFAULT_IDENTITY_STORE_ID }))).Users ?? [];
+        const sets = (await sso.send(new ListPermissionSetsCommand({ InstanceArn: DEFAULT_INSTANCE_ARN }))).PermissionSets ?? [];
+        const assigned: string[] = [];
+        for (const PermissionSetArn of sets) {
+          const out = await sso.send(new ListAccountAssignmentsCommand({ InstanceArn: DEFAULT_INSTANCE_ARN, AccountId: ACCOUNT, PermissionSetArn }));
+          for (const a of out.AccountAssignments ?? []) assigned.push(`${a.PrincipalType}`);
+        }
+        return { users: users.map((u) => u.UserName ?? '').sort(), assigned };
+      } finally {
+        store.destroy();
+        sso.destroy();
+      }
+    };
     expect(await roles()).toEqual(['Admin', 'ReadOnly']);
+    expect(await identityCenter()).toEqual({ users: ['user7@corp.example', 'user8@corp.example'], assigned: ['GROUP'] });
     // Quiet: no mutating call while converged.
     emulator.resetCalls();
     const quietFrom = d.finished().length;
     await d.until(() => d.finished().length >= quietFrom + 2, 10_000, 'two more runs');
-    const mutations = Object.keys(emulator.calls()).filter((k) => /:(Create|Update|Delete|Put|Attach|Detach|Tag|Untag)/.test(k));
+    const reads = Object.keys(emulator.calls()).filter((k) => /^[a-z-]+:(Get|List|Describe)[A-Za-z]+$/.test(k));
+    expect(reads).toEqual(expect.arrayContaining(['iam:ListRoles', 'identitystore:ListUsers', 'sso:ListAccountAssignments']));
+    const mutations = Object.keys(emulator.calls()).filter((k) => !reads.includes(k));
     expect(mutations).toEqual([]);
 
-    // A new ADFS group in AD: a new role at the next tick.
-    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { ...GROUPS, [`AWS-${ACCOUNT}-Auditor`]: ['user6'] }));
+    // A new ADFS group in AD, and a new member of the Analysts: a new role and a new Identity Center user at the next tick.
+    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { ...GROUPS, Analysts: ['user6', 'user7', 'user8'], [`AWS-${ACCOUNT}-Auditor`]: ['user6'] }));
     const before = d.finished().length;
     await d.until(() => d.finished().slice(before).some((l) => l['outcome'] === 'applied'), 15_000, 'the change to be applied');
     expect(await roles()).toEqual(['Admin', 'Auditor', 'ReadOnly']);
+    expect((await identityCenter()).users).toEqual(['user6@corp.example', 'user7@corp.example', 'user8@corp.example']);
 
-    // Every journal row of a run carries its run id.
+    // Every journal row of a run carries the run id its log lines carry.
     const runs = journalRows(join(dir, 'journal.db'), 'runs');
     const changes = journalRows(join(dir, 'journal.db'), 'changes');
     const runIds = new Set(d.lines.filter((l) => l['msg'] === 'run started').map((l) => String(l['runId'])));
     expect(runs.length).toBeGreaterThanOrEqual(runIds.size - 1);
-    for (const row of changes) expect(Object.values(row).some((v) => runIds.has(String(v)))).toBe(true);
+    for (const row of runs) expect(runIds).toContain(row['id']);
+    expect(changes.length).toBeGreaterThan(0);
+    for (const row of changes) expect(runIds).toContain(row['run_id']);
 
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
@@ -321,13 +362,12 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     // Every change of the run has its final status: the ones whose AWS call was in flight applied
     // (no call is cut off), the ones not started skipped; nothing left pending.
     const changes = journalRows(join(dir, 'journal.db'), 'changes').filter((r) => r['run_id'] === runId);
-    expect(changes).toHaveLength(12);
-    const applied = changes.filter((r) => r['status'] === 'applied');
-    const skipped = changes.filter((r) => r['status'] === 'skipped');
-    expect(applied.length + skipped.length).toBe(12);
-    expect(applied.length).toBeGreaterThan(0);
-    expect(skipped.length).toBeGreaterThan(0);
-    expect(applied.length).toBe(emulator.calls()['iam:CreateRole']);
+    expect(changes.filter((r) => r['kind'] === 'iam_role')).toHaveLength(12);
+    expect(changes.filter((r) => r['status'] !== 'applied' && r['status'] !== 'skipped')).toEqual([]);
+    const rolesApplied = changes.filter((r) => r['kind'] === 'iam_role' && r['status'] === 'applied');
+    expect(rolesApplied.length).toBeGreaterThan(0);
+    expect(rolesApplied.length).toBe(emulator.calls()['iam:CreateRole']);
+    expect(changes.filter((r) => r['status'] === 'skipped').length).toBeGreaterThan(0);
     expect(existsSync(join(dir, 'journal.db.lock'))).toBe(false);
   });
 
