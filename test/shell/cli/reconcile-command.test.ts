@@ -24,11 +24,11 @@ describe('rolemap reconcile without the core', () => {
     expect(factory.calls).toBe(0);
   });
 
-  it('says clearly which part is not wired into this build', async () => {
+  it('names a directory snapshot that cannot be read (typed error, exit 1, no stack trace)', async () => {
     const { file } = setup();
     const r = await runCli(['reconcile', '--dry-run', '--config', file]);
     expect(r.code).toBe(EXIT.ERROR);
-    expect(r.stderr).toBe('Error: the ldif directory source is not wired into this build yet\n');
+    expect(r.stderr).toBe(`Error: directory read failed (no-such-object) while reading the LDIF snapshot at ${join(dirname(file), 'directory.ldif')}: ENOENT; no snapshot was produced\n`);
   });
 
   it('rejects a non-numeric --allow-deletes', async () => {
