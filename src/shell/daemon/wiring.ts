@@ -1,11 +1,8 @@
 /**
  * How the `daemon` and `approve` commands reach the rest of rolemap: loading a config file, seeing
- * the daemon's settings in it, and building the runtime (`Runtime` of run-once) a run needs.
- *
- * The config loader and the runtime factory are built in parallel with the daemon; until they are
- * merged, `productionWiring` throws `not wired yet`. LEAD: at merge, point the three functions at
- * the config loader (`schedule`, `journal.path`, `daemon: {runAtStart, healthPort, logLevel}` ->
- * DaemonSettings) and the default runtime factory; the e2e tests switch on by themselves.
+ * the daemon's settings in it (`schedule`, `journal.path`, `daemon.*` -> DaemonSettings), and
+ * building the runtime (`Runtime` of run-once) a run needs, with the default runtime factory.
+ * Tests inject their own wiring.
  */
 import type { Logger } from '../logging.js';
 import type { Runtime, RunResult, RunOnceOptions } from '../reconcile/run-once.js';
@@ -29,13 +26,6 @@ export interface DaemonWiring<C> {
   settingsOf(config: C): DaemonSettings;
   /** The runtime for a config; `log` is the daemon's logger, `metrics` gets the AWS throttle hook. */
   createRuntime(config: C, context: { readonly configPath: string; readonly log: Logger; readonly metrics: DaemonMetrics }): Promise<RuntimeHandle>;
-}
-
-export class NotWiredError extends Error {
-  constructor(what: string) {
-    super(`not wired yet: ${what} (the daemon is merged before the config loader / runtime factory)`);
-    this.name = 'NotWiredError';
-  }
 }
 
 export const productionWiring: DaemonWiring<LoadedConfig> = {
