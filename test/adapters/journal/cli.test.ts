@@ -51,7 +51,18 @@ describe('rolemap journal (CLI)', () => {
 
   it('reads the journal path from --config (journal.path, relative to the config file)', async () => {
     const config = tmp.file('rolemap.yaml');
-    writeFileSync(config, 'journal:\n  path: journal.db\nldap:\n  url: ldaps://dc1.example.com\n');
+    writeFileSync(
+      config,
+      [
+        'directory: {type: ldif, path: directory.ldif}',
+        'aws: {region: eu-west-1}',
+        'accounts: {prod: "123456789012"}',
+        'safety: {ownerId: test}',
+        'journal:',
+        '  path: journal.db',
+        '',
+      ].join('\n'),
+    );
     const r = await rolemap('journal', 'runs', '--config', config, '--format', 'json');
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { id: string }[]).map((x) => x.id)).toEqual(['run-3', 'run-2', 'run-1']);
