@@ -1,6 +1,6 @@
 /**
  * End to end: `rolemap daemon` as a child process on a one-second schedule, against the AWS
- * emulator (real SDK clients over HTTP via AWS_ENDPOINT_URL) and an LDIF directory. Everything is
+ * emulator (IAM and Identity Center; real SDK clients over HTTP via AWS_ENDPOINT_URL) and an LDIF directory. Everything is
  * observed from the outside: the child's JSON log lines, its exit code, /healthz, /metrics, the
  * emulator's call counts and the journal's `runs` table and `changes` view (read-only).
  */
@@ -402,10 +402,16 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     writeConfig(dir, { broken: true });
     d.child.kill('SIGHUP');
     await d.until(() => d.lines.some((l) => String(l['msg']).startsWith('config reload failed; keeping the running config')), 10_000, 'the reload to fail');
+    // It says why, naming the file and line.
+    const failed = d.lines.find((l) => String(l['msg']).startsWith('config reload failed'));
+    expect(String(failed?.['msg'])).toContain(`${config}:4:1: YAML syntax error`);
     const n = d.finished().length;
-    await d.until(() => d.finished().length > n, 10_000, 'a run on the old config');
+    await d.until(() => d.finished().slice(n).some((l) => l['msg'] === 'run finished'), 10_000, 'a successful run on the old config');
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
+    // Every run, before and after the reload, ran the old config (the journal records its sha256).
+    const hashes = new Set(journalRows(join(dir, 'journal.db'), 'runs').map((r) => r['config_hash']));
+    expect(hashes.size).toBe(1);
   });
 
   it('/healthz is unhealthy while AWS fails and healthy again after; /metrics is Prometheus text', async () => {
