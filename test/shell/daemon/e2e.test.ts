@@ -1,8 +1,9 @@
 /**
  * End to end: `rolemap daemon` as a child process on a one-second schedule, against the AWS
- * emulator (IAM and Identity Center; real SDK clients over HTTP via AWS_ENDPOINT_URL) and an LDIF directory. Everything is
- * observed from the outside: the child's JSON log lines, its exit code, /healthz, /metrics, the
- * emulator's call counts and the journal's `runs` table and `changes` view (read-only).
+ * emulator (IAM and Identity Center; real SDK clients over HTTP via AWS_ENDPOINT_URL) and an LDIF
+ * directory. Everything is observed from the outside: the child's JSON log lines, its exit code,
+ * /healthz, /metrics, the emulator's call counts and the journal's `runs` table and `changes` view
+ * (read-only).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
