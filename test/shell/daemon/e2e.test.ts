@@ -439,6 +439,11 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     expect(metrics).toMatch(/^rolemap_runs_total\{outcome="applied"\} [1-9]/m);
     expect(metrics).toMatch(/^rolemap_directory_users 12$/m);
     expect(metrics).toMatch(/^rolemap_last_success_timestamp_seconds [1-9]/m);
+    expect(metrics).toMatch(/^rolemap_runs_total\{outcome="(?:error|failed|partial)"\} [1-9]/m);
+    expect(metrics).toMatch(/^rolemap_consecutive_failures 0$/m);
+    expect(metrics).toMatch(/^rolemap_run_duration_seconds_count\{outcome="applied"\} [1-9]/m);
+    expect(metrics).toMatch(/^rolemap_changes_applied_total\{action="create",kind="iam_role"\} 2$/m);
+    expect(metrics).toMatch(/^rolemap_changes_applied_total\{action="create",kind="identitystore_user"\} 2$/m);
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
   }, 90_000);
