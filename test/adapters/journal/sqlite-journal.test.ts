@@ -116,6 +116,31 @@ describe('SqliteJournal', () => {
     expect(journal.recoverInterrupted()).toEqual({ runs: ['next'], interrupted: 0, skipped: 0 });
   });
 
+  it('a dry run (which holds no lock) never closes a run that may be live; an applying run closes dead applying runs only', () => {
+    const plan = planOf([changeOf(1, 'create', role(PROD, 'A')), changeOf(2, 'create', role(PROD, 'B'))]);
+    // The daemon's run, live, mid-apply (it holds the journal lock).
+    journal.startRun(runStart('daemon', '2026-02-01T10:00:00.000Z'));
+    journal.recordPlan('daemon', plan);
+    const hooks = journal.hooks('daemon');
+    hooks.preApply?.(plan.changes[0]!);
+    // An operator's dry run meanwhile, from another process without the lock.
+    journal.startRun(runStart('look', '2026-02-01T10:00:01.000Z', 'dry-run'));
+    expect(showRun(journal.database, 'daemon')?.run.outcome).toBeNull();
+    // The daemon's run goes on and records its outcome.
+    hooks.postApply?.(plan.changes[0]!, { requestIds: ['q1'] });
+    expect(listChanges(journal.database, { run: 'daemon' }, clock()).map((l) => [l.seq, l.status])).toEqual([
+      [1, 'applied'],
+      [2, 'pending'],
+    ]);
+
+    // Both processes die. The next applying run (under the lock) closes the applying run only: the
+    // dry run may still be going in its own process, and changed nothing anyway.
+    journal.startRun(runStart('next', '2026-02-01T11:00:00.000Z'));
+    expect(showRun(journal.database, 'daemon')?.run.outcome).toBe('interrupted');
+    expect(showRun(journal.database, 'look')?.run.outcome).toBeNull();
+    expect(verifyJournal(journal.database).ok).toBe(true);
+  });
+
   it('refuses a run id twice and hooks for an unknown run', () => {
     journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'));
     expect(() => journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'))).toThrow(/run r1 was already started/);
