@@ -385,6 +385,10 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     expect(apply.stderr).toContain(`the journal is locked by pid ${first.child.pid}`);
     const dry = await rolemap('reconcile', '--dry-run', '--config', config);
     expect([EXIT.OK, EXIT.CHANGES], dry.stderr).toContain(dry.code);
+    // ... and neither disturbs the daemon's runs (a dry run used to close the daemon's live run as interrupted).
+    const n = first.finished().length;
+    await first.until(() => first.finished().length > n, 10_000, 'a daemon run after the dry run');
+    expect(first.finished().filter((l) => l['msg'] !== 'run finished')).toEqual([]);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
