@@ -343,6 +343,9 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
 
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
+    // Everything went to stdout as JSON lines (journald): nothing on stderr, no line that is not JSON.
+    expect(d.stderr()).toBe('');
+    expect(d.lines.filter((l) => l['unparsed'] === true)).toEqual([]);
   });
 
   it('SIGTERM mid-run: the calls in flight finish, the rest is skipped, the run is journaled interrupted and the daemon exits 0', async () => {
