@@ -37,12 +37,6 @@ export interface SqliteJournalOptions {
   readonly secrets?: readonly string[] | undefined;
   /** How long a write waits for another writer's lock (default 5 s). */
   readonly busyTimeoutMs?: number | undefined;
-  /**
-   * Close runs a dead process left open when a run starts (default true). Only a writer that holds
-   * rolemap's journal lock may do this: a dry run beside a live daemon must not mark the daemon's
-   * in-flight intents interrupted, so it opens the journal with `false`.
-   */
-  readonly recoverAtRunStart?: boolean | undefined;
 }
 
 /** Why a change recorded as interrupted or skipped by recovery. */
@@ -107,7 +101,6 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   readonly #db: SqliteDatabase;
   readonly #clock: () => Date;
   readonly #redact: Redactor;
-  readonly #recoverAtRunStart: boolean;
   readonly #stmt: {
     readonly head: SqliteStatement;
     readonly insertEvent: SqliteStatement;
@@ -119,7 +112,6 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     this.migrated = migrated;
     this.#db = db;
     this.#clock = options.clock ?? (() => new Date());
-    this.#recoverAtRunStart = options.recoverAtRunStart ?? true;
     this.#redact = makeRedactor([...secretsFromEnv(), ...(options.secrets ?? [])]);
     this.#stmt = {
       head: db.prepare('SELECT id, hash FROM change_events ORDER BY id DESC LIMIT 1'),
@@ -268,7 +260,8 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   }
 
   startRun(run: RunStart): void {
-    if (this.#recoverAtRunStart) this.recoverInterrupted();
+    // Only an applying run holds the journal lock; a dry run must not close a run that may be live.
+    if (run.mode !== 'dry-run') this.recoverInterrupted();
     this.#write('run start', () => {
       if (this.#db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.runId) !== undefined) {
         throw new JournalRunError(this.file, run.runId, 'was already started');
@@ -392,11 +385,15 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
    * Closes runs a killed process left open: a change whose last row is an intent becomes
    * `interrupted` (the AWS call may or may not have happened), one still pending becomes `skipped`,
    * and the run's outcome becomes `interrupted`. Appends rows, never rewrites them, so the chain stays
-   * valid. Called by startRun, which the caller runs under rolemap's lock (no other writer is live).
+   * valid. Called by startRun of an applying run, which holds rolemap's journal lock, so no other
+   * applying run is live. Open dry runs are left alone: they run without the lock, so one may be
+   * live in another process right now (and a dead one changed nothing).
    */
   recoverInterrupted(): { readonly runs: readonly string[]; readonly interrupted: number; readonly skipped: number } {
     return this.#write('the recovery of interrupted runs', () => {
-      const open = (this.#db.prepare('SELECT id FROM runs WHERE finished_at IS NULL AND outcome IS NULL ORDER BY started_at').all() as { id: string }[]).map((r) => r.id);
+      const open = (
+        this.#db.prepare("SELECT id FROM runs WHERE finished_at IS NULL AND outcome IS NULL AND mode <> 'dry-run' ORDER BY started_at").all() as { id: string }[]
+      ).map((r) => r.id);
       let interrupted = 0;
       let skipped = 0;
       const at = this.#now();

@@ -31,11 +31,7 @@ interface JournalOptions {
   readonly config?: string | undefined;
 }
 
-/**
- * `journal.path` from a config file, resolved against the config file's directory. A minimal reader,
- * so the journal commands work before the full config loader (src/shell/config) is merged; swap it
- * for the loader when it is.
- */
+/** `journal.path` from a config file (loaded and validated in full), resolved against the config file's directory. */
 export function journalPathFromConfig(configFile: string): string {
   return loadConfig(configFile).journal.path;
 }

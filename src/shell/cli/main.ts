@@ -1,10 +1,12 @@
 /**
  * rolemap's command line. One top-level catch maps errors to exit codes (see ../exit-codes.ts):
- * a stale saved plan 4, any other error 1; commands end with other codes by throwing ExitError.
+ * a stale saved plan 4, a journal locked by another rolemap 5, any other error 1; commands end
+ * with other codes by throwing ExitError.
  */
 import { Command, CommanderError } from 'commander';
 import { RolemapError } from '../../core/errors.js';
 import { EXIT, ExitError } from '../exit-codes.js';
+import { JournalLockedError } from '../daemon/lock.js';
 import { StalePlanError } from '../reconcile/errors.js';
 import { processContext, type CliContext } from './context.js';
 import { registerDaemon } from './daemon-command.js';
@@ -44,6 +46,10 @@ export async function main(argv: readonly string[], overrides: Partial<CliContex
     if (e instanceof StalePlanError) {
       ctx.stderr.write(`Error: ${e.message}\n`);
       return EXIT.STALE_PLAN;
+    }
+    if (e instanceof JournalLockedError) {
+      ctx.stderr.write(`Error: ${e.message}\n`);
+      return EXIT.LOCKED;
     }
     if (e instanceof RolemapError) {
       ctx.stderr.write(`Error: ${e.message}\n`);

@@ -15,7 +15,8 @@ import type { RunMode } from '../../core/ports.js';
 import type { Plan } from '../../core/plan/change.js';
 import { renderPlan } from '../../core/render/human.js';
 import { planFromJson, planToJson } from '../../core/render/json.js';
-import { configPathFrom, loadConfig } from '../config/index.js';
+import { configPathFrom, loadConfig, type LoadedConfig } from '../config/index.js';
+import { acquireJournalLock, type JournalLock } from '../daemon/lock.js';
 import { EXIT, ExitError, type ExitCode } from '../exit-codes.js';
 import { runOnce, type RunResult } from '../reconcile/run-once.js';
 import { useColor, type CliContext } from './context.js';
@@ -109,12 +110,11 @@ function applySummary(result: RunResult): { line: string; failures: string[] } {
 
 /** The whole command, returning its exit code; errors propagate to main's one catch. */
 export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promise<ExitCode> {
-  const config = loadConfig(configPathFrom(opts.config, ctx.env));
+  const configPath = configPathFrom(opts.config, ctx.env);
+  const config = loadConfig(configPath);
   const savedPlan = opts.plan !== undefined ? readSavedPlan(opts.plan) : undefined;
   const dryRun = opts.dryRun === true;
   const mode: RunMode = dryRun ? 'dry-run' : savedPlan ? 'saved-plan' : 'apply';
-  // Messages for people go to stderr when stdout carries JSON.
-  const human = opts.json ? ctx.stderr : ctx.stdout;
 
   if (!dryRun && opts.autoApprove !== true && ctx.stdin.isTTY !== true) {
     throw new ExitError(
@@ -124,6 +124,28 @@ export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promis
     );
   }
 
+  // One rolemap applies per journal: an apply takes the journal's lock (the daemon holds it for its
+  // whole life) before planning, so the plan it applies is not raced by another apply. Held by a
+  // live process: JournalLockedError, exit 5 (main.ts). A dry run changes nothing and takes no lock.
+  const lock = dryRun ? undefined : takeLock(config.journal.path, configPath, ctx);
+  try {
+    return await planAndApply(opts, ctx, config, savedPlan, mode);
+  } finally {
+    lock?.release();
+  }
+}
+
+function takeLock(journalPath: string, configPath: string, ctx: CliContext): JournalLock {
+  return acquireJournalLock(journalPath, {
+    command: `rolemap reconcile --config ${configPath}`,
+    onStaleRecovered: (stale, why) =>
+      ctx.stderr.write(`Recovered a stale journal lock: ${why} (taken by ${stale.command || 'an unknown command'} at ${stale.startedAt}).\n`),
+  });
+}
+
+async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: LoadedConfig, savedPlan: Plan | undefined, mode: RunMode): Promise<ExitCode> {
+  // Messages for people go to stderr when stdout carries JSON.
+  const human = opts.json ? ctx.stderr : ctx.stdout;
   const color = useColor(ctx, opts.color && !opts.json);
   const aliases = new Map(config.roleMap.accounts.map((a) => [a.id, a.alias]));
   const accountAlias = (id: string): string => aliases.get(id) ?? id;

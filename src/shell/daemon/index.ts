@@ -11,5 +11,5 @@ export { checkSettings } from './settings.js';
 export type { DaemonSettings } from './settings.js';
 export { runUntilSignalled } from './process.js';
 export { observeThrottling, isThrottlingError } from './throttle-observer.js';
-export { productionWiring, runFunctionFor, NotWiredError } from './wiring.js';
+export { productionWiring, runFunctionFor } from './wiring.js';
 export type { DaemonWiring, RuntimeHandle } from './wiring.js';

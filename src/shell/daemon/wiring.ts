@@ -1,11 +1,8 @@
 /**
  * How the `daemon` and `approve` commands reach the rest of rolemap: loading a config file, seeing
- * the daemon's settings in it, and building the runtime (`Runtime` of run-once) a run needs.
- *
- * The config loader and the runtime factory are built in parallel with the daemon; until they are
- * merged, `productionWiring` throws `not wired yet`. LEAD: at merge, point the three functions at
- * the config loader (`schedule`, `journal.path`, `daemon: {runAtStart, healthPort, logLevel}` ->
- * DaemonSettings) and the default runtime factory; the e2e tests switch on by themselves.
+ * the daemon's settings in it (`schedule`, `journal.path`, `daemon.*` -> DaemonSettings), and
+ * building the runtime (`Runtime` of run-once) a run needs, with the default runtime factory.
+ * Tests inject their own wiring.
  */
 import type { Logger } from '../logging.js';
 import type { Runtime, RunResult, RunOnceOptions } from '../reconcile/run-once.js';
@@ -31,13 +28,6 @@ export interface DaemonWiring<C> {
   createRuntime(config: C, context: { readonly configPath: string; readonly log: Logger; readonly metrics: DaemonMetrics }): Promise<RuntimeHandle>;
 }
 
-export class NotWiredError extends Error {
-  constructor(what: string) {
-    super(`not wired yet: ${what} (the daemon is merged before the config loader / runtime factory)`);
-    this.name = 'NotWiredError';
-  }
-}
-
 export const productionWiring: DaemonWiring<LoadedConfig> = {
   loadConfig: async (path) => loadConfig(path),
   settingsOf: (config) => ({
@@ -50,7 +40,7 @@ export const productionWiring: DaemonWiring<LoadedConfig> = {
     logLevel: config.daemon.logLevel,
   }),
   createRuntime: async (config, { log, metrics }) => {
-    const runtime = await createRuntime(config, { log, onThrottleRetry: metrics.onThrottleRetry, holdsJournalLock: true });
+    const runtime = await createRuntime(config, { log, onThrottleRetry: metrics.onThrottleRetry });
     return { runtime, close: () => runtime.close() };
   },
 };

@@ -22,11 +22,6 @@ export interface RuntimeOptions {
   readonly log: RunLogger;
   /** Defaults to the system clock. */
   readonly clock?: (() => Date) | undefined;
-  /**
-   * This process holds rolemap's journal lock (the daemon; `reconcile` when it applies): only then may
-   * a run start close runs a dead process left open. A dry run beside a live daemon must not.
-   */
-  readonly holdsJournalLock?: boolean | undefined;
   /** Called for each AWS attempt that was throttled (the daemon's metric). */
   readonly onThrottleRetry?: ((service: string) => void) | undefined;
 }
@@ -73,7 +68,7 @@ export function createDirectorySource(config: LoadedConfig, _log: RunLogger): { 
 
 /** The SQLite journal at `config.journal.path`: the run journal, the ownership registry of untaggable objects, and its close function. */
 export function openJournal(config: LoadedConfig, options: RuntimeOptions, secrets: readonly string[] = []): { journal: RunJournal; ownership: OwnershipRegistry; close(): void } {
-  const journal = SqliteJournal.open(config.journal.path, { clock: options.clock, secrets, recoverAtRunStart: options.holdsJournalLock === true });
+  const journal = SqliteJournal.open(config.journal.path, { clock: options.clock, secrets });
   return { journal, ownership: journal, close: () => journal.close() };
 }
 

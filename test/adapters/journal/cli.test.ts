@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/shell/cli/main.js';
 import { openForWrite, migrate, loadMigrations } from '../../../src/adapters/journal/index.js';
@@ -51,8 +51,18 @@ describe('rolemap journal (CLI)', () => {
 
   it('reads the journal path from --config (journal.path, relative to the config file)', async () => {
     const config = tmp.file('rolemap.yaml');
-    // A real config (the demo's), whose journal.path is `journal.db`, relative to the config file.
-    writeFileSync(config, readFileSync(new URL('../../../config/demo/rolemap.yaml', import.meta.url), 'utf8'));
+    writeFileSync(
+      config,
+      [
+        'directory: {type: ldif, path: directory.ldif}',
+        'aws: {region: eu-west-1}',
+        'accounts: {prod: "123456789012"}',
+        'safety: {ownerId: test}',
+        'journal:',
+        '  path: journal.db',
+        '',
+      ].join('\n'),
+    );
     const r = await rolemap('journal', 'runs', '--config', config, '--format', 'json');
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { id: string }[]).map((x) => x.id)).toEqual(['run-3', 'run-2', 'run-1']);

@@ -116,20 +116,29 @@ describe('SqliteJournal', () => {
     expect(journal.recoverInterrupted()).toEqual({ runs: ['next'], interrupted: 0, skipped: 0 });
   });
 
-  it('a dry run beside a live writer (no lock, recoverAtRunStart false) leaves the writer\'s in-flight intent alone', () => {
-    const plan = planOf([changeOf(1, 'create', role(PROD, 'A'))]);
-    journal.startRun(runStart('live', '2026-02-01T10:00:00.000Z'));
-    journal.recordPlan('live', plan);
-    journal.hooks('live').preApply?.(plan.changes[0]!); // the daemon's AWS call is in flight
-    const dryRun = SqliteJournal.open(tmp.file('journal.db'), { clock, recoverAtRunStart: false });
-    try {
-      dryRun.startRun(runStart('dry', '2026-02-01T10:00:01.000Z', 'dry-run'));
-    } finally {
-      dryRun.close();
-    }
-    expect(listChanges(journal.database, { run: 'live' }, clock()).map((l) => l.status)).toEqual(['intent']);
-    journal.hooks('live').postApply?.(plan.changes[0]!, { requestIds: ['q1'] });
-    expect(listChanges(journal.database, { run: 'live' }, clock()).map((l) => l.status)).toEqual(['applied']);
+  it('a dry run (which holds no lock) never closes a run that may be live; an applying run closes dead applying runs only', () => {
+    const plan = planOf([changeOf(1, 'create', role(PROD, 'A')), changeOf(2, 'create', role(PROD, 'B'))]);
+    // The daemon's run, live, mid-apply (it holds the journal lock).
+    journal.startRun(runStart('daemon', '2026-02-01T10:00:00.000Z'));
+    journal.recordPlan('daemon', plan);
+    const hooks = journal.hooks('daemon');
+    hooks.preApply?.(plan.changes[0]!);
+    // An operator's dry run meanwhile, from another process without the lock.
+    journal.startRun(runStart('look', '2026-02-01T10:00:01.000Z', 'dry-run'));
+    expect(showRun(journal.database, 'daemon')?.run.outcome).toBeNull();
+    // The daemon's run goes on and records its outcome.
+    hooks.postApply?.(plan.changes[0]!, { requestIds: ['q1'] });
+    expect(listChanges(journal.database, { run: 'daemon' }, clock()).map((l) => [l.seq, l.status])).toEqual([
+      [1, 'applied'],
+      [2, 'pending'],
+    ]);
+
+    // Both processes die. The next applying run (under the lock) closes the applying run only: the
+    // dry run may still be going in its own process, and changed nothing anyway.
+    journal.startRun(runStart('next', '2026-02-01T11:00:00.000Z'));
+    expect(showRun(journal.database, 'daemon')?.run.outcome).toBe('interrupted');
+    expect(showRun(journal.database, 'look')?.run.outcome).toBeNull();
+    expect(verifyJournal(journal.database).ok).toBe(true);
   });
 
   it('refuses a run id twice and hooks for an unknown run', () => {

@@ -1,12 +1,9 @@
 /**
  * End to end: `rolemap daemon` as a child process on a one-second schedule, against the AWS
- * emulator (real SDK clients over HTTP via AWS_ENDPOINT_URL) and an LDIF directory.
- *
- * These need the config loader, run-once, the targets and the journal merged. Until then the
- * default wiring answers `not wired yet` / `not implemented yet` and this file skips, saying so.
- * LEAD: after merging, check `writeConfig()` against the final config schema and `journalRows()`
- * against the journal's tables; everything else uses public behaviour only (logs, exit codes,
- * /healthz, /metrics, the emulator's call counts).
+ * emulator (IAM and Identity Center; real SDK clients over HTTP via AWS_ENDPOINT_URL) and an LDIF
+ * directory. Everything is observed from the outside: the child's JSON log lines, its exit code,
+ * /healthz, /metrics, the emulator's call counts and the journal's `runs` table and `changes` view
+ * (read-only).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -15,36 +12,22 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IAMClient, CreateSAMLProviderCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { IdentitystoreClient, ListUsersCommand } from '@aws-sdk/client-identitystore';
+import { ListAccountAssignmentsCommand, ListPermissionSetsCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../aws-emulator/index.js';
 import type { Emulator } from '../../aws-emulator/index.js';
-import { runOnce } from '../../../src/shell/reconcile/run-once.js';
-import type { Runtime } from '../../../src/shell/reconcile/run-once.js';
-import { NotWiredError, productionWiring } from '../../../src/shell/daemon/wiring.js';
+import { DEFAULT_IDENTITY_STORE_ID } from '../../aws-emulator/services/identitystore.js';
+import { DEFAULT_INSTANCE_ARN } from '../../aws-emulator/services/sso-admin.js';
 import { EXIT } from '../../../src/shell/exit-codes.js';
-import { waitFor } from './fake-run.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'rolemap.js');
 const ACCOUNT = '111111111111';
-
-/** True once run-once and the production wiring are real (after the merge). */
-async function detectWired(): Promise<boolean> {
-  try {
-    await runOnce({} as Runtime, { mode: 'dry-run', trigger: 'test' });
-  } catch (e) {
-    if (/not implemented yet|not wired yet/.test(String(e))) return false;
-  }
-  try {
-    await productionWiring.loadConfig(join(tmpdir(), 'rolemap-e2e-probe-does-not-exist.yaml'));
-  } catch (e) {
-    if (e instanceof NotWiredError) return false;
-  }
-  return true;
-}
-const wired = await detectWired();
-if (!wired) console.warn('daemon e2e tests SKIPPED: run-once / config loader / runtime factory not wired yet (test/shell/daemon/e2e.test.ts)');
+const CREDENTIALS = { accessKeyId: 'AKIDE2ETEST', secretAccessKey: 'e2e-secret-key' };
+// The SDK warns once per process that its 2027 releases need Node 22; the lockfile pins a release that runs on 20.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
 // --- the directory ----------------------------------------------------------------------------
 
@@ -95,9 +78,9 @@ function ldif(users: readonly DirUser[], groups: Readonly<Record<string, readonl
 }
 
 const PEOPLE: DirUser[] = Array.from({ length: 12 }, (_, i) => ({ sam: `user${i + 1}` }));
-const GROUPS = { [`AWS-${ACCOUNT}-Admin`]: ['user1', 'user2'], [`AWS-${ACCOUNT}-ReadOnly`]: ['user3', 'user4', 'user5'] };
+const GROUPS = { [`AWS-${ACCOUNT}-Admin`]: ['user1', 'user2'], [`AWS-${ACCOUNT}-ReadOnly`]: ['user3', 'user4', 'user5'], Analysts: ['user7', 'user8'] };
 
-// --- the config (LEAD: align with the final schema) ---------------------------------------------
+// --- the config -------------------------------------------------------------------------------------
 
 function writeConfig(dir: string, over: { schedule?: string; broken?: boolean } = {}): string {
   const path = join(dir, 'rolemap.yaml');
@@ -114,14 +97,26 @@ directory:
 accounts:
   prod:
     id: "${ACCOUNT}"
-federatedRoles:
-  patterns:
-    - regex: '^AWS-(?<account>\\d{12})-(?<role>[A-Za-z0-9+=,.@_-]+)$'
-      samlProvider: ADFS
+federatedRolePatterns:
+  - regex: '^AWS-(?<account>\\d{12})-(?<role>[A-Za-z0-9+=,.@_-]+)$'
+    samlProvider: ADFS
+    managedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+identityCenter:
+  instanceArn: ${DEFAULT_INSTANCE_ARN}
+  identityStoreId: ${DEFAULT_IDENTITY_STORE_ID}
+  account: prod
+  permissionSets:
+    Analyst:
+      description: Read-only analysts
+      sessionDuration: PT4H
       managedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+  assignments:
+    - group: {sAMAccountName: Analysts}
+      permissionSet: Analyst
+      accounts: [prod]
 safety:
   ownerId: e2e
-  minimumDirectoryUsers: 1
+  minDirectoryUsers: 1
 schedule: "${over.schedule ?? '* * * * * *'}"
 journal:
   path: ${join(dir, 'journal.db')}
@@ -136,7 +131,7 @@ aws:
   return path;
 }
 
-/** Rows of a journal table, read-only (LEAD: table names from migrations/). */
+/** Rows of the journal's `runs` table or `changes` view (migrations/), read-only. */
 function journalRows(journal: string, table: 'runs' | 'changes'): Record<string, unknown>[] {
   const db = new Database(journal, { readonly: true, fileMustExist: true });
   try {
@@ -156,15 +151,53 @@ interface DaemonProcess {
   /** The health/metrics URL from the start line. */
   url(): string;
   finished(): Record<string, unknown>[];
+  /**
+   * Waits for `check`; fails at once if the daemon exits first, and on a timeout, in both cases
+   * with its stderr and last log lines, so a failure says why rather than just "timed out".
+   */
+  until(check: () => boolean, timeoutMs: number, what: string): Promise<void>;
 }
 
 let emulator: Emulator;
 let dir: string;
 const children: ChildProcess[] = [];
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The child's environment: the SDK pointed at the emulator with dummy keys, nothing from the developer's machine. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_ENDPOINT_URL: emulator.url,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+    AWS_MAX_ATTEMPTS: '2',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Nothing from the developer's machine: no shared config or credentials files.
+    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+  };
+  delete env['AWS_PROFILE'];
+  delete env['AWS_SESSION_TOKEN'];
+  return env;
+}
+
+/** `rolemap ARGS` to its end: exit code and output. */
+async function rolemap(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, stdout, stderr };
+}
+
 function startDaemon(configPath: string): DaemonProcess {
   const child = spawn(process.execPath, [BIN, 'daemon', '--config', configPath, '--grace', '10', '--backoff', '1', '--backoff-max', '2'], {
-    env: { ...process.env, AWS_ENDPOINT_URL: emulator.url, AWS_ACCESS_KEY_ID: 'AKIDE2ETEST', AWS_SECRET_ACCESS_KEY: 'e2e-secret-key', AWS_REGION: 'us-east-1', AWS_MAX_ATTEMPTS: '2' },
+    env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -185,7 +218,16 @@ function startDaemon(configPath: string): DaemonProcess {
     }
   });
   child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      exitCode = code ?? (signal ? -1 : null);
+      resolve(code);
+    }),
+  );
+  const explain = (): string =>
+    `daemon pid ${child.pid}${exitCode !== undefined ? ` exited with ${exitCode}` : ' still running'}\n` +
+    `stderr:\n${err.slice(-2_000) || '(empty)'}\nlast log lines:\n${lines.slice(-8).map((l) => JSON.stringify(l)).join('\n') || '(none)'}`;
   return {
     child,
     lines,
@@ -193,7 +235,27 @@ function startDaemon(configPath: string): DaemonProcess {
     exited,
     url: () => String(lines.find((l) => l['msg'] === 'rolemap daemon started')?.['health'] ?? ''),
     finished: () => lines.filter((l) => l['msg'] === 'run finished' || l['msg'] === 'run finished with failures' || l['msg'] === 'run failed'),
+    until: async (check, timeoutMs, what) => {
+      const end = Date.now() + timeoutMs;
+      while (!check()) {
+        if (exitCode !== undefined) throw new Error(`the daemon exited while waiting for ${what}\n${explain()}`);
+        if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${explain()}`);
+        await sleep(20);
+      }
+    },
   };
+}
+
+/** What ADFS publishes as federation metadata (AWS wants at least 1000 characters; the certificate is a placeholder). */
+const SAML_METADATA =
+  '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="http://adfs.corp.example/adfs/services/trust">' +
+  '<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><KeyDescriptor use="signing">' +
+  `<KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${Buffer.from('rolemap e2e ADFS token-signing certificate (placeholder) '.repeat(20)).toString('base64')}</X509Certificate></X509Data></KeyInfo>` +
+  '</KeyDescriptor><SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://adfs.corp.example/adfs/ls/"/>' +
+  '</IDPSSODescriptor></EntityDescriptor>';
+
+function iamClient(): IAMClient {
+  return new IAMClient({ region: 'us-east-1', endpoint: emulator.url, credentials: CREDENTIALS });
 }
 
 async function health(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -201,7 +263,7 @@ async function health(url: string): Promise<{ status: number; body: Record<strin
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-describe.skipIf(!wired)('rolemap daemon end to end (emulator + LDIF)', () => {
+describe('rolemap daemon end to end (emulator + LDIF)', () => {
   beforeAll(async () => {
     emulator = await startEmulator({ homeAccount: ACCOUNT });
   });
@@ -213,8 +275,9 @@ describe.skipIf(!wired)('rolemap daemon end to end (emulator + LDIF)', () => {
     emulator.load({});
     emulator.clearFaults();
     emulator.resetCalls();
-    const iam = new IAMClient({ region: 'us-east-1', endpoint: emulator.url, credentials: { accessKeyId: 'AKIDE2ETEST', secretAccessKey: 'e2e-secret-key' } });
-    await iam.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="http://adfs.corp.example/adfs/services/trust"></EntityDescriptor>`.padEnd(1100, ' ') }));
+    // What an administrator set up by hand: the ADFS SAML provider the roles trust.
+    const iam = iamClient();
+    await iam.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: SAML_METADATA }));
     iam.destroy();
     writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, GROUPS));
   });
@@ -225,67 +288,116 @@ describe.skipIf(!wired)('rolemap daemon end to end (emulator + LDIF)', () => {
 
   it('converges, then stays quiet; a directory change is applied on the next tick', async () => {
     const d = startDaemon(writeConfig(dir));
-    await waitFor(() => d.finished().some((l) => l['outcome'] === 'applied'), 30_000, 'a first applied run');
-    await waitFor(() => d.finished().filter((l) => l['outcome'] === 'no-changes').length >= 2, 30_000, 'two quiet runs');
+    await d.until(() => d.finished().some((l) => l['outcome'] === 'applied'), 30_000, 'a first applied run');
+    await d.until(() => d.finished().filter((l) => l['outcome'] === 'no-changes').length >= 2, 30_000, 'two quiet runs');
     const roles = async (): Promise<string[]> => {
-      const iam = new IAMClient({ region: 'us-east-1', endpoint: emulator.url, credentials: { accessKeyId: 'AKIDE2ETEST', secretAccessKey: 'e2e-secret-key' } });
+      const iam = iamClient();
       const out = await iam.send(new ListRolesCommand({}));
       iam.destroy();
       return (out.Roles ?? []).map((r) => r.RoleName ?? '').sort();
     };
+    /** Identity Center: the users in the store, and the principals the permission set is assigned to in the account. */
+    const identityCenter = async (): Promise<{ users: string[]; assigned: string[] }> => {
+      const store = new IdentitystoreClient({ region: 'us-east-1', endpoint: emulator.url, credentials: CREDENTIALS });
+      const sso = new SSOAdminClient({ region: 'us-east-1', endpoint: emulator.url, credentials: CREDENTIALS });
+      try {
+        const users = (await store.send(new ListUsersCommand({ IdentityStoreId: DEFAULT_IDENTITY_STORE_ID }))).Users ?? [];
+        const sets = (await sso.send(new ListPermissionSetsCommand({ InstanceArn: DEFAULT_INSTANCE_ARN }))).PermissionSets ?? [];
+        const assigned: string[] = [];
+        for (const PermissionSetArn of sets) {
+          const out = await sso.send(new ListAccountAssignmentsCommand({ InstanceArn: DEFAULT_INSTANCE_ARN, AccountId: ACCOUNT, PermissionSetArn }));
+          for (const a of out.AccountAssignments ?? []) assigned.push(`${a.PrincipalType}`);
+        }
+        return { users: users.map((u) => u.UserName ?? '').sort(), assigned };
+      } finally {
+        store.destroy();
+        sso.destroy();
+      }
+    };
     expect(await roles()).toEqual(['Admin', 'ReadOnly']);
+    expect(await identityCenter()).toEqual({ users: ['user7@corp.example', 'user8@corp.example'], assigned: ['GROUP'] });
     // Quiet: no mutating call while converged.
     emulator.resetCalls();
     const quietFrom = d.finished().length;
-    await waitFor(() => d.finished().length >= quietFrom + 2, 10_000, 'two more runs');
-    const mutations = Object.keys(emulator.calls()).filter((k) => /:(Create|Update|Delete|Put|Attach|Detach|Tag|Untag)/.test(k));
+    await d.until(() => d.finished().length >= quietFrom + 2, 10_000, 'two more runs');
+    const reads = Object.keys(emulator.calls()).filter((k) => /^[a-z-]+:(Get|List|Describe)[A-Za-z]+$/.test(k));
+    expect(reads).toEqual(expect.arrayContaining(['iam:ListRoles', 'identitystore:ListUsers', 'sso:ListAccountAssignments']));
+    const mutations = Object.keys(emulator.calls()).filter((k) => !reads.includes(k));
     expect(mutations).toEqual([]);
 
-    // A new ADFS group in AD: a new role at the next tick.
-    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { ...GROUPS, [`AWS-${ACCOUNT}-Auditor`]: ['user6'] }));
+    // A new ADFS group in AD, and a new member of the Analysts: a new role and a new Identity Center user at the next tick.
+    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { ...GROUPS, Analysts: ['user6', 'user7', 'user8'], [`AWS-${ACCOUNT}-Auditor`]: ['user6'] }));
     const before = d.finished().length;
-    await waitFor(() => d.finished().slice(before).some((l) => l['outcome'] === 'applied'), 15_000, 'the change to be applied');
+    await d.until(() => d.finished().slice(before).some((l) => l['outcome'] === 'applied'), 15_000, 'the change to be applied');
     expect(await roles()).toEqual(['Admin', 'Auditor', 'ReadOnly']);
+    expect((await identityCenter()).users).toEqual(['user6@corp.example', 'user7@corp.example', 'user8@corp.example']);
 
-    // Every journal row of a run carries its run id.
+    // Every journal row of a run carries the run id its log lines carry.
     const runs = journalRows(join(dir, 'journal.db'), 'runs');
     const changes = journalRows(join(dir, 'journal.db'), 'changes');
     const runIds = new Set(d.lines.filter((l) => l['msg'] === 'run started').map((l) => String(l['runId'])));
     expect(runs.length).toBeGreaterThanOrEqual(runIds.size - 1);
-    for (const row of changes) expect(Object.values(row).some((v) => runIds.has(String(v)))).toBe(true);
+    for (const row of runs) expect(runIds).toContain(row['id']);
+    expect(changes.length).toBeGreaterThan(0);
+    for (const row of changes) expect(runIds).toContain(row['run_id']);
 
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
+    // Everything went to stdout as JSON lines (journald): nothing on stderr, no line that is not JSON.
+    expect(d.stderr()).toBe('');
+    expect(d.lines.filter((l) => l['unparsed'] === true)).toEqual([]);
   });
 
-  it('SIGTERM mid-run: the run is journaled interrupted and the daemon exits 0', async () => {
-    // Each CreateRole takes 2 s, so the first run is mid-apply when SIGTERM comes.
+  it('SIGTERM mid-run: the calls in flight finish, the rest is skipped, the run is journaled interrupted and the daemon exits 0', async () => {
+    // Twelve roles to create, more than the apply runs at once; each CreateRole takes 2 s, so the
+    // first run is mid-apply when SIGTERM comes.
+    const teams = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`AWS-${ACCOUNT}-Team${i + 1}`, [`user${i + 1}`]]));
+    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { ...GROUPS, ...teams }));
     emulator.injectFault({ kind: 'latency', service: 'iam', operation: 'CreateRole', latencyMs: 2_000 });
     const d = startDaemon(writeConfig(dir));
-    await waitFor(() => Object.keys(emulator.calls()).includes('iam:CreateRole'), 30_000, 'the apply to start');
+    await d.until(() => Object.keys(emulator.calls()).includes('iam:CreateRole'), 30_000, 'the apply to start');
     const runId = String(d.lines.find((l) => l['msg'] === 'run started')?.['runId']);
     const sentAt = Date.now();
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
     expect(Date.now() - sentAt).toBeLessThan(15_000);
-    const run = journalRows(join(dir, 'journal.db'), 'runs').find((r) => Object.values(r).includes(runId));
-    expect(run && Object.values(run)).toContain('interrupted');
+    const run = journalRows(join(dir, 'journal.db'), 'runs').find((r) => r['id'] === runId);
+    expect(run?.['outcome']).toBe('interrupted');
+    // Every change of the run has its final status: the ones whose AWS call was in flight applied
+    // (no call is cut off), the ones not started skipped; nothing left pending.
+    const changes = journalRows(join(dir, 'journal.db'), 'changes').filter((r) => r['run_id'] === runId);
+    expect(changes.filter((r) => r['kind'] === 'iam_role')).toHaveLength(12);
+    expect(changes.filter((r) => r['status'] !== 'applied' && r['status'] !== 'skipped')).toEqual([]);
+    const rolesApplied = changes.filter((r) => r['kind'] === 'iam_role' && r['status'] === 'applied');
+    expect(rolesApplied.length).toBeGreaterThan(0);
+    expect(rolesApplied.length).toBe(emulator.calls()['iam:CreateRole']);
+    expect(changes.filter((r) => r['status'] === 'skipped').length).toBeGreaterThan(0);
     expect(existsSync(join(dir, 'journal.db.lock'))).toBe(false);
   });
 
-  it('refuses a second daemon on the same journal, and recovers a stale lock', async () => {
+  it('refuses a second daemon (and an applying reconcile) on the same journal, and recovers a stale lock', async () => {
     const config = writeConfig(dir);
     const first = startDaemon(config);
-    await waitFor(() => first.url() !== '', 30_000, 'the first daemon to start');
+    await first.until(() => first.url() !== '', 30_000, 'the first daemon to start');
     const second = startDaemon(config);
     expect(await second.exited).toBe(EXIT.LOCKED);
     expect(second.stderr()).toContain(`locked by pid ${first.child.pid}`);
+    // An applying reconcile is refused too; a dry run is not.
+    const apply = await rolemap('reconcile', '--auto-approve', '--config', config);
+    expect(apply.code).toBe(EXIT.LOCKED);
+    expect(apply.stderr).toContain(`the journal is locked by pid ${first.child.pid}`);
+    const dry = await rolemap('reconcile', '--dry-run', '--config', config);
+    expect([EXIT.OK, EXIT.CHANGES], dry.stderr).toContain(dry.code);
+    // ... and neither disturbs the daemon's runs (a dry run used to close the daemon's live run as interrupted).
+    const n = first.finished().length;
+    await first.until(() => first.finished().length > n, 10_000, 'a daemon run after the dry run');
+    expect(first.finished().filter((l) => l['msg'] !== 'run finished')).toEqual([]);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
     writeFileSync(join(dir, 'journal.db.lock'), JSON.stringify({ pid: 2 ** 22 - 1, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', command: 'rolemap daemon' }));
     const third = startDaemon(config);
-    await waitFor(() => third.url() !== '', 30_000, 'the third daemon to start');
+    await third.until(() => third.url() !== '', 30_000, 'the third daemon to start');
     expect(third.lines.some((l) => String(l['msg']).startsWith('recovered a stale journal lock'))).toBe(true);
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
@@ -294,30 +406,36 @@ describe.skipIf(!wired)('rolemap daemon end to end (emulator + LDIF)', () => {
   it('SIGHUP with a broken config keeps the old one', async () => {
     const config = writeConfig(dir);
     const d = startDaemon(config);
-    await waitFor(() => d.finished().length >= 1, 30_000, 'a first run');
+    await d.until(() => d.finished().length >= 1, 30_000, 'a first run');
     writeConfig(dir, { broken: true });
     d.child.kill('SIGHUP');
-    await waitFor(() => d.lines.some((l) => String(l['msg']).startsWith('config reload failed; keeping the running config')), 10_000, 'the reload to fail');
+    await d.until(() => d.lines.some((l) => String(l['msg']).startsWith('config reload failed; keeping the running config')), 10_000, 'the reload to fail');
+    // It says why, naming the file and line.
+    const failed = d.lines.find((l) => String(l['msg']).startsWith('config reload failed'));
+    expect(String(failed?.['msg'])).toContain(`${config}:4:1: YAML syntax error`);
     const n = d.finished().length;
-    await waitFor(() => d.finished().length > n, 10_000, 'a run on the old config');
+    await d.until(() => d.finished().slice(n).some((l) => l['msg'] === 'run finished'), 10_000, 'a successful run on the old config');
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
+    // Every run, before and after the reload, ran the old config (the journal records its sha256).
+    const hashes = new Set(journalRows(join(dir, 'journal.db'), 'runs').map((r) => r['config_hash']));
+    expect(hashes.size).toBe(1);
   });
 
   it('/healthz is unhealthy while AWS fails and healthy again after; /metrics is Prometheus text', async () => {
     const d = startDaemon(writeConfig(dir));
-    await waitFor(() => d.finished().some((l) => l['outcome'] === 'applied' || l['outcome'] === 'no-changes'), 30_000, 'a successful run');
+    await d.until(() => d.finished().some((l) => l['outcome'] === 'applied' || l['outcome'] === 'no-changes'), 30_000, 'a successful run');
     expect((await health(d.url())).status).toBe(200);
 
     emulator.injectFault({ kind: 'http500', service: 'iam' });
-    await waitFor(() => d.finished().some((l) => l['msg'] !== 'run finished'), 30_000, 'a failed run');
+    await d.until(() => d.finished().some((l) => l['msg'] !== 'run finished'), 30_000, 'a failed run');
     const sick = await health(d.url());
     expect(sick.status).toBe(503);
     expect(sick.body['reason']).toBe('failed');
 
     emulator.clearFaults();
     // Backoff (1 s, at most 2 s here): the daemon recovers at its next allowed run.
-    await waitFor(() => d.finished().at(-1)?.['msg'] === 'run finished', 20_000, 'a run to succeed again');
+    await d.until(() => d.finished().at(-1)?.['msg'] === 'run finished', 20_000, 'a run to succeed again');
     expect((await health(d.url())).status).toBe(200);
 
     const metrics = await (await fetch(`${d.url()}/metrics`)).text();
@@ -328,6 +446,11 @@ describe.skipIf(!wired)('rolemap daemon end to end (emulator + LDIF)', () => {
     expect(metrics).toMatch(/^rolemap_runs_total\{outcome="applied"\} [1-9]/m);
     expect(metrics).toMatch(/^rolemap_directory_users 12$/m);
     expect(metrics).toMatch(/^rolemap_last_success_timestamp_seconds [1-9]/m);
+    expect(metrics).toMatch(/^rolemap_runs_total\{outcome="(?:error|failed|partial)"\} [1-9]/m);
+    expect(metrics).toMatch(/^rolemap_consecutive_failures 0$/m);
+    expect(metrics).toMatch(/^rolemap_run_duration_seconds_count\{outcome="applied"\} [1-9]/m);
+    expect(metrics).toMatch(/^rolemap_changes_applied_total\{action="create",kind="iam_role"\} 2$/m);
+    expect(metrics).toMatch(/^rolemap_changes_applied_total\{action="create",kind="identitystore_user"\} 2$/m);
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
   }, 90_000);
