@@ -136,6 +136,7 @@ export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promis
   process.once('SIGTERM', onSignal);
 
   const runtime = await ctx.runtimeFactory(config, { log: ctx.logger() });
+  ctx.addSecrets?.(runtime.secrets ?? []);
   try {
     const result = await runOnce(runtime, {
       mode,
