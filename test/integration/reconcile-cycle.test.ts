@@ -3,11 +3,13 @@
  * and the demo directory: dry run, apply, saved plans, the safety checks, secrets and the journal's
  * evidence. Each test starts from a fresh emulator and a fresh copy of config/demo/.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DeleteRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { awsEnv, isReadOnly, mutatingCalls, readJournal, rolemap, startWorld, useProcessEnv, type World } from './world.js';
+import { awsEnv, isReadOnly, mutatingCalls, readJournal, rolemap, rolemapProcess, startWorld, useProcessEnv, type World } from './world.js';
 
 let world: World;
 let restoreEnv: () => void;
@@ -220,5 +222,88 @@ describe('rolemap reconcile against the AWS emulator and the demo directory', ()
     }
     expect(mutatingCalls(world.emulator.calls())).toEqual({});
     expect(awsState()).toEqual(before);
+  });
+});
+
+describe('secrets never leave rolemap', () => {
+  const canary = {
+    AWS_SECRET_ACCESS_KEY: `SECRETKEY-canary-${randomUUID()}`,
+    AWS_SESSION_TOKEN: `SESSIONTOKEN-canary-${randomUUID()}`,
+    // A variable name that looks like nothing secret: only the runtime's explicit secrets can keep it out.
+    AD_BIND_PW: `BINDPW-canary-${randomUUID()}`,
+  };
+
+  /** A minimal LDAP server that refuses every bind with a diagnostic message that echoes the whole request, password included. */
+  async function echoingLdapServer(): Promise<{ port: number; received: Buffer[]; close(): Promise<void> }> {
+    const received: Buffer[] = [];
+    const server = createServer((socket) => {
+      socket.on('data', (req: Buffer) => {
+        received.push(req);
+        // LDAPMessage ::= SEQUENCE { messageID INTEGER, protocolOp ... }: skip the SEQUENCE header to the id.
+        const lengthBytes = (req[1] ?? 0) & 0x80 ? (req[1] ?? 0) & 0x7f : 0;
+        const id = req[2 + lengthBytes + 2] ?? 1;
+        const diag = Buffer.from(`invalid credentials in request ${req.toString('latin1')}`, 'latin1');
+        const tlv = (tag: number, body: Buffer): Buffer => {
+          const n = body.length;
+          const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+          return Buffer.concat([Buffer.from([tag]), len, body]);
+        };
+        const bindResponse = tlv(0x61, Buffer.concat([tlv(0x0a, Buffer.from([49])), tlv(0x04, Buffer.alloc(0)), tlv(0x04, diag)]));
+        socket.write(tlv(0x30, Buffer.concat([tlv(0x02, Buffer.from([id])), bindResponse])));
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { port: (server.address() as AddressInfo).port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+
+  it('no AWS secret key, session token or bind password reaches stdout, stderr, a saved plan or the journal (its -wal included)', { timeout: 60_000 }, async () => {
+    const env = awsEnv(world, { ...canary, ROLEMAP_LOG_LEVEL: 'trace' });
+    const outputs: string[] = [];
+    const run = async (...args: string[]): Promise<number> => {
+      const r = await rolemapProcess([...args, '--config', world.config], env, world.dir);
+      outputs.push(r.stdout, r.stderr);
+      return r.code;
+    };
+    expect(await run('reconcile', '--dry-run', '--plan-out', join(world.dir, 'plan.json'))).toBe(2);
+    // An AWS-compatible endpoint that echoes the caller's credentials in an error message (free text from outside).
+    world.emulator.injectFault({ kind: 'error', operation: 'CreateRole', times: 1, status: 400, code: 'ValidationError', message: `bad request signed with ${canary.AWS_SECRET_ACCESS_KEY} and token ${canary.AWS_SESSION_TOKEN}` });
+    expect(await run('reconcile', '--auto-approve')).toBe(1);
+    expect(await run('reconcile', '--auto-approve')).toBe(2);
+    expect(await run('reconcile', '--dry-run')).toBe(0);
+
+    // The same configuration against a directory server that echoes the bind request (the password is in it).
+    const ldap = await echoingLdapServer();
+    try {
+      const yaml = readFileSync(world.config, 'utf8').replace(
+        /^directory:\n(?: .*\n)+/m,
+        `directory:\n  type: ldap\n  url: ldap://127.0.0.1:${ldap.port}\n  allowInsecure: true\n  bindDn: CN=svc-rolemap,OU=Service,DC=example,DC=com\n  bindPassword: {env: AD_BIND_PW}\n  userBase: DC=example,DC=com\n  connectTimeoutMs: 2000\n  timeoutMs: 2000\n`,
+      );
+      expect(yaml).toContain('type: ldap');
+      writeFileSync(world.config, yaml);
+      expect(await run('reconcile', '--dry-run')).toBe(1);
+      // rolemap did bind with the canary password (so it was there to leak).
+      expect(Buffer.concat(ldap.received).includes(Buffer.from(canary.AD_BIND_PW))).toBe(true);
+    } finally {
+      await ldap.close();
+    }
+
+    const files = readdirSync(world.dir).filter((f) => f.startsWith('journal.db') || f.endsWith('.json'));
+    expect(files).toEqual(expect.arrayContaining(['journal.db', 'plan.json']));
+    const journalBytes = Buffer.concat(files.filter((f) => f.startsWith('journal.db')).map((f) => readFileSync(join(world.dir, f))));
+    const everything = [...outputs, ...files.map((f) => readFileSync(join(world.dir, f)).toString('latin1'))].join('\n');
+    const leaks = Object.entries(canary).flatMap(([name, value]) =>
+      [...everything.matchAll(new RegExp(value, 'g'))].map((m) => `${name}: ...${everything.slice(Math.max(0, (m.index ?? 0) - 200), (m.index ?? 0) + 60).replace(/\n/g, ' | ')}`),
+    );
+    expect(leaks).toEqual([]);
+    for (const [name, value] of Object.entries(canary)) expect(journalBytes.includes(Buffer.from(value)), `${name} in the journal's bytes`).toBe(false);
+    // The canaries did reach rolemap (or this test could not fail): the journal holds the masked error texts.
+    const { runs, events } = readJournal(world.journal);
+    expect(runs.map((r) => r.outcome)).toEqual(['planned', 'partial', 'applied', 'no-changes', 'failed']);
+    expect(events.some((e) => e.status === 'failed')).toBe(true);
+    expect(journalBytes.includes(Buffer.from('[redacted]'))).toBe(true);
+    expect(outputs.join('\n')).toMatch(/failed {3}iam_role\.management\.Admin: .*bad request signed with \[redacted\] and token \[redacted\]/);
+    // The directory source does not repeat the server's diagnostic text at all.
+    expect(runs.at(-1)?.error).toMatch(/LDAP bind as CN=svc-rolemap.* failed: the server refused the bind/);
   });
 });
