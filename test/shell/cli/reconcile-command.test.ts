@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/shell/exit-codes.js';
 import { configYaml, world, type World } from '../reconcile/fixtures.js';
@@ -23,11 +23,11 @@ describe('rolemap reconcile without the core', () => {
     expect(factory.calls).toBe(0);
   });
 
-  it('says clearly which part is not wired into this build', async () => {
+  it('names the LDIF snapshot it cannot read (a typed error, exit 1, no stack trace)', async () => {
     const { file } = setup();
     const r = await runCli(['reconcile', '--dry-run', '--config', file]);
     expect(r.code).toBe(EXIT.ERROR);
-    expect(r.stderr).toBe('Error: the ldif directory source is not wired into this build yet\n');
+    expect(r.stderr).toBe(`Error: cannot read the LDIF directory snapshot ${join(dirname(file), 'directory.ldif')} (ENOENT); no snapshot was produced\n`);
   });
 
   it('rejects a non-numeric --allow-deletes', async () => {
