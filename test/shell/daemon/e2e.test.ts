@@ -114,14 +114,13 @@ directory:
 accounts:
   prod:
     id: "${ACCOUNT}"
-federatedRoles:
-  patterns:
-    - regex: '^AWS-(?<account>\\d{12})-(?<role>[A-Za-z0-9+=,.@_-]+)$'
-      samlProvider: ADFS
-      managedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+federatedRolePatterns:
+  - regex: '^AWS-(?<account>\\d{12})-(?<role>[A-Za-z0-9+=,.@_-]+)$'
+    samlProvider: ADFS
+    managedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
 safety:
   ownerId: e2e
-  minimumDirectoryUsers: 1
+  minDirectoryUsers: 1
 schedule: "${over.schedule ?? '* * * * * *'}"
 journal:
   path: ${join(dir, 'journal.db')}
