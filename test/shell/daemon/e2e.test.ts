@@ -308,8 +308,12 @@ describe.skipIf(!wired)('rolemap daemon end to end (emulator + LDIF)', () => {
     await waitFor(() => d.finished().some((l) => l['outcome'] === 'applied' || l['outcome'] === 'no-changes'), 30_000, 'a successful run');
     expect((await health(d.url())).status).toBe(200);
 
-    emulator.injectFault({ kind: 'http500', service: 'iam' });
+    // A 500 whose message echoes the caller's secret key: the daemon's log must not repeat it.
+    emulator.injectFault({ kind: 'error', service: 'iam', status: 500, code: 'ServiceFailure', message: 'internal failure for request signed with e2e-secret-key' });
     await waitFor(() => d.finished().some((l) => l['msg'] !== 'run finished'), 30_000, 'a failed run');
+    const log = JSON.stringify(d.lines);
+    expect(log).not.toContain('e2e-secret-key');
+    expect(log).toContain('internal failure for request signed with [redacted]');
     const sick = await health(d.url());
     expect(sick.status).toBe(503);
     expect(sick.body['reason']).toBe('failed');
