@@ -51,8 +51,14 @@ function step(title: string): void {
   console.log(`\n${bold(`━━ ${title}`)}`);
 }
 
-/** Runs the real CLI in a child process (the emulator answers from this one) and shows its output. */
-async function rolemap(...args: string[]): Promise<number> {
+/** Steps whose exit code was not the one the story expects; the demo ends with exit code 1 when there are any. */
+const surprises: string[] = [];
+
+/**
+ * Runs the real CLI in a child process (the emulator answers from this one) and shows its output.
+ * `expected` is the exit code the story expects (0 nothing to change, 2 changes planned or applied).
+ */
+async function rolemap(expected: number, ...args: string[]): Promise<number> {
   console.log(bold(`$ rolemap ${args.join(' ')}`));
   const { spawn } = await import('node:child_process');
   return await new Promise<number>((resolveExit, reject) => {
@@ -60,6 +66,7 @@ async function rolemap(...args: string[]): Promise<number> {
     child.on('error', reject);
     child.on('exit', (code) => {
       console.log(`(exit code ${code})`);
+      if (code !== expected) surprises.push(`rolemap ${args.join(' ')}: exit code ${code}, expected ${expected}`);
       resolveExit(code ?? 1);
     });
   });
@@ -86,35 +93,39 @@ try {
   console.log(`work folder: ${work}`);
 
   step('1. Validate the configuration and role map, offline');
-  await rolemap('validate', '--config', config);
+  await rolemap(0, 'validate', '--config', config);
 
   step('2. What would rolemap do? (dry run: changes nothing anywhere)');
-  await rolemap('reconcile', '--dry-run', '--config', config);
+  await rolemap(2, 'reconcile', '--dry-run', '--config', config);
 
   step('3. Apply it');
-  await rolemap('reconcile', '--auto-approve', '--config', config);
+  await rolemap(2, 'reconcile', '--auto-approve', '--config', config);
 
   step('4. Plan again: AWS now matches the directory');
-  await rolemap('reconcile', '--dry-run', '--config', config);
+  await rolemap(0, 'reconcile', '--dry-run', '--config', config);
 
   step('5. A leaver: juergen.mueller is disabled in Active Directory (userAccountControl 514)');
   const ldif = readFileSync(join(work, 'directory.ldif'), 'utf8');
   const disabled = ldif.replace(/(sAMAccountName: juergen\.mueller\n(?:[^\n]+\n)*?)userAccountControl: 512/, '$1userAccountControl: 514');
   if (disabled === ldif) throw new Error('demo: could not find juergen.mueller in the demo directory');
   writeFileSync(join(work, 'directory.ldif'), disabled);
-  await rolemap('reconcile', '--dry-run', '--config', config);
-  await rolemap('reconcile', '--auto-approve', '--config', config);
+  await rolemap(2, 'reconcile', '--dry-run', '--config', config);
+  await rolemap(2, 'reconcile', '--auto-approve', '--config', config);
 
   step('6. The journal: every run, and every change made for the leaver');
-  await rolemap('journal', 'runs', '--journal', journal);
-  await rolemap('journal', 'list', '--journal', journal, '--user', 'juergen.mueller', '--status', 'applied');
-  await rolemap('journal', 'verify', '--journal', journal);
+  await rolemap(0, 'journal', 'runs', '--journal', journal);
+  await rolemap(0, 'journal', 'list', '--journal', journal, '--user', 'juergen.mueller', '--status', 'applied');
+  await rolemap(0, 'journal', 'verify', '--journal', journal);
 
   step('Done');
   console.log(`The journal is ${journal}`);
   console.log('Go on querying it, for example:');
   console.log(`  node bin/rolemap.js journal list --journal ${journal} --format table`);
   console.log(`  node bin/rolemap.js journal access --journal ${journal} --as-of now`);
+  if (surprises.length > 0) {
+    console.error(`\nThe demo did not go as it should:\n${surprises.map((s) => `  ${s}`).join('\n')}`);
+    process.exitCode = 1;
+  }
 } finally {
   await emulator.stop();
 }

@@ -105,6 +105,18 @@ export class DirectoryReadError extends RolemapError {
   }
 }
 
+/** The LDIF snapshot file cannot be read at all (missing, unreadable): names the file and the OS error. */
+export class LdifFileError extends RolemapError {
+  readonly retryable = false;
+  constructor(
+    readonly file: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot read the LDIF directory snapshot ${file} (${code}); no snapshot was produced`, options);
+  }
+}
+
 /** An LDIF file that cannot be read as a directory. */
 export class LdifSyntaxError extends InvalidInputError {
   constructor(

@@ -17,6 +17,8 @@ export interface CliContext extends CliStreams {
   readonly runtimeFactory: RuntimeFactory;
   /** Logger for runs started from the command line (JSON lines on stderr). */
   readonly logger: () => RunLogger;
+  /** Secrets resolved while running (the bind password): masked from then on in everything printed. */
+  readonly addSecrets?: ((values: readonly string[]) => void) | undefined;
 }
 
 /** The real process: its streams and environment, JSON logs (secrets redacted) on stderr at ROLEMAP_LOG_LEVEL (default warn). */

@@ -9,6 +9,7 @@ import type { DaemonWiring } from '../daemon/wiring.js';
 import { EXIT, ExitError } from '../exit-codes.js';
 import { createLogger } from '../logging.js';
 import { configPathFrom } from '../config/index.js';
+import { SecretScrubber } from './redacting-stream.js';
 
 
 /** Registers `daemon` and `approve RUN`. */
@@ -31,8 +32,21 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<any> = pro
       const grace = seconds('--grace', opts.grace);
       const backoff = seconds('--backoff', opts.backoff);
       const backoffMax = seconds('--backoff-max', opts.backoffMax);
-      const log = createLogger({ level: 'info' });
-      const runner = runFunctionFor(wiring, configPath);
+      // The log passes through the redactor, like everything the command line prints: free text from
+      // outside (an AWS error message) could echo a secret; the runtime's bind password is added once resolved.
+      const scrubber = new SecretScrubber(process.env);
+      const log = createLogger({ level: 'info', destination: scrubber.wrap(process.stdout) });
+      const runner = runFunctionFor(
+        {
+          ...wiring,
+          createRuntime: async (config, context) => {
+            const handle = await wiring.createRuntime(config, context);
+            scrubber.add((handle.runtime as { readonly secrets?: readonly string[] }).secrets ?? []);
+            return handle;
+          },
+        },
+        configPath,
+      );
       const daemon = new Daemon<unknown>({
         loadConfig: () => wiring.loadConfig(configPath),
         settingsOf: (c) => wiring.settingsOf(c),

@@ -13,6 +13,7 @@ import { registerDaemon } from './daemon-command.js';
 import { registerJournal } from './journal-command.js';
 import { registerReconcile } from './reconcile-command.js';
 import { registerValidate } from './validate-command.js';
+import { SecretScrubber } from './redacting-stream.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -30,7 +31,14 @@ export function buildProgram(ctx: CliContext): Command {
 }
 
 export async function main(argv: readonly string[], overrides: Partial<CliContext> = {}): Promise<number> {
-  const ctx = processContext(overrides);
+  // Everything printed, logs included, goes through the redactor (secrets from the environment now, the runtime's later).
+  const scrubber = new SecretScrubber(process.env, overrides.env ?? {});
+  const ctx = processContext({
+    ...overrides,
+    stdout: scrubber.wrap(overrides.stdout ?? process.stdout),
+    stderr: scrubber.wrap(overrides.stderr ?? process.stderr),
+    addSecrets: (values) => scrubber.add(values),
+  });
   const program = buildProgram(ctx);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -96,7 +96,9 @@ function applySummary(result: RunResult): { line: string; failures: string[] } {
   const count = (...actions: string[]): number => applied.filter((r) => actions.includes(r.change.action)).length;
   const failed = results.filter((r) => r.status === 'failed');
   const skipped = results.filter((r) => r.status === 'skipped');
-  const resources = `${count('create')} added, ${count('update')} changed, ${count('delete')} destroyed, ${count('revoke', 'disable')} leaver changes`;
+  // Counted as the plan counts them (Plan: N to add, N to change, N to destroy), so the two lines can be compared.
+  const forLeavers = applied.filter((r) => r.change.leaver !== undefined || r.change.action === 'revoke' || r.change.action === 'disable').length;
+  const resources = `${count('create')} added, ${count('update', 'revoke', 'disable')} changed, ${count('delete')} destroyed; ${forLeavers} leaver changes`;
   const line =
     failed.length === 0 && skipped.length === 0
       ? `Apply complete! Resources: ${resources}.`
@@ -158,6 +160,7 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
   process.once('SIGTERM', onSignal);
 
   const runtime = await ctx.runtimeFactory(config, { log: ctx.logger() });
+  ctx.addSecrets?.(runtime.secrets ?? []);
   try {
     const result = await runOnce(runtime, {
       mode,

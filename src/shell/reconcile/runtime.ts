@@ -29,6 +29,8 @@ export interface RuntimeOptions {
 /** A runtime that holds resources (LDAP connections, the SQLite journal): close it when done. */
 export interface OpenRuntime extends Runtime {
   close(): Promise<void>;
+  /** Secrets the runtime resolved (the bind password), so whatever prints can mask them. */
+  readonly secrets?: readonly string[] | undefined;
 }
 
 export type RuntimeFactory = (config: LoadedConfig, options: RuntimeOptions) => Promise<OpenRuntime>;
@@ -124,6 +126,7 @@ export const createRuntime: RuntimeFactory = async (config, options) => {
     configHash: config.hash,
     clock: options.clock ?? (() => new Date()),
     log: options.log,
+    secrets,
     close: async () => {
       targets.close();
       close();

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DirectoryReadError, LdifSyntaxError } from '../../../src/adapters/directory/errors.js';
+import { LdifFileError, LdifSyntaxError } from '../../../src/adapters/directory/errors.js';
 import { parseLdif } from '../../../src/adapters/directory/ldif/ldif-parser.js';
 import { LdifDirectorySource, snapshotFromLdif } from '../../../src/adapters/directory/ldif/ldif-source.js';
 import { isActive } from '../../../src/core/model/directory.js';
@@ -101,9 +101,9 @@ describe('snapshot from LDIF', () => {
   it('a snapshot file that is not there is a typed read error naming the file, not retryable', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'rolemap-ldif-')), 'missing.ldif');
     const err = await new LdifDirectorySource({ path: file }).read(ALL).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DirectoryReadError);
-    expect(err).toMatchObject({ kind: 'no-such-object', where: file, retryable: false });
-    expect((err as Error).message).toBe(`directory read failed (no-such-object) while reading the LDIF snapshot at ${file}: ENOENT; no snapshot was produced`);
+    expect(err).toBeInstanceOf(LdifFileError);
+    expect(err).toMatchObject({ file, code: 'ENOENT', retryable: false });
+    expect((err as Error).message).toBe(`cannot read the LDIF directory snapshot ${file} (ENOENT); no snapshot was produced`);
     expect((err as Error).cause).toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -3,6 +3,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/shell/cli/main.js';
 import { openForWrite, migrate, loadMigrations } from '../../../src/adapters/journal/index.js';
+import { configYaml } from '../../shell/reconcile/fixtures.js';
 import { tempDir } from './fixtures.js';
 import { BOB, STORY, writeStory } from './journal-story.js';
 
@@ -51,18 +52,8 @@ describe('rolemap journal (CLI)', () => {
 
   it('reads the journal path from --config (journal.path, relative to the config file)', async () => {
     const config = tmp.file('rolemap.yaml');
-    writeFileSync(
-      config,
-      [
-        'directory: {type: ldif, path: directory.ldif}',
-        'aws: {region: eu-west-1}',
-        'accounts: {prod: "123456789012"}',
-        'safety: {ownerId: test}',
-        'journal:',
-        '  path: journal.db',
-        '',
-      ].join('\n'),
-    );
+    // A complete configuration (the journal commands load and validate it like every command).
+    writeFileSync(config, `${configYaml()}journal:\n  path: journal.db\n`);
     const r = await rolemap('journal', 'runs', '--config', config, '--format', 'json');
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { id: string }[]).map((x) => x.id)).toEqual(['run-3', 'run-2', 'run-1']);

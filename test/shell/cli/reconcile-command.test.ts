@@ -1,8 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireJournalLock } from '../../../src/shell/daemon/lock.js';
 import { EXIT } from '../../../src/shell/exit-codes.js';
 import { configYaml, world, type World } from '../reconcile/fixtures.js';
 import { fixedRuntime, runCli, writeConfig } from './run-cli.js';
@@ -24,11 +23,11 @@ describe('rolemap reconcile without the core', () => {
     expect(factory.calls).toBe(0);
   });
 
-  it('names a directory snapshot that cannot be read (typed error, exit 1, no stack trace)', async () => {
+  it('names the LDIF snapshot it cannot read (a typed error, exit 1, no stack trace)', async () => {
     const { file } = setup();
     const r = await runCli(['reconcile', '--dry-run', '--config', file]);
     expect(r.code).toBe(EXIT.ERROR);
-    expect(r.stderr).toBe(`Error: directory read failed (no-such-object) while reading the LDIF snapshot at ${join(dirname(file), 'directory.ldif')}: ENOENT; no snapshot was produced\n`);
+    expect(r.stderr).toBe(`Error: cannot read the LDIF directory snapshot ${join(dirname(file), 'directory.ldif')} (ENOENT); no snapshot was produced\n`);
   });
 
   it('rejects a non-numeric --allow-deletes', async () => {
@@ -91,7 +90,7 @@ describe('rolemap reconcile with the core', () => {
 
     const apply = await runCli(['reconcile', '--plan', planFile, '--auto-approve', '--config', file], { runtimeFactory: factory });
     expect(apply.code).toBe(EXIT.CHANGES);
-    expect(apply.stdout).toContain('Apply complete! Resources: 2 added, 0 changed, 0 destroyed, 0 leaver changes.');
+    expect(apply.stdout).toContain('Apply complete! Resources: 2 added, 0 changed, 0 destroyed; 0 leaver changes.');
     expect(w.iam.applied.map((c) => c.key)).toEqual(saved.changes.map((c) => c.key));
 
     const again = await runCli(['reconcile', '--dry-run', '--config', file], { runtimeFactory: factory });
@@ -148,74 +147,5 @@ describe('rolemap reconcile with the core', () => {
     expect(r.code).toBe(EXIT.REFUSED);
     expect(r.stderr).toContain('Plan refused:');
     expect(w.iam.applied).toEqual([]);
-  });
-});
-
-describe('rolemap reconcile and the journal lock', () => {
-  /** The journal of the test config: `journal.path` defaults to rolemap.sqlite next to the config file. */
-  const journalOf = (file: string): string => join(dirname(file), 'rolemap.sqlite');
-
-  it('an apply holds the journal lock while it runs and releases it after', async () => {
-    const { w, file, factory } = setup();
-    const lockFile = `${journalOf(file)}.lock`;
-    let heldDuringRun: { pid: number; command: string } | undefined;
-    const spy = Object.assign(
-      async (...args: Parameters<typeof factory>) => {
-        heldDuringRun = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid: number; command: string };
-        return factory(...args);
-      },
-      { calls: 0 },
-    );
-    const r = await runCli(['reconcile', '--auto-approve', '--config', file], { runtimeFactory: spy });
-    expect(r.code).toBe(EXIT.CHANGES);
-    expect(w.iam.applied).toHaveLength(2);
-    expect(heldDuringRun).toEqual(expect.objectContaining({ pid: process.pid, command: `rolemap reconcile --config ${file}` }));
-    expect(existsSync(lockFile)).toBe(false);
-  });
-
-  it('refuses to apply (exit 5, naming the holder) while another rolemap holds the lock, before touching anything', async () => {
-    const { w, file, factory } = setup();
-    const daemon = acquireJournalLock(journalOf(file), { command: 'rolemap daemon --config /etc/rolemap/rolemap.yaml' });
-    try {
-      const r = await runCli(['reconcile', '--auto-approve', '--config', file], { runtimeFactory: factory });
-      expect(r.code).toBe(EXIT.LOCKED);
-      expect(r.stderr).toContain(`Error: the journal is locked by pid ${process.pid} on ${hostname()}`);
-      expect(r.stderr).toContain('(rolemap daemon --config /etc/rolemap/rolemap.yaml)');
-      expect(factory.calls).toBe(0);
-      expect(w.iam.applied).toEqual([]);
-
-      // A saved plan is an apply too.
-      const planFile = join(mkdtempSync(join(tmpdir(), 'rolemap-plan-')), 'plan.json');
-      expect((await runCli(['reconcile', '--dry-run', '--plan-out', planFile, '--config', file], { runtimeFactory: factory })).code).toBe(EXIT.CHANGES);
-      expect((await runCli(['reconcile', '--plan', planFile, '--auto-approve', '--config', file], { runtimeFactory: factory })).code).toBe(EXIT.LOCKED);
-      expect(w.iam.applied).toEqual([]);
-      // The holder's lock is untouched.
-      expect(JSON.parse(readFileSync(`${journalOf(file)}.lock`, 'utf8'))).toEqual(expect.objectContaining({ command: 'rolemap daemon --config /etc/rolemap/rolemap.yaml' }));
-    } finally {
-      daemon.release();
-    }
-  });
-
-  it('a dry run takes no lock: it plans while the daemon runs', async () => {
-    const { w, file, factory } = setup();
-    const daemon = acquireJournalLock(journalOf(file), { command: 'rolemap daemon' });
-    try {
-      const r = await runCli(['reconcile', '--dry-run', '--config', file], { runtimeFactory: factory });
-      expect(r.code).toBe(EXIT.CHANGES);
-      expect(w.iam.applied).toEqual([]);
-    } finally {
-      daemon.release();
-    }
-  });
-
-  it('recovers a lock left by a dead process and says so', async () => {
-    const { w, file, factory } = setup();
-    const lockFile = `${journalOf(file)}.lock`;
-    writeFileSync(lockFile, JSON.stringify({ pid: 2 ** 22 - 1, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', command: 'rolemap daemon' }));
-    const r = await runCli(['reconcile', '--auto-approve', '--config', file], { runtimeFactory: factory });
-    expect(r.code).toBe(EXIT.CHANGES);
-    expect(r.stderr).toContain(`Recovered a stale journal lock: pid ${2 ** 22 - 1} is not running on ${hostname()} (taken by rolemap daemon at 2026-01-01T00:00:00.000Z).`);
-    expect(w.iam.applied).toHaveLength(2);
-    expect(existsSync(lockFile)).toBe(false);
   });
 });

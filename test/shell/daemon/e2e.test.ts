@@ -427,7 +427,8 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     await d.until(() => d.finished().some((l) => l['outcome'] === 'applied' || l['outcome'] === 'no-changes'), 30_000, 'a successful run');
     expect((await health(d.url())).status).toBe(200);
 
-    emulator.injectFault({ kind: 'http500', service: 'iam' });
+    // A 500 whose message echoes the caller's secret key: the daemon's log must not repeat it.
+    emulator.injectFault({ kind: 'error', service: 'iam', status: 500, code: 'ServiceFailure', message: 'internal failure for request signed with e2e-secret-key' });
     await d.until(() => d.finished().some((l) => l['msg'] !== 'run finished'), 30_000, 'a failed run');
     const sick = await health(d.url());
     expect(sick.status).toBe(503);
@@ -451,6 +452,9 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     expect(metrics).toMatch(/^rolemap_run_duration_seconds_count\{outcome="applied"\} [1-9]/m);
     expect(metrics).toMatch(/^rolemap_changes_applied_total\{action="create",kind="iam_role"\} 2$/m);
     expect(metrics).toMatch(/^rolemap_changes_applied_total\{action="create",kind="identitystore_user"\} 2$/m);
+    const log = JSON.stringify(d.lines);
+    expect(log).not.toContain('e2e-secret-key');
+    expect(log).toContain('internal failure for request signed with [redacted]');
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
   }, 90_000);

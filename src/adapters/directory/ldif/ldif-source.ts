@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import type { DirectorySnapshot, DirectoryUser, Guid } from '../../../core/model/directory.js';
 import type { DirectorySource, GroupSelection } from '../../../core/ports.js';
 import { decodeAccountExpires, decodeGeneralizedTime, isDisabled, normalizeDn } from '../ad-attributes.js';
-import { DirectoryReadError, LdifSyntaxError } from '../errors.js';
+import { LdifFileError, LdifSyntaxError } from '../errors.js';
 import { guidFromBytes, isGuid } from '../guid.js';
 import type { GroupEntry } from '../snapshot-builder.js';
 import { buildSnapshot, expandNesting, groupSelector } from '../snapshot-builder.js';
@@ -41,9 +41,7 @@ export class LdifDirectorySource implements DirectorySource {
     try {
       text = await readFile(this.opts.path, 'utf8');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const kind = code === 'ENOENT' ? 'no-such-object' : code === 'EACCES' || code === 'EPERM' ? 'insufficient-access' : 'server-error';
-      throw new DirectoryReadError(kind, 'the LDIF snapshot', this.opts.path, code ?? String(e), { cause: e });
+      throw new LdifFileError(this.opts.path, (e as NodeJS.ErrnoException).code ?? String(e), { cause: e });
     }
     return snapshotFromLdif(text, selection, { ...this.opts, source: this.describe });
   }
