@@ -131,18 +131,22 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     viaGroupName: g.group.name,
   });
   const grantsOfUser = new Map<Guid, Grant[]>();
-  for (const [, list] of grantsByGroup) {
+  const holding = new Set<DirectoryUser>(); // by identity: no guid strings hashed per membership
+  for (const list of grantsByGroup.values()) {
     for (const user of membersOf((list[0] as Grant).group)) {
-      if (active.has(user)) for (const g of list) entitlements.push(entitle(user, g));
-      else {
+      if (active.has(user)) {
+        holding.add(user);
+        for (const g of list) entitlements.push(entitle(user, g));
+      } else {
         const held = grantsOfUser.get(user.guid);
         if (held) held.push(...list);
         else grantsOfUser.set(user.guid, [...list]);
       }
     }
   }
-  const current = new Set(entitlements.map((e) => e.userGuid));
-  const leavers = findLeavers(snapshot, now, history, current, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)));
+  const current = new Set<Guid>();
+  for (const user of holding) current.add(user.guid);
+  const leavers = findLeavers(snapshot, now, history, current, usersByGuid, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)));
 
   return {
     resources,
