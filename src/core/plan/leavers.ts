@@ -68,7 +68,7 @@ function revocations(input: LeaverPassInput, kind: RevocationKind): DraftChange[
     }
   }
   const ids = new Set<string>(additions.keys());
-  for (const r of input.actual) if (r.kind === kind) ids.add(r.id);
+  for (const r of actualByKey.ofKind(kind)) ids.add(r.id);
 
   const out: DraftChange[] = [];
   for (const id of [...ids].sort()) {
@@ -140,7 +140,7 @@ function linkedIamUsers(input: LeaverPassInput): DraftChange[] {
   const leavers = new Map(desired.leavers.map((l) => [l.guid, l]));
   let byName: Map<string, DirectoryUser> | undefined;
   const out: DraftChange[] = [];
-  for (const r of input.actual) {
+  for (const r of input.actualByKey.ofKind('iam_user_credentials')) {
     if (r.kind !== 'iam_user_credentials' || r.principal === undefined) continue;
     if (byName === undefined) {
       byName = new Map();

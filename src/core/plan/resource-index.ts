@@ -3,6 +3,12 @@ import type { Resource, ResourceKey, ResourceKind } from '../model/resources.js'
 /** What the plan needs of a state: look a resource up by key. */
 export interface ResourceLookup {
   get(key: ResourceKey): Resource | undefined;
+  /** Every resource of one kind, once: a pass over revocations need not walk 100,000 memberships. */
+  ofKind(kind: ResourceKind): readonly Resource[];
+  /** The position of (kind, id) in the order the state was listed (first listing), or -1. */
+  slotOf(kind: ResourceKind, id: string): number;
+  /** Does any resource of this kind declare `dependsOn`? */
+  declaresDependencies(kind: ResourceKind): boolean;
 }
 
 /**
@@ -14,6 +20,8 @@ export interface ResourceLookup {
 export class ResourceIndex implements ResourceLookup {
   readonly #byKind = new Map<string, Map<string, number>>();
   readonly #slots: Resource[] = [];
+  readonly #ofKind = new Map<string, readonly Resource[]>();
+  readonly #withDependencies = new Set<string>();
 
   constructor(resources: Iterable<Resource>) {
     let kind = '';
@@ -27,6 +35,7 @@ export class ResourceIndex implements ResourceLookup {
           this.#byKind.set(kind, ids);
         }
       }
+      if (r.dependsOn !== undefined && r.dependsOn.length > 0) this.#withDependencies.add(kind);
       const slot = ids.get(r.id);
       if (slot === undefined) {
         ids.set(r.id, this.#slots.length);
@@ -66,6 +75,20 @@ export class ResourceIndex implements ResourceLookup {
     if (colon < 0) return undefined;
     const slot = this.#byKind.get(key.slice(0, colon))?.get(key.slice(colon + 1));
     return slot === undefined ? undefined : this.#slots[slot];
+  }
+
+  ofKind(kind: ResourceKind): readonly Resource[] {
+    let list = this.#ofKind.get(kind);
+    if (list === undefined) {
+      const ids = this.#byKind.get(kind);
+      list = ids === undefined ? [] : Array.from(ids.values(), (slot) => this.#slots[slot] as Resource);
+      this.#ofKind.set(kind, list);
+    }
+    return list;
+  }
+
+  declaresDependencies(kind: ResourceKind): boolean {
+    return this.#withDependencies.has(kind);
   }
 
   /** Every resource once, sorted by kind then id: a canonical order for digests. */
