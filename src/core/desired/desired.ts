@@ -19,6 +19,7 @@ import {
 } from './identity-center.js';
 import { groupLookup } from './group-lookup.js';
 import { findLeavers } from './leavers.js';
+import { UsersByGuid } from './users-by-guid.js';
 
 /** A grant without its user: (account, role or permission set) through one group. */
 interface Grant {
@@ -49,25 +50,26 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     grants.push({ account: spec.account, kind: 'iam_role', target: spec.roleName, group });
   }
 
-  const usersByGuid = new Map<Guid, DirectoryUser>();
+  // Users by position in the snapshot: flags in byte arrays rather than sets of 100,000 user objects.
+  const users = snapshot.users;
+  const usersByGuid = new UsersByGuid(users);
+  const active = new Uint8Array(users.length);
   let activeUsers = 0;
-  const active = new Set<DirectoryUser>();
-  for (const u of snapshot.users) {
-    usersByGuid.set(u.guid, u);
-    if (isActive(u, now)) {
-      active.add(u);
+  for (let i = 0; i < users.length; i++) {
+    if (isActive(users[i] as DirectoryUser, now)) {
+      active[i] = 1;
       activeUsers++;
     }
   }
-  // Each group's members resolved to user objects once (one guid lookup per membership, the bulk of the work).
-  const resolved = new Map<Guid, DirectoryUser[]>();
-  const membersOf = (group: DirectoryGroup): DirectoryUser[] => {
+  // Each group's members resolved to user positions once (one guid lookup per membership, the bulk of the work).
+  const resolved = new Map<Guid, number[]>();
+  const membersOf = (group: DirectoryGroup): number[] => {
     let list = resolved.get(group.guid);
     if (list === undefined) {
       list = [];
       for (const m of group.members) {
-        const u = usersByGuid.get(m);
-        if (u !== undefined) list.push(u);
+        const i = usersByGuid.positionOf(m);
+        if (i >= 0) list.push(i);
       }
       resolved.set(group.guid, list);
     }
@@ -84,7 +86,7 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
       psNames.add(ps.name);
     }
     const icGroups = new Map<Guid, ResourceOf<'identitystore_group'>>();
-    const icUsers = new Map<Guid, ResourceOf<'identitystore_user'>>();
+    const icUsers: (ResourceOf<'identitystore_user'> | undefined)[] = new Array(users.length);
     for (const a of ic.assignments) {
       const group = find(a.group);
       if (group === undefined || !psNames.has(a.permissionSet)) continue;
@@ -94,12 +96,12 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
         icGroups.set(group.guid, icGroup);
         resources.push(icGroup); // unique by construction, like users and memberships below
         if (ic.adoptGroups) adoptable.add(resourceKey(icGroup));
-        for (const u of membersOf(group)) {
-          if (!active.has(u)) continue;
-          let icUser = icUsers.get(u.guid);
+        for (const i of membersOf(group)) {
+          if (active[i] !== 1) continue;
+          let icUser = icUsers[i];
           if (icUser === undefined) {
-            icUser = icUserResource(u, ic);
-            icUsers.set(u.guid, icUser);
+            icUser = icUserResource(users[i] as DirectoryUser, ic);
+            icUsers[i] = icUser;
             resources.push(icUser);
             if (ic.adoptUsers) adoptable.add(resourceKey(icUser));
           }
@@ -131,11 +133,16 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     viaGroupName: g.group.name,
   });
   const grantsOfUser = new Map<Guid, Grant[]>();
-  const holding = new Set<DirectoryUser>(); // by identity: no guid strings hashed per membership
+  const current = new Set<Guid>(); // users who hold something now
+  const holding = new Uint8Array(users.length);
   for (const list of grantsByGroup.values()) {
-    for (const user of membersOf((list[0] as Grant).group)) {
-      if (active.has(user)) {
-        holding.add(user);
+    for (const i of membersOf((list[0] as Grant).group)) {
+      const user = users[i] as DirectoryUser;
+      if (active[i] === 1) {
+        if (holding[i] === 0) {
+          holding[i] = 1;
+          current.add(user.guid);
+        }
         for (const g of list) entitlements.push(entitle(user, g));
       } else {
         const held = grantsOfUser.get(user.guid);
@@ -144,8 +151,6 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
       }
     }
   }
-  const current = new Set<Guid>();
-  for (const user of holding) current.add(user.guid);
   const leavers = findLeavers(snapshot, now, history, current, usersByGuid, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)));
 
   return {
