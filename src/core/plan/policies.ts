@@ -62,8 +62,15 @@ export const ownershipPolicy: PlanPolicy = (plan, ctx) => {
   const ownedByName = new Map<string, Resource>();
   // Only a create or a rename can collide by name: index names only when the plan has one.
   const renames = (c: DraftChange): boolean => c.action === 'update' && c.before !== null && c.after !== null && c.before.name.toLowerCase() !== c.after.name.toLowerCase();
-  if (plan.changes.some((c) => NAMED_KINDS.has(c.kind) && (c.action === 'create' || renames(c)))) {
-    for (const kind of NAMED_KINDS) for (const r of ctx.actualByKey.ofKind(kind)) (r.owned ? ownedByName : unownedByName).set(nameKey(r), r);
+  // And only the names those changes want: no key string per actual user, group and role.
+  const wantedNames = new Set<string>();
+  for (const c of plan.changes) if (NAMED_KINDS.has(c.kind) && (c.action === 'create' || renames(c))) wantedNames.add((c.after as Resource).name.toLowerCase());
+  if (wantedNames.size > 0) {
+    for (const kind of NAMED_KINDS) {
+      for (const r of ctx.actualByKey.ofKind(kind)) {
+        if (wantedNames.has(r.name.toLowerCase())) (r.owned ? ownedByName : unownedByName).set(nameKey(r), r);
+      }
+    }
   }
   const deleting = new Set(plan.changes.filter((c) => c.action === 'delete').map((c) => c.key));
   const claimed = new Map<string, ResourceKey>();
