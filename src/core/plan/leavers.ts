@@ -40,6 +40,7 @@ export function leaverChanges(input: LeaverPassInput): DraftChange[] {
 
 function revocations(input: LeaverPassInput, kind: RevocationKind): DraftChange[] {
   const { desired, actualByKey, roleMap, now } = input;
+  const revokedAt = now.toISOString();
   const parentKind = kind === 'iam_role_revocations' ? 'iam_role' : 'sso_permission_set';
   // Which leavers to add to which parent (role id or permission set name), with the entry key for each.
   const additions = new Map<string, { leaver: Leaver; entry: string }[]>();
@@ -96,7 +97,7 @@ function revocations(input: LeaverPassInput, kind: RevocationKind): DraftChange[
     for (const { leaver, entry } of additions.get(id) ?? []) {
       // Already revoked; or revoked so long ago that no session from before can still be alive.
       if (Object.hasOwn(entries, entry) || pruned.includes(entry)) continue;
-      entries[entry] = now.toISOString();
+      entries[entry] = revokedAt;
       added.push(leaver);
     }
     if (added.length === 0 && pruned.length === 0) continue;

@@ -19,14 +19,13 @@ export interface ResourceLookup {
  */
 export class ResourceIndex implements ResourceLookup {
   readonly #byKind = new Map<string, Map<string, number>>();
-  #slots: Resource[] = [];
+  readonly #slots: Resource[] = [];
   readonly #ofKind = new Map<string, readonly Resource[]>();
   readonly #withDependencies = new Set<string>();
 
   constructor(resources: Iterable<Resource>) {
     let kind = '';
     let ids: Map<string, number> | undefined;
-    let duplicates = false;
     for (const r of resources) {
       if (r.kind !== kind || ids === undefined) {
         kind = r.kind;
@@ -37,38 +36,14 @@ export class ResourceIndex implements ResourceLookup {
         }
       }
       if (r.dependsOn !== undefined && r.dependsOn.length > 0) this.#withDependencies.add(kind);
-      const size = ids.size;
-      ids.set(r.id, this.#slots.length); // one hash operation per resource: most keys are new
-      this.#slots.push(r);
-      if (ids.size === size) duplicates = true;
-    }
-    if (duplicates) this.#dropDuplicates();
-  }
-
-  /**
-   * A target listed a key twice: the last one read wins, in the slot of the first. Rare, so done
-   * after the fact rather than with a second hash lookup for every resource.
-   */
-  #dropDuplicates(): void {
-    const first = new Map<string, Map<string, number>>();
-    const slots: Resource[] = [];
-    for (const r of this.#slots) {
-      let ids = first.get(r.kind);
-      if (ids === undefined) {
-        ids = new Map();
-        first.set(r.kind, ids);
-      }
       const slot = ids.get(r.id);
       if (slot === undefined) {
-        ids.set(r.id, slots.length);
-        slots.push(r);
+        ids.set(r.id, this.#slots.length);
+        this.#slots.push(r);
       } else {
-        slots[slot] = r;
+        this.#slots[slot] = r; // the last one read wins when a target listed a key twice
       }
     }
-    this.#slots = slots;
-    this.#byKind.clear();
-    for (const [kind, ids] of first) this.#byKind.set(kind, ids);
   }
 
   /** Number of distinct resources (slots). */
