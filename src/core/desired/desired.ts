@@ -14,6 +14,7 @@ import {
   assignmentResource,
   icGroupResource,
   icUserResource,
+  membershipPrefixes,
   membershipResource,
   permissionSetResource,
 } from './identity-center.js';
@@ -96,6 +97,7 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
         icGroups.set(group.guid, icGroup);
         resources.push(icGroup); // unique by construction, like users and memberships below
         if (ic.adoptGroups) adoptable.add(resourceKey(icGroup));
+        const prefixes = membershipPrefixes(icGroup);
         for (const i of membersOf(group)) {
           if (active[i] !== 1) continue;
           let icUser = icUsers[i];
@@ -105,7 +107,7 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
             resources.push(icUser);
             if (ic.adoptUsers) adoptable.add(resourceKey(icUser));
           }
-          resources.push(membershipResource(icGroup, icUser));
+          resources.push(membershipResource(icGroup, icUser, prefixes));
         }
       }
       for (const account of a.accounts) {
