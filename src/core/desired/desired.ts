@@ -45,7 +45,8 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   };
 
   // Federated roles: the role is the ticket; it exists while the map says so, members or not.
-  for (const { spec, group } of resolveFederatedRoles(snapshot, roleMap)) {
+  const find = groupLookup(snapshot);
+  for (const { spec, group } of resolveFederatedRoles(snapshot, roleMap, find)) {
     const role = roleResource(spec, group, ownerId);
     if (add(role) && spec.adopt) adoptable.add(resourceKey(role));
     grants.push({ account: spec.account, kind: 'iam_role', target: spec.roleName, group });
@@ -80,7 +81,6 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   const ic = roleMap.identityCenter;
   if (ic !== null) {
     const alias = new Map(roleMap.accounts.map((a) => [a.id, a.alias]));
-    const find = groupLookup(snapshot);
     const psNames = new Set<string>();
     for (const ps of ic.permissionSets) {
       add(permissionSetResource(ps, ic, ownerId));

@@ -40,9 +40,8 @@ export interface ResolvedRole {
  * spec per group matching a pattern whose `account` capture is a configured account. A pattern
  * match naming an unknown account is skipped (the config loader warns about the pattern itself).
  */
-export function resolveFederatedRoles(snapshot: DirectorySnapshot, roleMap: RoleMap): ResolvedRole[] {
+export function resolveFederatedRoles(snapshot: DirectorySnapshot, roleMap: RoleMap, find = groupLookup(snapshot)): ResolvedRole[] {
   const out: ResolvedRole[] = [];
-  const find = groupLookup(snapshot);
   for (const spec of roleMap.federatedRoles) {
     const group = find(spec.group);
     if (group !== undefined) out.push({ spec, group });
