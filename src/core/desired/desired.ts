@@ -14,11 +14,13 @@ import {
   assignmentResource,
   icGroupResource,
   icUserResource,
+  membershipPrefixes,
   membershipResource,
   permissionSetResource,
 } from './identity-center.js';
 import { groupLookup } from './group-lookup.js';
 import { findLeavers } from './leavers.js';
+import { UsersByGuid } from './users-by-guid.js';
 
 /** A grant without its user: (account, role or permission set) through one group. */
 interface Grant {
@@ -44,37 +46,39 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   };
 
   // Federated roles: the role is the ticket; it exists while the map says so, members or not.
-  for (const { spec, group } of resolveFederatedRoles(snapshot, roleMap)) {
+  const find = groupLookup(snapshot);
+  for (const { spec, group } of resolveFederatedRoles(snapshot, roleMap, find)) {
     const role = roleResource(spec, group, ownerId);
     if (add(role) && spec.adopt) adoptable.add(resourceKey(role));
     grants.push({ account: spec.account, kind: 'iam_role', target: spec.roleName, group });
   }
 
-  for (const spec of unresolvedFederatedRoles(snapshot, roleMap)) {
+  for (const spec of unresolvedFederatedRoles(snapshot, roleMap, find)) {
     const role = roleResource(spec, undefined, ownerId);
     if (add(role) && spec.adopt) adoptable.add(resourceKey(role));
     warnings.push(`AD group ${describeGroupRef(spec.group)} (role ${spec.roleName} in ${spec.account}) is not in the directory: the role is kept, nobody is entitled to it through that group`);
   }
 
-  const usersByGuid = new Map<Guid, DirectoryUser>();
+  // Users by position in the snapshot: flags in byte arrays rather than sets of 100,000 user objects.
+  const users = snapshot.users;
+  const usersByGuid = new UsersByGuid(users);
+  const active = new Uint8Array(users.length);
   let activeUsers = 0;
-  const active = new Set<DirectoryUser>();
-  for (const u of snapshot.users) {
-    usersByGuid.set(u.guid, u);
-    if (isActive(u, now)) {
-      active.add(u);
+  for (let i = 0; i < users.length; i++) {
+    if (isActive(users[i] as DirectoryUser, now)) {
+      active[i] = 1;
       activeUsers++;
     }
   }
-  // Each group's members resolved to user objects once (one guid lookup per membership, the bulk of the work).
-  const resolved = new Map<Guid, DirectoryUser[]>();
-  const membersOf = (group: DirectoryGroup): DirectoryUser[] => {
+  // Each group's members resolved to user positions once (one guid lookup per membership, the bulk of the work).
+  const resolved = new Map<Guid, number[]>();
+  const membersOf = (group: DirectoryGroup): number[] => {
     let list = resolved.get(group.guid);
     if (list === undefined) {
       list = [];
       for (const m of group.members) {
-        const u = usersByGuid.get(m);
-        if (u !== undefined) list.push(u);
+        const i = usersByGuid.positionOf(m);
+        if (i >= 0) list.push(i);
       }
       resolved.set(group.guid, list);
     }
@@ -84,14 +88,13 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   const ic = roleMap.identityCenter;
   if (ic !== null) {
     const alias = new Map(roleMap.accounts.map((a) => [a.id, a.alias]));
-    const find = groupLookup(snapshot);
     const psNames = new Set<string>();
     for (const ps of ic.permissionSets) {
       add(permissionSetResource(ps, ic, ownerId));
       psNames.add(ps.name);
     }
     const icGroups = new Map<Guid, ResourceOf<'identitystore_group'>>();
-    const icUsers = new Map<Guid, ResourceOf<'identitystore_user'>>();
+    const icUsers: (ResourceOf<'identitystore_user'> | undefined)[] = new Array(users.length);
     for (const a of ic.assignments) {
       const group = find(a.group);
       if (group === undefined) {
@@ -105,16 +108,17 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
         icGroups.set(group.guid, icGroup);
         resources.push(icGroup); // unique by construction, like users and memberships below
         if (ic.adoptGroups) adoptable.add(resourceKey(icGroup));
-        for (const u of membersOf(group)) {
-          if (!active.has(u)) continue;
-          let icUser = icUsers.get(u.guid);
+        const prefixes = membershipPrefixes(icGroup);
+        for (const i of membersOf(group)) {
+          if (active[i] !== 1) continue;
+          let icUser = icUsers[i];
           if (icUser === undefined) {
-            icUser = icUserResource(u, ic);
-            icUsers.set(u.guid, icUser);
+            icUser = icUserResource(users[i] as DirectoryUser, ic);
+            icUsers[i] = icUser;
             resources.push(icUser);
             if (ic.adoptUsers) adoptable.add(resourceKey(icUser));
           }
-          resources.push(membershipResource(icGroup, icUser));
+          resources.push(membershipResource(icGroup, icUser, prefixes));
         }
       }
       for (const account of a.accounts) {
@@ -142,18 +146,25 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     viaGroupName: g.group.name,
   });
   const grantsOfUser = new Map<Guid, Grant[]>();
-  for (const [, list] of grantsByGroup) {
-    for (const user of membersOf((list[0] as Grant).group)) {
-      if (active.has(user)) for (const g of list) entitlements.push(entitle(user, g));
-      else {
+  const current = new Set<Guid>(); // users who hold something now
+  const holding = new Uint8Array(users.length);
+  for (const list of grantsByGroup.values()) {
+    for (const i of membersOf((list[0] as Grant).group)) {
+      const user = users[i] as DirectoryUser;
+      if (active[i] === 1) {
+        if (holding[i] === 0) {
+          holding[i] = 1;
+          current.add(user.guid);
+        }
+        for (const g of list) entitlements.push(entitle(user, g));
+      } else {
         const held = grantsOfUser.get(user.guid);
         if (held) held.push(...list);
         else grantsOfUser.set(user.guid, [...list]);
       }
     }
   }
-  const current = new Set(entitlements.map((e) => e.userGuid));
-  const leavers = findLeavers(snapshot, now, history, current, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)));
+  const leavers = findLeavers(snapshot, now, history, current, usersByGuid, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)));
 
   return {
     resources,

@@ -40,9 +40,8 @@ export interface ResolvedRole {
  * spec per group matching a pattern whose `account` capture is a configured account. A pattern
  * match naming an unknown account is skipped (the config loader warns about the pattern itself).
  */
-export function resolveFederatedRoles(snapshot: DirectorySnapshot, roleMap: RoleMap): ResolvedRole[] {
+export function resolveFederatedRoles(snapshot: DirectorySnapshot, roleMap: RoleMap, find = groupLookup(snapshot)): ResolvedRole[] {
   const out: ResolvedRole[] = [];
-  const find = groupLookup(snapshot);
   for (const spec of roleMap.federatedRoles) {
     const group = find(spec.group);
     if (group !== undefined) out.push({ spec, group });
@@ -68,8 +67,7 @@ export function resolveFederatedRoles(snapshot: DirectorySnapshot, roleMap: Role
  * or outside the group base). Their roles are kept: a role is declared by the map, and a group that
  * cannot be found must never turn into a deletion; nobody is entitled through it meanwhile.
  */
-export function unresolvedFederatedRoles(snapshot: DirectorySnapshot, roleMap: RoleMap): FederatedRoleSpec[] {
-  const find = groupLookup(snapshot);
+export function unresolvedFederatedRoles(snapshot: DirectorySnapshot, roleMap: RoleMap, find = groupLookup(snapshot)): FederatedRoleSpec[] {
   return roleMap.federatedRoles.filter((spec) => find(spec.group) === undefined);
 }
 

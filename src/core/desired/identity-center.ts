@@ -72,15 +72,26 @@ export function icGroupResource(group: DirectoryGroup, ic: IdentityCenterSpec, o
   };
 }
 
+/** `<group id>/` and `<group name>/`, made once per group rather than once per membership. */
+export interface MembershipPrefixes {
+  readonly id: string;
+  readonly name: string;
+}
+
+export function membershipPrefixes(group: ResourceOf<'identitystore_group'>): MembershipPrefixes {
+  return { id: `${group.id}/`, name: `${group.name}/` };
+}
+
 export function membershipResource(
   group: ResourceOf<'identitystore_group'>,
   user: ResourceOf<'identitystore_user'>,
+  prefixes: MembershipPrefixes = membershipPrefixes(group),
 ): ResourceOf<'identitystore_membership'> {
   return {
     kind: 'identitystore_membership',
-    id: `${group.id}/${user.id}`,
+    id: prefixes.id + user.id,
     account: group.account,
-    name: `${group.name}/${user.name}`,
+    name: prefixes.name + user.name,
     owned: true,
     principal: user.principal,
     attrs: NO_ATTRS,

@@ -27,17 +27,24 @@ export function findLeavers(
   snapshot: DirectorySnapshot,
   now: Date,
   history: EntitlementHistory,
-  /** Users who hold at least one grant now. */
+  /** Users who hold at least one grant now (grants go to active users only). */
   current: ReadonlySet<Guid>,
+  /** The snapshot's users by guid. */
+  usersByGuid: ReadonlyMap<Guid, DirectoryUser>,
   /** What each inactive user would hold if active, for a first run without history. */
   wouldHold: (user: DirectoryUser) => readonly Entitlement[],
 ): Leaver[] {
-  // Only the last grants of people who might be leavers are needed: inactive users and users who hold nothing now.
+  // Only the last grants of people who might be leavers are needed: inactive users and users who hold nothing
+  // now, i.e. everyone not in `current` (an inactive user holds nothing now).
   let last: Map<Guid, Entitlement[]> | null = null;
   if (history.last !== null) {
-    const inactive = new Set<Guid>();
-    for (const u of snapshot.users) if (!isActive(u, now)) inactive.add(u.guid);
-    last = groupByUser(history.last.filter((e) => !current.has(e.userGuid) || inactive.has(e.userGuid)));
+    last = new Map();
+    for (const e of history.last) {
+      if (current.has(e.userGuid)) continue;
+      const list = last.get(e.userGuid);
+      if (list) list.push(e);
+      else last.set(e.userGuid, [e]);
+    }
   }
   const leavers: Leaver[] = [];
   const seen = new Set<Guid>();
@@ -49,10 +56,9 @@ export function findLeavers(
     leavers.push(leaver(user.guid, user.sAMAccountName, user.userPrincipalName, user.disabled ? 'disabled' : 'expired', former));
   }
   if (last !== null) {
-    const byGuid = new Map(snapshot.users.map((u) => [u.guid, u]));
     for (const [guid, former] of last) {
       if (seen.has(guid) || former.length === 0 || current.has(guid)) continue;
-      const user = byGuid.get(guid);
+      const user = usersByGuid.get(guid);
       if (user === undefined) {
         leavers.push(leaver(guid, (former[0] as Entitlement).userName, undefined, 'deleted-from-ad', former));
       } else if (isActive(user, now)) {

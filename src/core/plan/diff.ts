@@ -56,10 +56,17 @@ export function diffAttrs(kind: ResourceKind, before: Resource['attrs'], after: 
   const a = after as unknown as Readonly<Record<string, unknown>>;
   const out: AttrDiff[] = [];
   for (const [name, type] of SCHEMA_ENTRIES.get(kind) ?? []) {
-    if (!attrEqual(type, b[name], a[name])) out.push({ name, type, before: b[name] ?? null, after: a[name] ?? null });
+    const x = b[name];
+    const y = a[name];
+    // Scalars inline (most attributes of 100,000 users); the rest by type.
+    const equal = type === 'scalar' ? (x ?? null) === (y ?? null) : attrEqual(type, x, y);
+    if (!equal) out.push({ name, type, before: x ?? null, after: y ?? null });
   }
   return out;
 }
+
+/** Kinds without attributes in `ATTR_SCHEMA`: two of them with one key are always equal. */
+const NO_ATTRS_KINDS: ReadonlySet<ResourceKind> = new Set([...SCHEMA_ENTRIES].filter(([, entries]) => entries.length === 0).map(([kind]) => kind));
 
 /** Kinds the generic diff leaves alone: leavers' revocations and linked IAM users have passes of their own (leavers.ts). */
 const LEAVER_KINDS: ReadonlySet<ResourceKind> = new Set(['iam_role_revocations', 'sso_permission_set_revocations', 'iam_user_credentials']);
@@ -78,23 +85,27 @@ export function diffStates(
   actual: ResourceIndex,
   options: DiffOptions,
 ): DraftChange[] {
-  const matched = new Set<Resource>(); // by identity: no key strings needed
+  const matched = new Uint8Array(actual.size); // by slot: no key strings, no Set of 100,000 objects
   const out: DraftChange[] = [];
   for (const d of desired) {
-    const a = actual.find(d.kind, d.id);
-    if (a !== undefined) matched.add(a);
-    if (a === undefined) {
+    const slot = actual.slotOf(d.kind, d.id);
+    if (slot < 0) {
       out.push({ action: 'create', kind: d.kind, key: resourceKey(d), before: null, after: d, diffs: [], reason: createReason(d), principal: d.principal });
       continue;
     }
+    matched[slot] = 1;
+    const a = actual.at(slot);
+    if (NO_ATTRS_KINDS.has(d.kind)) continue; // memberships, assignments: they exist or not
     const diffs = diffAttrs(d.kind, a.attrs, d.attrs);
     if (diffs.length === 0) continue;
     const key = resourceKey(d);
     const after = { ...d, awsId: a.awsId } as Resource;
     out.push({ action: 'update', kind: d.kind, key, before: a, after, diffs, reason: updateReason(d, diffs), principal: d.principal ?? a.principal });
   }
-  for (const a of actual.values()) {
-    if (!a.owned || LEAVER_KINDS.has(a.kind) || matched.has(a)) continue;
+  const all = actual.values();
+  for (let slot = 0; slot < all.length; slot++) {
+    const a = all[slot] as Resource;
+    if (matched[slot] === 1 || !a.owned || LEAVER_KINDS.has(a.kind)) continue;
     if (a.kind === 'identitystore_user' && options.keepIdentityCenterUsers) continue;
     out.push({ action: 'delete', kind: a.kind, key: resourceKey(a), before: a, after: null, diffs: [], reason: deleteReason(a), principal: a.principal });
   }

@@ -19,48 +19,60 @@ const SCHEMA_ENTRIES = new Map<ResourceKind, readonly (readonly [string, AttrTyp
 export function stateDigest(resources: readonly Resource[] | ResourceIndex): string {
   const index = resources instanceof ResourceIndex ? resources : new ResourceIndex(resources);
   const hash = createHash('sha256');
-  // Lines are hashed in chunks joined flat: one native call per line, or one rope built with +=,
-  // each cost more than the hashing itself.
-  let chunk: string[] = [];
+  // Each line is pushed as its pieces (the strings the resource already holds, no concatenation) and a few
+  // hundred lines are joined flat and hashed at once: one native call per line, or a rope of small strings
+  // per line, each cost more than the hashing itself and left megabytes of garbage behind.
+  const pieces: string[] = [];
+  let lines = 0;
   for (const r of index.sorted()) {
-    chunk.push(line(r));
-    if (chunk.length === 2048) {
-      hash.update(chunk.join(''));
-      chunk = [];
+    line(pieces, r);
+    if (++lines === 256) {
+      hash.update(pieces.join(''));
+      pieces.length = 0;
+      lines = 0;
     }
   }
-  hash.update(chunk.join(''));
+  hash.update(pieces.join(''));
   return `sha256:${hash.digest('hex')}`;
 }
 
-/** Fields are separated by U+0001 and lines end in U+0002, characters no AWS or AD name can hold. */
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '\u0000' : JSON.stringify(v));
+/** Fields are separated by U+0001 and lines end in U+0002, characters no AWS or AD name can hold. U+0000 is "absent". */
+const FS = '\u0001';
+const EOL = '\u0002';
+const ABSENT = '\u0000';
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? ABSENT : JSON.stringify(v));
 
-function line(r: Resource): string {
-  let out = `${r.kind}\u0001${r.id}\u0001${r.account}\u0001${r.name}\u0001${r.owned ? 1 : 0}\u0001${str(r.awsId)}`;
-  out += `\u0001${r.principal ? `${r.principal.guid}/${r.principal.name}` : '\u0000'}`;
-  const attrs = r.attrs as unknown as Readonly<Record<string, unknown>>;
-  for (const [name, type] of SCHEMA_ENTRIES.get(r.kind) ?? []) {
-    const v = attrs[name];
-    switch (type) {
-      case 'scalar':
-        out += `\u0001${str(v)}`;
-        break;
-      case 'set':
-        out += `\u0001${JSON.stringify([...((v ?? []) as string[])].sort())}`;
-        break;
-      case 'stringMap':
-        out += `\u0001${canonicalJson(v ?? {})}`;
-        break;
-      case 'policy':
-        out += `\u0001${v === null || v === undefined ? 'null' : canonicalJson(normalizePolicy(v as PolicyDocument))}`;
-        break;
-      case 'policyMap': {
-        const m = (v ?? {}) as Record<string, PolicyDocument>;
-        out += `\u0001${canonicalJson(Object.fromEntries(Object.keys(m).sort().map((k) => [k, normalizePolicy(m[k] as PolicyDocument)])))}`;
-        break;
+/** One resource as pieces of its line: `kind FS id FS account FS name FS owned FS awsId FS guid/name (FS attr)* EOL`. */
+function line(out: string[], r: Resource): void {
+  out.push(r.kind, FS, r.id, FS, r.account, FS, r.name, FS, r.owned ? '1' : '0', FS, str(r.awsId), FS);
+  if (r.principal) out.push(r.principal.guid, '/', r.principal.name);
+  else out.push(ABSENT);
+  const entries = SCHEMA_ENTRIES.get(r.kind);
+  if (entries !== undefined && entries.length > 0) {
+    const attrs = r.attrs as unknown as Readonly<Record<string, unknown>>;
+    for (const [name, type] of entries) {
+      const v = attrs[name];
+      out.push(FS);
+      switch (type) {
+        case 'scalar':
+          out.push(str(v));
+          break;
+        case 'set':
+          out.push(JSON.stringify([...((v ?? []) as string[])].sort()));
+          break;
+        case 'stringMap':
+          out.push(canonicalJson(v ?? {}));
+          break;
+        case 'policy':
+          out.push(v === null || v === undefined ? 'null' : canonicalJson(normalizePolicy(v as PolicyDocument)));
+          break;
+        case 'policyMap': {
+          const m = (v ?? {}) as Record<string, PolicyDocument>;
+          out.push(canonicalJson(Object.fromEntries(Object.keys(m).sort().map((k) => [k, normalizePolicy(m[k] as PolicyDocument)]))));
+          break;
+        }
       }
     }
   }
-  return `${out}\u0002`;
+  out.push(EOL);
 }

@@ -40,6 +40,7 @@ export function leaverChanges(input: LeaverPassInput): DraftChange[] {
 
 function revocations(input: LeaverPassInput, kind: RevocationKind): DraftChange[] {
   const { desired, actualByKey, roleMap, now } = input;
+  const revokedAt = now.toISOString();
   const parentKind = kind === 'iam_role_revocations' ? 'iam_role' : 'sso_permission_set';
   // Which leavers to add to which parent (role id or permission set name), with the entry key for each.
   const additions = new Map<string, { leaver: Leaver; entry: string }[]>();
@@ -68,7 +69,7 @@ function revocations(input: LeaverPassInput, kind: RevocationKind): DraftChange[
     }
   }
   const ids = new Set<string>(additions.keys());
-  for (const r of input.actual) if (r.kind === kind) ids.add(r.id);
+  for (const r of actualByKey.ofKind(kind)) ids.add(r.id);
 
   const out: DraftChange[] = [];
   for (const id of [...ids].sort()) {
@@ -96,7 +97,7 @@ function revocations(input: LeaverPassInput, kind: RevocationKind): DraftChange[
     for (const { leaver, entry } of additions.get(id) ?? []) {
       // Already revoked; or revoked so long ago that no session from before can still be alive.
       if (Object.hasOwn(entries, entry) || pruned.includes(entry)) continue;
-      entries[entry] = now.toISOString();
+      entries[entry] = revokedAt;
       added.push(leaver);
     }
     if (added.length === 0 && pruned.length === 0) continue;
@@ -140,7 +141,7 @@ function linkedIamUsers(input: LeaverPassInput): DraftChange[] {
   const leavers = new Map(desired.leavers.map((l) => [l.guid, l]));
   let byName: Map<string, DirectoryUser> | undefined;
   const out: DraftChange[] = [];
-  for (const r of input.actual) {
+  for (const r of input.actualByKey.ofKind('iam_user_credentials')) {
     if (r.kind !== 'iam_user_credentials' || r.principal === undefined) continue;
     if (byName === undefined) {
       byName = new Map();

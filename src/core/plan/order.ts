@@ -160,10 +160,27 @@ export function orderChanges(drafts: readonly DraftChange[], addressOf: (d: Draf
   return order.map((i) => {
     const n = nodes[i] as Node;
     const seq = seqOf[i] as number;
-    const dependsOn = [...n.prereqs].map((p) => seqOf[p] as number).filter((s) => s < seq).sort((a, b) => a - b);
-    const { concerns: _concerns, ...rest } = n.draft;
-    return { seq, ...rest, address: n.address, account: subject(n.draft).account, dependsOn };
+    const dependsOn: number[] = [];
+    for (const p of n.prereqs) {
+      const s = seqOf[p] as number;
+      if (s < seq) dependsOn.push(s);
+    }
+    dependsOn.sort((a, b) => a - b);
+    return toChange(n.draft, seq, n.address, dependsOn);
   });
+}
+
+/**
+ * The draft as a numbered change: its own fields (those it has, in its order) but `concerns`, then address,
+ * account and dependsOn. Written out rather than with object rest and spread, which copy generically.
+ */
+function toChange(d: DraftChange, seq: number, address: string, dependsOn: readonly number[]): Change {
+  const c: Record<string, unknown> = { seq };
+  for (const k in d) if (k !== 'concerns' && Object.hasOwn(d, k)) c[k] = d[k as keyof DraftChange];
+  c['address'] = address;
+  c['account'] = subject(d).account;
+  c['dependsOn'] = dependsOn;
+  return c as unknown as Change;
 }
 
 function cmp(a: string, b: string): number {

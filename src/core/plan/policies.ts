@@ -9,7 +9,7 @@
  * - safety: refuse a plan that deletes too much, or a directory that looks too small to trust.
  */
 import type { Resource, ResourceKey, ResourceKind } from '../model/resources.js';
-import { resourceKey } from '../model/resources.js';
+import { RESOURCE_KINDS, resourceKey } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
 import type { DesiredState } from '../model/state.js';
 import type { Refusal } from './change.js';
@@ -62,10 +62,14 @@ export const ownershipPolicy: PlanPolicy = (plan, ctx) => {
   const ownedByName = new Map<string, Resource>();
   // Only a create or a rename can collide by name: index names only when the plan has one.
   const renames = (c: DraftChange): boolean => c.action === 'update' && c.before !== null && c.after !== null && c.before.name.toLowerCase() !== c.after.name.toLowerCase();
-  if (plan.changes.some((c) => NAMED_KINDS.has(c.kind) && (c.action === 'create' || renames(c)))) {
-    for (const r of ctx.actual) {
-      if (!NAMED_KINDS.has(r.kind)) continue;
-      (r.owned ? ownedByName : unownedByName).set(nameKey(r), r);
+  // And only the names those changes want: no key string per actual user, group and role.
+  const wantedNames = new Set<string>();
+  for (const c of plan.changes) if (NAMED_KINDS.has(c.kind) && (c.action === 'create' || renames(c))) wantedNames.add((c.after as Resource).name.toLowerCase());
+  if (wantedNames.size > 0) {
+    for (const kind of NAMED_KINDS) {
+      for (const r of ctx.actualByKey.ofKind(kind)) {
+        if (wantedNames.has(r.name.toLowerCase())) (r.owned ? ownedByName : unownedByName).set(nameKey(r), r);
+      }
     }
   }
   const deleting = new Set(plan.changes.filter((c) => c.action === 'delete').map((c) => c.key));
@@ -180,10 +184,12 @@ export const danglingPolicy: PlanPolicy = (plan, ctx) => {
   const deleted = new Set(changes.filter((c) => c.action === 'delete').map((c) => c.key));
   const referrers = new Map<ResourceKey, ResourceKey[]>();
   if (deleted.size > 0) {
+    const found = new Map<ResourceKey, { slot: number; key: ResourceKey }[]>();
     const note = (ref: ResourceKey, r: Resource): void => {
-      const list = referrers.get(ref);
-      if (list) list.push(resourceKey(r));
-      else referrers.set(ref, [resourceKey(r)]);
+      const at = { slot: ctx.actualByKey.slotOf(r.kind, r.id), key: resourceKey(r) };
+      const list = found.get(ref);
+      if (list) list.push(at);
+      else found.set(ref, [at]);
     };
     // Memberships are the bulk of a state: match them on their id parts without building keys.
     const deletedGroups = new Set<string>();
@@ -192,17 +198,24 @@ export const danglingPolicy: PlanPolicy = (plan, ctx) => {
       if (k.startsWith('identitystore_group:')) deletedGroups.add(k.slice('identitystore_group:'.length));
       if (k.startsWith('identitystore_user:')) deletedUsers.add(k.slice('identitystore_user:'.length));
     }
-    for (const r of ctx.actual) {
-      if (!r.owned) continue;
-      if (r.kind === 'identitystore_membership' && (r.dependsOn ?? []).length === 0) {
-        const slash = r.id.indexOf('/');
-        if (deletedGroups.has(r.id.slice(0, slash))) note(`identitystore_group:${r.id.slice(0, slash)}`, r);
-        if (deletedUsers.has(r.id.slice(slash + 1))) note(`identitystore_user:${r.id.slice(slash + 1)}`, r);
-        continue;
+    // Only kinds that hang on others, and kinds where some resource declares what it hangs on, are read.
+    for (const kind of RESOURCE_KINDS) {
+      if (!DEPENDENT_KINDS.has(kind) && !ctx.actualByKey.declaresDependencies(kind)) continue;
+      for (const r of ctx.actualByKey.ofKind(kind)) {
+        if (!r.owned) continue;
+        const declared = r.dependsOn !== undefined && r.dependsOn.length > 0;
+        if (r.kind === 'identitystore_membership' && !declared) {
+          const slash = r.id.indexOf('/');
+          if (deletedGroups.size > 0 && deletedGroups.has(r.id.slice(0, slash))) note(`identitystore_group:${r.id.slice(0, slash)}`, r);
+          if (deletedUsers.size > 0 && deletedUsers.has(r.id.slice(slash + 1))) note(`identitystore_user:${r.id.slice(slash + 1)}`, r);
+          continue;
+        }
+        if (!DEPENDENT_KINDS.has(r.kind) && !declared) continue;
+        for (const ref of references(r.kind, r.id, r.dependsOn)) if (deleted.has(ref)) note(ref, r);
       }
-      if (!DEPENDENT_KINDS.has(r.kind) && (r.dependsOn ?? []).length === 0) continue;
-      for (const ref of references(r.kind, r.id, r.dependsOn)) if (deleted.has(ref)) note(ref, r);
     }
+    // Referrers in the order the target listed them, as a walk over the whole state would find them.
+    for (const [ref, list] of found) referrers.set(ref, list.sort((a, b) => a.slot - b.slot).map((x) => x.key));
   }
   for (;;) {
     const deleting = new Set(changes.filter((c) => c.action === 'delete').map((c) => c.key));
