@@ -63,6 +63,14 @@ describe('Identity Center', () => {
     });
   });
 
+  it('a member listed twice in a group gets one membership', () => {
+    const svc = user('svc-backup');
+    const auditors = group('Auditors', [svc]);
+    const snap = snapshot([svc], [{ ...auditors, members: [svc.guid, svc.guid] }]);
+    const memberships = computeDesired(snap, acmeMap(), NOW, NO_HISTORY).resources.filter((r) => r.kind === 'identitystore_membership');
+    expect(memberships.map((r) => r.id)).toEqual([`${auditors.guid}/${svc.guid}`]);
+  });
+
   it('falls back sensibly when AD leaves attributes empty', () => {
     const svc = user('svc-backup', { userPrincipalName: undefined, mail: undefined, givenName: undefined, surname: undefined, displayName: undefined });
     const map = acmeMap();

@@ -71,14 +71,21 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     }
   }
   // Each group's members resolved to user positions once (one guid lookup per membership, the bulk of the work).
+  // A member listed twice counts once (a stamp per group), so every membership is unique by construction.
   const resolved = new Map<Guid, number[]>();
+  const stamp = new Int32Array(users.length);
+  let groupNo = 0;
   const membersOf = (group: DirectoryGroup): number[] => {
     let list = resolved.get(group.guid);
     if (list === undefined) {
       list = [];
+      groupNo++;
       for (const m of group.members) {
         const i = usersByGuid.positionOf(m);
-        if (i >= 0) list.push(i);
+        if (i >= 0 && stamp[i] !== groupNo) {
+          stamp[i] = groupNo;
+          list.push(i);
+        }
       }
       resolved.set(group.guid, list);
     }
