@@ -90,6 +90,8 @@ export interface RunJournal {
   finishRun(runId: string, end: { readonly outcome: RunOutcome; readonly finishedAt: string; readonly error?: string | undefined; readonly directory?: { readonly users: number; readonly groups: number } | undefined }): void;
   /** The last entitlement snapshot, for telling leavers. */
   entitlementHistory(): EntitlementHistory;
+  /** The tamper-evident chain's last row (id and hash), logged at the end of each run as an anchor outside the database. */
+  chainHead?(): { readonly id: number; readonly hash: string } | null;
 }
 
 /**

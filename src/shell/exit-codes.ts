@@ -1,4 +1,4 @@
-/** rolemap's exit codes; docs/cli.md documents them (the lead folds it into README.md). */
+/** rolemap's exit codes; README.md and docs/cli.md document them. */
 export const EXIT = {
   /** Success and nothing to change (or nothing was changed). */
   OK: 0,

@@ -144,7 +144,10 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
   const finish = (outcome: RunOutcome, error?: string): void => {
     finished = true;
     journal?.finishRun(runId, { outcome, finishedAt: iso(), ...(error !== undefined ? { error } : {}), ...(directoryCounts ? { directory: directoryCounts } : {}) });
-    log.info({ outcome, ...(error !== undefined ? { error } : {}) }, 'run finished');
+    // The journal's chain head goes to the log too: a copy outside the database that an edit of the
+    // database cannot rewrite (journald, a log shipper), against which `journal verify` can be checked.
+    const head = journal?.chainHead?.() ?? null;
+    log.info({ outcome, ...(error !== undefined ? { error } : {}), ...(head ? { journalChainHead: head } : {}) }, 'run finished');
   };
 
   journal?.startRun({ runId, trigger: options.trigger, mode: options.mode, host: hostname(), version: VERSION, configHash: runtime.configHash, startedAt: iso() });

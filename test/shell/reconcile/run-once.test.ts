@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import { groupSelection, runOnce, targetResolver } from '../../../src/shell/reconcile/run-once.js';
 import { StalePlanError } from '../../../src/shell/reconcile/errors.js';
 import { MemoryTarget } from '../../support/fake-ports.js';
-import { loadTestConfig, world } from './fixtures.js';
+import { loadTestConfig, NOW, world } from './fixtures.js';
 
 class DirectoryDown extends InvalidInputError {}
 
@@ -192,6 +196,21 @@ describe('run-once with the core', () => {
     // Unchanged since: nothing more is written.
     await runOnce(w.runtime, { mode: 'apply', trigger: 'test' });
     expect(w.journal.types().filter((t) => t === 'recordEntitlements')).toHaveLength(before + 1);
+  });
+
+  it('logs the journal chain head with the end of each run, an anchor outside the database', async () => {
+    const w = world();
+    const dir = mkdtempSync(join(tmpdir(), 'rolemap-anchor-'));
+    const journal = SqliteJournal.open(join(dir, 'journal.db'), { clock: () => NOW });
+    try {
+      await runOnce({ ...w.runtime, journal }, { mode: 'apply', trigger: 'test', runId: 'anchored' });
+      const head = journal.chainHead();
+      expect(head).not.toBeNull();
+      expect(w.log.lines.at(-1)).toMatchObject({ msg: 'run finished', runId: 'anchored', journalChainHead: head });
+    } finally {
+      journal.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a dry run never writes entitlements', async () => {

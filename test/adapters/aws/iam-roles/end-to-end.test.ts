@@ -1,7 +1,5 @@
 /**
  * The IAM targets with the core's own desired computation, plan and apply, against the emulator.
- * Skipped while src/core still has its 'not implemented yet' stubs; the lead removes the guard
- * after the merge.
  */
 import { CreateAccessKeyCommand, CreateLoginProfileCommand, CreateRoleCommand, CreateUserCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
