@@ -1,5 +1,7 @@
-export { IdentityCenterTarget, IDENTITY_CENTER_KINDS, userOwnershipScope, userOperations, groupOperations } from './identity-center-target.js';
-export type { IdentityCenterTargetOptions } from './identity-center-target.js';
+export { IdentityCenterTarget, IDENTITY_CENTER_KINDS } from './identity-center-target.js';
+export type { IdentityCenterTargetOptions } from './context.js';
+export { userOwnershipScope, userOperations } from './users.js';
+export { groupOperations } from './groups.js';
 export { IdentityCenterError, AsyncRequestFailedError, NotOwnedError } from './errors.js';
 export { InMemoryOwnershipRegistry } from './in-memory-ownership-registry.js';
 export { TokenBucket, CallCounter, rateLimitPlugin } from './rate-limiter.js';
