@@ -191,6 +191,11 @@ export default async function bench(): Promise<void> {
   const cpu = process.cpuUsage(c0);
   const heapAfter = process.memoryUsage().heapUsed;
   const peakMeasured = peakSinceReset?.() ?? null;
+  // Not part of a dry run: the digest is computed when a plan is saved, compared with a saved one or approved.
+  const t3 = performance.now();
+  const digest = plan.actualDigest;
+  const t4 = performance.now();
+  const peakWithDigest = peakSinceReset?.() ?? null;
   const peak = process.resourceUsage().maxRSS * 1024;
 
   const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MB`;
@@ -202,6 +207,7 @@ export default async function bench(): Promise<void> {
   console.log(`computeDesired: ${(t1 - t0).toFixed(0)} ms wall, ${ms(cDesired)}`);
   console.log(`calculatePlan:  ${(t2 - t1).toFixed(0)} ms wall, ${ms({ user: cpu.user - cDesired.user, system: cpu.system - cDesired.system })}`);
   console.log(`total:          ${(t2 - t0).toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU   (target < 2000 ms; wall time suffers on a shared machine, CPU time less so)`);
+  console.log(`plan.actualDigest on first read (saving, comparing or approving a plan only): ${(t4 - t3).toFixed(0)} ms (${digest.slice(0, 15)}...)${peakWithDigest !== null ? `, peak RSS with it ${mb(peakWithDigest)}` : ''}`);
   console.log(`heap: ${mb(heapBefore)} before (fixture, history and actual state), ${mb(heapAfter)} after (+ desired state and plan)`);
   console.log(`RSS: ${mb(rssBefore)} before (fixture, history and actual state resident)`);
   if (peakMeasured !== null) console.log(`peak RSS while computeDesired + calculatePlan ran (inputs resident): ${mb(peakMeasured)}   (target < 500 MB)`);

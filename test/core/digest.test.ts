@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Resource } from '../../src/core/index.js';
-import { canonicalJson, stateDigest } from '../../src/core/index.js';
+import { canonicalJson, planFromJson, planToJson, stateDigest } from '../../src/core/index.js';
 import { acmeMap, acmeSnapshot } from '../support/acme.js';
-import { converged } from '../support/builders.js';
+import { converged, planFor } from '../support/builders.js';
 
 describe('actual state digest', () => {
   it('does not depend on listing order, key order or policy spelling, and sees every real change', async () => {
@@ -19,6 +19,21 @@ describe('actual state digest', () => {
     expect(stateDigest(renamed)).not.toBe(digest);
     expect(stateDigest(resources.slice(1))).not.toBe(digest);
     expect(stateDigest(resources.map((r, i) => (i === 0 ? { ...r, owned: !r.owned } : r)))).not.toBe(digest);
+  });
+
+  it("a plan's actualDigest (computed on first read) is the digest of the state it was computed from, in every copy of the plan", async () => {
+    const state = (await converged(acmeSnapshot(), acmeMap())).state();
+    const expected = stateDigest(state.resources);
+    const { plan } = planFor(acmeSnapshot(), acmeMap(), state);
+    expect(plan.actualDigest).toBe(expected);
+    expect(plan.actualDigest).toBe(expected); // kept, the same on every read
+    expect({ ...plan }.actualDigest).toBe(expected);
+    expect((JSON.parse(JSON.stringify(plan)) as { actualDigest: unknown }).actualDigest).toBe(expected);
+    expect(planFromJson(planToJson(plan)).actualDigest).toBe(expected);
+    // A plan of another state carries that state's digest.
+    const fewer = { ...state, resources: state.resources.slice(1) };
+    expect(planFor(acmeSnapshot(), acmeMap(), fewer).plan.actualDigest).toBe(stateDigest(fewer.resources));
+    expect(planFor(acmeSnapshot(), acmeMap(), fewer).plan.actualDigest).not.toBe(expected);
   });
 
   it('canonical JSON sorts keys at every level and omits undefined like JSON.stringify', () => {

@@ -153,16 +153,12 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     viaGroupName: g.group.name,
   });
   const grantsOfUser = new Map<Guid, Grant[]>();
-  const current = new Set<Guid>(); // users who hold something now
   const holding = new Uint8Array(users.length);
   for (const list of grantsByGroup.values()) {
     for (const i of membersOf((list[0] as Grant).group)) {
       const user = users[i] as DirectoryUser;
       if (active[i] === 1) {
-        if (holding[i] === 0) {
-          holding[i] = 1;
-          current.add(user.guid);
-        }
+        holding[i] = 1; // holds something now
         for (const g of list) entitlements.push(entitle(user, g));
       } else {
         const held = grantsOfUser.get(user.guid);
@@ -171,7 +167,12 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
       }
     }
   }
-  const leavers = findLeavers(snapshot, now, history, current, usersByGuid, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)));
+  // Who holds something now, by guid: the flag at the user's position (no set of 100,000 guids).
+  const holdsNow = (guid: Guid): boolean => {
+    const i = usersByGuid.positionOf(guid);
+    return i >= 0 && holding[i] === 1;
+  };
+  const leavers = findLeavers(snapshot, now, history, holdsNow, usersByGuid, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)));
 
   return {
     resources,

@@ -32,10 +32,11 @@ function nonEmpty(s: string | undefined): string | undefined {
 
 export function icUserResource(user: DirectoryUser, ic: IdentityCenterSpec): ResourceOf<'identitystore_user'> {
   const m = ic.userAttributes;
-  const fullName = [nonEmpty(user.givenName), nonEmpty(user.surname)].filter((s) => s !== undefined).join(' ');
+  // The full name is built only for a user without a display name (two arrays and a string per user otherwise).
+  const fullName = (): string | undefined => nonEmpty([nonEmpty(user.givenName), nonEmpty(user.surname)].filter((s) => s !== undefined).join(' '));
   const displayName =
     m.displayName === 'displayName'
-      ? (nonEmpty(user.displayName) ?? (nonEmpty(fullName) ?? user.sAMAccountName))
+      ? (nonEmpty(user.displayName) ?? fullName() ?? user.sAMAccountName)
       : m.displayName === 'userPrincipalName'
         ? (nonEmpty(user.userPrincipalName) ?? user.sAMAccountName)
         : user.sAMAccountName;

@@ -28,19 +28,19 @@ export function findLeavers(
   now: Date,
   history: EntitlementHistory,
   /** Users who hold at least one grant now (grants go to active users only). */
-  current: ReadonlySet<Guid>,
+  holdsNow: (guid: Guid) => boolean,
   /** The snapshot's users by guid. */
   usersByGuid: ReadonlyMap<Guid, DirectoryUser>,
   /** What each inactive user would hold if active, for a first run without history. */
   wouldHold: (user: DirectoryUser) => readonly Entitlement[],
 ): Leaver[] {
   // Only the last grants of people who might be leavers are needed: inactive users and users who hold nothing
-  // now, i.e. everyone not in `current` (an inactive user holds nothing now).
+  // now, i.e. everyone for whom `holdsNow` is false (an inactive user holds nothing now).
   let last: Map<Guid, Entitlement[]> | null = null;
   if (history.last !== null) {
     last = new Map();
     for (const e of history.last) {
-      if (current.has(e.userGuid)) continue;
+      if (holdsNow(e.userGuid)) continue;
       const list = last.get(e.userGuid);
       if (list) list.push(e);
       else last.set(e.userGuid, [e]);
@@ -57,7 +57,7 @@ export function findLeavers(
   }
   if (last !== null) {
     for (const [guid, former] of last) {
-      if (seen.has(guid) || former.length === 0 || current.has(guid)) continue;
+      if (seen.has(guid) || former.length === 0 || holdsNow(guid)) continue;
       const user = usersByGuid.get(guid);
       if (user === undefined) {
         leavers.push(leaver(guid, (former[0] as Entitlement).userName, undefined, 'deleted-from-ad', former));

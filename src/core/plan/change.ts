@@ -57,7 +57,11 @@ export interface Plan {
   readonly warnings: readonly string[];
   /** Set when the safety checks refuse the plan; a refused plan is never applied. */
   readonly refusal: Refusal | null;
-  /** Digest of the actual state the plan was computed from; applying a saved plan refuses when it changed. */
+  /**
+   * Digest of the actual state the plan was computed from; applying a saved plan refuses when it changed.
+   * `calculatePlan` computes it on first read (an enumerable getter, so spreading, `JSON.stringify` and
+   * `planToJson` see a plain string): a dry run that never saves, compares or approves a plan never pays it.
+   */
   readonly actualDigest: string;
   readonly summary: PlanSummary;
 }

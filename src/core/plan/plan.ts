@@ -80,6 +80,12 @@ export function calculatePlan(input: PlanInput): Plan {
   for (const policy of input.policies ?? DEFAULT_POLICIES) drafting = policy(drafting, ctx);
 
   const changes = orderChanges(drafting.changes, (d) => address(subject(d)));
+  // The digest of the actual state is needed only when the plan is saved, compared with a saved plan or
+  // approved (daemon); hashing 100,000 resources in canonical order is about a third of planning time.
+  // It is computed on first read, from the actual state's list (immutable input), and then kept: the plan
+  // holds no index of the actual state for it, only the list the caller already holds.
+  const actualResources = actual.resources;
+  let digest: string | undefined;
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     createdAt: now.toISOString(),
@@ -87,7 +93,10 @@ export function calculatePlan(input: PlanInput): Plan {
     changes,
     warnings: [...actual.warnings, ...(desired.warnings ?? []), ...[...new Set(drafting.warnings)].sort()],
     refusal: drafting.refusal,
-    actualDigest: stateDigest(actualByKey),
+    get actualDigest(): string {
+      digest ??= stateDigest(actualResources);
+      return digest;
+    },
     summary: summarize(drafting.changes),
   };
 }
