@@ -55,7 +55,8 @@ function generate(): { users: DirectoryUser[]; groups: DirectoryGroup[]; roleMap
     const n = 2 + Math.floor(rand() * 5);
     for (let k = 0; k < n; k++) {
       const g = Math.floor(GROUPS * rand() * rand());
-      (members[g] as string[]).push(guid(1, i));
+      // The directory source's default (client-side nesting) hands out each user's own guid string.
+      (members[g] as string[]).push((users[i] as DirectoryUser).guid);
     }
   }
   const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ alias: `acct${i}`, id: accountId(i) }));
