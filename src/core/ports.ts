@@ -75,6 +75,12 @@ export interface RunStart {
   readonly startedAt: string;
 }
 
+/** Another name an AD user is known by (UPN, mail), so auditors can ask for a person by any of them. */
+export interface PrincipalAlias {
+  readonly alias: string;
+  readonly guid: string;
+}
+
 /**
  * What a run needs from the journal (the SQLite adapter implements it). Every method is synchronous:
  * each write is its own transaction and none stays open across an await.
@@ -86,7 +92,7 @@ export interface RunJournal {
   /** Intent / outcome rows around each AWS mutation. */
   hooks(runId: string): ApplyHooks;
   /** The entitlements after the run, written when the run changed something. */
-  recordEntitlements(runId: string, at: string, entitlements: readonly Entitlement[]): void;
+  recordEntitlements(runId: string, at: string, entitlements: readonly Entitlement[], aliases?: readonly PrincipalAlias[]): void;
   finishRun(runId: string, end: { readonly outcome: RunOutcome; readonly finishedAt: string; readonly error?: string | undefined; readonly directory?: { readonly users: number; readonly groups: number } | undefined }): void;
   /** The last entitlement snapshot, for telling leavers. */
   entitlementHistory(): EntitlementHistory;

@@ -9,7 +9,7 @@
  */
 import type { Entitlement } from '../../core/model/state.js';
 import type { Change, Plan } from '../../core/plan/change.js';
-import type { ApplyHooks, ApplyOutcome, EntitlementHistory, OwnershipRegistry, RunJournal, RunOutcome, RunStart } from '../../core/ports.js';
+import type { ApplyHooks, ApplyOutcome, EntitlementHistory, OwnershipRegistry, PrincipalAlias, RunJournal, RunOutcome, RunStart } from '../../core/ports.js';
 import {
   CHANGE_EVENT_COLUMNS,
   GENESIS,
@@ -309,7 +309,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     };
   }
 
-  recordEntitlements(runId: string, at: string, entitlements: readonly Entitlement[]): void {
+  recordEntitlements(runId: string, at: string, entitlements: readonly Entitlement[], aliases: readonly PrincipalAlias[] = []): void {
     const rows: EntitlementRow[] = entitlements.map((e) => ({
       user_guid: e.userGuid.toLowerCase(),
       user_name: e.userName,
@@ -338,6 +338,11 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
           seen.add(`${alias}\u0000${guid}`);
           this.#stmt.alias.run(alias, guid, type);
         }
+      }
+      for (const a of aliases) {
+        if (a.alias === '' || seen.has(`${a.alias}\u0000${a.guid}`)) continue;
+        seen.add(`${a.alias}\u0000${a.guid}`);
+        this.#stmt.alias.run(a.alias, a.guid, 'user');
       }
     });
   }

@@ -10,13 +10,13 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { applyPlan, type ApplyReport } from '../../core/apply/engine.js';
 import { computeDesired } from '../../core/desired/desired.js';
-import type { GroupRef } from '../../core/model/directory.js';
+import type { DirectoryUser, GroupRef } from '../../core/model/directory.js';
 import type { ResourceKind } from '../../core/model/resources.js';
 import type { RoleMap } from '../../core/model/role-map.js';
 import type { ActualState, Entitlement } from '../../core/model/state.js';
 import type { Plan } from '../../core/plan/change.js';
 import { calculatePlan } from '../../core/plan/plan.js';
-import type { DirectorySource, GroupSelection, RunJournal, RunMode, RunOutcome, RunTrigger, Target } from '../../core/ports.js';
+import type { DirectorySource, GroupSelection, PrincipalAlias, RunJournal, RunMode, RunOutcome, RunTrigger, Target } from '../../core/ports.js';
 import { VERSION } from '../version.js';
 import { ForeignPlanError, NoTargetError, StalePlanError } from './errors.js';
 
@@ -134,6 +134,18 @@ function sameEntitlements(a: readonly Entitlement[], b: readonly Entitlement[] |
   return b.every((e) => keys.has(entitlementKey(e)));
 }
 
+/** The UPN and mail of everyone who holds access, so the journal can find a person by either. */
+function aliasesOf(entitlements: readonly Entitlement[], users: readonly DirectoryUser[]): PrincipalAlias[] {
+  const holders = new Set(entitlements.map((e) => e.userGuid));
+  const out: PrincipalAlias[] = [];
+  for (const u of users) {
+    if (!holders.has(u.guid)) continue;
+    if (u.userPrincipalName) out.push({ alias: u.userPrincipalName, guid: u.guid });
+    if (u.mail && u.mail !== u.userPrincipalName) out.push({ alias: u.mail, guid: u.guid });
+  }
+  return out;
+}
+
 export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promise<RunResult> {
   const runId = options.runId ?? randomUUID();
   const log = runtime.log.child({ runId });
@@ -193,7 +205,7 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     if (!hasChanges(plan)) {
       // AWS already matches, yet who holds what may have changed inside AD (a new member of a mapped
       // group needs no AWS change): remember it, or a later leaver would have no former grants to revoke.
-      if (!options.savedPlan && !sameEntitlements(desired.entitlements, history.last)) journal?.recordEntitlements(runId, iso(), desired.entitlements);
+      if (!options.savedPlan && !sameEntitlements(desired.entitlements, history.last)) journal?.recordEntitlements(runId, iso(), desired.entitlements, aliasesOf(desired.entitlements, snapshot.users));
       finish('no-changes');
       return { runId, plan, report: null, outcome: 'no-changes' };
     }
@@ -212,7 +224,10 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     const report = await applyPlan(plan, { targetFor, hooks: journal?.hooks(runId), signal: options.signal, concurrency: options.concurrency });
     const outcome = outcomeOf(report);
     log.info({ applied: report.applied, failed: report.failed, skipped: report.skipped, interrupted: report.interrupted }, 'plan applied');
-    if (report.applied > 0) journal?.recordEntitlements(runId, iso(), entitlementsAfter(desired.entitlements, history.last, report));
+    if (report.applied > 0) {
+      const after = entitlementsAfter(desired.entitlements, history.last, report);
+      journal?.recordEntitlements(runId, iso(), after, aliasesOf(after, snapshot.users));
+    }
     finish(outcome);
     return { runId, plan, report, outcome };
   } catch (e) {

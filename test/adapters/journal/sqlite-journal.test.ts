@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { INTERRUPTED_MESSAGE, JournalWriteError, NEVER_STARTED_MESSAGE, SqliteJournal, accessAsOf, listChanges, openJournalForQuery, showRun, verifyJournal } from '../../../src/adapters/journal/index.js';
-import { ADMINS, ALICE, BOB, PROD, READERS, changeOf, entitlement, icUser, manualClock, membership, planOf, role, runStart, tempDir } from './fixtures.js';
+import { ADMINS, ALICE, BOB, CAROL, PROD, READERS, changeOf, entitlement, icUser, manualClock, membership, planOf, role, runStart, tempDir } from './fixtures.js';
 
 describe('SqliteJournal', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -154,6 +154,15 @@ describe('SqliteJournal', () => {
     journal.recordEntitlements('r1', '2026-02-01T10:00:06.000Z', [entitlement(ALICE, PROD, 'Admin', ADMINS)]);
     expect(journal.entitlementHistory().last).toEqual([entitlement(ALICE, PROD, 'Admin', ADMINS)]);
     expect(verifyJournal(journal.database)).toMatchObject({ ok: true, snapshotRows: 2 });
+  });
+
+  it('finds a person by UPN through the aliases recorded with the entitlements, with no Identity Center user to name it', () => {
+    journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'));
+    const revoke = changeOf(1, 'revoke', role(PROD, 'Admin'), { principal: { guid: CAROL.guid, name: CAROL.name }, leaver: { guid: CAROL.guid, name: CAROL.name, reason: 'disabled' } });
+    journal.recordPlan('r1', planOf([revoke]));
+    expect(listChanges(journal.database, { user: CAROL.upn }, clock())).toEqual([]);
+    journal.recordEntitlements('r1', '2026-02-01T10:00:05.000Z', [entitlement(ALICE, PROD, 'Admin', ADMINS)], [{ alias: CAROL.upn, guid: CAROL.guid }]);
+    expect(listChanges(journal.database, { user: CAROL.upn }, clock()).map((l) => [l.seq, l.action])).toEqual([[1, 'revoke']]);
   });
 
   it('is an OwnershipRegistry: record, re-record, forget, per scope; survives reopening', () => {
