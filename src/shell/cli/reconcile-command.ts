@@ -41,7 +41,7 @@ function nonNegativeInt(value: string): number {
 export function registerReconcile(program: Command, ctx: CliContext): void {
   program
     .command('reconcile')
-    .description('plan the changes that bring AWS in line with AD and the role map, and apply them after confirmation')
+    .description('Plan the changes that bring AWS in line with AD and the role map, and apply them after confirmation.')
     .option('-c, --config <file>', CONFIG_OPTION_HELP)
     .option('--dry-run', 'only plan: show what would change and change nothing (exit 2 when there are changes)')
     .option('--json', 'print the plan as versioned JSON instead of the human rendering (messages go to stderr)')

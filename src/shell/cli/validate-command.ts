@@ -40,7 +40,7 @@ export function summarize(config: LoadedConfig): string {
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
     .command('validate')
-    .description('check the configuration and role map offline; exit 0 when valid, 1 otherwise')
+    .description('Check the configuration and role map offline; exit 0 when valid, 1 otherwise.')
     .option('-c, --config <file>', CONFIG_OPTION_HELP)
     .action((opts: { config?: string }) => {
       const config = loadConfig(configPathFrom(opts.config, ctx.env));
