@@ -86,7 +86,7 @@ function revocations(input: LeaverPassInput, kind: RevocationKind): DraftChange[
     }
     const maxAgeSeconds =
       parent.kind === 'iam_role' ? parent.attrs.maxSessionDuration : parent.kind === 'sso_permission_set' ? (parseIsoDuration(parent.attrs.sessionDuration) ?? 43200) : 43200;
-    const entries: Record<string, string> = {};
+    const entries: Record<string, string> = Object.create(null) as Record<string, string>; // keys are session names: "__proto__" too
     const pruned: string[] = [];
     for (const [k, at] of Object.entries(before?.attrs.entries ?? {})) {
       const t = Date.parse(at);

@@ -78,7 +78,7 @@ function strings(v: PolicyValue | undefined): string[] | undefined {
 export function parseRevocationPolicy(doc: PolicyDocument): ParsedRevocations {
   const raw = doc['Statement'];
   const statements = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-  const entries: Record<string, string> = {};
+  const entries: Record<string, string> = Object.create(null) as Record<string, string>; // keys are session names: "__proto__" too
   let foreign = 0;
   for (const s of statements) {
     const st = object(s);

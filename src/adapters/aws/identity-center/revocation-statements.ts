@@ -63,7 +63,7 @@ function userIdOf(s: { [key: string]: PolicyValue }): string | null {
 /** The configured part of an inline policy and the revocation entries (UserId -> instant) in it. */
 export function splitInlinePolicy(doc: PolicyDocument | null): { policy: PolicyDocument | null; entries: Record<string, string> } {
   if (doc === null) return { policy: null, entries: {} };
-  const entries: Record<string, string> = {};
+  const entries: Record<string, string> = Object.create(null) as Record<string, string>; // keys come from AWS: no prototype to collide with
   const rest: PolicyValue[] = [];
   let found = false;
   for (const s of statementsOf(doc)) {

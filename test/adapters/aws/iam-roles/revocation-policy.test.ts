@@ -29,6 +29,15 @@ describe('the revocation policy', () => {
     );
   });
 
+  it('keeps a session name that is also an Object.prototype key (fast-check found "__proto__")', () => {
+    const e: Record<string, string> = {};
+    Object.defineProperty(e, '__proto__', { value: '2020-01-01T00:00:00.000Z', enumerable: true, writable: true, configurable: true });
+    e['constructor'] = '2021-01-01T00:00:00.000Z';
+    const doc = renderRevocationPolicy(e);
+    expect(parseRevocationPolicy(doc)).toEqual({ entries: e, foreignStatements: 0 });
+    expect(Object.keys(parseRevocationPolicy(awsSpelling(doc)).entries).sort()).toEqual(['__proto__', 'constructor']);
+  });
+
   it('puts leavers revoked at the same instant into one statement', () => {
     const doc = renderRevocationPolicy({ 'jdoe@corp.example': '2026-11-28T09:15:00.000Z', 'asmith@corp.example': '2026-11-28T09:15:00.000Z', bwayne: '2026-11-27T18:00:00.000Z' });
     expect(
