@@ -117,8 +117,7 @@ async function readPermissionSet(
   for await (const page of paginateListCustomerManagedPolicyReferencesInPermissionSet({ client: ctx.sso, pageSize: 100 }, base)) {
     for (const c of page.CustomerManagedPolicyReferences ?? []) if (c.Name) customer.push(`${c.Path ?? '/'}${c.Name}`);
   }
-  const inlineText = (await ctx.sso.send(new GetInlinePolicyForPermissionSetCommand(base))).InlinePolicy;
-  const { policy, entries } = splitInlinePolicy(inlineText ? (JSON.parse(inlineText) as PolicyDocument) : null);
+  const { policy, entries } = await currentInline(ctx, base);
   let boundary: string | null = null;
   try {
     boundary = boundaryString((await ctx.sso.send(new GetPermissionsBoundaryForPermissionSetCommand(base))).PermissionsBoundary);
