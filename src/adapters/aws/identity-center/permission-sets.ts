@@ -38,7 +38,7 @@ import type { Change } from '../../../core/plan/change.js';
 import { mapLimit } from './async-tools.js';
 import type { ApplyLog, IdentityCenterContext, Meta, Settings } from './context.js';
 import { isName } from './context.js';
-import { AsyncRequestFailedError, IdentityCenterError } from './errors.js';
+import { IdentityCenterError } from './errors.js';
 import { renderInlinePolicy, splitInlinePolicy } from './revocation-statements.js';
 
 type PsBase = { InstanceArn: string; PermissionSetArn: string };
@@ -266,11 +266,9 @@ export async function reprovision(ctx: IdentityCenterContext, name: string, arn:
   const out = await ctx.retryConflict(() => ctx.sso.send(new ProvisionPermissionSetCommand({ ...base, TargetType: 'ALL_PROVISIONED_ACCOUNTS' }), { abortSignal: signal }), signal);
   ctx.rid(out, requestIds);
   const asyncId = out.PermissionSetProvisioningStatus?.RequestId ?? '';
-  const final = await ctx.pollUntilDone(`permission set ${name}`, signal, async () => {
-    const st = (await ctx.sso.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: s.instanceArn, ProvisionPermissionSetRequestId: asyncId }), { abortSignal: signal }))
-      .PermissionSetProvisioningStatus;
-    return { status: st?.Status ?? 'IN_PROGRESS', reason: st?.FailureReason };
-  });
-  if (final.status === 'FAILED') throw new AsyncRequestFailedError(`sso_permission_set.${name}`, 'ProvisionPermissionSet', asyncId, final.reason ?? 'no reason given', out.$metadata.requestId);
+  const request = { what: `permission set ${name}`, subject: `sso_permission_set.${name}`, operation: 'ProvisionPermissionSet', asyncId, httpRequestId: out.$metadata.requestId };
+  await ctx.pollUntilDone(request, signal, async () =>
+    (await ctx.sso.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: s.instanceArn, ProvisionPermissionSetRequestId: asyncId }), { abortSignal: signal })).PermissionSetProvisioningStatus,
+  );
   detail['provisioning'] = `${asyncId} SUCCEEDED on ${accounts.length} account(s)`;
 }
