@@ -7,6 +7,7 @@ import type { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import type { AccountId, RoleMap } from '../../../core/model/role-map.js';
 import type { OwnershipRegistry } from '../../../core/ports.js';
+import { awsErrorName } from '../call-error.js';
 import { backoffDelay, KeyedRwLock, Semaphore, sleep } from './async-tools.js';
 import type { Backoff } from './async-tools.js';
 import { AsyncRequestFailedError, IdentityCenterError } from './errors.js';
@@ -64,8 +65,10 @@ export function settingsFrom(roleMap: RoleMap): Settings | null {
   };
 }
 
+/** Whether an SDK error is one of the named AWS errors (`awsErrorName`, shared with the IAM targets). */
 export function isName(e: unknown, ...names: string[]): boolean {
-  return typeof e === 'object' && e !== null && names.includes((e as { name?: string }).name ?? '');
+  const name = awsErrorName(e);
+  return name !== undefined && names.includes(name);
 }
 
 export type Meta = { $metadata: { requestId?: string | undefined } };
