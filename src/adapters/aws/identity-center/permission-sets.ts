@@ -17,11 +17,11 @@ import {
   DetachManagedPolicyFromPermissionSetCommand,
   GetInlinePolicyForPermissionSetCommand,
   GetPermissionsBoundaryForPermissionSetCommand,
-  ListTagsForResourceCommand,
   paginateListAccountsForProvisionedPermissionSet,
   paginateListCustomerManagedPolicyReferencesInPermissionSet,
   paginateListManagedPoliciesInPermissionSet,
   paginateListPermissionSets,
+  paginateListTagsForResource,
   ProvisionPermissionSetCommand,
   PutInlinePolicyToPermissionSetCommand,
   PutPermissionsBoundaryToPermissionSetCommand,
@@ -102,12 +102,9 @@ async function readPermissionSet(
   const described = (await ctx.sso.send(new DescribePermissionSetCommand(base))).PermissionSet;
   const name = described?.Name ?? arn;
   const tags: Record<string, string> = {};
-  let next: string | undefined;
-  do {
-    const page = await ctx.sso.send(new ListTagsForResourceCommand({ InstanceArn: s.instanceArn, ResourceArn: arn, ...(next ? { NextToken: next } : {}) }));
+  for await (const page of paginateListTagsForResource({ client: ctx.sso }, { InstanceArn: s.instanceArn, ResourceArn: arn })) {
     for (const t of page.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
-    next = page.NextToken;
-  } while (next);
+  }
   const owned = tags[OWNER_TAG] === s.ownerId;
   if (!owned && !s.configuredPermissionSets.has(name)) return null;
 
