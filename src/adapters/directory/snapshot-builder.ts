@@ -30,12 +30,13 @@ export function groupSelector(selection: GroupSelection): (group: GroupHeader) =
       throw new DirectoryConfigError(`group name pattern ${JSON.stringify(p)} is not a valid regular expression`, { cause: e });
     }
   });
+  // DN references compared normalised (AD ignores case and spaces around separators), computed once.
+  const dnRefs = new Set(selection.refs.filter((ref) => ref.by === 'dn').map((ref) => normalizeDn(ref.value)));
+  const otherRefs = selection.refs.filter((ref) => ref.by !== 'dn');
   return (group) => {
+    if (dnRefs.size > 0 && dnRefs.has(normalizeDn(group.dn))) return true;
     const asModel = { ...group, members: [] };
-    for (const ref of selection.refs) {
-      if (ref.by === 'dn' ? normalizeDn(ref.value) === normalizeDn(group.dn) : matchesGroupRef(asModel, ref)) return true;
-    }
-    return patterns.some((re) => re.test(group.name));
+    return otherRefs.some((ref) => matchesGroupRef(asModel, ref)) || patterns.some((re) => re.test(group.name));
   };
 }
 
