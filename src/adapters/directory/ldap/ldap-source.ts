@@ -33,7 +33,7 @@ import type { GroupEntry, GroupHeader } from '../snapshot-builder.js';
 import { buildSnapshot, expandNesting, groupSelector } from '../snapshot-builder.js';
 import type { ConnectionPlan } from './connection.js';
 import { openSession, planConnection } from './connection.js';
-import type { LdapReadStats, LdapSourceOptions, NestingStrategy } from './options.js';
+import type { LdapReadStats, LdapSourceOptions } from './options.js';
 import { LDAP_DEFAULTS } from './options.js';
 
 /** LDAP_MATCHING_RULE_IN_CHAIN: transitive membership evaluated by the DC. */
@@ -398,5 +398,3 @@ export function readError(e: unknown, what: string, where: string): DirectoryRea
   })();
   return new DirectoryReadError(kind, what, where, message, { cause: e });
 }
-
-export type { NestingStrategy };
