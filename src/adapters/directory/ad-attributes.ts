@@ -1,6 +1,7 @@
 /**
  * Decoding of the AD attributes a snapshot needs, shared by the LDAP source and the LDIF reader.
  */
+import type { DirectoryUser } from '../../core/model/directory.js';
 
 /** userAccountControl ACCOUNTDISABLE. */
 export const UF_ACCOUNTDISABLE = 0x2;
@@ -67,4 +68,22 @@ export function normalizeDn(dn: string): string {
     }
   }
   return out.trim().toLowerCase();
+}
+
+/**
+ * The user fields decoded from AD's attributes, read through `get` (the attribute's first value, named
+ * as AD spells it), so that the LDAP source and the LDIF reader map a user the same way. Throws
+ * RangeError on a value that cannot be decoded.
+ */
+export function userFields(get: (attribute: string) => string | undefined): Omit<DirectoryUser, 'guid' | 'dn' | 'sAMAccountName'> {
+  return {
+    userPrincipalName: get('userPrincipalName'),
+    mail: get('mail'),
+    givenName: get('givenName'),
+    surname: get('sn'),
+    displayName: get('displayName'),
+    disabled: isDisabled(get('userAccountControl')),
+    expiresAt: decodeAccountExpires(get('accountExpires')),
+    whenChanged: decodeGeneralizedTime(get('whenChanged')),
+  };
 }

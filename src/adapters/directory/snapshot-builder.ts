@@ -30,12 +30,13 @@ export function groupSelector(selection: GroupSelection): (group: GroupHeader) =
       throw new DirectoryConfigError(`group name pattern ${JSON.stringify(p)} is not a valid regular expression`, { cause: e });
     }
   });
+  // DN references compared normalised (AD ignores case and spaces around separators), computed once.
+  const dnRefs = new Set(selection.refs.filter((ref) => ref.by === 'dn').map((ref) => normalizeDn(ref.value)));
+  const otherRefs = selection.refs.filter((ref) => ref.by !== 'dn');
   return (group) => {
+    if (dnRefs.size > 0 && dnRefs.has(normalizeDn(group.dn))) return true;
     const asModel = { ...group, members: [] };
-    for (const ref of selection.refs) {
-      if (ref.by === 'dn' ? normalizeDn(ref.value) === normalizeDn(group.dn) : matchesGroupRef(asModel, ref)) return true;
-    }
-    return patterns.some((re) => re.test(group.name));
+    return otherRefs.some((ref) => matchesGroupRef(asModel, ref)) || patterns.some((re) => re.test(group.name));
   };
 }
 
@@ -59,16 +60,27 @@ export async function expandNesting(
   const groupsByDn = new Map<string, GroupEntry>();
   const notGroups = new Set<string>();
   for (const g of roots) groupsByDn.set(normalizeDn(g.dn), g);
+  // Each group's member DNs normalised once: the walk below visits a nested group once per root.
+  const keysByGroup = new Map<GroupEntry, readonly string[]>();
+  const memberKeys = (g: GroupEntry): readonly string[] => {
+    let keys = keysByGroup.get(g);
+    if (keys === undefined) {
+      keys = g.memberDns.map(normalizeDn);
+      keysByGroup.set(g, keys);
+    }
+    return keys;
+  };
 
   // Discover the whole reachable group graph, one level (one batch of look-ups) at a time.
   let frontier: GroupEntry[] = [...roots];
   while (frontier.length > 0) {
     const unknown = new Map<string, string>();
     for (const g of frontier) {
-      for (const dn of g.memberDns) {
-        const key = normalizeDn(dn);
+      const keys = memberKeys(g);
+      g.memberDns.forEach((dn, i) => {
+        const key = keys[i] as string;
         if (!userGuidByDn.has(key) && !groupsByDn.has(key) && !notGroups.has(key)) unknown.set(key, dn);
-      }
+      });
     }
     if (unknown.size === 0) break;
     const found = await resolve([...unknown.values()]);
@@ -92,8 +104,7 @@ export async function expandNesting(
     const stack: GroupEntry[] = [root];
     while (stack.length > 0) {
       const g = stack.pop()!;
-      for (const dn of g.memberDns) {
-        const key = normalizeDn(dn);
+      for (const key of memberKeys(g)) {
         const user = userGuidByDn.get(key);
         if (user !== undefined) {
           members.add(user);

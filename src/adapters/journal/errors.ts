@@ -1,6 +1,7 @@
 /**
- * The journal's typed errors. None is worth a retry: each needs a person (a changed or missing
- * migration, a newer database, a journal that was never migrated, a run that does not exist).
+ * The journal's typed errors. Only a write that lost the lock to another writer (SQLITE_BUSY,
+ * SQLITE_LOCKED) is worth a retry; the others need a person (a changed or missing migration, a newer
+ * database, a journal that was never migrated, a run that does not exist).
  */
 import { RolemapError } from '../../core/errors.js';
 

@@ -54,13 +54,9 @@ export interface IamRolesTargetOptions {
 }
 
 type RoleResource = ResourceOf<'iam_role'>;
+type RevocationsResource = ResourceOf<'iam_role_revocations'>;
 /** What `aws:TokenIssueTime` compares against: an ISO-8601 UTC instant. */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
-type RevocationsResource = ResourceOf<'iam_role_revocations'>;
-
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
-}
 
 export class IamRolesTarget implements Target {
   readonly name = 'iam-roles';
@@ -319,13 +315,11 @@ export class IamRolesTarget implements Target {
         await rec.send('PutRolePermissionsBoundary', () => client.send(new PutRolePermissionsBoundaryCommand({ RoleName, PermissionsBoundary })));
       }
     }
-    if (!sameStrings(b.managedPolicyArns, a.managedPolicyArns)) {
-      for (const PolicyArn of b.managedPolicyArns.filter((p) => !a.managedPolicyArns.includes(p)).sort()) {
-        await rec.send('DetachRolePolicy', () => client.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })));
-      }
-      for (const PolicyArn of a.managedPolicyArns.filter((p) => !b.managedPolicyArns.includes(p)).sort()) {
-        await rec.send('AttachRolePolicy', () => client.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
-      }
+    for (const PolicyArn of b.managedPolicyArns.filter((p) => !a.managedPolicyArns.includes(p)).sort()) {
+      await rec.send('DetachRolePolicy', () => client.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })));
+    }
+    for (const PolicyArn of a.managedPolicyArns.filter((p) => !b.managedPolicyArns.includes(p)).sort()) {
+      await rec.send('AttachRolePolicy', () => client.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
     }
     for (const PolicyName of Object.keys(a.inlinePolicies).sort()) {
       const want = a.inlinePolicies[PolicyName] as PolicyDocument;

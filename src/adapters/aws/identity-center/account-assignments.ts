@@ -16,7 +16,7 @@ import type { Change } from '../../../core/plan/change.js';
 import { mapLimit } from './async-tools.js';
 import type { ApplyLog, IdentityCenterContext, Settings } from './context.js';
 import { isName, UNOWNED } from './context.js';
-import { AsyncRequestFailedError, IdentityCenterError } from './errors.js';
+import { IdentityCenterError } from './errors.js';
 import type { OwnedPermissionSet } from './permission-sets.js';
 import { permissionSetArn } from './permission-sets.js';
 import { groupIdFor, userIdFor } from './principal-ids.js';
@@ -75,12 +75,10 @@ export async function applyAssignment(ctx: IdentityCenterContext, change: Change
     ctx.rid(out, requestIds);
     const asyncId = out.AccountAssignmentCreationStatus?.RequestId ?? '';
     detail['asyncRequestId'] = asyncId;
-    const final = await ctx.pollUntilDone(change.address, signal, async () => {
-      const st = (await ctx.sso.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: s.instanceArn, AccountAssignmentCreationRequestId: asyncId }), opts)).AccountAssignmentCreationStatus;
-      return { status: st?.Status ?? 'IN_PROGRESS', reason: st?.FailureReason };
-    });
-    detail['status'] = final.status;
-    if (final.status === 'FAILED') throw new AsyncRequestFailedError(change.address, 'CreateAccountAssignment', asyncId, final.reason ?? 'no reason given', out.$metadata.requestId);
+    const request = { what: change.address, subject: change.address, operation: 'CreateAccountAssignment', asyncId, httpRequestId: out.$metadata.requestId };
+    detail['status'] = await ctx.pollUntilDone(request, signal, async () =>
+      (await ctx.sso.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: s.instanceArn, AccountAssignmentCreationRequestId: asyncId }), opts)).AccountAssignmentCreationStatus,
+    );
     return;
   }
   let out;
@@ -94,10 +92,8 @@ export async function applyAssignment(ctx: IdentityCenterContext, change: Change
   ctx.rid(out, requestIds);
   const asyncId = out.AccountAssignmentDeletionStatus?.RequestId ?? '';
   detail['asyncRequestId'] = asyncId;
-  const final = await ctx.pollUntilDone(change.address, signal, async () => {
-    const st = (await ctx.sso.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: s.instanceArn, AccountAssignmentDeletionRequestId: asyncId }), opts)).AccountAssignmentDeletionStatus;
-    return { status: st?.Status ?? 'IN_PROGRESS', reason: st?.FailureReason };
-  });
-  detail['status'] = final.status;
-  if (final.status === 'FAILED') throw new AsyncRequestFailedError(change.address, 'DeleteAccountAssignment', asyncId, final.reason ?? 'no reason given', out.$metadata.requestId);
+  const request = { what: change.address, subject: change.address, operation: 'DeleteAccountAssignment', asyncId, httpRequestId: out.$metadata.requestId };
+  detail['status'] = await ctx.pollUntilDone(request, signal, async () =>
+    (await ctx.sso.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: s.instanceArn, AccountAssignmentDeletionRequestId: asyncId }), opts)).AccountAssignmentDeletionStatus,
+  );
 }

@@ -7,9 +7,10 @@ import type { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import type { AccountId, RoleMap } from '../../../core/model/role-map.js';
 import type { OwnershipRegistry } from '../../../core/ports.js';
+import { awsErrorName } from '../call-error.js';
 import { backoffDelay, KeyedRwLock, Semaphore, sleep } from './async-tools.js';
 import type { Backoff } from './async-tools.js';
-import { IdentityCenterError } from './errors.js';
+import { AsyncRequestFailedError, IdentityCenterError } from './errors.js';
 import { CallCounter, rateLimitPlugin, TokenBucket } from './rate-limiter.js';
 
 export interface IdentityCenterTargetOptions {
@@ -64,11 +65,16 @@ export function settingsFrom(roleMap: RoleMap): Settings | null {
   };
 }
 
+/** Whether an SDK error is one of the named AWS errors (`awsErrorName`, shared with the IAM targets). */
 export function isName(e: unknown, ...names: string[]): boolean {
-  return typeof e === 'object' && e !== null && names.includes((e as { name?: string }).name ?? '');
+  const name = awsErrorName(e);
+  return name !== undefined && names.includes(name);
 }
 
 export type Meta = { $metadata: { requestId?: string | undefined } };
+
+/** What SSO Admin's Describe*Status calls return about an asynchronous request. */
+export type AsyncRequestStatus = { readonly Status?: string | undefined; readonly FailureReason?: string | undefined };
 
 /** What applying one change collects for its outcome: AWS request ids and details for the journal. */
 export interface ApplyLog {
@@ -143,15 +149,24 @@ export class IdentityCenterContext {
     }
   }
 
-  /** Polls an asynchronous request with backoff until it leaves IN_PROGRESS, or times out. */
-  async pollUntilDone(what: string, signal: AbortSignal | undefined, describe: () => Promise<{ status: string; reason: string | undefined }>): Promise<{ status: string; reason: string | undefined }> {
+  /**
+   * Polls an asynchronous SSO Admin request with backoff until it leaves IN_PROGRESS (or times out, naming
+   * `what`); FAILED becomes an AsyncRequestFailedError naming `subject`. Returns the final status.
+   */
+  async pollUntilDone(
+    request: { readonly what: string; readonly subject: string; readonly operation: string; readonly asyncId: string; readonly httpRequestId: string | undefined },
+    signal: AbortSignal | undefined,
+    describe: () => Promise<AsyncRequestStatus | undefined>,
+  ): Promise<string> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       await sleep(backoffDelay(this.poll, attempt), signal);
       const st = await describe();
-      if (st.status !== 'IN_PROGRESS') return st;
+      const status = st?.Status ?? 'IN_PROGRESS';
+      if (status === 'FAILED') throw new AsyncRequestFailedError(request.subject, request.operation, request.asyncId, st?.FailureReason ?? 'no reason given', request.httpRequestId);
+      if (status !== 'IN_PROGRESS') return status;
       if (Date.now() - started > this.poll.timeoutMs) {
-        throw new IdentityCenterError(`${what}: still IN_PROGRESS after ${this.poll.timeoutMs} ms`, { code: 'PollTimeout', retryable: true, subject: what });
+        throw new IdentityCenterError(`${request.what}: still IN_PROGRESS after ${this.poll.timeoutMs} ms`, { code: 'PollTimeout', retryable: true, subject: request.what });
       }
     }
   }

@@ -32,10 +32,6 @@ import { applyRevocations } from './permission-set-revocations.js';
 import { applyPermissionSet, readPermissionSets } from './permission-sets.js';
 import { applyUser, readUsers } from './users.js';
 
-export type { IdentityCenterTargetOptions } from './context.js';
-export { groupOperations } from './groups.js';
-export { userOperations, userOwnershipScope } from './users.js';
-
 export const IDENTITY_CENTER_KINDS = [
   'identitystore_group',
   'identitystore_user',

@@ -17,11 +17,11 @@ import {
   DetachManagedPolicyFromPermissionSetCommand,
   GetInlinePolicyForPermissionSetCommand,
   GetPermissionsBoundaryForPermissionSetCommand,
-  ListTagsForResourceCommand,
   paginateListAccountsForProvisionedPermissionSet,
   paginateListCustomerManagedPolicyReferencesInPermissionSet,
   paginateListManagedPoliciesInPermissionSet,
   paginateListPermissionSets,
+  paginateListTagsForResource,
   ProvisionPermissionSetCommand,
   PutInlinePolicyToPermissionSetCommand,
   PutPermissionsBoundaryToPermissionSetCommand,
@@ -38,7 +38,7 @@ import type { Change } from '../../../core/plan/change.js';
 import { mapLimit } from './async-tools.js';
 import type { ApplyLog, IdentityCenterContext, Meta, Settings } from './context.js';
 import { isName } from './context.js';
-import { AsyncRequestFailedError, IdentityCenterError } from './errors.js';
+import { IdentityCenterError } from './errors.js';
 import { renderInlinePolicy, splitInlinePolicy } from './revocation-statements.js';
 
 type PsBase = { InstanceArn: string; PermissionSetArn: string };
@@ -102,12 +102,9 @@ async function readPermissionSet(
   const described = (await ctx.sso.send(new DescribePermissionSetCommand(base))).PermissionSet;
   const name = described?.Name ?? arn;
   const tags: Record<string, string> = {};
-  let next: string | undefined;
-  do {
-    const page = await ctx.sso.send(new ListTagsForResourceCommand({ InstanceArn: s.instanceArn, ResourceArn: arn, ...(next ? { NextToken: next } : {}) }));
+  for await (const page of paginateListTagsForResource({ client: ctx.sso }, { InstanceArn: s.instanceArn, ResourceArn: arn })) {
     for (const t of page.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
-    next = page.NextToken;
-  } while (next);
+  }
   const owned = tags[OWNER_TAG] === s.ownerId;
   if (!owned && !s.configuredPermissionSets.has(name)) return null;
 
@@ -117,8 +114,7 @@ async function readPermissionSet(
   for await (const page of paginateListCustomerManagedPolicyReferencesInPermissionSet({ client: ctx.sso, pageSize: 100 }, base)) {
     for (const c of page.CustomerManagedPolicyReferences ?? []) if (c.Name) customer.push(`${c.Path ?? '/'}${c.Name}`);
   }
-  const inlineText = (await ctx.sso.send(new GetInlinePolicyForPermissionSetCommand(base))).InlinePolicy;
-  const { policy, entries } = splitInlinePolicy(inlineText ? (JSON.parse(inlineText) as PolicyDocument) : null);
+  const { policy, entries } = await currentInline(ctx, base);
   let boundary: string | null = null;
   try {
     boundary = boundaryString((await ctx.sso.send(new GetPermissionsBoundaryForPermissionSetCommand(base))).PermissionsBoundary);
@@ -267,11 +263,9 @@ export async function reprovision(ctx: IdentityCenterContext, name: string, arn:
   const out = await ctx.retryConflict(() => ctx.sso.send(new ProvisionPermissionSetCommand({ ...base, TargetType: 'ALL_PROVISIONED_ACCOUNTS' }), { abortSignal: signal }), signal);
   ctx.rid(out, requestIds);
   const asyncId = out.PermissionSetProvisioningStatus?.RequestId ?? '';
-  const final = await ctx.pollUntilDone(`permission set ${name}`, signal, async () => {
-    const st = (await ctx.sso.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: s.instanceArn, ProvisionPermissionSetRequestId: asyncId }), { abortSignal: signal }))
-      .PermissionSetProvisioningStatus;
-    return { status: st?.Status ?? 'IN_PROGRESS', reason: st?.FailureReason };
-  });
-  if (final.status === 'FAILED') throw new AsyncRequestFailedError(`sso_permission_set.${name}`, 'ProvisionPermissionSet', asyncId, final.reason ?? 'no reason given', out.$metadata.requestId);
+  const request = { what: `permission set ${name}`, subject: `sso_permission_set.${name}`, operation: 'ProvisionPermissionSet', asyncId, httpRequestId: out.$metadata.requestId };
+  await ctx.pollUntilDone(request, signal, async () =>
+    (await ctx.sso.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: s.instanceArn, ProvisionPermissionSetRequestId: asyncId }), { abortSignal: signal })).PermissionSetProvisioningStatus,
+  );
   detail['provisioning'] = `${asyncId} SUCCEEDED on ${accounts.length} account(s)`;
 }

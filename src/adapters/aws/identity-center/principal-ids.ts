@@ -29,18 +29,19 @@ async function scanPrincipalIds(ctx: IdentityCenterContext): Promise<void> {
   }
 }
 
-export async function userIdFor(ctx: IdentityCenterContext, key: string): Promise<string> {
+async function principalIdFor(ctx: IdentityCenterContext, kind: 'user' | 'group', key: string): Promise<string> {
   if (key.startsWith(UNOWNED)) return key.slice(UNOWNED.length);
-  if (!ctx.userIds.has(key)) await principalIds(ctx);
-  const id = ctx.userIds.get(key);
-  if (!id) throw new IdentityCenterError(`identity store user for AD guid ${key} not found`, { code: 'UnknownUser', retryable: false, subject: key });
+  const ids = kind === 'user' ? ctx.userIds : ctx.groupIds;
+  if (!ids.has(key)) await principalIds(ctx);
+  const id = ids.get(key);
+  if (!id) throw new IdentityCenterError(`identity store ${kind} for AD guid ${key} not found`, { code: kind === 'user' ? 'UnknownUser' : 'UnknownGroup', retryable: false, subject: key });
   return id;
 }
 
-export async function groupIdFor(ctx: IdentityCenterContext, key: string): Promise<string> {
-  if (key.startsWith(UNOWNED)) return key.slice(UNOWNED.length);
-  if (!ctx.groupIds.has(key)) await principalIds(ctx);
-  const id = ctx.groupIds.get(key);
-  if (!id) throw new IdentityCenterError(`identity store group for AD guid ${key} not found`, { code: 'UnknownGroup', retryable: false, subject: key });
-  return id;
+export function userIdFor(ctx: IdentityCenterContext, key: string): Promise<string> {
+  return principalIdFor(ctx, 'user', key);
+}
+
+export function groupIdFor(ctx: IdentityCenterContext, key: string): Promise<string> {
+  return principalIdFor(ctx, 'group', key);
 }

@@ -26,14 +26,14 @@ import {
 } from 'ldapts';
 import type { DirectorySnapshot, DirectoryUser, Guid } from '../../../core/model/directory.js';
 import type { DirectorySource, GroupSelection } from '../../../core/ports.js';
-import { decodeAccountExpires, decodeGeneralizedTime, isDisabled, normalizeDn } from '../ad-attributes.js';
+import { normalizeDn, userFields } from '../ad-attributes.js';
 import { DirectoryConfigError, DirectoryReadError } from '../errors.js';
 import { guidFromBytes, guidToBytes } from '../guid.js';
 import type { GroupEntry, GroupHeader } from '../snapshot-builder.js';
 import { buildSnapshot, expandNesting, groupSelector } from '../snapshot-builder.js';
 import type { ConnectionPlan } from './connection.js';
 import { openSession, planConnection } from './connection.js';
-import type { LdapReadStats, LdapSourceOptions, NestingStrategy } from './options.js';
+import type { LdapReadStats, LdapSourceOptions } from './options.js';
 import { LDAP_DEFAULTS } from './options.js';
 
 /** LDAP_MATCHING_RULE_IN_CHAIN: transitive membership evaluated by the DC. */
@@ -354,14 +354,7 @@ class SessionReader {
         guid: this.#guidOf(e, where),
         dn: e.dn,
         sAMAccountName: sam,
-        userPrincipalName: firstString(e['userPrincipalName']),
-        mail: firstString(e['mail']),
-        givenName: firstString(e['givenName']),
-        surname: firstString(e['sn']),
-        displayName: firstString(e['displayName']),
-        disabled: isDisabled(firstString(e['userAccountControl'])),
-        expiresAt: decodeAccountExpires(firstString(e['accountExpires'])),
-        whenChanged: decodeGeneralizedTime(firstString(e['whenChanged'])),
+        ...userFields((attribute) => firstString(e[attribute])),
       };
     } catch (err) {
       if (err instanceof DirectoryReadError) throw err;
@@ -405,5 +398,3 @@ export function readError(e: unknown, what: string, where: string): DirectoryRea
   })();
   return new DirectoryReadError(kind, what, where, message, { cause: e });
 }
-
-export type { NestingStrategy };

@@ -13,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import type { DirectorySnapshot, DirectoryUser, Guid } from '../../../core/model/directory.js';
 import type { DirectorySource, GroupSelection } from '../../../core/ports.js';
-import { decodeAccountExpires, decodeGeneralizedTime, isDisabled, normalizeDn } from '../ad-attributes.js';
+import { normalizeDn, userFields } from '../ad-attributes.js';
 import { LdifFileError, LdifSyntaxError } from '../errors.js';
 import { guidFromBytes, isGuid } from '../guid.js';
 import type { GroupEntry } from '../snapshot-builder.js';
@@ -113,14 +113,7 @@ function toUser(r: LdifRecord, file: string): DirectoryUser {
       guid: guidOf(r, file),
       dn: r.dn,
       sAMAccountName: sam,
-      userPrincipalName: first(r, 'userprincipalname'),
-      mail: first(r, 'mail'),
-      givenName: first(r, 'givenname'),
-      surname: first(r, 'sn'),
-      displayName: first(r, 'displayname'),
-      disabled: isDisabled(first(r, 'useraccountcontrol')),
-      expiresAt: decodeAccountExpires(first(r, 'accountexpires')),
-      whenChanged: decodeGeneralizedTime(first(r, 'whenchanged')),
+      ...userFields((attribute) => first(r, attribute.toLowerCase())),
     };
   } catch (e) {
     if (e instanceof LdifSyntaxError) throw e;
