@@ -86,12 +86,18 @@ function errorText(error: unknown): string {
   return String(error);
 }
 
-function requestIdOf(error: unknown): string | null {
-  if (typeof error !== 'object' || error === null) return null;
-  const e = error as { requestId?: unknown; $metadata?: { requestId?: unknown } };
-  if (typeof e.requestId === 'string') return e.requestId;
-  if (typeof e.$metadata?.requestId === 'string') return e.$metadata.requestId;
-  return null;
+/**
+ * Every AWS request id a failed change leaves behind: first the mutating calls that succeeded before
+ * the failure (they took effect, so an auditor must be able to find them in CloudTrail), then the
+ * failing call's own. The targets' errors carry them as `completedRequestIds` (IAM) or `requestIds`
+ * (Identity Center) plus `requestId`; a raw SDK error has `$metadata.requestId`.
+ */
+function requestIdsOf(error: unknown): string[] {
+  if (typeof error !== 'object' || error === null) return [];
+  const e = error as { requestId?: unknown; requestIds?: unknown; completedRequestIds?: unknown; $metadata?: { requestId?: unknown } };
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : []);
+  const failing = typeof e.requestId === 'string' ? e.requestId : typeof e.$metadata?.requestId === 'string' ? e.$metadata.requestId : undefined;
+  return [...new Set([...strings(e.completedRequestIds), ...strings(e.requestIds), ...(failing ? [failing] : [])])];
 }
 
 export class SqliteJournal implements RunJournal, OwnershipRegistry {
@@ -302,8 +308,8 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
       postApply: (change, outcome: ApplyOutcome) =>
         write(this.#event(runId, change, 'applied', this.#now(), { content: false, requestIds: outcome.requestIds, detail: outcome.detail })),
       applyFailed: (change, error) => {
-        const id = requestIdOf(error);
-        write(this.#event(runId, change, 'failed', this.#now(), { content: false, error: errorText(error), requestIds: id === null ? null : [id] }));
+        const ids = requestIdsOf(error);
+        write(this.#event(runId, change, 'failed', this.#now(), { content: false, error: errorText(error), requestIds: ids.length === 0 ? null : ids }));
       },
       skipped: (change, why) => write(this.#event(runId, change, 'skipped', this.#now(), { content: false, error: why })),
     };

@@ -141,6 +141,23 @@ describe('SqliteJournal', () => {
     expect(verifyJournal(journal.database).ok).toBe(true);
   });
 
+  it('a failed change keeps the request ids of the calls that took effect before the failing one', () => {
+    const plan = planOf([changeOf(1, 'create', role(PROD, 'Admin')), changeOf(2, 'create', icUser(ALICE))]);
+    journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'));
+    journal.recordPlan('r1', plan);
+    const hooks = journal.hooks('r1');
+    // IAM: CreateRole and AttachRolePolicy succeeded, PutRolePolicy failed.
+    hooks.preApply?.(plan.changes[0]!);
+    hooks.applyFailed?.(plan.changes[0]!, Object.assign(new Error('MalformedPolicyDocument'), { completedRequestIds: ['req-create', 'req-attach'], requestId: 'req-put' }));
+    // Identity Center: CreateUser succeeded, a later call failed without an answer from AWS.
+    hooks.preApply?.(plan.changes[1]!);
+    hooks.applyFailed?.(plan.changes[1]!, Object.assign(new Error('socket hang up'), { requestIds: ['req-user'] }));
+    expect(listChanges(journal.database, { run: 'r1' }, clock()).map((l) => [l.seq, l.status, l.requestIds])).toEqual([
+      [1, 'failed', ['req-create', 'req-attach', 'req-put']],
+      [2, 'failed', ['req-user']],
+    ]);
+  });
+
   it('refuses a run id twice and hooks for an unknown run', () => {
     journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'));
     expect(() => journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'))).toThrow(/run r1 was already started/);
