@@ -198,7 +198,3 @@ export function resourceAddress(r: Resource, accountAlias?: (id: AccountId) => s
       return `${r.kind}.${r.name}`;
   }
 }
-
-export function isResourceOf<K extends ResourceKind>(r: Resource, kind: K): r is Extract<Resource, { kind: K }> {
-  return r.kind === kind;
-}

@@ -3,7 +3,6 @@
  * The CLI and the daemon take a `RuntimeFactory`, so tests inject fakes of the ports and the real
  * program injects `createRuntime`.
  */
-import { RolemapError } from '../../core/errors.js';
 import type { DirectorySource, OwnershipRegistry, RunJournal, Target } from '../../core/ports.js';
 import type { MiddlewareStack } from '@smithy/types';
 import { AwsClients } from '../../adapters/aws/clients.js';
@@ -34,11 +33,6 @@ export interface OpenRuntime extends Runtime {
 }
 
 export type RuntimeFactory = (config: LoadedConfig, options: RuntimeOptions) => Promise<OpenRuntime>;
-
-/** A part of rolemap that this build does not contain yet. */
-export class NotWiredError extends RolemapError {
-  readonly retryable = false;
-}
 
 /**
  * The directory source for `config.directory` (LDAP or LDIF). The bind password is read from its
