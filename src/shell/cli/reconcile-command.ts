@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ChangeResult } from '../../core/apply/engine.js';
+import { aliasOf } from '../../core/model/role-map.js';
 import { InvalidInputError } from '../../core/errors.js';
 import type { RunMode } from '../../core/ports.js';
 import type { Plan } from '../../core/plan/change.js';
@@ -149,8 +150,7 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
   // Messages for people go to stderr when stdout carries JSON.
   const human = opts.json ? ctx.stderr : ctx.stdout;
   const color = useColor(ctx, opts.color && !opts.json);
-  const aliases = new Map(config.roleMap.accounts.map((a) => [a.id, a.alias]));
-  const accountAlias = (id: string): string => aliases.get(id) ?? id;
+  const accountAlias = aliasOf(config.roleMap);
   const controller = new AbortController();
   const onSignal = (): void => {
     ctx.stderr.write('\nInterrupt received: finishing the change in flight, skipping the rest.\n');
