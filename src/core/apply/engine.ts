@@ -66,7 +66,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     }
   }
   let haltedBy: string | undefined;
-  const skip = (change: Change, why: string, _hooks: ApplyHooks): ChangeResult => {
+  const skip = (change: Change, why: string): ChangeResult => {
     try {
       hooks.skipped?.(change, why);
     } catch (error) {
@@ -80,18 +80,20 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     while (stack.length > 0) {
       const s = stack.pop() as number;
       if (results.has(s)) continue;
-      results.set(s, skip(bySeq.get(s) as Change, why, hooks));
+      results.set(s, skip(bySeq.get(s) as Change, why));
       stack.push(...(dependents.get(s) ?? []));
     }
   };
 
-  const ready: number[] = [];
+  // The lowest ready seq runs first. A heap, not a list sorted at each start: 100,000 independent
+  // changes (a first run) made that quadratic, seconds of CPU per 10,000 changes.
+  const ready = new MinHeap();
   for (const c of changes) {
     // A dependency that is not in the plan can never be satisfied: the change and its dependents are skipped.
     const missing = c.dependsOn.find((d) => !bySeq.has(d) || d >= c.seq);
     if (missing !== undefined) {
       if (results.has(c.seq)) continue;
-      results.set(c.seq, skip(c, `depends on #${missing}, which is not before it in the plan`, hooks));
+      results.set(c.seq, skip(c, `depends on #${missing}, which is not before it in the plan`));
       skipDependents(c.seq, `#${c.seq} ${c.address} was skipped`);
     } else if (c.dependsOn.length === 0) ready.push(c.seq);
   }
@@ -143,9 +145,8 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
 
   for (;;) {
     if (options.signal?.aborted || haltedBy !== undefined) interrupted = true;
-    while (!interrupted && inFlight.size < limit && ready.length > 0) {
-      ready.sort((a, b) => a - b);
-      const c = bySeq.get(ready.shift() as number) as Change;
+    while (!interrupted && inFlight.size < limit && ready.size > 0) {
+      const c = bySeq.get(ready.pop()) as Change;
       if (results.has(c.seq)) continue;
       const p: Promise<void> = run(c).finally(() => inFlight.delete(p));
       inFlight.add(p);
@@ -155,7 +156,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   }
 
   for (const c of changes) {
-    if (!results.has(c.seq)) results.set(c.seq, skip(c, haltedBy !== undefined ? `not started: ${haltedBy}` : interrupted ? 'the run was interrupted before this change started' : 'not reached', hooks));
+    if (!results.has(c.seq)) results.set(c.seq, skip(c, haltedBy !== undefined ? `not started: ${haltedBy}` : interrupted ? 'the run was interrupted before this change started' : 'not reached'));
   }
   const ordered = changes.map((c) => results.get(c.seq) as ChangeResult);
   return {
@@ -166,4 +167,46 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     interrupted,
     haltedBy,
   };
+}
+
+/** A binary min-heap of seqs. */
+class MinHeap {
+  readonly #items: number[] = [];
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  push(value: number): void {
+    const a = this.#items;
+    let i = a.push(value) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((a[parent] as number) <= value) break;
+      a[i] = a[parent] as number;
+      i = parent;
+    }
+    a[i] = value;
+  }
+
+  /** The smallest value; only when size > 0. */
+  pop(): number {
+    const a = this.#items;
+    const top = a[0] as number;
+    const last = a.pop() as number;
+    if (a.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const r = l + 1;
+        const child = r < a.length && (a[r] as number) < (a[l] as number) ? r : l;
+        if ((a[child] as number) >= last) break;
+        a[i] = a[child] as number;
+        i = child;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
 }
