@@ -21,8 +21,6 @@ import { diffLines } from './line-diff.js';
 
 export interface RenderOptions {
   readonly color: boolean;
-  /** Account id -> alias for addresses (addresses in a plan already carry aliases; kept for callers that want more). */
-  readonly accountAlias?: ((id: string) => string) | undefined;
 }
 
 const VERB: Record<Action, string> = {

@@ -10,7 +10,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ChangeResult } from '../../core/apply/engine.js';
-import { aliasOf } from '../../core/model/role-map.js';
 import { InvalidInputError } from '../../core/errors.js';
 import type { RunMode } from '../../core/ports.js';
 import type { Plan } from '../../core/plan/change.js';
@@ -150,7 +149,6 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
   // Messages for people go to stderr when stdout carries JSON.
   const human = opts.json ? ctx.stderr : ctx.stdout;
   const color = useColor(ctx, opts.color && !opts.json);
-  const accountAlias = aliasOf(config.roleMap);
   const controller = new AbortController();
   const onSignal = (): void => {
     ctx.stderr.write('\nInterrupt received: finishing the change in flight, skipping the rest.\n');
@@ -172,7 +170,7 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
         // Serialised once when both --json and --plan-out want it (a plan of 100,000 users is large).
         const json = opts.json || opts.planOut !== undefined ? `${planToJson(plan)}\n` : '';
         if (opts.json) ctx.stdout.write(json);
-        else ctx.stdout.write(renderPlan(plan, { color, accountAlias }).replace(/\n*$/, '\n'));
+        else ctx.stdout.write(renderPlan(plan, { color }).replace(/\n*$/, '\n'));
         if (opts.planOut !== undefined) {
           writeFileSync(opts.planOut, json, { mode: 0o640 });
           human.write(`Saved the plan to ${opts.planOut}. Apply exactly this plan with: rolemap reconcile --plan ${opts.planOut}\n`);
