@@ -38,7 +38,7 @@ export type RuntimeFactory = (config: LoadedConfig, options: RuntimeOptions) => 
  * The directory source for `config.directory` (LDAP or LDIF). The bind password is read from its
  * reference (environment variable or file) here, once, and returned so the journal can keep it out.
  */
-export function createDirectorySource(config: LoadedConfig, _log: RunLogger): { source: DirectorySource; secrets: readonly string[] } {
+export function createDirectorySource(config: LoadedConfig): { source: DirectorySource; secrets: readonly string[] } {
   const d = config.directory;
   if (d.type === 'ldif') return { source: new LdifDirectorySource({ path: d.path }), secrets: [] };
   const bindPassword = resolveSecret(d.bindPassword);
@@ -103,7 +103,7 @@ export function createTargets(config: LoadedConfig, options: RuntimeOptions, own
 }
 
 export const createRuntime: RuntimeFactory = async (config, options) => {
-  const { source, secrets } = createDirectorySource(config, options.log);
+  const { source, secrets } = createDirectorySource(config);
   const { journal, ownership, close } = openJournal(config, options, secrets);
   let targets: { targets: Target[]; close(): void };
   try {
