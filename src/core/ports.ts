@@ -91,7 +91,7 @@ export interface RunJournal {
   recordPlan(runId: string, plan: Plan): void;
   /** Intent / outcome rows around each AWS mutation. */
   hooks(runId: string): ApplyHooks;
-  /** The entitlements after the run, written when the run changed something. */
+  /** The entitlements after the run: written after an apply, and when who holds what changed though AWS needs no change. */
   recordEntitlements(runId: string, at: string, entitlements: readonly Entitlement[], aliases?: readonly PrincipalAlias[]): void;
   finishRun(runId: string, end: { readonly outcome: RunOutcome; readonly finishedAt: string; readonly error?: string | undefined; readonly directory?: { readonly users: number; readonly groups: number } | undefined }): void;
   /** The last entitlement snapshot, for telling leavers. */

@@ -8,6 +8,7 @@ import { RolemapError } from '../errors.js';
 import type { ResourceKind } from '../model/resources.js';
 import type { Change, Plan } from '../plan/change.js';
 import type { ApplyHooks, ApplyOutcome, Target } from '../ports.js';
+import { MinHeap } from '../plan/min-heap.js';
 
 export interface ApplyOptions {
   /** Which target applies which kind. */
@@ -66,7 +67,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     }
   }
   let haltedBy: string | undefined;
-  const skip = (change: Change, why: string, _hooks: ApplyHooks): ChangeResult => {
+  const skip = (change: Change, why: string): ChangeResult => {
     try {
       hooks.skipped?.(change, why);
     } catch (error) {
@@ -80,18 +81,20 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     while (stack.length > 0) {
       const s = stack.pop() as number;
       if (results.has(s)) continue;
-      results.set(s, skip(bySeq.get(s) as Change, why, hooks));
+      results.set(s, skip(bySeq.get(s) as Change, why));
       stack.push(...(dependents.get(s) ?? []));
     }
   };
 
-  const ready: number[] = [];
+  // The lowest ready seq runs first. A heap, not a list sorted at each start: 100,000 independent
+  // changes (a first run) made that quadratic, seconds of CPU per 10,000 changes.
+  const ready = new MinHeap();
   for (const c of changes) {
     // A dependency that is not in the plan can never be satisfied: the change and its dependents are skipped.
     const missing = c.dependsOn.find((d) => !bySeq.has(d) || d >= c.seq);
     if (missing !== undefined) {
       if (results.has(c.seq)) continue;
-      results.set(c.seq, skip(c, `depends on #${missing}, which is not before it in the plan`, hooks));
+      results.set(c.seq, skip(c, `depends on #${missing}, which is not before it in the plan`));
       skipDependents(c.seq, `#${c.seq} ${c.address} was skipped`);
     } else if (c.dependsOn.length === 0) ready.push(c.seq);
   }
@@ -143,9 +146,8 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
 
   for (;;) {
     if (options.signal?.aborted || haltedBy !== undefined) interrupted = true;
-    while (!interrupted && inFlight.size < limit && ready.length > 0) {
-      ready.sort((a, b) => a - b);
-      const c = bySeq.get(ready.shift() as number) as Change;
+    while (!interrupted && inFlight.size < limit && ready.size > 0) {
+      const c = bySeq.get(ready.pop()) as Change;
       if (results.has(c.seq)) continue;
       const p: Promise<void> = run(c).finally(() => inFlight.delete(p));
       inFlight.add(p);
@@ -155,7 +157,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   }
 
   for (const c of changes) {
-    if (!results.has(c.seq)) results.set(c.seq, skip(c, haltedBy !== undefined ? `not started: ${haltedBy}` : interrupted ? 'the run was interrupted before this change started' : 'not reached', hooks));
+    if (!results.has(c.seq)) results.set(c.seq, skip(c, haltedBy !== undefined ? `not started: ${haltedBy}` : interrupted ? 'the run was interrupted before this change started' : 'not reached'));
   }
   const ordered = changes.map((c) => results.get(c.seq) as ChangeResult);
   return {

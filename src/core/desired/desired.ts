@@ -7,6 +7,7 @@ import { isActive } from '../model/directory.js';
 import type { Resource, ResourceKey, ResourceOf } from '../model/resources.js';
 import { resourceKey } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
+import { aliasOf } from '../model/role-map.js';
 import type { DesiredState, Entitlement } from '../model/state.js';
 import type { EntitlementHistory } from '../ports.js';
 import { describeGroupRef, resolveFederatedRoles, roleResource, unresolvedFederatedRoles } from './federated-roles.js';
@@ -94,7 +95,7 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
 
   const ic = roleMap.identityCenter;
   if (ic !== null) {
-    const alias = new Map(roleMap.accounts.map((a) => [a.id, a.alias]));
+    const alias = aliasOf(roleMap);
     const psNames = new Set<string>();
     for (const ps of ic.permissionSets) {
       add(permissionSetResource(ps, ic, ownerId));
@@ -129,7 +130,7 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
         }
       }
       for (const account of a.accounts) {
-        add(assignmentResource(a.permissionSet, account, alias.get(account) ?? account, icGroup));
+        add(assignmentResource(a.permissionSet, account, alias(account), icGroup));
         grants.push({ account, kind: 'permission_set', target: a.permissionSet, group });
       }
     }

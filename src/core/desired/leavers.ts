@@ -13,16 +13,6 @@ import { isActive } from '../model/directory.js';
 import type { Entitlement, Leaver } from '../model/state.js';
 import type { EntitlementHistory } from '../ports.js';
 
-export function groupByUser(entitlements: readonly Entitlement[]): Map<Guid, Entitlement[]> {
-  const out = new Map<Guid, Entitlement[]>();
-  for (const e of entitlements) {
-    const list = out.get(e.userGuid);
-    if (list) list.push(e);
-    else out.set(e.userGuid, [e]);
-  }
-  return out;
-}
-
 export function findLeavers(
   snapshot: DirectorySnapshot,
   now: Date,

@@ -64,6 +64,11 @@ export type GroupRef =
   | { readonly by: 'sAMAccountName'; readonly value: string }
   | { readonly by: 'guid'; readonly value: Guid };
 
+/** One key per group reference, case-insensitive like the lookups: two references with one key name one group. */
+export function groupRefKey(ref: GroupRef): string {
+  return `${ref.by}:${ref.value.toLowerCase()}`;
+}
+
 /** Is this directory user able to sign in at `now`? */
 export function isActive(user: DirectoryUser, now: Date): boolean {
   if (user.disabled) return false;

@@ -142,6 +142,15 @@ export const ATTR_SCHEMA: { readonly [K in ResourceKind]: { readonly [A in keyof
   sso_account_assignment: {},
 };
 
+const ATTR_ENTRIES = new Map<ResourceKind, readonly (readonly [string, AttrType])[]>(
+  (Object.keys(ATTR_SCHEMA) as ResourceKind[]).map((k) => [k, Object.entries(ATTR_SCHEMA[k] as Readonly<Record<string, AttrType>>)]),
+);
+
+/** `ATTR_SCHEMA[kind]` as (name, type) pairs in schema order, computed once per kind. */
+export function attrEntries(kind: ResourceKind): readonly (readonly [string, AttrType])[] {
+  return ATTR_ENTRIES.get(kind) ?? [];
+}
+
 /** The AD principal a resource is about, for plans and the journal. */
 export interface PrincipalRef {
   readonly guid: Guid;
@@ -197,8 +206,4 @@ export function resourceAddress(r: Resource, accountAlias?: (id: AccountId) => s
     default:
       return `${r.kind}.${r.name}`;
   }
-}
-
-export function isResourceOf<K extends ResourceKind>(r: Resource, kind: K): r is Extract<Resource, { kind: K }> {
-  return r.kind === kind;
 }

@@ -127,3 +127,9 @@ export interface RoleMap {
   readonly leavers: LeaverPolicy;
   readonly safety: SafetyPolicy;
 }
+
+/** Account id -> alias (the id itself for an account the role map does not name), for addresses such as `iam_role.prod.Admin`. */
+export function aliasOf(roleMap: RoleMap): (id: AccountId) => string {
+  const aliases = new Map(roleMap.accounts.map((a) => [a.id, a.alias]));
+  return (id) => aliases.get(id) ?? id;
+}

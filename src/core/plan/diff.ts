@@ -5,7 +5,7 @@
 import type { PolicyDocument } from '../model/policy.js';
 import { policiesEqual } from '../model/policy.js';
 import type { AttrType, Resource, ResourceKind } from '../model/resources.js';
-import { ATTR_SCHEMA, resourceKey } from '../model/resources.js';
+import { RESOURCE_KINDS, attrEntries, resourceKey } from '../model/resources.js';
 import type { AttrDiff } from './change.js';
 import { canonicalJson } from './canonical-json.js';
 import type { DraftChange } from './draft.js';
@@ -47,15 +47,11 @@ export function attrEqual(type: AttrType, a: unknown, b: unknown): boolean {
 }
 
 /** The attributes of one kind that differ between two resources of that kind, in schema order. */
-const SCHEMA_ENTRIES = new Map<ResourceKind, readonly (readonly [string, AttrType])[]>(
-  (Object.keys(ATTR_SCHEMA) as ResourceKind[]).map((k) => [k, Object.entries(ATTR_SCHEMA[k] as Readonly<Record<string, AttrType>>)]),
-);
-
 export function diffAttrs(kind: ResourceKind, before: Resource['attrs'], after: Resource['attrs']): AttrDiff[] {
   const b = before as unknown as Readonly<Record<string, unknown>>;
   const a = after as unknown as Readonly<Record<string, unknown>>;
   const out: AttrDiff[] = [];
-  for (const [name, type] of SCHEMA_ENTRIES.get(kind) ?? []) {
+  for (const [name, type] of attrEntries(kind)) {
     const x = b[name];
     const y = a[name];
     // Scalars inline (most attributes of 100,000 users); the rest by type.
@@ -66,7 +62,7 @@ export function diffAttrs(kind: ResourceKind, before: Resource['attrs'], after: 
 }
 
 /** Kinds without attributes in `ATTR_SCHEMA`: two of them with one key are always equal. */
-const NO_ATTRS_KINDS: ReadonlySet<ResourceKind> = new Set([...SCHEMA_ENTRIES].filter(([, entries]) => entries.length === 0).map(([kind]) => kind));
+const NO_ATTRS_KINDS: ReadonlySet<ResourceKind> = new Set(RESOURCE_KINDS.filter((kind) => attrEntries(kind).length === 0));
 
 /** Kinds the generic diff leaves alone: leavers' revocations and linked IAM users have passes of their own (leavers.ts). */
 const LEAVER_KINDS: ReadonlySet<ResourceKind> = new Set(['iam_role_revocations', 'sso_permission_set_revocations', 'iam_user_credentials']);

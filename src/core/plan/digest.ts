@@ -1,14 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { AttrType, Resource, ResourceKind } from '../model/resources.js';
-import { ATTR_SCHEMA } from '../model/resources.js';
+import type { Resource } from '../model/resources.js';
+import { attrEntries } from '../model/resources.js';
 import { normalizePolicy } from '../model/policy.js';
 import type { PolicyDocument } from '../model/policy.js';
 import { canonicalJson } from './canonical-json.js';
 import { ResourceIndex } from './resource-index.js';
-
-const SCHEMA_ENTRIES = new Map<ResourceKind, readonly (readonly [string, AttrType])[]>(
-  (Object.keys(ATTR_SCHEMA) as ResourceKind[]).map((k) => [k, Object.entries(ATTR_SCHEMA[k] as Readonly<Record<string, AttrType>>)]),
-);
 
 /**
  * sha256 of the actual state in canonical form: resources sorted by kind and id, each written field by field
@@ -47,8 +43,8 @@ function line(out: string[], r: Resource): void {
   out.push(r.kind, FS, r.id, FS, r.account, FS, r.name, FS, r.owned ? '1' : '0', FS, str(r.awsId), FS);
   if (r.principal) out.push(r.principal.guid, '/', r.principal.name);
   else out.push(ABSENT);
-  const entries = SCHEMA_ENTRIES.get(r.kind);
-  if (entries !== undefined && entries.length > 0) {
+  const entries = attrEntries(r.kind);
+  if (entries.length > 0) {
     const attrs = r.attrs as unknown as Readonly<Record<string, unknown>>;
     for (const [name, type] of entries) {
       const v = attrs[name];

@@ -8,7 +8,7 @@
  * - Legacy IAM users linked to an AD account that left (or is disabled, expired or gone) get their
  *   access keys deactivated and console password removed, with `leavers.iamUsers.disableCredentials`.
  */
-import type { DirectoryUser, Guid } from '../model/directory.js';
+import type { DirectoryUser } from '../model/directory.js';
 import { isActive } from '../model/directory.js';
 import type { Resource, ResourceKey, ResourceOf } from '../model/resources.js';
 import { resourceKey } from '../model/resources.js';
@@ -177,9 +177,4 @@ function linkedIamUsers(input: LeaverPassInput): DraftChange[] {
     });
   }
   return out;
-}
-
-/** Leaver guid -> leaver, for annotating the generic changes (IC user deletes, membership removals). */
-export function leaverIndex(leavers: readonly Leaver[]): ReadonlyMap<Guid, Leaver> {
-  return new Map(leavers.map((l) => [l.guid, l]));
 }

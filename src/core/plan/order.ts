@@ -16,6 +16,7 @@ import type { ResourceKey, ResourceKind } from '../model/resources.js';
 import type { Change } from './change.js';
 import type { DraftChange } from './draft.js';
 import { subject } from './draft.js';
+import { MinHeap } from './min-heap.js';
 
 const KIND_ORDER: readonly ResourceKind[] = [
   'iam_role',
@@ -185,48 +186,4 @@ function toChange(d: DraftChange, seq: number, address: string, dependsOn: reado
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** A binary min-heap of node indices (index order is rank order). */
-class MinHeap {
-  #items: number[] = [];
-  get size(): number {
-    return this.#items.length;
-  }
-  push(v: number): void {
-    const a = this.#items;
-    a.push(v);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if ((a[p] as number) <= v) break;
-      a[i] = a[p] as number;
-      i = p;
-    }
-    a[i] = v;
-  }
-  pop(): number {
-    const a = this.#items;
-    const top = a[0] as number;
-    const last = a.pop() as number;
-    if (a.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        let mv = last;
-        if (l < a.length && (a[l] as number) < mv) {
-          m = l;
-          mv = a[l] as number;
-        }
-        if (r < a.length && (a[r] as number) < mv) m = r;
-        if (m === i) break;
-        a[i] = a[m] as number;
-        i = m;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
 }

@@ -14,6 +14,7 @@ import type { Guid } from '../model/directory.js';
 import type { Resource } from '../model/resources.js';
 import { resourceAddress } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
+import { aliasOf } from '../model/role-map.js';
 import type { ActualState, DesiredState } from '../model/state.js';
 import { describeLeaver } from '../desired/leavers.js';
 import type { Plan, PlanSummary } from './change.js';
@@ -40,12 +41,6 @@ export interface PlanInput {
   readonly approvedRefusal?: boolean | undefined;
   /** The filters to run; the default is ownership, protection, dangling references, safety. */
   readonly policies?: readonly PlanPolicy[] | undefined;
-}
-
-/** Account id -> alias, for addresses such as `iam_role.prod.Admin`. */
-export function aliasOf(roleMap: RoleMap): (id: string) => string {
-  const aliases = new Map(roleMap.accounts.map((a) => [a.id, a.alias]));
-  return (id) => aliases.get(id) ?? id;
 }
 
 /** Case-insensitive match against safety.protectedPrincipals; returns the matching entry. */

@@ -72,15 +72,6 @@ export class ResourceIndex implements ResourceLookup {
     return this.#slots[slot] as Resource;
   }
 
-  find(kind: ResourceKind, id: string): Resource | undefined {
-    const slot = this.#byKind.get(kind)?.get(id);
-    return slot === undefined ? undefined : this.#slots[slot];
-  }
-
-  has(kind: ResourceKind, id: string): boolean {
-    return this.#byKind.get(kind)?.has(id) ?? false;
-  }
-
   get(key: ResourceKey): Resource | undefined {
     const colon = key.indexOf(':');
     if (colon < 0) return undefined;

@@ -12,8 +12,8 @@
 import { describeLeaver } from '../desired/leavers.js';
 import type { PolicyDocument } from '../model/policy.js';
 import { formatPolicy } from '../model/policy.js';
-import type { AttrType, Resource } from '../model/resources.js';
-import { ATTR_SCHEMA } from '../model/resources.js';
+import type { Resource } from '../model/resources.js';
+import { attrEntries } from '../model/resources.js';
 import type { Action } from '../plan/action.js';
 import { ACTIONS } from '../plan/action.js';
 import type { AttrDiff, Change, Plan } from '../plan/change.js';
@@ -21,8 +21,6 @@ import { diffLines } from './line-diff.js';
 
 export interface RenderOptions {
   readonly color: boolean;
-  /** Account id -> alias for addresses (addresses in a plan already carry aliases; kept for callers that want more). */
-  readonly accountAlias?: ((id: string) => string) | undefined;
 }
 
 const VERB: Record<Action, string> = {
@@ -91,10 +89,9 @@ function pastTense(a: Action): string {
 const INDENT = '      ';
 
 function renderAttrs(r: Resource, op: '+', paint: Paint): string[] {
-  const schema = ATTR_SCHEMA[r.kind] as Readonly<Record<string, AttrType>>;
   const attrs = r.attrs as unknown as Readonly<Record<string, unknown>>;
   const lines: string[] = [];
-  for (const [name, type] of Object.entries(schema)) {
+  for (const [name, type] of attrEntries(r.kind)) {
     const v = attrs[name];
     if (type === 'policy') {
       if (v === null || v === undefined) lines.push(`${INDENT}${paint(OP_STYLE[op], op)} ${name} = null`);

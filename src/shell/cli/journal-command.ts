@@ -25,6 +25,7 @@ import {
   type RunLine,
 } from '../../adapters/journal/index.js';
 import { EXIT, ExitError } from '../exit-codes.js';
+import type { CliContext } from './context.js';
 
 interface JournalOptions {
   readonly journal?: string | undefined;
@@ -56,10 +57,6 @@ function limitOption(cmd: Command): Command {
     if (!Number.isInteger(n) || n < 1) throw new InvalidInputError(`--limit must be a positive integer, not "${v}"`);
     return n;
   });
-}
-
-function out(text: string): void {
-  process.stdout.write(text);
 }
 
 const CHANGE_TABLE: readonly Column<ChangeLine>[] = [
@@ -133,7 +130,11 @@ function query<T>(opts: JournalOptions, fn: (db: ReturnType<typeof openJournalFo
 }
 
 /** Registers the `journal` command(s). */
-export function registerJournal(program: Command): void {
+export function registerJournal(program: Command, ctx: Pick<CliContext, 'stdout'>): void {
+  // Through the CLI's stdout, not process.stdout: the redactor sees what is printed, and tests can inject it.
+  const out = (text: string): void => {
+    ctx.stdout.write(text);
+  };
   const journal = program
     .command('journal')
     .description('Query and check the journal: who had which access when, and who or what changed it.');

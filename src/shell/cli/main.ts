@@ -25,7 +25,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError();
   registerValidate(program, ctx);
   registerReconcile(program, ctx);
-  registerJournal(program);
+  registerJournal(program, ctx);
   registerDaemon(program);
   return program;
 }

@@ -149,8 +149,6 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
   // Messages for people go to stderr when stdout carries JSON.
   const human = opts.json ? ctx.stderr : ctx.stdout;
   const color = useColor(ctx, opts.color && !opts.json);
-  const aliases = new Map(config.roleMap.accounts.map((a) => [a.id, a.alias]));
-  const accountAlias = (id: string): string => aliases.get(id) ?? id;
   const controller = new AbortController();
   const onSignal = (): void => {
     ctx.stderr.write('\nInterrupt received: finishing the change in flight, skipping the rest.\n');
@@ -169,10 +167,12 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
       savedPlan,
       signal: controller.signal,
       onPlan: (plan) => {
-        if (opts.json) ctx.stdout.write(`${planToJson(plan)}\n`);
-        else ctx.stdout.write(renderPlan(plan, { color, accountAlias }).replace(/\n*$/, '\n'));
+        // Serialised once when both --json and --plan-out want it (a plan of 100,000 users is large).
+        const json = opts.json || opts.planOut !== undefined ? `${planToJson(plan)}\n` : '';
+        if (opts.json) ctx.stdout.write(json);
+        else ctx.stdout.write(renderPlan(plan, { color }).replace(/\n*$/, '\n'));
         if (opts.planOut !== undefined) {
-          writeFileSync(opts.planOut, `${planToJson(plan)}\n`, { mode: 0o640 });
+          writeFileSync(opts.planOut, json, { mode: 0o640 });
           human.write(`Saved the plan to ${opts.planOut}. Apply exactly this plan with: rolemap reconcile --plan ${opts.planOut}\n`);
         }
       },

@@ -57,10 +57,3 @@ function rangeStart(node: unknown): number | undefined {
   const range = (node as Node | null | undefined)?.range;
   return range ? range[0] : undefined;
 }
-
-/** The source range of a node at `path` when it is a scalar, with its block style (for positions inside a string). */
-export function scalarAt(doc: Document, path: DataPath): { readonly node: Node; readonly type: string | undefined } | null {
-  const node = doc.getIn(path as unknown[], true);
-  if (isScalar(node)) return { node, type: node.type };
-  return null;
-}

@@ -8,6 +8,7 @@
 import { dirname, resolve as resolvePath } from 'node:path';
 import cron from 'node-cron';
 import type { GroupRef } from '../../core/model/directory.js';
+import { groupRefKey } from '../../core/model/directory.js';
 import type { PolicyDocument } from '../../core/model/policy.js';
 import type {
   Account,
@@ -48,10 +49,6 @@ function groupRef(g: RawGroupRef): GroupRef {
   if (g.dn !== undefined) return { by: 'dn', value: g.dn };
   if (g.sAMAccountName !== undefined) return { by: 'sAMAccountName', value: g.sAMAccountName };
   return { by: 'guid', value: (g.guid as string).toLowerCase() };
-}
-
-function groupKey(g: GroupRef): string {
-  return `${g.by}:${g.value.toLowerCase()}`;
 }
 
 function describeGroup(g: GroupRef): string {
@@ -280,7 +277,7 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
         if (id !== undefined) ids.push(id);
       });
       const g = groupRef(a.group);
-      const key = `${groupKey(g)}|${a.permissionSet}`;
+      const key = `${groupRefKey(g)}|${a.permissionSet}`;
       const first = assignmentSeen.get(key);
       if (first !== undefined) {
         issue([...path, 'group'], `group ${describeGroup(g)} is already assigned permission set ${a.permissionSet} at line ${lineOf(['identityCenter', 'assignments', first, 'group'])} with other accounts: give one entry per group and permission set, listing all its accounts`);

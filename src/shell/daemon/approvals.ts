@@ -53,6 +53,12 @@ export function samePlanRefusal(a: { refusal: Refusal; actualDigest: string; cha
   return plan.refusal !== null && a.refusal.code === plan.refusal.code && a.actualDigest === plan.actualDigest && a.changes === plan.changes.length;
 }
 
+/** The pending refusal once run `runId` refused `plan`: the current one, seen again, when the plan is the same; else a new one. */
+export function nextPendingRefusal(current: PendingRefusal | null, runId: string, plan: Plan, refusal: Refusal, at: Date): PendingRefusal {
+  if (current && samePlanRefusal(current, plan)) return { ...current, lastRunId: runId, lastSeenAt: at.toISOString() };
+  return { runId, refusal, actualDigest: plan.actualDigest, changes: plan.changes.length, firstSeenAt: at.toISOString(), lastRunId: runId, lastSeenAt: at.toISOString(), plan };
+}
+
 export function approvalMatches(approval: Approval, pending: PendingRefusal): boolean {
   return approval.runId === pending.runId && approval.code === pending.refusal.code && approval.actualDigest === pending.actualDigest && approval.changes === pending.changes;
 }
@@ -73,20 +79,7 @@ export class ApprovalStore {
   /** Records a refused plan; keeps the earlier pending refusal (and its run id) when the plan is the same. */
   recordRefusal(runId: string, plan: Plan, at: Date): PendingRefusal {
     if (plan.refusal === null) throw new Error('recordRefusal: the plan is not refused');
-    const current = this.pending();
-    const next: PendingRefusal =
-      current && samePlanRefusal(current, plan)
-        ? { ...current, lastRunId: runId, lastSeenAt: at.toISOString() }
-        : {
-            runId,
-            refusal: plan.refusal,
-            actualDigest: plan.actualDigest,
-            changes: plan.changes.length,
-            firstSeenAt: at.toISOString(),
-            lastRunId: runId,
-            lastSeenAt: at.toISOString(),
-            plan,
-          };
+    const next = nextPendingRefusal(this.pending(), runId, plan, plan.refusal, at);
     writeJsonAtomic(this.refusalPath, next);
     return next;
   }

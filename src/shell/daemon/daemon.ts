@@ -13,7 +13,7 @@ import type { ScheduledTask } from 'node-cron';
 import type { Logger } from '../logging.js';
 import type { RunOnceOptions, RunResult } from '../reconcile/run-once.js';
 import type { RunOutcome } from '../../core/ports.js';
-import { ApprovalStore, samePlanRefusal } from './approvals.js';
+import { ApprovalStore, nextPendingRefusal } from './approvals.js';
 import type { Approval, PendingRefusal } from './approvals.js';
 import { HealthServer } from './health-server.js';
 import type { HealthReport } from './health-server.js';
@@ -80,13 +80,6 @@ export interface RunSummary {
 
 const SUCCESS: ReadonlySet<RunOutcome | 'error'> = new Set(['no-changes', 'applied', 'planned']);
 const FAILURE: ReadonlySet<RunOutcome | 'error'> = new Set(['failed', 'partial', 'error']);
-
-/** The pending refusal as the store would record it, for when the file cannot be written. */
-function inMemoryRefusal(current: PendingRefusal | null, runId: string, plan: RunResult['plan'], at: Date): PendingRefusal {
-  if (current && samePlanRefusal(current, plan)) return { ...current, lastRunId: runId, lastSeenAt: at.toISOString() };
-  const refusal = plan.refusal ?? { code: 'deletion-threshold' as const, message: 'refused' };
-  return { runId, refusal, actualDigest: plan.actualDigest, changes: plan.changes.length, firstSeenAt: at.toISOString(), lastRunId: runId, lastSeenAt: at.toISOString(), plan };
-}
 
 /** Run ids sort by time and are short enough to type: `20261129T001502Z-3f9a1c`. */
 export function newRunId(now: Date): string {
@@ -326,7 +319,8 @@ export class Daemon<C> {
     if (result && result.outcome === 'refused' && !wasApproved) {
       const before = this.#pending;
       this.metrics.refusalPending.set(1);
-      this.#pending = inMemoryRefusal(before, summary.runId, result.plan, finished);
+      // In memory first, as the store would record it: when the file cannot be written, the daemon still refuses.
+      this.#pending = nextPendingRefusal(before, summary.runId, result.plan, result.plan.refusal ?? { code: 'deletion-threshold', message: 'refused' }, finished);
       this.#pending = store.recordRefusal(summary.runId, result.plan, finished);
       if (before?.runId !== this.#pending.runId) {
         log.warn({ refusal: this.#pending.refusal, approve: `rolemap approve ${this.#pending.runId}` }, 'the plan awaits an operator approval');

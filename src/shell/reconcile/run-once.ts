@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { applyPlan, type ApplyReport } from '../../core/apply/engine.js';
 import { computeDesired } from '../../core/desired/desired.js';
 import type { DirectoryUser, GroupRef } from '../../core/model/directory.js';
+import { groupRefKey } from '../../core/model/directory.js';
 import type { ResourceKind } from '../../core/model/resources.js';
 import type { RoleMap } from '../../core/model/role-map.js';
 import type { ActualState, Entitlement } from '../../core/model/state.js';
@@ -73,7 +74,7 @@ export interface RunResult {
 export function groupSelection(roleMap: RoleMap): GroupSelection {
   const refs = new Map<string, GroupRef>();
   const add = (g: GroupRef): void => {
-    refs.set(`${g.by}:${g.value.toLowerCase()}`, g);
+    refs.set(groupRefKey(g), g);
   };
   roleMap.federatedRoles.forEach((r) => add(r.group));
   roleMap.identityCenter?.assignments.forEach((a) => add(a.group));

@@ -3,7 +3,6 @@
  * The CLI and the daemon take a `RuntimeFactory`, so tests inject fakes of the ports and the real
  * program injects `createRuntime`.
  */
-import { RolemapError } from '../../core/errors.js';
 import type { DirectorySource, OwnershipRegistry, RunJournal, Target } from '../../core/ports.js';
 import type { MiddlewareStack } from '@smithy/types';
 import { AwsClients } from '../../adapters/aws/clients.js';
@@ -35,16 +34,11 @@ export interface OpenRuntime extends Runtime {
 
 export type RuntimeFactory = (config: LoadedConfig, options: RuntimeOptions) => Promise<OpenRuntime>;
 
-/** A part of rolemap that this build does not contain yet. */
-export class NotWiredError extends RolemapError {
-  readonly retryable = false;
-}
-
 /**
  * The directory source for `config.directory` (LDAP or LDIF). The bind password is read from its
  * reference (environment variable or file) here, once, and returned so the journal can keep it out.
  */
-export function createDirectorySource(config: LoadedConfig, _log: RunLogger): { source: DirectorySource; secrets: readonly string[] } {
+export function createDirectorySource(config: LoadedConfig): { source: DirectorySource; secrets: readonly string[] } {
   const d = config.directory;
   if (d.type === 'ldif') return { source: new LdifDirectorySource({ path: d.path }), secrets: [] };
   const bindPassword = resolveSecret(d.bindPassword);
@@ -109,7 +103,7 @@ export function createTargets(config: LoadedConfig, options: RuntimeOptions, own
 }
 
 export const createRuntime: RuntimeFactory = async (config, options) => {
-  const { source, secrets } = createDirectorySource(config, options.log);
+  const { source, secrets } = createDirectorySource(config);
   const { journal, ownership, close } = openJournal(config, options, secrets);
   let targets: { targets: Target[]; close(): void };
   try {
