@@ -17,6 +17,7 @@ import { renderPlan } from '../../core/render/human.js';
 import { planFromJson, planToJson } from '../../core/render/json.js';
 import { configPathFrom, loadConfig, type LoadedConfig } from '../config/index.js';
 import { acquireJournalLock, type JournalLock } from '../daemon/lock.js';
+import { assertWritable } from '../preflight/paths.js';
 import { EXIT, ExitError, type ExitCode } from '../exit-codes.js';
 import { runOnce, type RunResult } from '../reconcile/run-once.js';
 import { useColor, type CliContext } from './context.js';
@@ -116,6 +117,9 @@ export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promis
   const config = loadConfig(configPath);
   const savedPlan = opts.plan !== undefined ? readSavedPlan(opts.plan) : undefined;
   const dryRun = opts.dryRun === true;
+  // Before reading AD or AWS: the journal (every run writes it, a dry run too) and --plan-out must be writable.
+  assertWritable(config.journal.path, 'journal.path');
+  if (opts.planOut !== undefined) assertWritable(opts.planOut, '--plan-out');
   const mode: RunMode = dryRun ? 'dry-run' : savedPlan ? 'saved-plan' : 'apply';
 
   if (!dryRun && opts.autoApprove !== true && ctx.stdin.isTTY !== true) {
