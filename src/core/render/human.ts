@@ -18,6 +18,10 @@ import type { Action } from '../plan/action.js';
 import { ACTIONS } from '../plan/action.js';
 import type { AttrDiff, Change, Plan } from '../plan/change.js';
 import { diffLines } from './line-diff.js';
+import { countChanges, leaverActions, leaverLine } from './summary.js';
+
+/** A warning that a wanted object exists in AWS but is not rolemap's, so it was left alone. */
+export const LEFT_ALONE = /: exists (but is not owned by rolemap|without rolemap:owner=)[^;]*; left alone/;
 
 export interface RenderOptions {
   readonly color: boolean;
@@ -53,11 +57,16 @@ export function renderPlan(plan: Plan, options: RenderOptions): string {
   if (plan.refusal !== null) {
     out.push(...box(`Plan refused (${plan.refusal.code})`, plan.refusal.message, paint), '');
   }
-  const s = plan.summary;
+  const leftAlone = plan.warnings.filter((w) => LEFT_ALONE.test(w)).length;
+  const aside = leftAlone === 0 ? '' : ` ${leftAlone} wanted ${leftAlone === 1 ? 'object was' : 'objects were'} left alone because rolemap does not own ${leftAlone === 1 ? 'it' : 'them'} (see Warnings).`;
   if (plan.changes.length === 0) {
-    out.push(paint('bold', 'No changes.') + ' AWS matches the directory and the role map.');
+    out.push(paint('bold', 'No changes.') + (leftAlone === 0 ? ' AWS matches the directory and the role map.' : ' What rolemap owns matches the directory and the role map.') + aside);
   } else {
-    out.push(`${paint('bold', 'Plan:')} ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy, ${s.leavers} ${s.leavers === 1 ? 'leaver' : 'leavers'} to disable.`);
+    const c = countChanges(plan.changes);
+    const extra = leaverActions(c);
+    out.push(`${paint('bold', 'Plan:')} ${c.add} to add, ${c.change} to change, ${c.destroy} to destroy${extra === '' ? '' : `; ${extra}`}.${aside}`);
+    const leavers = leaverLine(plan.changes, plan.summary.leavers);
+    if (leavers !== '') out.push(`${leavers}.`);
   }
   return `${out.join('\n')}\n`;
 }
