@@ -179,7 +179,9 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
         // Serialised once when both --json and --plan-out want it (a plan of 100,000 users is large).
         const json = opts.json || opts.planOut !== undefined ? `${planToJson(plan)}\n` : '';
         if (opts.json) ctx.stdout.write(json);
-        else ctx.stdout.write(renderPlan(plan, { color }).replace(/\n*$/, '\n'));
+        // An apply that asks for nothing shows the plan as one line a change: it applies a plan already
+        // read (a saved one, or the dry run before --auto-approve). A dry run and a prompt show it whole.
+        else ctx.stdout.write(renderPlan(plan, { color, compact: mode !== 'dry-run' && (opts.autoApprove === true || savedPlan !== undefined) }).replace(/\n*$/, '\n'));
         if (opts.planOut !== undefined) {
           writeFileSync(opts.planOut, json, { mode: 0o640 });
           human.write(`Saved the plan to ${opts.planOut}. Apply exactly this plan with: rolemap reconcile --plan ${opts.planOut}\n`);
