@@ -5,8 +5,8 @@
  * the checkout.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync, appendFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,10 +76,14 @@ describe('the stale check, in a copy of the checkout', () => {
     ]);
   });
 
-  it('says dist/ was never built when there is no manifest', () => {
+  it('says dist/ was never built when there is no manifest, and so does bin/rolemap.js (exit 1, no stack trace)', () => {
     const bare = mkdtempSync(join(tmpdir(), 'rolemap-dist-bare-'));
     try {
       expect(distStaleness(bare).map((s) => s.file)).toEqual([`dist/${MANIFEST}`]);
+      cpSync(join(ROOT, 'bin'), join(bare, 'bin'), { recursive: true });
+      const r = spawnSync(process.execPath, [join(bare, 'bin/rolemap.js'), '--version'], { encoding: 'utf8' });
+      expect(r.stderr).toBe('rolemap: dist/ is not built. From a checkout, run `npm run build` first.\n');
+      expect(r.status).toBe(1);
     } finally {
       rmSync(bare, { recursive: true, force: true });
     }
