@@ -246,7 +246,10 @@ describe.skipIf(process.geteuid?.() !== 0)('the tsx cache attack (a hostile $TMP
     rmSync(marker);
     const before = listing(hostileTmp);
 
-    // The installed rolemap, with the same hostile TMPDIR: the planted code never runs, the folder is untouched.
+    // The installed rolemap, with the same hostile TMPDIR: the planted code never runs, the folder is
+    // untouched. A rolemap that still ran through tsx would fail one or the other: where the planted
+    // keys match its files the payload runs; where they miss, tsx writes its own entries into the
+    // planted folder (and would read whatever the attacker put there next).
     const runWith = { TMPDIR: hostileTmp };
     const journal = join(work, 'run', 'journal.db');
     for (const args of [['--version'], ['validate', '--config', 'rolemap.yaml'], ['journal', 'verify', '--journal', journal]]) {
