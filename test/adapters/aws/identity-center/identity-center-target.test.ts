@@ -12,7 +12,8 @@ import type { RoleMap } from '../../../../src/core/model/role-map.js';
 import type { Change } from '../../../../src/core/plan/change.js';
 import { diffAttrs } from '../../../../src/core/plan/diff.js';
 import { DEFAULT_IDENTITY_STORE_ID } from '../../../aws-emulator/services/identitystore.js';
-import { DEFAULT_INSTANCE_ARN, failNextAsyncRequests } from '../../../aws-emulator/services/sso-admin.js';
+import { DEFAULT_INSTANCE_ARN, failNextAsyncRequests, setAsyncTiming } from '../../../aws-emulator/services/sso-admin.js';
+import type { SsoAdminState } from '../../../aws-emulator/services/sso-admin.js';
 import { startIdentityCenterEmulator } from '../../../support/identity-center-emulator.js';
 import type { IcHarness } from '../../../support/identity-center-emulator.js';
 import { assignment, change, DEV, find, group, GUID, membership, ofKind, permissionSet, PROD, READ_POLICY, revocations, roleMap, user } from './fixtures.js';
@@ -393,12 +394,14 @@ describe('permission sets and assignments', () => {
     const actual = await read();
     const admin = find(actual, 'sso_permission_set', 'Admin');
     const ro = find(actual, 'sso_permission_set', 'ReadOnly');
-    h.emulator.asyncDelayMs = 60;
+    // Admin's provisioning stays in progress for 60 polls; ReadOnly's starts once Admin's is seen in progress.
+    setAsyncTiming(h.emulator, { provision: { polls: 60 } });
     h.emulator.resetCalls();
-    const outs = await Promise.all([
-      target.apply(change('update', admin ?? null, permissionSet('Admin', { ...admin?.attrs, sessionDuration: 'PT2H' }))),
-      target.apply(change('update', ro ?? null, permissionSet('ReadOnly', { ...ro?.attrs, sessionDuration: 'PT2H' }))),
-    ]);
+    const first = target.apply(change('update', admin ?? null, permissionSet('Admin', { ...admin?.attrs, sessionDuration: 'PT2H' })));
+    const sso = h.emulator.state<SsoAdminState>('sso');
+    while (!Object.values(sso.requests).some((r) => r.Kind === 'provision' && r.Status === 'IN_PROGRESS')) await new Promise((r) => setTimeout(r, 2));
+    const second = target.apply(change('update', ro ?? null, permissionSet('ReadOnly', { ...ro?.attrs, sessionDuration: 'PT2H' })));
+    const outs = await Promise.all([first, second]);
     expect(outs.map((o) => o.detail?.['provisioning'])).toEqual([expect.stringMatching(/SUCCEEDED/), expect.stringMatching(/SUCCEEDED/)]);
     // The second was refused at least once while the first was in progress on DEV.
     expect(h.emulator.calls()['sso:ProvisionPermissionSet']).toBeGreaterThan(2);
