@@ -279,12 +279,18 @@ export async function reprovision(ctx: IdentityCenterContext, name: string, arn:
     detail['provisioning'] = 'not provisioned to any account';
     return;
   }
-  const out = await ctx.retryConflict(() => ctx.sso.send(new ProvisionPermissionSetCommand({ ...base, TargetType: 'ALL_PROVISIONED_ACCOUNTS' }), { abortSignal: signal }), signal);
-  ctx.rid(out, requestIds);
-  const asyncId = out.PermissionSetProvisioningStatus?.RequestId ?? '';
-  const request = { what: `permission set ${name}`, subject: `sso_permission_set.${name}`, operation: 'ProvisionPermissionSet', asyncId, httpRequestId: out.$metadata.requestId };
-  await ctx.pollUntilDone(request, signal, async () =>
-    (await ctx.sso.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: s.instanceArn, ProvisionPermissionSetRequestId: asyncId }), { abortSignal: signal })).PermissionSetProvisioningStatus,
-  );
-  detail['provisioning'] = `${asyncId} SUCCEEDED on ${accounts.length} account(s)`;
+  // One permission set provisioned to an account at a time: hold every account this one reaches, in
+  // sorted order so that two re-provisionings never wait on each other, until it is done.
+  const provision = async (): Promise<void> => {
+    const out = await ctx.retryConflict(() => ctx.sso.send(new ProvisionPermissionSetCommand({ ...base, TargetType: 'ALL_PROVISIONED_ACCOUNTS' }), { abortSignal: signal }), signal);
+    ctx.rid(out, requestIds);
+    const asyncId = out.PermissionSetProvisioningStatus?.RequestId ?? '';
+    const request = { what: `permission set ${name}`, subject: `sso_permission_set.${name}`, operation: 'ProvisionPermissionSet', asyncId, httpRequestId: out.$metadata.requestId };
+    await ctx.pollUntilDone(request, signal, async () =>
+      (await ctx.sso.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: s.instanceArn, ProvisionPermissionSetRequestId: asyncId }), { abortSignal: signal })).PermissionSetProvisioningStatus,
+    );
+    detail['provisioning'] = `${asyncId} SUCCEEDED on ${accounts.length} account(s)`;
+  };
+  const held = [...new Set(accounts)].sort().reduceRight<() => Promise<void>>((inner, account) => () => ctx.accountLock.run(account, 'exclusive', inner), provision);
+  await held();
 }
