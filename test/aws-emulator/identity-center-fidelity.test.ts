@@ -78,6 +78,20 @@ describe('permission set inline policy (limits.html, API_PutInlinePolicyToPermis
   });
 });
 
+describe('permission set inline policy grammar (reference_policies_grammar.html)', () => {
+  it('statements need Effect, Action and Resource and no Principal: ValidationException "Invalid PermissionsPolicy Document"', async () => {
+    const arn = await createPs('Grammar');
+    const put = (InlinePolicy: string): Promise<unknown> => once.send(new PutInlinePolicyToPermissionSetCommand({ InstanceArn, PermissionSetArn: arn, InlinePolicy }));
+    const statement = (st: Record<string, unknown>): string => JSON.stringify({ Version: '2012-10-17', Statement: [st] });
+    for (const bad of ['{"Statement":', statement({ Action: 's3:GetObject', Resource: '*' }), statement({ Effect: 'Allow', Resource: '*' }), statement({ Effect: 'Allow', Action: 's3:GetObject' }), statement({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*' })]) {
+      const err = await failure(put(bad));
+      expect(err.name, bad).toBe('ValidationException');
+      expect(err.message, bad).toMatch(/^Invalid PermissionsPolicy Document/);
+    }
+    await h.ssoAdmin.send(new PutInlinePolicyToPermissionSetCommand({ InstanceArn, PermissionSetArn: arn, InlinePolicy: statement({ Effect: 'Deny', NotAction: 'iam:*', Resource: '*' }) }));
+  });
+});
+
 describe('permission set Description (API_CreatePermissionSet.html, API_UpdatePermissionSet.html)', () => {
   it('is 1 to 700 characters of [\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]', async () => {
     const arn = await createPs('Desc');

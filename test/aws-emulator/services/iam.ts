@@ -28,6 +28,8 @@ import { randomBytes } from 'node:crypto';
 import type { RequestContext, ServiceDef } from '../server.js';
 import { AwsError } from '../protocol.js';
 import type { QueryValue } from '../protocol.js';
+import { checkPolicyGrammar } from './policy-grammar.js';
+import type { PolicyKind } from './policy-grammar.js';
 
 export interface TagRec {
   Key: string;
@@ -200,49 +202,11 @@ function policySize(doc: string): number {
   return doc.replace(/\s/g, '').length;
 }
 
-/**
- * The policy grammar (reference_policies_grammar.html): a JSON object with a `Statement` (one
- * statement or a list), an optional `Version` of `2012-10-17` or `2008-10-17`, and statements with
- * `Effect` Allow/Deny and `Action` or `NotAction`. A permissions policy's statements also need
- * `Resource` or `NotResource` and may not name a principal; a trust policy's need `Principal` (or
- * `NotPrincipal`) and may not name a resource. Anything else is `MalformedPolicyDocument` with the
- * message IAM gives.
- */
-function parsePolicy(doc: string, kind: 'permissions' | 'trust'): Record<string, unknown> {
-  const malformed = (message: string): AwsError => new AwsError('MalformedPolicyDocument', message);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(doc);
-  } catch {
-    throw malformed('Syntax errors in policy.');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw malformed('Syntax errors in policy.');
-  const obj = parsed as Record<string, unknown>;
-  const version = obj['Version'];
-  if (version !== undefined && version !== '2012-10-17' && version !== '2008-10-17') throw malformed('The policy failed legacy parsing');
-  const st = obj['Statement'];
-  if (st === undefined || st === null || typeof st !== 'object') throw malformed('Syntax errors in policy.');
-  const statements = Array.isArray(st) ? st : [st];
-  if (statements.length === 0) throw malformed('Syntax errors in policy.');
-  for (const raw of statements) {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw malformed('Syntax errors in policy.');
-    const s = raw as Record<string, unknown>;
-    const e = s['Effect'];
-    if (e === undefined) throw malformed('Missing required field Effect');
-    if (e !== 'Allow' && e !== 'Deny') throw malformed(`Invalid effect: ${String(e)}`);
-    if (s['Action'] === undefined && s['NotAction'] === undefined) throw malformed('Policy statement must contain actions.');
-    const principal = s['Principal'] !== undefined || s['NotPrincipal'] !== undefined;
-    const resource = s['Resource'] !== undefined || s['NotResource'] !== undefined;
-    if (kind === 'trust') {
-      if (!principal) throw malformed('Missing required field Principal');
-      if (s['Resource'] !== undefined) throw malformed('Has prohibited field Resource');
-      if (s['NotResource'] !== undefined) throw malformed('Has prohibited field NotResource');
-    } else {
-      if (principal) throw malformed('Policy document should not specify a principal.');
-      if (!resource) throw malformed('Policy statement must contain resources.');
-    }
-  }
-  return obj;
+/** A policy document as IAM checks it (./policy-grammar.ts): anything else is `MalformedPolicyDocument` with IAM's message. */
+function parsePolicy(doc: string, kind: PolicyKind): Record<string, unknown> {
+  const checked = checkPolicyGrammar(doc, kind);
+  if (!checked.ok) throw new AwsError('MalformedPolicyDocument', checked.message);
+  return checked.doc;
 }
 
 /**

@@ -34,6 +34,7 @@ import { AwsError } from '../protocol.js';
 import type { Emulator, ServiceDef } from '../server.js';
 import { DEFAULT_IDENTITY_STORE_ID, page } from './identitystore.js';
 import type { IdentitystoreState } from './identitystore.js';
+import { checkPolicyGrammar } from './policy-grammar.js';
 
 export const DEFAULT_INSTANCE_ARN = 'arn:aws:sso:::instance/ssoins-7223000000000000';
 const MAX_IN_PROGRESS_CREATES = 10;
@@ -488,12 +489,10 @@ export const ssoAdminService: ServiceDef<SsoAdminState> = {
       if (size > MAX_INLINE_POLICY_NON_WHITESPACE) {
         throw new AwsError('ValidationException', `Current size of the non-whitespace characters present in the InlinePolicy Document is ${size} bytes which has exceeded the maximum limit of ${MAX_INLINE_POLICY_NON_WHITESPACE} bytes`);
       }
-      try {
-        const parsed = JSON.parse(doc) as unknown;
-        if (typeof parsed !== 'object' || parsed === null || !('Statement' in parsed)) throw new Error('no Statement');
-      } catch (e) {
-        throw new AwsError('ValidationException', `The policy document is malformed: ${String(e)}`);
-      }
+      // The IAM policy grammar of a permissions policy; SSO Admin answers a document that breaks it with
+      // "Invalid PermissionsPolicy Document" (the wording seen from AWS in public bug reports).
+      const checked = checkPolicyGrammar(doc, 'permissions');
+      if (!checked.ok) throw new AwsError('ValidationException', `Invalid PermissionsPolicy Document: ${checked.message}`);
       mutate(state, ps);
       ps.InlinePolicy = doc;
       return {};
