@@ -373,8 +373,9 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     return (this.#stmt.head.get() as Head | undefined) ?? null;
   }
 
+  /** The snapshot written last (by row id: a clock stepped back must not make an older snapshot look newer). */
   entitlementHistory(): EntitlementHistory {
-    const snap = this.#db.prepare('SELECT id FROM entitlement_snapshots ORDER BY at DESC, id DESC LIMIT 1').get() as { id: number } | undefined;
+    const snap = this.#db.prepare('SELECT id FROM entitlement_snapshots ORDER BY id DESC LIMIT 1').get() as { id: number } | undefined;
     if (snap === undefined) return { last: null };
     const rows = this.#db
       .prepare('SELECT user_guid, user_name, account, kind, target, via_group_guid, via_group_name FROM entitlements WHERE snapshot_id = ? ORDER BY rowid')

@@ -173,6 +173,16 @@ describe('SqliteJournal', () => {
     expect(verifyJournal(journal.database)).toMatchObject({ ok: true, snapshotRows: 2 });
   });
 
+  it('the history is the snapshot written last, by row id, even when the clock stepped back between two runs', () => {
+    journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'));
+    journal.recordEntitlements('r1', '2026-02-01T10:00:05.000Z', [entitlement(ALICE, PROD, 'Admin', ADMINS), entitlement(BOB, PROD, 'Reader', READERS)]);
+    journal.finishRun('r1', { outcome: 'applied', finishedAt: '2026-02-01T10:00:06.000Z' });
+    // NTP steps the clock back an hour; the next run writes a newer snapshot with an older time (Bob left).
+    journal.startRun(runStart('r2', '2026-02-01T09:00:00.000Z'));
+    journal.recordEntitlements('r2', '2026-02-01T09:00:05.000Z', [entitlement(ALICE, PROD, 'Admin', ADMINS)]);
+    expect(journal.entitlementHistory().last).toEqual([entitlement(ALICE, PROD, 'Admin', ADMINS)]);
+  });
+
   it('finds a person by UPN through the aliases recorded with the entitlements, with no Identity Center user to name it', () => {
     journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'));
     const revoke = changeOf(1, 'revoke', role(PROD, 'Admin'), { principal: { guid: CAROL.guid, name: CAROL.name }, leaver: { guid: CAROL.guid, name: CAROL.name, reason: 'disabled' } });
