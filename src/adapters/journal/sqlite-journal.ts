@@ -23,6 +23,7 @@ import {
 import { InvalidInputError } from '../../core/errors.js';
 import { JournalError, JournalRunError, JournalWriteError } from './errors.js';
 import { loadMigrations, migrate, type Migration } from './migrations.js';
+import { appendPlanRecord, isPlanRecorded, lastRowOf, pendingRefusalRow, refusedRowOf, unusedApprovalRow, type PlanRecordEvent, type PlanRecordInput, type PlanRecordRow } from './plan-records.js';
 import { makeRedactor, secretsFromEnv, type Redactor } from './redact.js';
 import { inTransaction, openForWrite, type SqliteDatabase, type SqliteStatement } from './sqlite.js';
 
@@ -439,6 +440,45 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
       }
       return { runs: open, interrupted, skipped };
     });
+  }
+
+  // Plans handed out and approvals (plan_records, see plan-records.ts)
+
+  recordSavedPlan(runId: string, planHash: string, changes: number): void {
+    this.recordPlanEvent({ event: 'saved', run_id: runId, plan_hash: planHash, changes });
+  }
+
+  isPlanRecorded(planHash: string): boolean {
+    return isPlanRecorded(this.#db, planHash);
+  }
+
+  /** Appends a plan_records row (its own transaction); free text is redacted, the plan itself is stored as given. */
+  recordPlanEvent(input: PlanRecordInput): PlanRecordRow {
+    return this.#write(`the ${input.event} plan record of run ${input.run_id}`, () =>
+      appendPlanRecord(this.#db, this.#now(), { ...input, detail: this.#text(input.detail) }),
+    );
+  }
+
+  /** The refused plan awaiting approval (the last `refused` row not `cleared` since), if any. */
+  pendingRefusal(): PlanRecordRow | null {
+    return pendingRefusalRow(this.#db);
+  }
+
+  refusedPlanOf(runId: string): PlanRecordRow | null {
+    return refusedRowOf(this.#db, runId);
+  }
+
+  unusedApproval(): PlanRecordRow | null {
+    return unusedApprovalRow(this.#db);
+  }
+
+  lastPlanRecord(event: PlanRecordEvent): PlanRecordRow | null {
+    return lastRowOf(this.#db, event);
+  }
+
+  /** A run's row (id, mode, trigger, outcome), or null when the journal has no such run. */
+  runInfo(runId: string): { readonly id: string; readonly mode: string; readonly trigger: string; readonly outcome: string | null; readonly started_at: string } | null {
+    return (this.#db.prepare('SELECT id, mode, trigger, outcome, started_at FROM runs WHERE id = ?').get(runId) as { id: string; mode: string; trigger: string; outcome: string | null; started_at: string } | undefined) ?? null;
   }
 
   // OwnershipRegistry
