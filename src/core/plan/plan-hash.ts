@@ -63,15 +63,10 @@ function changeDifference(saved: Change, fresh: Change): string | null {
 /**
  * Where `saved` differs from `fresh` (the plan the same directory and AWS state give now), or null
  * when what would be applied is the same. Names the owner id, the refusal, or the first change that
- * differs and the attribute path inside it.
+ * differs and the attribute path inside it (changes first: a refusal's message follows from them).
  */
 export function planDifference(saved: Plan, fresh: Plan): string | null {
   if (saved.ownerId !== fresh.ownerId) return `the owner id is ${saved.ownerId} in the saved plan, ${fresh.ownerId} now`;
-  const refusal = firstDifference(plain(saved.refusal), plain(fresh.refusal), 'refusal');
-  if (refusal) {
-    const what = (r: Plan['refusal']): string => (r === null ? 'none (not refused)' : r.code);
-    return `refusal is ${what(saved.refusal)} in the saved plan, ${what(fresh.refusal)} in the plan made now${saved.refusal?.code === fresh.refusal?.code ? ` (${refusal.path} differs)` : ''}`;
-  }
   // Changes one side has and the other lacks first: they say more than the numbering they shift.
   const byKey = new Map(fresh.changes.map((c) => [c.key, c]));
   const missing = saved.changes.find((c) => !byKey.has(c.key));
@@ -82,6 +77,11 @@ export function planDifference(saved: Plan, fresh: Plan): string | null {
   for (const c of saved.changes) {
     const d = changeDifference(c, byKey.get(c.key) as Change);
     if (d) return d;
+  }
+  const refusal = firstDifference(plain(saved.refusal), plain(fresh.refusal), 'refusal');
+  if (refusal) {
+    const what = (r: Plan['refusal']): string => (r === null ? 'none (not refused)' : r.code);
+    return `refusal is ${what(saved.refusal)} in the saved plan, ${what(fresh.refusal)} in the plan made now${saved.refusal?.code === fresh.refusal?.code ? ` (${refusal.path} differs)` : ''}`;
   }
   return null;
 }

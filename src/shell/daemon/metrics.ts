@@ -94,6 +94,12 @@ export class DaemonMetrics {
     }
   }
 
+  /** An approved plan that run-once refused (it no longer matches): counted as refused, not as an error. */
+  recordRefusedSavedPlan(seconds: number): void {
+    this.runDuration.observe({ outcome: 'refused' }, seconds);
+    this.runs.inc({ outcome: 'refused' });
+  }
+
   recordError(seconds: number): void {
     this.runDuration.observe({ outcome: 'error' }, seconds);
     this.runs.inc({ outcome: 'error' });
