@@ -73,6 +73,8 @@ export interface RunStart {
   /** sha256 of the config file's bytes. */
   readonly configHash: string;
   readonly startedAt: string;
+  /** The process running it (on `host`): a later run closes a dry run whose process is gone. */
+  readonly pid?: number | undefined;
 }
 
 /** Another name an AD user is known by (UPN, mail), so auditors can ask for a person by any of them. */

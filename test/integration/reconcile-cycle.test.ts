@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, DeleteRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { planFromJson, planHash } from '../../src/core/index.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { awsEnv, isReadOnly, mutatingCalls, readJournal, rolemap, rolemapProcess, startWorld, useProcessEnv, type World } from './world.js';
+import { spawn } from 'node:child_process';
+import { BIN, awsEnv, isReadOnly, mutatingCalls, readJournal, rolemap, rolemapProcess, startWorld, useProcessEnv, type World } from './world.js';
 
 let world: World;
 let restoreEnv: () => void;
@@ -223,6 +224,42 @@ describe('rolemap reconcile against the AWS emulator and the demo directory', ()
     }
     expect(mutatingCalls(world.emulator.calls())).toEqual({});
     expect(awsState()).toEqual(before);
+  });
+});
+
+describe('a dry run killed mid-way', () => {
+  it('is recorded interrupted by the next run (SIGKILL of a child reconcile --dry-run)', { timeout: 60_000 }, async () => {
+    // Reading IAM roles takes long enough to kill the child while it reads.
+    world.emulator.injectFault({ kind: 'latency', service: 'iam', operation: 'ListRoles', latencyMs: 20_000 });
+    const child = spawn(process.execPath, [BIN, 'reconcile', '--dry-run', '--config', world.config], { env: { PATH: process.env['PATH'] ?? '', ...awsEnv(world) }, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const openRun = (): { id: string; outcome: string | null } | undefined => {
+      try {
+        return readJournal(world.journal).runs.find((r) => r.mode === 'dry-run');
+      } catch {
+        return undefined; // the child has not created the journal yet
+      }
+    };
+    const end = Date.now() + 30_000;
+    while (!(openRun() && Object.keys(world.emulator.calls()).includes('iam:ListRoles'))) {
+      if (Date.now() > end) throw new Error('the child dry run never started reading AWS');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const killed = openRun();
+    expect(killed?.outcome).toBeNull();
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    world.emulator.clearFaults();
+
+    const next = await rolemap(['reconcile', '--dry-run', '--config', world.config]);
+    expect(next.code, next.stderr).toBe(2);
+    const after = readJournal(world.journal).runs;
+    const run = after.find((r) => r.id === killed?.id);
+    expect(run).toMatchObject({ outcome: 'interrupted' });
+    expect(run?.error).toMatch(new RegExp(`the process \\(pid ${child.pid} on .+\\) ended before the dry run finished`));
+    expect(after.at(-1)).toMatchObject({ mode: 'dry-run', outcome: 'planned' });
+    const verify = await rolemap(['journal', 'verify', '--journal', world.journal]);
+    expect(verify.code, verify.stdout).toBe(0);
   });
 });
 

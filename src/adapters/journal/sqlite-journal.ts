@@ -82,6 +82,16 @@ function principalOf(change: Change): { guid: string; name: string } | null {
   return null;
 }
 
+/** Whether a process with this pid exists on this host (EPERM: it does, as another user's). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function errorText(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
@@ -269,13 +279,39 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   startRun(run: RunStart): void {
     // Only an applying run holds the journal lock; a dry run must not close a run that may be live.
     if (run.mode !== 'dry-run') this.recoverInterrupted();
+    // Any run may close the open dry runs of dead processes on its own host.
+    this.recoverDeadDryRuns(run.host);
     this.#write('run start', () => {
       if (this.#db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.runId) !== undefined) {
         throw new JournalRunError(this.file, run.runId, 'was already started');
       }
       this.#db
-        .prepare('INSERT INTO runs (id, trigger, mode, host, version, config_hash, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(run.runId, run.trigger, run.mode, run.host, run.version, run.configHash, this.#instant('startedAt', run.startedAt));
+        .prepare('INSERT INTO runs (id, trigger, mode, host, pid, version, config_hash, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(run.runId, run.trigger, run.mode, run.host, run.pid ?? null, run.version, run.configHash, this.#instant('startedAt', run.startedAt));
+    });
+  }
+
+  /**
+   * Closes the dry runs a killed process left open: an open dry run on `host` whose process (runs.pid)
+   * no longer exists becomes `interrupted`. Its planned rows stay as they are (a dry run changes
+   * nothing). A dry run of a live process, of another host, or without a pid is left alone.
+   */
+  recoverDeadDryRuns(host: string): readonly string[] {
+    const open = this.#db
+      .prepare("SELECT id, pid FROM runs WHERE finished_at IS NULL AND outcome IS NULL AND mode = 'dry-run' AND host = ? AND pid IS NOT NULL ORDER BY started_at")
+      .all(host) as { id: string; pid: number }[];
+    const dead = open.filter((r) => r.pid !== process.pid && !processExists(r.pid));
+    if (dead.length === 0) return [];
+    return this.#write('the recovery of dead dry runs', () => {
+      const at = this.#now();
+      const closed: string[] = [];
+      for (const r of dead) {
+        const done = this.#db
+          .prepare("UPDATE runs SET outcome = 'interrupted', error = ? WHERE id = ? AND outcome IS NULL")
+          .run(`the process (pid ${r.pid} on ${host}) ended before the dry run finished; found and closed at ${at}`, r.id);
+        if (done.changes > 0) closed.push(r.id);
+      }
+      return closed;
     });
   }
 

@@ -169,7 +169,7 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     log.info({ outcome, ...(error !== undefined ? { error } : {}), ...(head ? { journalChainHead: head } : {}) }, 'run finished');
   };
 
-  journal?.startRun({ runId, trigger: options.trigger, mode: options.mode, host: hostname(), version: VERSION, configHash: runtime.configHash, startedAt: iso() });
+  journal?.startRun({ runId, trigger: options.trigger, mode: options.mode, host: hostname(), pid: process.pid, version: VERSION, configHash: runtime.configHash, startedAt: iso() });
   log.info({ mode: options.mode, trigger: options.trigger, source: runtime.source.describe, targets: runtime.targets.map((t) => t.name) }, 'run started');
 
   try {

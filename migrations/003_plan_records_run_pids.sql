@@ -1,4 +1,4 @@
--- rolemap journal, schema 3: plans handed out to be applied later, and operators' approvals of refused plans.
+-- rolemap journal, schema 3: plans handed out to be applied later, operators' approvals of refused plans, and run pids.
 
 -- Append-only and hash-chained (a chain of its own, of the same form as change_events). `plan_hash` is
 -- the sha256 of the plan's canonical JSON. One row per event:
@@ -28,3 +28,7 @@ CREATE TABLE plan_records (
 ) STRICT;
 CREATE INDEX plan_records_hash ON plan_records (plan_hash);
 CREATE INDEX plan_records_run ON plan_records (run_id, event);
+
+-- The process that runs each run, so a later run can close a dry run whose process died (a dry run
+-- holds no lock, so only a dead process's open dry run is known to be over).
+ALTER TABLE runs ADD COLUMN pid INTEGER;
