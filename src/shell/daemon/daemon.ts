@@ -17,6 +17,7 @@ import type { Plan } from '../../core/plan/change.js';
 import { SavedPlanRefusedError } from '../reconcile/errors.js';
 import { ApprovalStore, LEGACY_FILES_WARNING, legacyApprovalFiles } from './approvals.js';
 import type { Approval, PendingRefusal } from './approvals.js';
+import { ChangeBackoff } from './change-backoff.js';
 import { HealthServer } from './health-server.js';
 import type { HealthReport } from './health-server.js';
 import { acquireJournalLock } from './lock.js';
@@ -42,7 +43,11 @@ export interface DaemonOptions {
   readonly staleIntervals: number;
   /** ...and never stale sooner than this (a schedule of seconds would otherwise flap during a run). */
   readonly staleMinMs: number;
-  /** Backoff after n consecutive failures: min(initialMs * 2^(n-1), maxMs) before the next run. */
+  /**
+   * Backoff after n consecutive runs that failed as a whole (the run threw: directory or AWS unreadable):
+   * min(initialMs * 2^(n-1), maxMs) before the next scheduled run. A change that fails is backed off
+   * by itself with the same figures (change-backoff.ts); the rest of the plan stays on schedule.
+   */
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
 }
@@ -105,7 +110,10 @@ export class Daemon<C> {
   #lastSuccessAt: Date | undefined;
   #lastFailure: RunSummary | undefined;
   #consecutiveFailures = 0;
+  /** Consecutive runs that threw: these back off the schedule. */
+  #consecutiveErrors = 0;
   #backoffUntil: Date | undefined;
+  readonly #changes: ChangeBackoff;
   #stopping: Promise<{ graceful: boolean }> | undefined;
   #startedAt: Date | undefined;
   #runsStarted = 0;
@@ -115,6 +123,7 @@ export class Daemon<C> {
     this.#options = { ...DEFAULT_DAEMON_OPTIONS, ...(deps.options ?? {}) };
     this.#clock = deps.clock ?? (() => new Date());
     this.metrics = deps.metrics ?? new DaemonMetrics();
+    this.#changes = new ChangeBackoff(this.#options.backoffInitialMs, this.#options.backoffMaxMs);
   }
 
   get log(): Logger {
@@ -216,7 +225,7 @@ export class Daemon<C> {
       return null;
     }
     if (why === 'schedule' && this.#backoffUntil && now < this.#backoffUntil) {
-      this.#skip('backoff', { consecutiveFailures: this.#consecutiveFailures, until: this.#backoffUntil.toISOString() }, `backing off after ${this.#consecutiveFailures} consecutive failures: this tick is skipped`);
+      this.#skip('backoff', { consecutiveFailures: this.#consecutiveErrors, until: this.#backoffUntil.toISOString() }, `backing off after ${this.#consecutiveErrors} consecutive failed runs: this tick is skipped`);
       return null;
     }
     return this.#startRun(now, why);
@@ -245,9 +254,10 @@ export class Daemon<C> {
     const log = this.log.child({ runId });
     const config = this.config;
     const approved = this.#approvalFor(log);
+    const holdBack = this.#changes.holdFor(startedAt);
     const options: RunOnceOptions = approved
-      ? { mode: 'saved-plan', trigger: 'daemon', runId, signal, savedPlan: approved.plan, approvedRefusal: true }
-      : { mode: 'apply', trigger: 'daemon', runId, signal };
+      ? { mode: 'saved-plan', trigger: 'daemon', runId, signal, holdBack, savedPlan: approved.plan, approvedRefusal: true }
+      : { mode: 'apply', trigger: 'daemon', runId, signal, holdBack };
     if (approved) {
       const { approval, plan } = approved;
       log.warn(
@@ -321,14 +331,29 @@ export class Daemon<C> {
     if (FAILURE.has(summary.outcome)) {
       this.#consecutiveFailures++;
       this.#lastFailure = summary;
-      const delay = Math.min(this.#options.backoffInitialMs * 2 ** (this.#consecutiveFailures - 1), this.#options.backoffMaxMs);
-      this.#backoffUntil = new Date(finished.getTime() + delay);
-      log.warn({ consecutiveFailures: this.#consecutiveFailures, backoffMs: delay, until: this.#backoffUntil.toISOString() }, 'backing off: scheduled runs before this time are skipped');
     } else if (summary.outcome !== 'interrupted') {
       if (this.#consecutiveFailures > 0) log.info({ after: this.#consecutiveFailures }, 'recovered from consecutive failures');
       this.#consecutiveFailures = 0;
+    }
+    // Only a run that failed as a whole backs off the schedule; failed changes back off one by one.
+    if (summary.outcome === 'error') {
+      this.#consecutiveErrors++;
+      const delay = Math.min(this.#options.backoffInitialMs * 2 ** (this.#consecutiveErrors - 1), this.#options.backoffMaxMs);
+      this.#backoffUntil = new Date(finished.getTime() + delay);
+      log.warn({ consecutiveFailures: this.#consecutiveErrors, backoffMs: delay, until: this.#backoffUntil.toISOString() }, 'backing off: scheduled runs before this time are skipped');
+    } else if (summary.outcome !== 'interrupted') {
+      this.#consecutiveErrors = 0;
       this.#backoffUntil = undefined;
     }
+    if (result?.report) {
+      this.#changes.record(result.report, finished, {
+        heldBack: (h) => log.warn({ change: h.address, failures: h.failures, until: h.until, error: h.lastError }, `change ${h.address} failed in ${h.failures} run${h.failures === 1 ? '' : 's'} in a row: it is held back until ${h.until}; the rest of the plan stays on schedule`),
+        recovered: (address, failures) => log.info({ change: address, after: failures }, `change ${address} applied after ${failures} failed run${failures === 1 ? '' : 's'}`),
+      });
+    } else if (result?.outcome === 'no-changes') {
+      this.#changes.clear();
+    }
+    this.metrics.changesHeldBack.set(this.#changes.held().length);
     this.metrics.consecutiveFailures.set(this.#consecutiveFailures);
     this.#afterRunRefusals(summary, result, approval, log);
   }
@@ -475,7 +500,14 @@ export class Daemon<C> {
     }
     if (this.#consecutiveFailures > 0 && this.#lastFailure) {
       const f = this.#lastFailure;
-      return unhealthy('failed', { message: `the last run ${f.runId} ${f.outcome === 'error' ? `failed: ${f.error ?? 'unknown error'}` : `ended ${f.outcome}`}`, error: f.error ?? null, nextRunNotBefore: this.#backoffUntil?.toISOString() ?? null });
+      const heldBack = this.#changes.held();
+      const held = heldBack.length > 0 ? `; ${heldBack.length} change${heldBack.length === 1 ? '' : 's'} held back after failing (${heldBack.map((h) => h.address).slice(0, 3).join(', ')}${heldBack.length > 3 ? ', ...' : ''})` : '';
+      return unhealthy('failed', {
+        message: `the last run ${f.runId} ${f.outcome === 'error' ? `failed: ${f.error ?? 'unknown error'}` : `ended ${f.outcome}`}${held}`,
+        error: f.error ?? null,
+        nextRunNotBefore: this.#backoffUntil?.toISOString() ?? null,
+        heldBack,
+      });
     }
     if (!this.#lastSuccessAt) return unhealthy('never-ran', { message: this.#current ? 'the first run is in progress' : 'no run has succeeded yet' });
     const interval = this.intervalMs();

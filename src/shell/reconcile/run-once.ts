@@ -15,7 +15,7 @@ import { groupRefKey } from '../../core/model/directory.js';
 import type { ResourceKind } from '../../core/model/resources.js';
 import type { RoleMap } from '../../core/model/role-map.js';
 import type { ActualState, Entitlement } from '../../core/model/state.js';
-import type { Plan } from '../../core/plan/change.js';
+import type { Change, Plan } from '../../core/plan/change.js';
 import { calculatePlan } from '../../core/plan/plan.js';
 import type { DirectorySource, GroupSelection, PrincipalAlias, RunJournal, RunMode, RunOutcome, RunTrigger, Target } from '../../core/ports.js';
 import { VERSION } from '../version.js';
@@ -65,6 +65,8 @@ export interface RunOnceOptions {
   readonly signal?: AbortSignal | undefined;
   /** Independent changes applied at once (the apply engine's default when absent). */
   readonly concurrency?: number | undefined;
+  /** Changes not to attempt in this run (the daemon's per-change backoff): the reason, or null to apply. */
+  readonly holdBack?: ((change: Change) => string | null) | undefined;
 }
 
 export interface RunResult {
@@ -116,7 +118,9 @@ function hasChanges(plan: Plan): boolean {
 
 function outcomeOf(report: ApplyReport): RunOutcome {
   if (report.interrupted) return 'interrupted';
-  if (report.failed > 0) return report.applied > 0 ? 'partial' : 'failed';
+  // A change held back (it kept failing) is as unfinished as a failed one.
+  const unfinished = report.failed + report.results.filter((r) => r.held === true).length;
+  if (unfinished > 0) return report.applied > 0 ? 'partial' : 'failed';
   return 'applied';
 }
 
@@ -227,7 +231,7 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
       return { runId, plan, report: null, outcome: 'interrupted' };
     }
 
-    const report = await applyPlan(plan, { targetFor, hooks: journal?.hooks(runId), signal: options.signal, concurrency: options.concurrency });
+    const report = await applyPlan(plan, { targetFor, hooks: journal?.hooks(runId), signal: options.signal, concurrency: options.concurrency, hold: options.holdBack });
     const outcome = outcomeOf(report);
     log.info({ applied: report.applied, failed: report.failed, skipped: report.skipped, interrupted: report.interrupted }, 'plan applied');
     if (report.applied > 0) {

@@ -215,8 +215,8 @@ async function rolemap(...args: string[]): Promise<{ code: number | null; stdout
   return { code, stdout, stderr };
 }
 
-function startDaemon(configPath: string): DaemonProcess {
-  const child = spawn(process.execPath, [BIN, 'daemon', '--config', configPath, '--grace', '10', '--backoff', '1', '--backoff-max', '2'], {
+function startDaemon(configPath: string, backoff: { initial: string; max: string } = { initial: '1', max: '2' }): DaemonProcess {
+  const child = spawn(process.execPath, [BIN, 'daemon', '--config', configPath, '--grace', '10', '--backoff', backoff.initial, '--backoff-max', backoff.max], {
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -367,6 +367,54 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     expect(d.stderr()).toBe('');
     expect(d.lines.filter((l) => l['unparsed'] === true)).toEqual([]);
   });
+
+  it('a change that fails on every run is held back by itself (exponential, journaled); the rest of each plan stays on schedule', async () => {
+    const journal = join(dir, 'journal.db');
+    // Backoff of 30 s: were the schedule backed off, nothing below would happen within the test's waits.
+    const d = startDaemon(writeConfig(dir), { initial: '30', max: '3600' });
+    await d.until(() => d.finished().some((l) => l['outcome'] === 'applied'), 30_000, 'a first applied run');
+    // AWS rejects this one role, every time (as it would a role name over 64 characters).
+    emulator.resetCalls();
+    emulator.injectFault({ kind: 'error', service: 'iam', operation: 'CreateRole', status: 400, code: 'ValidationError', message: 'roleName failed to satisfy constraint: Member must have length less than or equal to 64' });
+    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { ...GROUPS, [`AWS-${ACCOUNT}-Auditor`]: ['user6'] }));
+    const heldLine = (l: Record<string, unknown>): boolean => String(l['msg']).startsWith(`change iam_role.prod.Auditor failed in 1 run in a row: it is held back until `);
+    await d.until(() => d.lines.some(heldLine), 15_000, 'the failing change to be held back');
+    expect(d.lines.find(heldLine)).toMatchObject({ level: 'warn', change: 'iam_role.prod.Auditor', failures: 1 });
+    const failedAt = d.finished().length;
+
+    // Meanwhile AD changes elsewhere: the next ticks apply it, with the failing role held back.
+    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { ...GROUPS, Analysts: ['user6', 'user7', 'user8'], [`AWS-${ACCOUNT}-Auditor`]: ['user6'] }));
+    const storeUsers = async (): Promise<string[]> => {
+      const store = new IdentitystoreClient({ region: 'us-east-1', endpoint: emulator.url, credentials: CREDENTIALS });
+      try {
+        return ((await store.send(new ListUsersCommand({ IdentityStoreId: DEFAULT_IDENTITY_STORE_ID }))).Users ?? []).map((u) => u.UserName ?? '').sort();
+      } finally {
+        store.destroy();
+      }
+    };
+    const end = Date.now() + 15_000;
+    while (!(await storeUsers()).includes('user6@corp.example')) {
+      if (Date.now() > end) throw new Error(`user6 was not created while a change was held back; last log lines:\n${d.lines.slice(-6).map((l) => JSON.stringify(l)).join('\n')}`);
+      await sleep(100);
+    }
+    await d.until(() => d.finished().length >= failedAt + 3, 15_000, 'more runs on schedule');
+
+    // The schedule never backed off; the role was tried once, then held back in each later run, journaled as such.
+    expect(d.lines.filter((l) => l['msg'] === 'backing off: scheduled runs before this time are skipped' || l['skipped'] === 'backoff')).toEqual([]);
+    expect(emulator.calls()['iam:CreateRole']).toBe(1);
+    const auditor = journalRows(journal, 'changes').filter((c) => c['address'] === 'iam_role.prod.Auditor');
+    expect(auditor.filter((c) => c['status'] === 'failed')).toHaveLength(1);
+    const held = auditor.filter((c) => c['status'] === 'skipped');
+    expect(held.length).toBeGreaterThanOrEqual(2);
+    for (const c of held) expect(String(c['error'])).toMatch(/^held back: it failed in 1 run in a row \(last: .*length less than or equal to 64.*\); next attempt after \d{4}-/);
+    const h = await health(d.url());
+    expect(h.status).toBe(503);
+    expect(h.body).toMatchObject({ reason: 'failed', heldBack: [{ address: 'iam_role.prod.Auditor', failures: 1 }] });
+    expect(String(h.body['message'])).toContain('1 change held back after failing (iam_role.prod.Auditor)');
+    expect(await (await fetch(`${d.url()}/metrics`)).text()).toMatch(/^rolemap_changes_held_back 1$/m);
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toBe(0);
+  }, 90_000);
 
   it('a refused plan, rolemap approve RUN, and the next tick applies exactly that plan (the real run, emulator and journal)', async () => {
     const config = writeConfig(dir);
