@@ -1,4 +1,4 @@
--- rolemap journal, schema 3: plans handed out to be applied later, operators' approvals of refused plans, and run pids.
+-- rolemap journal, schema 4: plans handed out to be applied later, operators' approvals of refused plans, and run pids.
 
 -- Append-only and hash-chained (a chain of its own, of the same form as change_events). `plan_hash` is
 -- the sha256 of the plan's canonical JSON. One row per event:
