@@ -452,7 +452,7 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     // Exactly the approved plan: the changes applied are the refused run's, one by one.
     const changes = journalRows(journal, 'changes');
     const addresses = (runId: string, status: string): string[] => changes.filter((c) => c['run_id'] === runId && c['status'] === status).map((c) => String(c['address'])).sort();
-    expect(addresses(approvedRun, 'applied')).toEqual(addresses(refusedRun, 'pending'));
+    expect(addresses(approvedRun, 'applied')).toEqual(addresses(refusedRun, 'refused'));
     expect(addresses(approvedRun, 'applied')).toEqual([`iam_role.prod.Admin`, `iam_role.prod.ReadOnly`]);
     expect(journalRows(journal, 'runs').find((r) => r['id'] === approvedRun)).toMatchObject({ mode: 'saved-plan', outcome: 'applied' });
     // Then quiet and healthy; the approval is used once.
@@ -470,7 +470,7 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     expect(await d.exited).toBe(0);
     const verify = await rolemap('journal', 'verify', '--journal', journal);
     expect(verify.code, verify.stdout).toBe(0);
-    expect(verify.stdout).toMatch(/\d+ plan records\./);
+    expect(verify.stdout).toMatch(/[1-9]\d* plan records, /);
   }, 90_000);
 
   it('refuses an approval whose plan no longer matches what the directory and AWS give, and an approval of a superseded plan', async () => {
