@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -63,6 +64,28 @@ describe('rolemap approve RUN', () => {
     await program().parseAsync(['approve', 'r1', '--journal', journal], { from: 'user' });
     expect(String(out.mock.calls[0]?.[0])).toContain(`approved by ${userInfo().username} (uid ${userInfo().uid}), via sudo by alice ($SUDO_USER, as claimed)`);
     vi.unstubAllEnvs();
+  });
+
+  // As root only: the daemon runs as its own user (here nobody, 65534), the operator approves with sudo.
+  it.runIf(process.getuid?.() === 0)('an approval written by root is read by the daemon running as another user', () => {
+    const nobody = { uid: 65534, gid: 65534 };
+    chmodSync(dir, 0o777);
+    const side = (...args: string[]): string => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'approvals-side.ts'), journal, ...args], { ...nobody, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', HOME: dir } });
+      if (r.status !== 0) throw new Error(`approvals-side.ts ${args.join(' ')} as uid ${nobody.uid} failed: ${r.stderr}`);
+      return r.stdout;
+    };
+    side('refuse', '20260301T100000Z-abcdef');
+    expect(statSync(journal).uid).toBe(nobody.uid);
+    const approve = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', '..', 'bin', 'rolemap.js'), 'approve', '20260301T100000Z-abcdef', '--journal', journal], {
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'] ?? '', SUDO_USER: 'alice' },
+    });
+    expect(approve.status, approve.stderr).toBe(0);
+    expect(approve.stdout).toContain('approved by root (uid 0), via sudo by alice ($SUDO_USER, as claimed)');
+    // Whatever SQLite left beside the journal belongs to the journal's owner, and the daemon's user reads the approval.
+    for (const f of readdirSync(dir).filter((n) => n.startsWith('journal.db'))) expect(statSync(join(dir, f)).uid, f).toBe(nobody.uid);
+    expect(JSON.parse(side('read'))).toMatchObject({ runId: '20260301T100000Z-abcdef', approver: { uid: 0, user: 'root', sudoUser: 'alice' } });
   });
 
   it('says there is nothing to approve, and refuses a journal that does not exist', async () => {
