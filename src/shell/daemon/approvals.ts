@@ -113,6 +113,7 @@ function approvalOf(row: PlanRecordRow): Approval {
 export class ApprovalStore {
   readonly #journal: SqliteJournal;
   #pending: PendingRefusal | null | undefined;
+  readonly #checked = new Map<number, boolean>();
 
   constructor(journal: SqliteJournal) {
     this.#journal = journal;
@@ -175,6 +176,22 @@ export class ApprovalStore {
     if (p === null) return;
     this.#journal.recordPlanEvent({ event: 'cleared', run_id: p.runId, plan_hash: p.planHash, by_run_id: byRunId, detail });
     this.#pending = null;
+  }
+
+  /** The approval the daemon has not used yet, its plan checked once per approval (for /healthz, which must stay cheap). */
+  unusedApprovalOnly(): Approval | null {
+    const row = this.#journal.unusedApproval();
+    if (row === null) return null;
+    let ok = this.#checked.get(row.id);
+    if (ok === undefined) {
+      try {
+        ok = this.unusedApproval() !== null;
+      } catch {
+        ok = false;
+      }
+      this.#checked.set(row.id, ok);
+    }
+    return ok ? approvalOf(row) : null;
   }
 
   /** The approval the daemon has not used yet, with the plan it approves (checked against its hash). */

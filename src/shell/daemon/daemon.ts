@@ -492,7 +492,12 @@ export class Daemon<C> {
     if (this.#stopping) return unhealthy('stopping', { message: 'the daemon is shutting down' });
     if (this.#pending) {
       const p = this.#pending;
-      const approved = this.#approvalFor(this.log)?.approval ?? null;
+      let approved: Approval | null = null;
+      try {
+        approved = this.#store?.unusedApprovalOnly() ?? null;
+      } catch (e) {
+        this.log.error({ err: e }, 'cannot read the approval from the journal');
+      }
       return unhealthy('refused', {
         message: approved
           ? `run ${p.runId} was refused (${p.refusal.message}); ${approved.approvedBy} approved the plan of run ${approved.runId}, it is applied at the next run if it still matches`
