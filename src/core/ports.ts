@@ -73,6 +73,8 @@ export interface RunStart {
   /** sha256 of the config file's bytes. */
   readonly configHash: string;
   readonly startedAt: string;
+  /** The process running it (on `host`): a later run closes a dry run whose process is gone. */
+  readonly pid?: number | undefined;
 }
 
 /** Another name an AD user is known by (UPN, mail), so auditors can ask for a person by any of them. */
@@ -96,6 +98,10 @@ export interface RunJournal {
   finishRun(runId: string, end: { readonly outcome: RunOutcome; readonly finishedAt: string; readonly error?: string | undefined; readonly directory?: { readonly users: number; readonly groups: number } | undefined }): void;
   /** The last entitlement snapshot, for telling leavers. */
   entitlementHistory(): EntitlementHistory;
+  /** A plan handed out to be applied later (`--plan-out`, `--json`): its hash (`planHash`), so a saved plan can be told from an edited one. */
+  recordSavedPlan(runId: string, planHash: string, changes: number): void;
+  /** Whether the journal recorded a plan with this hash as saved (or refused awaiting approval): only such a plan may be applied later. */
+  isPlanRecorded(planHash: string): boolean;
   /** The tamper-evident chain's last row (id and hash), logged at the end of each run as an anchor outside the database. */
   chainHead?(): { readonly id: number; readonly hash: string } | null;
 }

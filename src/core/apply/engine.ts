@@ -18,6 +18,8 @@ export interface ApplyOptions {
   readonly concurrency?: number | undefined;
   /** Abort: the changes in flight finish, the rest are skipped. */
   readonly signal?: AbortSignal | undefined;
+  /** A change held back (the daemon backs off a change that keeps failing): skipped with this reason, its dependents with it. */
+  readonly hold?: ((change: Change) => string | null) | undefined;
 }
 
 export interface ChangeResult {
@@ -25,6 +27,8 @@ export interface ChangeResult {
   readonly status: 'applied' | 'failed' | 'skipped';
   readonly requestIds: readonly string[];
   readonly error?: string | undefined;
+  /** Skipped because `hold` held it back (not attempted in this run). */
+  readonly held?: boolean | undefined;
 }
 
 export interface ApplyReport {
@@ -92,7 +96,11 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   for (const c of changes) {
     // A dependency that is not in the plan can never be satisfied: the change and its dependents are skipped.
     const missing = c.dependsOn.find((d) => !bySeq.has(d) || d >= c.seq);
-    if (missing !== undefined) {
+    const held = results.has(c.seq) ? null : (options.hold?.(c) ?? null);
+    if (held !== null) {
+      results.set(c.seq, { ...skip(c, held), held: true });
+      skipDependents(c.seq, `#${c.seq} ${c.address} is held back`);
+    } else if (missing !== undefined) {
       if (results.has(c.seq)) continue;
       results.set(c.seq, skip(c, `depends on #${missing}, which is not before it in the plan`));
       skipDependents(c.seq, `#${c.seq} ${c.address} was skipped`);

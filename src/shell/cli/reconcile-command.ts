@@ -14,7 +14,8 @@ import { InvalidInputError } from '../../core/errors.js';
 import type { RunMode } from '../../core/ports.js';
 import type { Plan } from '../../core/plan/change.js';
 import { renderPlan } from '../../core/render/human.js';
-import { planFromJson, planToJson } from '../../core/render/json.js';
+import { planHash } from '../../core/plan/plan-hash.js';
+import { savedPlanFromJson, savedPlanToJson } from '../../core/render/json.js';
 import { configPathFrom, loadConfig, type LoadedConfig } from '../config/index.js';
 import { acquireJournalLock, type JournalLock } from '../daemon/lock.js';
 import { assertWritable } from '../preflight/paths.js';
@@ -58,7 +59,12 @@ export function registerReconcile(program: Command, ctx: CliContext): void {
     });
 }
 
-function readSavedPlan(file: string): Plan {
+interface SavedPlanFile {
+  readonly plan: Plan;
+  readonly carriedHash: string | null;
+}
+
+function readSavedPlan(file: string): SavedPlanFile {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -66,7 +72,7 @@ function readSavedPlan(file: string): Plan {
     throw new InvalidInputError(`cannot read the saved plan ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
   }
   try {
-    return planFromJson(text);
+    return savedPlanFromJson(text, file);
   } catch (e) {
     throw new InvalidInputError(`${file} is not a usable rolemap plan: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
@@ -120,12 +126,12 @@ function applySummary(result: RunResult): { line: string; failures: string[] } {
 export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promise<ExitCode> {
   const configPath = configPathFrom(opts.config, ctx.env);
   const config = loadConfig(configPath);
-  const savedPlan = opts.plan !== undefined ? readSavedPlan(opts.plan) : undefined;
+  const saved = opts.plan !== undefined ? readSavedPlan(opts.plan) : undefined;
   const dryRun = opts.dryRun === true;
   // Before reading AD or AWS: the journal (every run writes it, a dry run too) and --plan-out must be writable.
   assertWritable(config.journal.path, 'journal.path');
   if (opts.planOut !== undefined) assertWritable(opts.planOut, '--plan-out');
-  const mode: RunMode = dryRun ? 'dry-run' : savedPlan ? 'saved-plan' : 'apply';
+  const mode: RunMode = dryRun ? 'dry-run' : saved ? 'saved-plan' : 'apply';
 
   if (!dryRun && opts.autoApprove !== true && ctx.stdin.isTTY !== true) {
     throw new ExitError(
@@ -140,7 +146,7 @@ export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promis
   // live process: JournalLockedError, exit 5 (main.ts). A dry run changes nothing and takes no lock.
   const lock = dryRun ? undefined : takeLock(config.journal.path, configPath, ctx);
   try {
-    return await planAndApply(opts, ctx, config, savedPlan, mode);
+    return await planAndApply(opts, ctx, config, saved, mode);
   } finally {
     lock?.release();
   }
@@ -154,7 +160,7 @@ function takeLock(journalPath: string, configPath: string, ctx: CliContext): Jou
   });
 }
 
-async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: LoadedConfig, savedPlan: Plan | undefined, mode: RunMode): Promise<ExitCode> {
+async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: LoadedConfig, saved: SavedPlanFile | undefined, mode: RunMode): Promise<ExitCode> {
   // Messages for people go to stderr when stdout carries JSON.
   const human = opts.json ? ctx.stderr : ctx.stdout;
   const color = useColor(ctx, opts.color && !opts.json);
@@ -173,15 +179,19 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
       mode,
       trigger: 'cli',
       allowDeletes: opts.allowDeletes,
-      savedPlan,
+      savedPlan: saved?.plan,
+      savedPlanHash: saved?.carriedHash,
       signal: controller.signal,
-      onPlan: (plan) => {
+      onPlan: (plan, runId) => {
         // Serialised once when both --json and --plan-out want it (a plan of 100,000 users is large).
-        const json = opts.json || opts.planOut !== undefined ? `${planToJson(plan)}\n` : '';
+        // A plan handed out carries its hash, and the journal records it: `--plan FILE` applies only such a plan.
+        const handedOut = opts.json === true || opts.planOut !== undefined;
+        const json = handedOut ? `${savedPlanToJson(plan)}\n` : '';
+        if (handedOut) runtime.journal?.recordSavedPlan(runId, planHash(plan), plan.changes.length);
         if (opts.json) ctx.stdout.write(json);
         // An apply that asks for nothing shows the plan as one line a change: it applies a plan already
         // read (a saved one, or the dry run before --auto-approve). A dry run and a prompt show it whole.
-        else ctx.stdout.write(renderPlan(plan, { color, compact: mode !== 'dry-run' && (opts.autoApprove === true || savedPlan !== undefined) }).replace(/\n*$/, '\n'));
+        else ctx.stdout.write(renderPlan(plan, { color, compact: mode !== 'dry-run' && (opts.autoApprove === true || saved !== undefined) }).replace(/\n*$/, '\n'));
         if (opts.planOut !== undefined) {
           writeFileSync(opts.planOut, json, { mode: 0o640 });
           human.write(`Saved the plan to ${opts.planOut}. Apply exactly this plan with: rolemap reconcile --plan ${opts.planOut}\n`);

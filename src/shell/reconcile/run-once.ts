@@ -15,11 +15,12 @@ import { groupRefKey } from '../../core/model/directory.js';
 import type { ResourceKind } from '../../core/model/resources.js';
 import type { RoleMap } from '../../core/model/role-map.js';
 import type { ActualState, Entitlement } from '../../core/model/state.js';
-import type { Plan } from '../../core/plan/change.js';
+import type { Change, Plan } from '../../core/plan/change.js';
 import { calculatePlan } from '../../core/plan/plan.js';
 import type { DirectorySource, GroupSelection, PrincipalAlias, RunJournal, RunMode, RunOutcome, RunTrigger, Target } from '../../core/ports.js';
 import { VERSION } from '../version.js';
-import { ForeignPlanError, NoTargetError, StalePlanError } from './errors.js';
+import { ForeignPlanError, NoTargetError, SavedPlanRefusedError } from './errors.js';
+import { savedPlanTime, verifiedSavedPlan } from './saved-plan.js';
 
 export interface Runtime {
   readonly roleMap: RoleMap;
@@ -54,10 +55,15 @@ export interface RunOnceOptions {
   /** Pre-assigned run id (the daemon assigns it so every log line carries it). */
   readonly runId?: string | undefined;
   readonly allowDeletes?: number | undefined;
-  /** Operator approval of a refusal (daemon, `approve RUN`). */
+  /** Operator approval of a refusal (daemon, `approve RUN`): the saved plan's refusal is lifted. */
   readonly approvedRefusal?: boolean | undefined;
-  /** `--plan FILE`: apply exactly this plan, refusing when the actual state changed. */
+  /**
+   * `--plan FILE`, or the daemon's approved plan: apply exactly this plan, refusing (saved-plan.ts)
+   * when AWS changed, when its hash is not the journal's, or when it is not the plan made now.
+   */
   readonly savedPlan?: Plan | undefined;
+  /** The `planHash` the saved plan's file carries (null: none); absent for a plan from the journal. */
+  readonly savedPlanHash?: string | null | undefined;
   /** Told the plan as soon as it is made (and journaled), before any confirmation or apply: the CLI prints it here. */
   readonly onPlan?: ((plan: Plan, runId: string) => void | Promise<void>) | undefined;
   /** Asked before applying (TTY confirmation); absent means approved (auto-approve). */
@@ -66,6 +72,8 @@ export interface RunOnceOptions {
   readonly signal?: AbortSignal | undefined;
   /** Independent changes applied at once (the apply engine's default when absent). */
   readonly concurrency?: number | undefined;
+  /** Changes not to attempt in this run (the daemon's per-change backoff): the reason, or null to apply. */
+  readonly holdBack?: ((change: Change) => string | null) | undefined;
 }
 
 export interface RunResult {
@@ -117,7 +125,9 @@ function hasChanges(plan: Plan): boolean {
 
 function outcomeOf(report: ApplyReport): RunOutcome {
   if (report.interrupted) return 'interrupted';
-  if (report.failed > 0) return report.applied > 0 ? 'partial' : 'failed';
+  // A change held back (it kept failing) is as unfinished as a failed one.
+  const unfinished = report.failed + report.results.filter((r) => r.held === true).length;
+  if (unfinished > 0) return report.applied > 0 ? 'partial' : 'failed';
   return 'applied';
 }
 
@@ -171,7 +181,7 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     log.info({ outcome, ...(error !== undefined ? { error } : {}), ...(head ? { journalChainHead: head } : {}) }, 'run finished');
   };
 
-  journal?.startRun({ runId, trigger: options.trigger, mode: options.mode, host: hostname(), version: VERSION, configHash: runtime.configHash, startedAt: iso() });
+  journal?.startRun({ runId, trigger: options.trigger, mode: options.mode, host: hostname(), pid: process.pid, version: VERSION, configHash: runtime.configHash, startedAt: iso() });
   log.info({ mode: options.mode, trigger: options.trigger, source: runtime.source.describe, targets: runtime.targets.map((t) => t.name) }, 'run started');
 
   try {
@@ -188,17 +198,16 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     log.info({ resources: actual.resources.length, warnings: actual.warnings.length }, 'actual state read');
     for (const w of actual.warnings) log.warn({ warning: w }, 'target warning');
 
-    const now = runtime.clock();
+    // A saved plan is re-planned at its own time: the same directory and AWS state give the same plan.
+    const now = saved ? savedPlanTime(saved) : runtime.clock();
     const history = journal?.entitlementHistory() ?? { last: null };
     const desired = computeDesired(snapshot, roleMap, now, history);
     directoryCounts = { users: desired.directory.users, groups: desired.directory.groups };
-    const fresh = calculatePlan({ desired, actual, roleMap, now, allowDeletes: options.allowDeletes, approvedRefusal: options.approvedRefusal });
+    const fresh = calculatePlan({ desired, actual, roleMap, now, allowDeletes: options.allowDeletes, approvedRefusal: saved ? undefined : options.approvedRefusal });
 
-    let plan = fresh;
-    if (saved) {
-      if (saved.actualDigest !== fresh.actualDigest) throw new StalePlanError(saved.actualDigest, fresh.actualDigest);
-      plan = saved;
-    }
+    const plan = saved
+      ? verifiedSavedPlan({ saved, fresh, carriedHash: options.savedPlanHash, journal, approved: options.approvedRefusal === true })
+      : fresh;
     journal?.recordPlan(runId, plan);
     log.info({ ...plan.summary, changes: plan.changes.length, refused: plan.refusal?.code ?? null }, 'plan made');
     await options.onPlan?.(plan, runId);
@@ -232,7 +241,7 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
       return { runId, plan, report: null, outcome: 'interrupted' };
     }
 
-    const report = await applyPlan(plan, { targetFor, hooks: journal?.hooks(runId), signal: options.signal, concurrency: options.concurrency });
+    const report = await applyPlan(plan, { targetFor, hooks: journal?.hooks(runId), signal: options.signal, concurrency: options.concurrency, hold: options.holdBack });
     const outcome = outcomeOf(report);
     log.info({ applied: report.applied, failed: report.failed, skipped: report.skipped, interrupted: report.interrupted }, 'plan applied');
     if (report.applied > 0) {
@@ -247,7 +256,7 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     const message = e instanceof Error ? e.message : String(e);
     if (!finished) {
       try {
-        finish(e instanceof StalePlanError || e instanceof ForeignPlanError ? 'refused' : 'failed', message);
+        finish(e instanceof SavedPlanRefusedError || e instanceof ForeignPlanError ? 'refused' : 'failed', message);
       } catch (journalError) {
         // The run's own error matters more; the journal's is logged.
         log.error({ error: journalError instanceof Error ? journalError.message : String(journalError) }, 'journal could not record the failed run');
