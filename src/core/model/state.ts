@@ -2,7 +2,7 @@
  * Desired and actual states: what the role map and the directory want, and what AWS has now.
  */
 import type { DirectoryUser, Guid } from './directory.js';
-import type { Resource, ResourceKey } from './resources.js';
+import type { Resource, ResourceKey, ResourceKind } from './resources.js';
 import type { AccountId } from './role-map.js';
 
 /** Why an AD account is a leaver. */
@@ -52,9 +52,31 @@ export interface DesiredState {
   readonly warnings?: readonly string[] | undefined;
 }
 
+/**
+ * Part of AWS whose state could not be read this run (AssumeRole denied, the credentials act in
+ * another account, a SAML provider missing, throttled out): its actual state is unknown, so the
+ * plan holds everything there (nothing created, changed or deleted) and the run ends `partial`.
+ */
+export interface UnreadableScope {
+  readonly kinds: readonly ResourceKind[];
+  /** The account whose resources of `kinds` are unknown; absent: every account (a whole target failed). */
+  readonly account?: AccountId | undefined;
+  /** Who to name: `account prod (222222222222)`, `Identity Center`. */
+  readonly name: string;
+  /** Why, as the error said it. */
+  readonly reason: string;
+}
+
 export interface ActualState {
   /** Every resource the targets read, owned or not (unowned ones are read so that collisions show). */
   readonly resources: readonly Resource[];
   /** Problems a target found while reading that do not stop the plan (e.g. an unowned role with a wanted name). */
   readonly warnings: readonly string[];
+  /** What could not be read: nothing is planned there (see UnreadableScope). Absent: everything was read. */
+  readonly unreadable?: readonly UnreadableScope[] | undefined;
+}
+
+/** Does `scope` cover resource `r`? */
+export function scopeCovers(scope: UnreadableScope, r: { readonly kind: ResourceKind; readonly account: AccountId }): boolean {
+  return scope.kinds.includes(r.kind) && (scope.account === undefined || scope.account === r.account);
 }

@@ -28,6 +28,7 @@ import { orderChanges } from './order.js';
 import { ResourceIndex } from './resource-index.js';
 import type { Drafting, PlanPolicy, PolicyContext } from './policies.js';
 import { DEFAULT_POLICIES } from './policies.js';
+import { unreadablePolicy } from './unreadable.js';
 
 export interface PlanInput {
   readonly desired: DesiredState;
@@ -70,9 +71,10 @@ export function calculatePlan(input: PlanInput): Plan {
   const leaverDrafts = leaverChanges({ desired, actualByKey, actual: actual.resources, roleMap, now, deleting, isProtected });
   const annotated = annotateLeavers([...generic, ...leaverDrafts], desired);
 
-  const ctx: PolicyContext = { desired, actual: actual.resources, actualByKey, roleMap, allowDeletes: input.allowDeletes, approvedRefusal: input.approvedRefusal, address, isProtected };
+  const ctx: PolicyContext = { desired, actual: actual.resources, actualByKey, roleMap, allowDeletes: input.allowDeletes, approvedRefusal: input.approvedRefusal, address, isProtected, unreadable: actual.unreadable };
   let drafting: Drafting = { changes: annotated, warnings: [], refusal: null };
-  for (const policy of input.policies ?? DEFAULT_POLICIES) drafting = policy(drafting, ctx);
+  // What could not be read is held before any other filter, whichever filters the caller chose.
+  for (const policy of [unreadablePolicy, ...(input.policies ?? DEFAULT_POLICIES)]) drafting = policy(drafting, ctx);
 
   const changes = orderChanges(drafting.changes, (d) => address(subject(d)));
   // The digest of the actual state is needed only when the plan is saved, compared with a saved plan or

@@ -11,7 +11,7 @@
 import type { Resource, ResourceKey, ResourceKind } from '../model/resources.js';
 import { RESOURCE_KINDS, resourceKey } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
-import type { DesiredState } from '../model/state.js';
+import type { DesiredState, UnreadableScope } from '../model/state.js';
 import type { Refusal } from './change.js';
 import { diffAttrs } from './diff.js';
 import type { DraftChange } from './draft.js';
@@ -28,6 +28,8 @@ export interface PolicyContext {
   readonly approvedRefusal?: boolean | undefined;
   readonly address: (r: Resource) => string;
   readonly isProtected: (...names: readonly (string | undefined)[]) => string | undefined;
+  /** Parts of AWS that could not be read: nothing is planned there (unreadable.ts). */
+  readonly unreadable?: readonly UnreadableScope[] | undefined;
 }
 
 export interface Drafting {

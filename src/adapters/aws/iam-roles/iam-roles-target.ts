@@ -83,7 +83,7 @@ export class IamRolesTarget implements Target {
     roleMap: RoleMap,
   ): Promise<{ resources: Resource[]; warnings: string[]; missingProviders: { account: AccountId; alias: string; provider: string }[] }> {
     const client = this.#clients.iam(account.id);
-    const recorder = new CallRecorder('IAM', account.id, undefined);
+    const recorder = new CallRecorder('iam', account.id, undefined);
     const [details, listed, providers] = await Promise.all([
       this.#roleDetails(client, recorder),
       this.#roleSummaries(client, recorder),
@@ -204,7 +204,7 @@ export class IamRolesTarget implements Target {
 
   async apply(change: Change, _signal?: AbortSignal): Promise<ApplyOutcome> {
     const client = this.#clients.iam(change.account);
-    const recorder = new CallRecorder('IAM', change.account, change.address);
+    const recorder = new CallRecorder('iam', change.account, change.address);
     if (change.kind === 'iam_role') {
       const before = change.before as RoleResource | null;
       const after = change.after as RoleResource | null;

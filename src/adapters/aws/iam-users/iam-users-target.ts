@@ -77,7 +77,7 @@ export class IamUsersTarget implements Target {
 
   async #readAccount(account: Account, policy: LeaverPolicy['iamUsers'], now: Date): Promise<{ resources: Resource[]; warnings: string[] }> {
     const client = this.#clients.iam(account.id);
-    const rec = new CallRecorder('IAM', account.id, undefined);
+    const rec = new CallRecorder('iam', account.id, undefined);
     const users: UserDetail[] = [];
     try {
       for await (const page of paginateGetAccountAuthorizationDetails({ client, pageSize: this.#pageSize }, { Filter: ['User'] })) users.push(...(page.UserDetailList ?? []));
@@ -158,7 +158,7 @@ export class IamUsersTarget implements Target {
     const after = change.after as CredentialsResource | null;
     if (before === null || after === null) throw new IamChangeRefusedError(change.address, change.account, 'rolemap never creates or deletes IAM users; it only disables their credentials');
     const client = this.#clients.iam(change.account);
-    const rec = new CallRecorder('IAM', change.account, change.address);
+    const rec = new CallRecorder('iam', change.account, change.address);
     const UserName = before.name;
     for (const [AccessKeyId, status] of Object.entries(after.attrs.accessKeys).sort(([x], [y]) => (x < y ? -1 : 1))) {
       const was = before.attrs.accessKeys[AccessKeyId];

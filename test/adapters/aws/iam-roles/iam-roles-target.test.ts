@@ -373,7 +373,7 @@ describe('failures and recovery', () => {
     expect(e.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(e.completedRequestIds).toHaveLength(1);
     expect(e.retryable).toBe(false);
-    expect(e.message).toContain('IAM AttachRolePolicy failed for iam_role.prod.Admin in account 222222222222');
+    expect(e.message).toContain('iam:AttachRolePolicy for iam_role.prod.Admin in account 222222222222 answered HTTP 404 NoSuchEntityException: ');
   });
 
   it('names the account when its role cannot be assumed', async () => {
