@@ -100,7 +100,7 @@ function applySummary(result: RunResult): { line: string; failures: string[] } {
   const forLeavers = applied.filter((r) => r.change.leaver !== undefined || r.change.action === 'revoke' || r.change.action === 'disable').length;
   const resources = `${count('create')} added, ${count('update', 'revoke', 'disable')} changed, ${count('delete')} destroyed; ${forLeavers} leaver changes`;
   const line =
-    failed.length === 0 && skipped.length === 0
+    failed.length === 0 && skipped.length === 0 && result.outcome !== 'partial'
       ? `Apply complete! Resources: ${resources}.`
       : `Apply ${result.outcome === 'interrupted' ? 'interrupted' : 'incomplete'}: ${resources}; ${failed.length} failed, ${skipped.length} skipped.`;
   const failures = [
@@ -185,6 +185,10 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
       if (refusal?.code === 'deletion-threshold') ctx.stderr.write('Review the deletions above; to accept them, re-run with --allow-deletes N.\n');
       return EXIT.REFUSED;
     }
+    // Parts of AWS that could not be read were held (nothing planned there): said once each, exit 1.
+    const unreadable = result.unreadable ?? [];
+    for (const u of unreadable) ctx.stderr.write(`Not read: ${u.name}: ${u.reason}. Nothing was planned there; everything else went ahead.\n`);
+    if (mode === 'dry-run' && unreadable.length > 0) return EXIT.ERROR;
     if (result.outcome === 'no-changes') return EXIT.OK;
     if (mode === 'dry-run') return EXIT.CHANGES;
     if (result.declined) {

@@ -14,7 +14,7 @@ import type { DirectoryUser, GroupRef } from '../../core/model/directory.js';
 import { groupRefKey } from '../../core/model/directory.js';
 import type { ResourceKind } from '../../core/model/resources.js';
 import type { RoleMap } from '../../core/model/role-map.js';
-import type { ActualState, Entitlement } from '../../core/model/state.js';
+import type { ActualState, Entitlement, UnreadableScope } from '../../core/model/state.js';
 import type { Plan } from '../../core/plan/change.js';
 import { calculatePlan } from '../../core/plan/plan.js';
 import type { DirectorySource, GroupSelection, PrincipalAlias, RunJournal, RunMode, RunOutcome, RunTrigger, Target } from '../../core/ports.js';
@@ -68,6 +68,8 @@ export interface RunResult {
   readonly outcome: RunOutcome;
   /** The confirmation was asked and declined: nothing was applied (outcome `planned`). */
   readonly declined?: boolean | undefined;
+  /** What this run could not read (nothing was planned there): the daemon's /healthz says degraded. */
+  readonly unreadable?: readonly UnreadableScope[] | undefined;
 }
 
 /** The groups the role map names, for the directory source. */
@@ -81,10 +83,45 @@ export function groupSelection(roleMap: RoleMap): GroupSelection {
   return { refs: [...refs.values()], namePatterns: roleMap.federatedRolePatterns.map((p) => p.regex) };
 }
 
-/** Every target's actual state, merged. Targets read in parallel; one failure fails the read. */
+/**
+ * Every target's actual state, merged. Targets read in parallel, each account on its own: what one
+ * target or account could not read is returned as `unreadable` (nothing is planned there) and the
+ * rest goes ahead. Only when every target fails does the read throw (the first error).
+ */
 export async function readActual(targets: readonly Target[], roleMap: RoleMap): Promise<ActualState> {
-  const states = await Promise.all(targets.map((t) => t.readActual(roleMap)));
-  return { resources: states.flatMap((s) => s.resources), warnings: states.flatMap((s) => s.warnings) };
+  const settled = await Promise.allSettled(targets.map((t) => t.readActual(roleMap)));
+  const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ target: targets[i] as Target, error: r.reason as unknown }] : []));
+  if (failed.length > 0 && failed.length === settled.length) throw failed[0]?.error;
+  const states = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const scopes: UnreadableScope[] = [
+    ...states.flatMap((s) => s.unreadable ?? []),
+    ...failed.map((f) => ({ kinds: f.target.kinds, name: `the ${f.target.name} target`, reason: f.error instanceof Error ? f.error.message : String(f.error) })),
+  ];
+  // One account that two targets could not read (IAM roles and IAM users) is one scope.
+  const byName = new Map<string, UnreadableScope>();
+  for (const u of scopes) {
+    const seen = byName.get(u.name);
+    byName.set(u.name, seen ? { ...seen, kinds: [...new Set([...seen.kinds, ...u.kinds])] } : u);
+  }
+  const unreadable = [...byName.values()];
+  return { resources: states.flatMap((s) => s.resources), warnings: states.flatMap((s) => s.warnings), ...(unreadable.length > 0 ? { unreadable } : {}) };
+}
+
+/** What a run could not see, in one line for the journal's run row and the log. */
+export function degradedMessage(scopes: readonly UnreadableScope[]): string {
+  return scopes.map((s) => `${s.name} could not be read: ${s.reason}`).join('; ');
+}
+
+/**
+ * The former grants in scopes that could not be read stay in the entitlement history: their
+ * leavers' revocations did not happen there, so the next run must still know them as leavers.
+ */
+function keepUnread(after: readonly Entitlement[], previous: readonly Entitlement[] | null, scopes: readonly UnreadableScope[]): Entitlement[] {
+  if (scopes.length === 0 || previous === null) return [...after];
+  const unread = (e: Entitlement): boolean =>
+    scopes.some((s) => (e.kind === 'iam_role' ? s.kinds.includes('iam_role') && (s.account === undefined || s.account === e.account) : s.kinds.includes('sso_account_assignment')));
+  const keys = new Set(after.map(entitlementKey));
+  return [...after, ...previous.filter((e) => unread(e) && !keys.has(entitlementKey(e)))];
 }
 
 /** kind -> target, from the targets' `kinds`; a kind claimed twice is a wiring mistake. */
@@ -177,6 +214,12 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     const actual = await readActual(runtime.targets, roleMap);
     log.info({ resources: actual.resources.length, warnings: actual.warnings.length }, 'actual state read');
     for (const w of actual.warnings) log.warn({ warning: w }, 'target warning');
+    const unreadable = actual.unreadable ?? [];
+    const degraded = unreadable.length > 0 ? { unreadable } : {};
+    for (const u of unreadable) log.error({ unreadable: u.name, kinds: u.kinds, error: u.reason }, `${u.name} could not be read; nothing is planned there this run`);
+    // A run that could not read everything ends `partial`, naming what it could not read.
+    const partly = (outcome: RunOutcome): RunOutcome => (unreadable.length > 0 && (outcome === 'applied' || outcome === 'no-changes') ? 'partial' : outcome);
+    const partError = unreadable.length > 0 ? degradedMessage(unreadable) : undefined;
 
     const now = runtime.clock();
     const history = journal?.entitlementHistory() ?? { last: null };
@@ -196,19 +239,20 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     if (plan.refusal) {
       log.warn({ refusal: plan.refusal.code }, plan.refusal.message);
       finish('refused', plan.refusal.message);
-      return { runId, plan, report: null, outcome: 'refused' };
+      return { runId, plan, report: null, outcome: 'refused', ...degraded };
     }
     if (options.mode === 'dry-run') {
       const outcome = hasChanges(plan) ? 'planned' : 'no-changes';
-      finish(outcome);
-      return { runId, plan, report: null, outcome };
+      finish(outcome, partError);
+      return { runId, plan, report: null, outcome, ...degraded };
     }
     if (!hasChanges(plan)) {
       // AWS already matches, yet who holds what may have changed inside AD (a new member of a mapped
       // group needs no AWS change): remember it, or a later leaver would have no former grants to revoke.
-      if (!options.savedPlan && !sameEntitlements(desired.entitlements, history.last)) journal?.recordEntitlements(runId, iso(), desired.entitlements, aliasesOf(desired.entitlements, snapshot.users));
-      finish('no-changes');
-      return { runId, plan, report: null, outcome: 'no-changes' };
+      const now2 = keepUnread(desired.entitlements, history.last, unreadable);
+      if (!options.savedPlan && !sameEntitlements(now2, history.last)) journal?.recordEntitlements(runId, iso(), now2, aliasesOf(now2, snapshot.users));
+      finish(partly('no-changes'), partError);
+      return { runId, plan, report: null, outcome: partly('no-changes'), ...degraded };
     }
     // Every change must have a target before the first one runs.
     for (const kind of new Set(plan.changes.map((c) => c.kind))) targetFor(kind);
@@ -223,14 +267,14 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     }
 
     const report = await applyPlan(plan, { targetFor, hooks: journal?.hooks(runId), signal: options.signal, concurrency: options.concurrency });
-    const outcome = outcomeOf(report);
+    const outcome = partly(outcomeOf(report));
     log.info({ applied: report.applied, failed: report.failed, skipped: report.skipped, interrupted: report.interrupted }, 'plan applied');
     if (report.applied > 0) {
-      const after = entitlementsAfter(desired.entitlements, history.last, report);
+      const after = keepUnread(entitlementsAfter(desired.entitlements, history.last, report), history.last, unreadable);
       journal?.recordEntitlements(runId, iso(), after, aliasesOf(after, snapshot.users));
     }
-    finish(outcome);
-    return { runId, plan, report, outcome };
+    finish(outcome, partError);
+    return { runId, plan, report, outcome, ...degraded };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     log.error({ error: message, errorType: e instanceof Error ? e.name : typeof e }, 'run failed');

@@ -35,6 +35,7 @@ import type { PolicyDocument } from '../../../core/model/policy.js';
 import type { IamRoleAttrs, Resource, ResourceOf, RevocationsAttrs } from '../../../core/model/resources.js';
 import type { Account, AccountId, RoleMap } from '../../../core/model/role-map.js';
 import type { ActualState } from '../../../core/model/state.js';
+import { settleAccounts } from '../account-reads.js';
 import type { Change } from '../../../core/plan/change.js';
 import type { ApplyOutcome, Target } from '../../../core/ports.js';
 import { AwsCallError, CallRecorder, awsErrorName } from '../call-error.js';
@@ -71,11 +72,20 @@ export class IamRolesTarget implements Target {
 
   // ------------------------------------------------------------------ reading
 
+  /**
+   * Every account, each on its own: an account that cannot be read (its role cannot be assumed, its
+   * credentials act elsewhere, a SAML provider is missing) is reported in `unreadable` and the others
+   * are returned. Only when no account can be read does this throw (the first account's error).
+   */
   async readActual(roleMap: RoleMap): Promise<ActualState> {
-    const perAccount = await Promise.all(roleMap.accounts.map((a) => this.#readAccount(a, roleMap)));
-    const missing = perAccount.flatMap((r) => r.missingProviders);
-    if (missing.length > 0) throw new SamlProviderMissingError(missing);
-    return { resources: perAccount.flatMap((r) => r.resources), warnings: perAccount.flatMap((r) => r.warnings) };
+    const settled = await Promise.allSettled(
+      roleMap.accounts.map(async (a) => {
+        const r = await this.#readAccount(a, roleMap);
+        if (r.missingProviders.length > 0) throw new SamlProviderMissingError(r.missingProviders);
+        return r;
+      }),
+    );
+    return settleAccounts(roleMap.accounts, settled, this.kinds);
   }
 
   async #readAccount(

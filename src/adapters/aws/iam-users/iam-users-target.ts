@@ -25,6 +25,7 @@ import type { AccessKeyMetadata, IAMClient, UserDetail } from '@aws-sdk/client-i
 import type { IamUserCredentialsAttrs, Resource, ResourceOf } from '../../../core/model/resources.js';
 import type { Account, AccountId, LeaverPolicy, RoleMap } from '../../../core/model/role-map.js';
 import type { ActualState } from '../../../core/model/state.js';
+import { settleAccounts } from '../account-reads.js';
 import type { Change } from '../../../core/plan/change.js';
 import type { ApplyOutcome, Target } from '../../../core/ports.js';
 import { AwsCallError, CallRecorder, awsErrorName } from '../call-error.js';
@@ -71,8 +72,9 @@ export class IamUsersTarget implements Target {
   async readActual(roleMap: RoleMap): Promise<ActualState> {
     if (!roleMap.leavers.iamUsers.disableCredentials) return { resources: [], warnings: [] };
     const now = this.#clock();
-    const perAccount = await Promise.all(roleMap.accounts.map((a) => this.#readAccount(a, roleMap.leavers.iamUsers, now)));
-    return { resources: perAccount.flatMap((r) => r.resources), warnings: perAccount.flatMap((r) => r.warnings) };
+    // Each account on its own: one that cannot be read is reported, the others returned (account-reads.ts).
+    const settled = await Promise.allSettled(roleMap.accounts.map((a) => this.#readAccount(a, roleMap.leavers.iamUsers, now)));
+    return settleAccounts(roleMap.accounts, settled, this.kinds);
   }
 
   async #readAccount(account: Account, policy: LeaverPolicy['iamUsers'], now: Date): Promise<{ resources: Resource[]; warnings: string[] }> {
