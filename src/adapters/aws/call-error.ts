@@ -102,7 +102,8 @@ export function classifyAwsError(error: unknown): AwsErrorClass {
   const headers = e.$response?.headers ?? {};
   const contentType = unparsable ? (headers['content-type'] ?? headers['Content-Type']) : undefined;
   const raw = typeof e.message === 'string' ? e.message : String(error);
-  const message = unparsable ? `a non-JSON body${contentType ? ` (${contentType})` : ''}` : raw;
+  const what = name === 'SyntaxError' ? 'a non-JSON body' : 'a body without an AWS error';
+  const message = unparsable ? `${what}${contentType ? ` (${contentType})` : ''}` : raw;
   return { code, httpStatus, requestId, throttling, network, retryable, unparsable, contentType, message };
 }
 
