@@ -53,8 +53,8 @@ export class NotOwnedError extends IdentityCenterError {
  */
 export function toIdentityCenterError(e: unknown, subject: string, operation: string): IdentityCenterError {
   if (e instanceof IdentityCenterError) return e;
-  const aws = e instanceof AwsCallError ? e : undefined;
+  const aws = e instanceof AwsCallError ? AwsCallError.from(e, { ...e.facts(), resource: e.resource ?? subject }) : undefined;
   const c = classifyAwsError(e);
-  const message = aws ? `${subject}: ${aws.message}` : `${operation} for ${subject} failed: ${c.code}: ${c.message}`;
+  const message = aws ? aws.message : `${operation} for ${subject} failed: ${c.code}: ${c.message}`;
   return new IdentityCenterError(message, { code: c.code, requestId: c.requestId, retryable: c.retryable, subject, cause: e });
 }
