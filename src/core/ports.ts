@@ -39,6 +39,11 @@ export interface Target {
   readActual(roleMap: RoleMap): Promise<ActualState>;
   /** Apply one change; throws a typed error (with `requestId` when AWS gave one) on failure. */
   apply(change: Change, signal?: AbortSignal): Promise<ApplyOutcome>;
+  /**
+   * Why this change would not be sent now (its endpoint stopped answering), or undefined. Asked
+   * before each change: the engine skips it with this cause instead of trying and failing.
+   */
+  unavailable?(change: Change): string | undefined;
 }
 
 /** Wraps each change during apply; the journal plugs in here. Hooks are synchronous: they never await. */

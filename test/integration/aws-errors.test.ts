@@ -67,4 +67,42 @@ describe('AWS errors', () => {
     expect(answered?.status).toBe(403);
     expect(r.stderr).toContain(`identitystore:UpdateUser for identitystore_user.juergen.mueller@example.com in account 111111111111 answered HTTP 403 AccessDeniedException: not allowed (request id ${answered?.requestId})`);
   });
+
+  it('AWS stops answering mid-apply: after a few connection failures nothing more is sent, the rest is skipped with the cause once, and the output is short', { timeout: 60_000 }, async () => {
+    writeFileSync(world.config, readFileSync(world.config, 'utf8').replace('maxAttempts: 5', 'maxAttempts: 2'));
+    // The emulator goes away as soon as the first change has been answered.
+    const killer = setInterval(() => {
+      if (world.exchanges.some((x) => x.operation === 'CreateRole' && x.status === 200)) {
+        clearInterval(killer);
+        void world.emulator.stop();
+      }
+    }, 1);
+    const r = await rolemap(['reconcile', '--auto-approve', '--config', world.config]);
+    clearInterval(killer);
+    expect(r.code, r.stderr).toBe(1);
+
+    const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{'));
+    const last = lines.at(-1) ?? '';
+    expect(last).toMatch(/^Stopped sending to AWS: (iam|identitystore|sso|sts) is unreachable \(3 consecutive calls got no answer; the last: .*(ECONNREFUSED|ECONNRESET|socket hang up).*\)\. \d+ changes were not sent; run again when it answers\.$/);
+    // A few failures (the calls that found it down), the rest skipped: a short report, not one line per change.
+    expect(lines.length, lines.join('\n')).toBeLessThan(25);
+
+    const db = new Database(world.journal, { readonly: true, fileMustExist: true });
+    try {
+      const run = db.prepare('SELECT id, outcome FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1').get() as { id: string; outcome: string };
+      expect(run.outcome).toBe('partial');
+      const final = db.prepare("SELECT status, error FROM change_events WHERE run_id = ? AND status IN ('applied', 'failed', 'skipped')").all(run.id) as { status: string; error: string | null }[];
+      expect(final).toHaveLength(33);
+      const count = (s: string): number => final.filter((e) => e.status === s).length;
+      expect(count('applied')).toBeGreaterThan(0);
+      // At most the threshold per endpoint group, and the calls already in flight.
+      expect(count('failed')).toBeLessThanOrEqual(12);
+      expect(count('skipped')).toBeGreaterThan(15);
+      // Skipped for the unreachable endpoint, or because a change they depend on failed on it.
+      const causes = final.filter((e) => e.status === 'skipped').map((e) => e.error ?? '');
+      expect(causes.filter((c) => !/not sent: \w+ is unreachable|^#\d+ \S+ failed$/.test(c)), causes.join('\n')).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -174,13 +174,19 @@ export function nameAwsErrors(
   stack: { add(middleware: any, options: { step: 'initialize'; name: string; priority: 'high'; override: boolean }): void },
   service: string,
   account: string,
+  /** Told of every call's end, after the SDK's retries (the endpoint circuit breaker). */
+  observer?: { answered(service: string): void; failed(error: AwsCallError): void } | undefined,
 ): void {
   stack.add(
     (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
       try {
-        return await next(args);
+        const out = await next(args);
+        observer?.answered(service);
+        return out;
       } catch (e) {
-        throw AwsCallError.from(e, { service, operation: (context.commandName ?? 'call').replace(/Command$/, ''), account, completedRequestIds: [] });
+        const error = AwsCallError.from(e, { service, operation: (context.commandName ?? 'call').replace(/Command$/, ''), account, completedRequestIds: [] });
+        observer?.failed(error);
+        throw error;
       }
     },
     { step: 'initialize', name: 'rolemapNameAwsErrors', priority: 'high', override: true },

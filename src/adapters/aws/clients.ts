@@ -15,6 +15,7 @@ import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/creden
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Account, AccountId } from '../../core/model/role-map.js';
 import { AccountMismatchError, AwsCallError, nameAwsErrors } from './call-error.js';
+import type { EndpointBreaker } from './endpoint-breaker.js';
 
 export interface AwsSettings {
   readonly region: string;
@@ -28,6 +29,8 @@ export interface AwsSettings {
   readonly credentials?: AwsCredentialIdentityProvider | undefined;
   /** Called once for each client built, e.g. to add an observing middleware (the daemon's throttle counter). */
   readonly onClient?: ((client: { readonly middlewareStack: unknown }, service: 'iam' | 'sts' | 'identitystore' | 'sso') => void) | undefined;
+  /** Told of every call's end (answered or not): the endpoint circuit breaker. */
+  readonly breaker?: EndpointBreaker | undefined;
 }
 
 type ClientConfig = {
@@ -162,7 +165,7 @@ export class AwsClients {
     let c = this.#iam.get(account);
     if (!c) {
       c = new IAMClient(this.#configFor(account));
-      nameAwsErrors(c.middlewareStack, 'iam', account);
+      nameAwsErrors(c.middlewareStack, 'iam', account, this.settings.breaker);
       this.settings.onClient?.(c, 'iam');
       this.#iam.set(account, c);
     }
@@ -173,7 +176,7 @@ export class AwsClients {
     let c = this.#sts.get(account);
     if (!c) {
       c = new STSClient(this.#configFor(account));
-      nameAwsErrors(c.middlewareStack, 'sts', account);
+      nameAwsErrors(c.middlewareStack, 'sts', account, this.settings.breaker);
       this.settings.onClient?.(c, 'sts');
       this.#sts.set(account, c);
     }
@@ -188,7 +191,7 @@ export class AwsClients {
   identityStore(): IdentitystoreClient {
     if (!this.#identityStore) {
       this.#identityStore = new IdentitystoreClient(this.#configFor(this.#icAccount()));
-      nameAwsErrors(this.#identityStore.middlewareStack, 'identitystore', this.#icAccount());
+      nameAwsErrors(this.#identityStore.middlewareStack, 'identitystore', this.#icAccount(), this.settings.breaker);
       this.settings.onClient?.(this.#identityStore, 'identitystore');
     }
     return this.#identityStore;
@@ -197,7 +200,7 @@ export class AwsClients {
   ssoAdmin(): SSOAdminClient {
     if (!this.#ssoAdmin) {
       this.#ssoAdmin = new SSOAdminClient(this.#configFor(this.#icAccount()));
-      nameAwsErrors(this.#ssoAdmin.middlewareStack, 'sso', this.#icAccount());
+      nameAwsErrors(this.#ssoAdmin.middlewareStack, 'sso', this.#icAccount(), this.settings.breaker);
       this.settings.onClient?.(this.#ssoAdmin, 'sso');
     }
     return this.#ssoAdmin;
