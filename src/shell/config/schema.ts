@@ -238,6 +238,7 @@ const safetySchema = z.strictObject({
   ownerId: z.string().regex(/^[\w.:/=+@-]{1,64}$/, { error: 'expected an owner id: 1-64 of letters, digits and _.:/=+@-' }).describe('Value of the rolemap:owner tag.'),
   maxDeletes: z.int().min(0).default(10),
   maxDeletePercent: z.number().min(0).max(100).default(10),
+  maxDeletePercentFloor: z.int().min(0).default(20).describe('maxDeletePercent applies only when rolemap manages more than this many objects; maxDeletes always applies.'),
   minDirectoryUsers: z.int().min(0).default(1),
   protectedPrincipals: z.array(nonEmpty('a principal name')).default([]),
 });

@@ -295,7 +295,13 @@ export class IamRolesTarget implements Target {
       throw new IamChangeRefusedError(change.address, change.account, 'the role is not owned by rolemap and the change does not adopt it');
     }
     if (b.path !== a.path) {
-      throw new IamChangeRefusedError(change.address, change.account, `IAM cannot change a role's path in place (${b.path} -> ${a.path}); delete and re-create the role, or keep the path`);
+      // The plan marks a path change as a replacement (core/plan/replacements.ts): destroy, then create.
+      if (change.replace !== true) {
+        throw new IamChangeRefusedError(change.address, change.account, `IAM cannot change a role's path in place (${b.path} -> ${a.path}); delete and re-create the role, or keep the path`);
+      }
+      await this.#delete(client, rec, change, before);
+      await this.#create(client, rec, change, after);
+      return;
     }
     const RoleName = before.name;
     const tagged = Object.entries(a.tags)
