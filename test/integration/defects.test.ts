@@ -2,9 +2,10 @@
  * Smaller defects from the safety review (issue 17), each through the real command line against
  * the emulator and the demo directory.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { awsEnv, rolemap, startWorld, useProcessEnv, type World } from './world.js';
+import { awsEnv, rolemap, rolemapProcess, startWorld, useProcessEnv, type World } from './world.js';
 
 let world: World;
 let restoreEnv: () => void;
@@ -33,5 +34,21 @@ describe('group references', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toMatch(/\+ iam_role\.prod\.PlatformAdmin will be created/);
     expect(r.stdout).not.toMatch(/Platform-Admins.*not found|not in the directory/i);
+  });
+});
+
+describe('secrets', () => {
+  it('a 7-character password (AD allows them) is redacted from the output and the journal like a long one', async () => {
+    const password = 'Pa5s-7c';
+    const env = awsEnv(world, { AD_BIND_PASSWORD: password });
+    // An AWS-compatible endpoint that echoes it in an error message (free text from outside).
+    world.emulator.injectFault({ kind: 'error', operation: 'CreateRole', times: 1, status: 400, code: 'ValidationError', message: `bad request from a client whose password is ${password}` });
+    const r = await rolemapProcess(['reconcile', '--auto-approve', '--config', world.config], env, world.dir);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/ValidationError: bad request from a client whose password is \[redacted\]/);
+    expect(r.stdout + r.stderr).not.toContain(password);
+    const journal = Buffer.concat(readdirSync(world.dir).filter((f) => f.startsWith('journal.db')).map((f) => readFileSync(join(world.dir, f))));
+    expect(journal.includes(Buffer.from('[redacted]'))).toBe(true);
+    expect(journal.includes(Buffer.from(password))).toBe(false);
   });
 });
