@@ -343,7 +343,12 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
       allowInsecure: d.allowInsecure,
       caFile: d.caFile === undefined ? undefined : abs(d.caFile),
       bindDn: d.bindDn,
-      bindPassword: 'env' in d.bindPassword && d.bindPassword.env !== undefined ? { env: d.bindPassword.env } : { file: abs(d.bindPassword.file as string) },
+      bindPassword:
+        d.bindPassword.env !== undefined
+          ? { env: d.bindPassword.env }
+          : d.bindPassword.credential !== undefined
+            ? { credential: d.bindPassword.credential }
+            : { file: abs(d.bindPassword.file as string) },
       userBase: d.userBase,
       groupBase: d.groupBase ?? d.userBase,
       nesting: d.nesting,

@@ -55,16 +55,21 @@ export const secretRefSchema = z
     {
       env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' }).optional().describe('Environment variable holding the secret.'),
       file: nonEmpty('a file path').optional().describe('File holding the secret (relative to the config file); trailing newline ignored.'),
+      credential: z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: 'expected a systemd credential name (letters, digits and _.:-), as in LoadCredential=NAME:PATH' })
+        .optional()
+        .describe('systemd credential (LoadCredential=NAME:PATH in the unit), read from $CREDENTIALS_DIRECTORY/NAME.'),
     },
     {
       error: (iss) =>
         iss.code === 'invalid_type' && typeof iss.input === 'string'
-          ? 'secrets are never written inline: use {env: VARIABLE_NAME} or {file: /path/to/secret}'
-          : 'expected {env: VARIABLE_NAME} or {file: PATH}',
+          ? 'secrets are never written inline: use {env: VARIABLE_NAME}, {file: /path/to/secret} or {credential: NAME}'
+          : 'expected {env: VARIABLE_NAME}, {file: PATH} or {credential: NAME}',
     },
   )
-  .refine((v) => (v.env === undefined) !== (v.file === undefined), { error: 'give exactly one of env or file' })
-  .describe('A secret by reference: {env: NAME} or {file: PATH}. Inline secrets are refused.');
+  .refine((v) => [v.env, v.file, v.credential].filter((x) => x !== undefined).length === 1, { error: 'give exactly one of env, file or credential' })
+  .describe('A secret by reference: {env: NAME}, {file: PATH} or {credential: NAME} (systemd LoadCredential). Inline secrets are refused.');
 
 /** An AD group: exactly one of dn, sAMAccountName, guid (objectGUID). */
 export const groupRefSchema = z
