@@ -2,7 +2,8 @@
  * Smaller defects from the safety review (issue 17), each through the real command line against
  * the emulator and the demo directory.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { awsEnv, rolemap, rolemapProcess, startWorld, useProcessEnv, type World } from './world.js';
@@ -50,5 +51,40 @@ describe('secrets', () => {
     const journal = Buffer.concat(readdirSync(world.dir).filter((f) => f.startsWith('journal.db')).map((f) => readFileSync(join(world.dir, f))));
     expect(journal.includes(Buffer.from('[redacted]'))).toBe(true);
     expect(journal.includes(Buffer.from(password))).toBe(false);
+  });
+});
+
+describe('systemd credentials', () => {
+  it('a {credential: NAME} bind password is read from $CREDENTIALS_DIRECTORY/NAME and sent in the LDAP bind', async () => {
+    const received: Buffer[] = [];
+    const server = createServer((socket) => {
+      socket.on('data', (d: Buffer) => {
+        received.push(d);
+        socket.destroy();
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      edit(
+        world.config,
+        /^directory:\n(?: .*\n)+/m,
+        `directory:\n  type: ldap\n  url: ldap://127.0.0.1:${port}\n  allowInsecure: true\n  bindDn: CN=svc-rolemap,OU=Service,DC=example,DC=com\n  bindPassword: {credential: ldap-bind-password}\n  userBase: DC=example,DC=com\n  connectTimeoutMs: 2000\n  timeoutMs: 2000\n`,
+      );
+      const credentials = join(world.dir, 'credentials');
+      mkdirSync(credentials);
+      writeFileSync(join(credentials, 'ldap-bind-password'), 'systemd-gave-this\n', { mode: 0o600 });
+      const r = await rolemapProcess(['reconcile', '--dry-run', '--config', world.config], awsEnv(world, { CREDENTIALS_DIRECTORY: credentials }), world.dir);
+      expect(r.code).toBe(1);
+      expect(Buffer.concat(received).includes(Buffer.from('systemd-gave-this'))).toBe(true);
+      expect(r.stdout + r.stderr).not.toContain('systemd-gave-this');
+      // Without systemd's directory the reference says what is missing.
+      const outside = await rolemapProcess(['reconcile', '--dry-run', '--config', world.config], awsEnv(world), world.dir);
+      expect(outside.code).toBe(1);
+      expect(outside.stderr).toContain('systemd credential ldap-bind-password needs $CREDENTIALS_DIRECTORY');
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

@@ -54,7 +54,7 @@ describe('config/rolemap.service', () => {
     expect(Number(d.get('TimeoutStopSec')?.[0])).toBeGreaterThan(30);
   });
 
-  it('the config it documents for the bind password is a valid rolemap config, and the daemon reads the credential from $CREDENTIALS_DIRECTORY', () => {
+  it('the config it documents for the bind password is a valid rolemap config, and validate looks for the credential in $CREDENTIALS_DIRECTORY', () => {
     const documented = /^# {3}directory:\n# {5}(bindPassword: .+)$/m.exec(text)?.[1];
     expect(documented).toBe('bindPassword: {credential: ldap-bind-password}');
     const dir = mkdtempSync(join(tmpdir(), 'rolemap-credential-'));
