@@ -88,3 +88,26 @@ describe('systemd credentials', () => {
     }
   });
 });
+
+describe('update order', () => {
+  it('a role drops removed inline policies before it puts new ones; a permission set detaches before it attaches, as a role does', async () => {
+    const withInline = (name: string): string =>
+      `tags: {cost-centre: platform}\n    inlinePolicies:\n      ${name}: {Version: "2012-10-17", Statement: [{Effect: Deny, Action: ["s3:DeleteBucket"], Resource: "*"}]}`;
+    edit(world.config, 'tags: {cost-centre: platform}', withInline('OldGuard'));
+    const first = await rolemap(['reconcile', '--auto-approve', '--config', world.config]);
+    expect(first.code, first.stderr).toBe(2);
+
+    edit(world.config, withInline('OldGuard'), withInline('NewGuard'));
+    edit(world.config, 'managedPolicyArns: [arn:aws:iam::aws:policy/AmazonAthenaFullAccess]', 'managedPolicyArns: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]');
+    world.exchanges.length = 0;
+    const second = await rolemap(['reconcile', '--auto-approve', '--config', world.config]);
+    expect(second.code, second.stderr).toBe(2);
+    const ops = world.exchanges.map((x) => x.operation);
+    const at = (op: string): number => {
+      expect(ops, op).toContain(op);
+      return ops.indexOf(op);
+    };
+    expect(at('DeleteRolePolicy')).toBeLessThan(at('PutRolePolicy'));
+    expect(at('DetachManagedPolicyFromPermissionSet')).toBeLessThan(at('AttachManagedPolicyToPermissionSet'));
+  });
+});

@@ -285,7 +285,8 @@ export class IamRolesTarget implements Target {
   /**
    * Only what differs, each its own call. Order: tags first (an adopted role carries the owner tag
    * before anything else changes), then trust, settings, boundary, managed policies (detach before
-   * attach, so the quota of ten is never exceeded), inline policies, and tag removals last.
+   * attach, so the quota of ten is never exceeded), inline policies (delete before put, so their
+   * aggregate size quota is never exceeded), and tag removals last.
    */
   async #update(client: IAMClient, rec: CallRecorder, change: Change, before: RoleResource, after: RoleResource): Promise<void> {
     const b = before.attrs;
@@ -337,14 +338,16 @@ export class IamRolesTarget implements Target {
     for (const PolicyArn of a.managedPolicyArns.filter((p) => !b.managedPolicyArns.includes(p)).sort()) {
       await rec.send('AttachRolePolicy', () => client.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
     }
+    // Removed inline policies go before new ones are put: the 10,240 characters a role's inline
+    // policies may total together must hold at every step, not only at the end.
+    for (const PolicyName of Object.keys(b.inlinePolicies).sort()) {
+      if (a.inlinePolicies[PolicyName] === undefined) await this.#deleteInline(client, rec, RoleName, PolicyName);
+    }
     for (const PolicyName of Object.keys(a.inlinePolicies).sort()) {
       const want = a.inlinePolicies[PolicyName] as PolicyDocument;
       const have = b.inlinePolicies[PolicyName];
       if (have !== undefined && policiesEqual(have, want)) continue;
       await rec.send('PutRolePolicy', () => client.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: JSON.stringify(want) })));
-    }
-    for (const PolicyName of Object.keys(b.inlinePolicies).sort()) {
-      if (a.inlinePolicies[PolicyName] === undefined) await this.#deleteInline(client, rec, RoleName, PolicyName);
     }
     const untagged = Object.keys(b.tags)
       .filter((k) => a.tags[k] === undefined)
