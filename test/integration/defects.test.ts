@@ -111,3 +111,35 @@ describe('update order', () => {
     expect(at('DetachManagedPolicyFromPermissionSet')).toBeLessThan(at('AttachManagedPolicyToPermissionSet'));
   });
 });
+
+describe('AWS limits', () => {
+  it('validate refuses what AWS would refuse: 50 tags with the owner tag, an IAM description character, 10,240 characters of inline policies, a reserved Identity Store name', async () => {
+    const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v']));
+    const original = readFileSync(world.config, 'utf8');
+    edit(world.config, 'tags: {cost-centre: platform}', `tags: ${JSON.stringify(tags)}`);
+    edit(world.config, 'description: Production platform administrators (AD group Platform-Admins)', 'description: "Platform administrators \u2014 prod"');
+    const shape = await rolemap(['validate', '--config', world.config]);
+    expect(shape.code).toBe(1);
+    expect(shape.stderr).toMatch(/federatedRoles\[0\]\.tags: at most 49 tags: AWS allows 50 on a role or permission set, and rolemap adds its rolemap:owner tag/);
+    expect(shape.stderr).toMatch(/federatedRoles\[0\]\.description: IAM accepts only tab, line feed, carriage return, printable ASCII and Latin-1 characters/);
+
+    writeFileSync(world.config, original);
+    const big = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: ['s3:DeleteBucket'], Resource: Array.from({ length: 400 }, (_, i) => `arn:aws:s3:::bucket-${i}`) }] });
+    edit(world.config, '    samlProvider: ADFS\n    tags:', `    samlProvider: ADFS\n    inlinePolicies:\n      Big: '${big}'\n    tags:`);
+    edit(world.config, '- group: {sAMAccountName: Auditors}', '- group: {sAMAccountName: AWSAdministrators}');
+    const cross = await rolemap(['validate', '--config', world.config]);
+    expect(cross.code).toBe(1);
+    expect(cross.stderr).toMatch(/federatedRoles\[0\]\.inlinePolicies: the inline policies of one role total \d+ characters .* IAM allows 10240/);
+    expect(cross.stderr).toMatch(/identityCenter\.assignments\[1\]\.group: AWSAdministrators is a reserved name in the Identity Store/);
+  });
+
+  it('a role name from the ADFS pattern longer than 64 characters is not planned (it would fail on every run) and is named in a warning', async () => {
+    const long = `AWS-111111111111-${'A'.repeat(65)}`;
+    edit(world.ldif, /CN=AWS-111111111111-Admin/g, `CN=${long}`);
+    edit(world.ldif, /AWS-111111111111-Admin/g, long);
+    const r = await rolemap(['reconcile', '--dry-run', '--config', world.config]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toContain(`AD group ${long} matches the role pattern, but "${'A'.repeat(65)}" cannot be an IAM role name (65 characters, at most 64): no role is planned for it`);
+    expect(r.stdout).not.toContain(`iam_role.management.${'A'.repeat(65)}`);
+  });
+});

@@ -48,7 +48,7 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
 
   // Federated roles: the role is the ticket; it exists while the map says so, members or not.
   const find = groupLookup(snapshot);
-  for (const { spec, group } of resolveFederatedRoles(snapshot, roleMap, find)) {
+  for (const { spec, group } of resolveFederatedRoles(snapshot, roleMap, find, warnings)) {
     const role = roleResource(spec, group, ownerId);
     if (add(role) && spec.adopt) adoptable.add(resourceKey(role));
     grants.push({ account: spec.account, kind: 'iam_role', target: spec.roleName, group });
