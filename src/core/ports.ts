@@ -116,4 +116,10 @@ export interface OwnershipRegistry {
   record(scope: string, awsId: string, guid: string): void;
   /** Forget an object rolemap deleted. */
   forget(scope: string, awsId: string): void;
+  /**
+   * Creates of `kind` that were sent but whose outcome was never recorded (the process died between
+   * the AWS call and the journal): the AD guid and the AWS name the create carried. Lets a target
+   * recover ownership of what it created just before a crash. Optional: in-memory registries have none.
+   */
+  unconfirmedCreates?(kind: string): readonly { readonly guid: string; readonly name: string; readonly runId: string; readonly seq: number }[];
 }
