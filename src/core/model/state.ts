@@ -50,6 +50,22 @@ export interface DesiredState {
   readonly adoptable?: ReadonlySet<ResourceKey> | undefined;
   /** Things people should know about the desired state, e.g. a role map group the directory does not have. */
   readonly warnings?: readonly string[] | undefined;
+  /**
+   * Role-map group references the directory no longer resolves: their mapping's current state is
+   * held (plan/held.ts) and the daemon says degraded. Absent: every reference resolved.
+   */
+  readonly unresolved?: readonly UnresolvedReference[] | undefined;
+}
+
+/** A role-map group reference that does not resolve (renamed or deleted AD group). */
+export interface UnresolvedReference {
+  /** `sAMAccountName=Data-Analysts`. */
+  readonly reference: string;
+  /** The group's objectGUID when the journal's history knows it (held by guid in the plan). */
+  readonly groupGuid?: Guid | undefined;
+  /** The group name the reference gives (lower case), to find its Identity Center group when the history does not know it. */
+  readonly groupName?: string | undefined;
+  readonly message: string;
 }
 
 /**

@@ -30,6 +30,7 @@ import type { Drafting, PlanPolicy, PolicyContext } from './policies.js';
 import { DEFAULT_POLICIES } from './policies.js';
 import { markReplacements } from './replacements.js';
 import { unreadablePolicy } from './unreadable.js';
+import { heldPolicy } from './held.js';
 
 export interface PlanInput {
   readonly desired: DesiredState;
@@ -75,7 +76,8 @@ export function calculatePlan(input: PlanInput): Plan {
   const ctx: PolicyContext = { desired, actual: actual.resources, actualByKey, roleMap, allowDeletes: input.allowDeletes, approvedRefusal: input.approvedRefusal, address, isProtected, unreadable: actual.unreadable };
   let drafting: Drafting = { changes: annotated, warnings: [], refusal: null };
   // What could not be read is held before any other filter, whichever filters the caller chose.
-  for (const policy of [unreadablePolicy, ...(input.policies ?? DEFAULT_POLICIES)]) drafting = policy(drafting, ctx);
+  // So is what a group reference that stopped resolving holds (held.ts).
+  for (const policy of [unreadablePolicy, heldPolicy, ...(input.policies ?? DEFAULT_POLICIES)]) drafting = policy(drafting, ctx);
 
   const changes = orderChanges(drafting.changes, (d) => address(subject(d)));
   // The digest of the actual state is needed only when the plan is saved, compared with a saved plan or

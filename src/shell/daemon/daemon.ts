@@ -80,14 +80,17 @@ export interface RunSummary {
 
 /** One part the last run held because it could not see it: an account (or target) it could not read. */
 export interface DegradedPart {
-  /** `account prod (222222222222)`, `the identity-center target`. */
+  /** `account prod (222222222222)`, `the identity-center target`, `AD group sAMAccountName=Data-Analysts`. */
   readonly name: string;
   readonly account: string | null;
   readonly reason: string;
 }
 
 function degradedParts(result: RunResult): DegradedPart[] {
-  return (result.unreadable ?? []).map((u) => ({ name: u.name, account: u.account ?? null, reason: u.reason }));
+  return [
+    ...(result.unreadable ?? []).map((u) => ({ name: u.name, account: u.account ?? null, reason: u.reason })),
+    ...(result.unresolved ?? []).map((u) => ({ name: `AD group ${u.reference}`, account: null, reason: u.message })),
+  ];
 }
 
 const SUCCESS: ReadonlySet<RunOutcome | 'error'> = new Set(['no-changes', 'applied', 'planned']);
@@ -459,7 +462,7 @@ export class Daemon<C> {
         healthy: false,
         status: 'degraded',
         reason: 'degraded',
-        message: `the last run held what it could not read: ${parts.map((p) => `${p.name} (${p.reason})`).join('; ')}`,
+        message: `the last run held what it could not read or resolve: ${parts.map((p) => `${p.name} (${p.reason})`).join('; ')}`,
         degraded: parts,
         ...common,
       };

@@ -14,10 +14,10 @@ import type { DirectoryUser, GroupRef } from '../../core/model/directory.js';
 import { groupRefKey } from '../../core/model/directory.js';
 import type { ResourceKind } from '../../core/model/resources.js';
 import type { RoleMap } from '../../core/model/role-map.js';
-import type { ActualState, Entitlement, UnreadableScope } from '../../core/model/state.js';
+import type { ActualState, Entitlement, UnreadableScope, UnresolvedReference } from '../../core/model/state.js';
 import type { Plan } from '../../core/plan/change.js';
 import { calculatePlan } from '../../core/plan/plan.js';
-import type { DirectorySource, GroupSelection, PrincipalAlias, RunJournal, RunMode, RunOutcome, RunTrigger, Target } from '../../core/ports.js';
+import type { DirectorySource, EntitlementHistory, GroupSelection, PrincipalAlias, RunJournal, RunMode, RunOutcome, RunTrigger, Target } from '../../core/ports.js';
 import { VERSION } from '../version.js';
 import { ForeignPlanError, NoTargetError, StalePlanError } from './errors.js';
 
@@ -70,16 +70,23 @@ export interface RunResult {
   readonly declined?: boolean | undefined;
   /** What this run could not read (nothing was planned there): the daemon's /healthz says degraded. */
   readonly unreadable?: readonly UnreadableScope[] | undefined;
+  /** Role-map group references the directory did not resolve (their state held): degraded too. */
+  readonly unresolved?: readonly UnresolvedReference[] | undefined;
 }
 
-/** The groups the role map names, for the directory source. */
-export function groupSelection(roleMap: RoleMap): GroupSelection {
+/**
+ * The groups the role map names, for the directory source; with `history`, also the groups its last
+ * entitlements came through (by objectGUID), so that a group renamed under a reference by name is
+ * still read and can be named as the likely match (core/desired/unresolved.ts).
+ */
+export function groupSelection(roleMap: RoleMap, history?: EntitlementHistory): GroupSelection {
   const refs = new Map<string, GroupRef>();
   const add = (g: GroupRef): void => {
     refs.set(groupRefKey(g), g);
   };
   roleMap.federatedRoles.forEach((r) => add(r.group));
   roleMap.identityCenter?.assignments.forEach((a) => add(a.group));
+  for (const guid of new Set((history?.last ?? []).map((e) => e.viaGroupGuid))) add({ by: 'guid', value: guid });
   return { refs: [...refs.values()], namePatterns: roleMap.federatedRolePatterns.map((p) => p.regex) };
 }
 
@@ -209,22 +216,23 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     if (saved && saved.ownerId !== roleMap.safety.ownerId) {
       throw new ForeignPlanError(`the saved plan was made for owner id ${saved.ownerId}, but this configuration's owner id is ${roleMap.safety.ownerId}`);
     }
-    const snapshot = await runtime.source.read(groupSelection(roleMap));
+    const history = journal?.entitlementHistory() ?? { last: null };
+    const snapshot = await runtime.source.read(groupSelection(roleMap, history));
     log.info({ users: snapshot.users.length, groups: snapshot.groups.length }, 'directory read');
     const actual = await readActual(runtime.targets, roleMap);
     log.info({ resources: actual.resources.length, warnings: actual.warnings.length }, 'actual state read');
     for (const w of actual.warnings) log.warn({ warning: w }, 'target warning');
     const unreadable = actual.unreadable ?? [];
-    const degraded = unreadable.length > 0 ? { unreadable } : {};
+    const degraded: { unreadable?: readonly UnreadableScope[]; unresolved?: readonly UnresolvedReference[] } = unreadable.length > 0 ? { unreadable } : {};
     for (const u of unreadable) log.error({ unreadable: u.name, kinds: u.kinds, error: u.reason }, `${u.name} could not be read; nothing is planned there this run`);
     // A run that could not read everything ends `partial`, naming what it could not read.
     const partly = (outcome: RunOutcome): RunOutcome => (unreadable.length > 0 && (outcome === 'applied' || outcome === 'no-changes') ? 'partial' : outcome);
     const partError = unreadable.length > 0 ? degradedMessage(unreadable) : undefined;
 
     const now = runtime.clock();
-    const history = journal?.entitlementHistory() ?? { last: null };
     const desired = computeDesired(snapshot, roleMap, now, history);
     directoryCounts = { users: desired.directory.users, groups: desired.directory.groups };
+    Object.assign(degraded, desired.unresolved !== undefined ? { unresolved: desired.unresolved } : {});
     const fresh = calculatePlan({ desired, actual, roleMap, now, allowDeletes: options.allowDeletes, approvedRefusal: options.approvedRefusal });
 
     let plan = fresh;
