@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { configPathFrom, loadConfig, type LoadedConfig } from '../config/index.js';
 import type { CliContext } from './context.js';
+import { whyNotWritable } from '../preflight/paths.js';
 
 export const CONFIG_OPTION_HELP = 'configuration file (default: $ROLEMAP_CONFIG, else ./rolemap.yaml)';
 
@@ -26,6 +27,8 @@ export function offlineWarnings(config: LoadedConfig, env: NodeJS.ProcessEnv): s
     }
     if (d.allowInsecure && d.url.startsWith('ldap://') && !d.startTls) out.push('directory.allowInsecure: the bind password will cross the network in clear');
   }
+  const journal = whyNotWritable(config.journal.path, 'journal.path');
+  if (journal !== null) out.push(journal);
   return out;
 }
 
