@@ -67,7 +67,7 @@ describe('a renamed AD group referenced by name', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const lines = (): Record<string, unknown>[] => out.split('\n').flatMap((l) => { try { return [JSON.parse(l) as Record<string, unknown>]; } catch { return []; } });
-    for (const end = Date.now() + 45_000; !lines().some((l) => String(l['msg']).startsWith('run finished')); await new Promise((r) => setTimeout(r, 50))) {
+    for (const end = Date.now() + 45_000; !lines().some((l) => String(l['msg']).startsWith('run summary')); await new Promise((r) => setTimeout(r, 50))) {
       if (child.exitCode !== null || Date.now() > end) throw new Error(`no finished run:\n${out}`);
     }
     const url = String(lines().find((l) => l['msg'] === 'rolemap daemon started')?.['health'] ?? '');
