@@ -39,6 +39,11 @@ export interface Target {
   readActual(roleMap: RoleMap): Promise<ActualState>;
   /** Apply one change; throws a typed error (with `requestId` when AWS gave one) on failure. */
   apply(change: Change, signal?: AbortSignal): Promise<ApplyOutcome>;
+  /**
+   * Why this change would not be sent now (its endpoint stopped answering), or undefined. Asked
+   * before each change: the engine skips it with this cause instead of trying and failing.
+   */
+  unavailable?(change: Change): string | undefined;
 }
 
 /** Wraps each change during apply; the journal plugs in here. Hooks are synchronous: they never await. */
@@ -117,4 +122,10 @@ export interface OwnershipRegistry {
   record(scope: string, awsId: string, guid: string): void;
   /** Forget an object rolemap deleted. */
   forget(scope: string, awsId: string): void;
+  /**
+   * Creates of `kind` that were sent but whose outcome was never recorded (the process died between
+   * the AWS call and the journal): the AD guid and the AWS name the create carried. Lets a target
+   * recover ownership of what it created just before a crash. Optional: in-memory registries have none.
+   */
+  unconfirmedCreates?(kind: string): readonly { readonly guid: string; readonly name: string; readonly runId: string; readonly seq: number }[];
 }

@@ -190,7 +190,7 @@ describe('rolemap reconcile against the AWS emulator and the demo directory', ()
     world.emulator.resetCalls();
     const refused = await rolemap(['reconcile', '--auto-approve', '--config', world.config]);
     expect(refused.code, refused.stderr).toBe(3);
-    expect(refused.stderr).toMatch(/Plan refused: The plan deletes or disables (\d+) of the \d+ objects rolemap manages/);
+    expect(refused.stderr).toMatch(/Plan refused: The plan deletes (\d+) of the \d+ objects rolemap manages/);
     expect(refused.stdout).not.toContain('Apply complete');
     expect(mutatingCalls(world.emulator.calls())).toEqual({});
     expect(awsState()).toEqual(before);

@@ -569,6 +569,32 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
 
   // OwnershipRegistry
 
+  /**
+   * Creates of `kind` that were sent (an intent row) and never answered in the journal: the last row
+   * of the change is its intent, or the `interrupted` row recovery appended after it. A process killed
+   * between CreateUser and recording ownership leaves exactly this; the target recovers ownership of
+   * the object AWS has under that name (users.ts). The AD guid is the change's resource key, the name
+   * the one the create carried (its planned row's `after`).
+   */
+  unconfirmedCreates(kind: string): readonly { readonly guid: string; readonly name: string; readonly runId: string; readonly seq: number }[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT l.run_id, l.seq, l.resource_key, l.address,
+                (SELECT p.after_json FROM change_events AS p WHERE p.run_id = l.run_id AND p.seq = l.seq AND p.after_json IS NOT NULL ORDER BY p.id LIMIT 1) AS after_json
+           FROM change_events AS l
+          WHERE l.kind = ? AND l.action = 'create' AND l.status IN ('intent', 'interrupted')
+            AND l.id = (SELECT max(x.id) FROM change_events AS x WHERE x.run_id = l.run_id AND x.seq = l.seq)
+          ORDER BY l.id`,
+      )
+      .all(kind) as { run_id: string; seq: number; resource_key: string; address: string; after_json: string | null }[];
+    return rows.flatMap((r) => {
+      const after = r.after_json === null ? null : (JSON.parse(r.after_json) as { id?: unknown; name?: unknown } | null);
+      const guid = typeof after?.id === 'string' ? after.id : r.resource_key.slice(r.resource_key.indexOf(':') + 1);
+      const name = typeof after?.name === 'string' ? after.name : undefined;
+      return name === undefined ? [] : [{ guid, name, runId: r.run_id, seq: r.seq }];
+    });
+  }
+
   owned(scope: string): ReadonlyMap<string, string> {
     const rows = this.#db.prepare('SELECT aws_id, guid FROM owned_objects WHERE scope = ? AND removed_at IS NULL').all(scope) as { aws_id: string; guid: string }[];
     return new Map(rows.map((r) => [r.aws_id, r.guid]));

@@ -41,6 +41,8 @@ export interface ApplyReport {
   readonly interrupted: boolean;
   /** Set when a hook (the journal) failed: why the run stopped early. */
   readonly haltedBy?: string | undefined;
+  /** Why targets stopped sending (an endpoint that stopped answering), each cause once, with how many changes it kept back. */
+  readonly unavailable?: readonly { readonly cause: string; readonly changes: number }[] | undefined;
 }
 
 /** A refused plan (deletion threshold, directory too small) is never applied. */
@@ -108,8 +110,17 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   }
 
   let interrupted = false;
+  const held = new Map<string, number>();
   const inFlight = new Set<Promise<void>>();
   const run = async (c: Change): Promise<void> => {
+    // A target whose endpoint stopped answering is not sent more: the change is skipped with the cause.
+    const down = options.targetFor(c.kind).unavailable?.(c);
+    if (down !== undefined) {
+      held.set(down, (held.get(down) ?? 0) + 1);
+      results.set(c.seq, skip(c, down));
+      skipDependents(c.seq, `depends on a change that was not sent (${down})`);
+      return;
+    }
     // The journal's intent row must be written before AWS is touched: if it cannot be, nothing more runs.
     try {
       hooks.preApply?.(c);
@@ -175,5 +186,6 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     skipped: ordered.filter((r) => r.status === 'skipped').length,
     interrupted,
     haltedBy,
+    ...(held.size > 0 ? { unavailable: [...held].map(([cause, n]) => ({ cause, changes: n })) } : {}),
   };
 }

@@ -54,6 +54,7 @@ const change = z.strictObject({
   diffs: z.array(z.strictObject({ name: z.string(), type: z.enum(['scalar', 'set', 'policy', 'policyMap', 'stringMap']), before: z.unknown(), after: z.unknown() })),
   reason: z.string(),
   principal: principal.optional(),
+  replace: z.literal(true).optional(),
   leaver: z.strictObject({ guid: z.string(), name: z.string(), reason: leaverReason }).optional(),
   dependsOn: z.array(z.number().int().positive()),
 });

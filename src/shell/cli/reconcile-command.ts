@@ -111,13 +111,27 @@ function applySummary(result: RunResult): { line: string; failures: string[] } {
   const leavers = leaverLine(applied, leaverSteps ? result.plan.summary.leavers : 0);
   const resources = `${c.add} added, ${c.change} changed, ${c.destroy} destroyed${extra === '' ? '' : `; ${extra}`}`;
   const line =
-    (failed.length === 0 && skipped.length === 0
+    (failed.length === 0 && skipped.length === 0 && result.outcome !== 'partial'
       ? `Apply complete! Resources: ${resources}.`
       : `Apply ${result.outcome === 'interrupted' ? 'interrupted' : 'incomplete'}: ${resources}; ${failed.length} failed, ${skipped.length} skipped.`) +
     (leavers === '' ? '' : ` ${leavers}.`);
+  // Skipped changes that share a cause (an endpoint that stopped answering, one failed change many
+  // depend on) are one line each cause, not one line each change.
+  const byCause = new Map<string, ChangeResult[]>();
+  for (const r of skipped) {
+    const why = r.error ?? '';
+    const list = byCause.get(why);
+    if (list) list.push(r);
+    else byCause.set(why, [r]);
+  }
+  const skippedLines = [...byCause].flatMap(([why, rs]) =>
+    rs.length <= 3
+      ? rs.map((r) => `  skipped  ${r.change.address}${why ? `: ${why}` : ''}`)
+      : [`  skipped  ${rs.length} changes (${rs.slice(0, 2).map((r) => r.change.address).join(', ')}, ...)${why ? `: ${why}` : ''}`],
+  );
   const failures = [
     ...failed.map((r) => `  failed   ${r.change.address}: ${r.error ?? 'unknown error'}`),
-    ...skipped.map((r) => `  skipped  ${r.change.address}${r.error ? `: ${r.error}` : ''}`),
+    ...skippedLines,
   ];
   return { line, failures };
 }
@@ -206,6 +220,10 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
       if (refusal?.code === 'deletion-threshold') ctx.stderr.write('Review the deletions above; to accept them, re-run with --allow-deletes N.\n');
       return EXIT.REFUSED;
     }
+    // Parts of AWS that could not be read were held (nothing planned there): said once each, exit 1.
+    const unreadable = result.unreadable ?? [];
+    for (const u of unreadable) ctx.stderr.write(`Not read: ${u.name}: ${u.reason}. Nothing was planned there; everything else went ahead.\n`);
+    if (mode === 'dry-run' && unreadable.length > 0) return EXIT.ERROR;
     if (result.outcome === 'no-changes') return EXIT.OK;
     if (mode === 'dry-run') return EXIT.CHANGES;
     if (result.declined) {
@@ -215,6 +233,8 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
     const summary = applySummary(result);
     human.write(`${summary.line}\n`);
     for (const f of summary.failures) ctx.stderr.write(`${f}\n`);
+    // An endpoint that stopped answering: the one line that says what happened, last.
+    for (const u of result.report?.unavailable ?? []) ctx.stderr.write(`Stopped sending to AWS: ${u.cause.replace(/^not sent: /, '')}. ${u.changes} change${u.changes === 1 ? ' was' : 's were'} not sent; run again when it answers.\n`);
     return result.outcome === 'applied' ? EXIT.CHANGES : EXIT.ERROR;
   } finally {
     process.off('SIGINT', onSignal);

@@ -85,6 +85,21 @@ export interface RunSummary {
   readonly durationMs: number;
 }
 
+/** One part the last run held because it could not see it: an account (or target) it could not read. */
+export interface DegradedPart {
+  /** `account prod (222222222222)`, `the identity-center target`, `AD group sAMAccountName=Data-Analysts`. */
+  readonly name: string;
+  readonly account: string | null;
+  readonly reason: string;
+}
+
+function degradedParts(result: RunResult): DegradedPart[] {
+  return [
+    ...(result.unreadable ?? []).map((u) => ({ name: u.name, account: u.account ?? null, reason: u.reason })),
+    ...(result.unresolved ?? []).map((u) => ({ name: `AD group ${u.reference}`, account: null, reason: u.message })),
+  ];
+}
+
 const SUCCESS: ReadonlySet<RunOutcome | 'error'> = new Set(['no-changes', 'applied', 'planned']);
 const FAILURE: ReadonlySet<RunOutcome | 'error'> = new Set(['failed', 'partial', 'error']);
 
@@ -109,6 +124,8 @@ export class Daemon<C> {
   #last: RunSummary | undefined;
   #lastSuccessAt: Date | undefined;
   #lastFailure: RunSummary | undefined;
+  /** What the last run could not read or resolve and so held (per-account isolation): /healthz says degraded. */
+  #degraded: readonly DegradedPart[] = [];
   #consecutiveFailures = 0;
   /** Consecutive runs that threw: these back off the schedule. */
   #consecutiveErrors = 0;
@@ -325,6 +342,7 @@ export class Daemon<C> {
   #afterRun(summary: RunSummary, result: RunResult | null, approval: Approval | null, log: Logger): void {
     const finished = new Date(summary.finishedAt);
     this.#last = summary;
+    if (result) this.#degraded = degradedParts(result);
     this.metrics.lastRun.set(finished.getTime() / 1000);
     if (SUCCESS.has(summary.outcome)) {
       this.#lastSuccessAt = finished;
@@ -504,6 +522,17 @@ export class Daemon<C> {
           : `run ${p.runId} was refused (${p.refusal.message}); review it and run: rolemap approve ${p.runId}`,
         refusal: { runId: p.runId, code: p.refusal.code, message: p.refusal.message, changes: p.changes, planHash: p.planHash, since: p.firstSeenAt, firstRunId: p.firstRunId, approved: approved !== null },
       });
+    }
+    if (this.#degraded.length > 0) {
+      const parts = this.#degraded;
+      return {
+        healthy: false,
+        status: 'degraded',
+        reason: 'degraded',
+        message: `the last run held what it could not read or resolve: ${parts.map((p) => `${p.name} (${p.reason})`).join('; ')}`,
+        degraded: parts,
+        ...common,
+      };
     }
     if (this.#consecutiveFailures > 0 && this.#lastFailure) {
       const f = this.#lastFailure;
