@@ -19,12 +19,14 @@ import {
   ListSAMLProvidersCommand,
   PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
+  RemoveRoleFromInstanceProfileCommand,
   TagRoleCommand,
   UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
   UpdateRoleCommand,
   paginateGetAccountAuthorizationDetails,
   paginateListAttachedRolePolicies,
+  paginateListInstanceProfilesForRole,
   paginateListRolePolicies,
   paginateListRoles,
 } from '@aws-sdk/client-iam';
@@ -35,6 +37,7 @@ import type { PolicyDocument } from '../../../core/model/policy.js';
 import type { IamRoleAttrs, Resource, ResourceOf, RevocationsAttrs } from '../../../core/model/resources.js';
 import type { Account, AccountId, RoleMap } from '../../../core/model/role-map.js';
 import type { ActualState } from '../../../core/model/state.js';
+import { settleAccounts } from '../account-reads.js';
 import type { Change } from '../../../core/plan/change.js';
 import type { ApplyOutcome, Target } from '../../../core/ports.js';
 import { AwsCallError, CallRecorder, awsErrorName } from '../call-error.js';
@@ -71,11 +74,20 @@ export class IamRolesTarget implements Target {
 
   // ------------------------------------------------------------------ reading
 
+  /**
+   * Every account, each on its own: an account that cannot be read (its role cannot be assumed, its
+   * credentials act elsewhere, a SAML provider is missing) is reported in `unreadable` and the others
+   * are returned. Only when no account can be read does this throw (the first account's error).
+   */
   async readActual(roleMap: RoleMap): Promise<ActualState> {
-    const perAccount = await Promise.all(roleMap.accounts.map((a) => this.#readAccount(a, roleMap)));
-    const missing = perAccount.flatMap((r) => r.missingProviders);
-    if (missing.length > 0) throw new SamlProviderMissingError(missing);
-    return { resources: perAccount.flatMap((r) => r.resources), warnings: perAccount.flatMap((r) => r.warnings) };
+    const settled = await Promise.allSettled(
+      roleMap.accounts.map(async (a) => {
+        const r = await this.#readAccount(a, roleMap);
+        if (r.missingProviders.length > 0) throw new SamlProviderMissingError(r.missingProviders);
+        return r;
+      }),
+    );
+    return settleAccounts(roleMap.accounts, settled, this.kinds);
   }
 
   async #readAccount(
@@ -83,7 +95,7 @@ export class IamRolesTarget implements Target {
     roleMap: RoleMap,
   ): Promise<{ resources: Resource[]; warnings: string[]; missingProviders: { account: AccountId; alias: string; provider: string }[] }> {
     const client = this.#clients.iam(account.id);
-    const recorder = new CallRecorder('IAM', account.id, undefined);
+    const recorder = new CallRecorder('iam', account.id, undefined);
     const [details, listed, providers] = await Promise.all([
       this.#roleDetails(client, recorder),
       this.#roleSummaries(client, recorder),
@@ -204,7 +216,7 @@ export class IamRolesTarget implements Target {
 
   async apply(change: Change, _signal?: AbortSignal): Promise<ApplyOutcome> {
     const client = this.#clients.iam(change.account);
-    const recorder = new CallRecorder('IAM', change.account, change.address);
+    const recorder = new CallRecorder('iam', change.account, change.address);
     if (change.kind === 'iam_role') {
       const before = change.before as RoleResource | null;
       const after = change.after as RoleResource | null;
@@ -275,7 +287,8 @@ export class IamRolesTarget implements Target {
   /**
    * Only what differs, each its own call. Order: tags first (an adopted role carries the owner tag
    * before anything else changes), then trust, settings, boundary, managed policies (detach before
-   * attach, so the quota of ten is never exceeded), inline policies, and tag removals last.
+   * attach, so the quota of ten is never exceeded), inline policies (delete before put, so their
+   * aggregate size quota is never exceeded), and tag removals last.
    */
   async #update(client: IAMClient, rec: CallRecorder, change: Change, before: RoleResource, after: RoleResource): Promise<void> {
     const b = before.attrs;
@@ -285,7 +298,13 @@ export class IamRolesTarget implements Target {
       throw new IamChangeRefusedError(change.address, change.account, 'the role is not owned by rolemap and the change does not adopt it');
     }
     if (b.path !== a.path) {
-      throw new IamChangeRefusedError(change.address, change.account, `IAM cannot change a role's path in place (${b.path} -> ${a.path}); delete and re-create the role, or keep the path`);
+      // The plan marks a path change as a replacement (core/plan/replacements.ts): destroy, then create.
+      if (change.replace !== true) {
+        throw new IamChangeRefusedError(change.address, change.account, `IAM cannot change a role's path in place (${b.path} -> ${a.path}); delete and re-create the role, or keep the path`);
+      }
+      await this.#delete(client, rec, change, before);
+      await this.#create(client, rec, change, after);
+      return;
     }
     const RoleName = before.name;
     const tagged = Object.entries(a.tags)
@@ -298,15 +317,9 @@ export class IamRolesTarget implements Target {
       await rec.send('UpdateAssumeRolePolicy', () => client.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(a.trustPolicy) })));
     }
     if (b.description !== a.description || b.maxSessionDuration !== a.maxSessionDuration) {
-      await rec.send('UpdateRole', () =>
-        client.send(
-          new UpdateRoleCommand({
-            RoleName,
-            ...(b.description !== a.description ? { Description: a.description } : {}),
-            ...(b.maxSessionDuration !== a.maxSessionDuration ? { MaxSessionDuration: a.maxSessionDuration } : {}),
-          }),
-        ),
-      );
+      // Both settings every time: API_UpdateRole applies the one-hour default to an omitted
+      // MaxSessionDuration, so fixing a description alone would cut a 12-hour role to one hour.
+      await rec.send('UpdateRole', () => client.send(new UpdateRoleCommand({ RoleName, Description: a.description, MaxSessionDuration: a.maxSessionDuration })));
     }
     if (b.permissionsBoundary !== a.permissionsBoundary) {
       if (a.permissionsBoundary === null) await rec.send('DeleteRolePermissionsBoundary', () => client.send(new DeleteRolePermissionsBoundaryCommand({ RoleName })));
@@ -321,14 +334,16 @@ export class IamRolesTarget implements Target {
     for (const PolicyArn of a.managedPolicyArns.filter((p) => !b.managedPolicyArns.includes(p)).sort()) {
       await rec.send('AttachRolePolicy', () => client.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
     }
+    // Removed inline policies go before new ones are put: the 10,240 characters a role's inline
+    // policies may total together must hold at every step, not only at the end.
+    for (const PolicyName of Object.keys(b.inlinePolicies).sort()) {
+      if (a.inlinePolicies[PolicyName] === undefined) await this.#deleteInline(client, rec, RoleName, PolicyName);
+    }
     for (const PolicyName of Object.keys(a.inlinePolicies).sort()) {
       const want = a.inlinePolicies[PolicyName] as PolicyDocument;
       const have = b.inlinePolicies[PolicyName];
       if (have !== undefined && policiesEqual(have, want)) continue;
       await rec.send('PutRolePolicy', () => client.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: JSON.stringify(want) })));
-    }
-    for (const PolicyName of Object.keys(b.inlinePolicies).sort()) {
-      if (a.inlinePolicies[PolicyName] === undefined) await this.#deleteInline(client, rec, RoleName, PolicyName);
     }
     const untagged = Object.keys(b.tags)
       .filter((k) => a.tags[k] === undefined)
@@ -338,23 +353,37 @@ export class IamRolesTarget implements Target {
 
   /**
    * Detach and delete what the role has now (not what the plan saw: a policy attached since would
-   * make DeleteRole fail with DeleteConflict), including the revocation policy, then the role.
-   * A role already gone counts as deleted.
+   * make DeleteRole fail with DeleteConflict), including the revocation policy, take it out of the
+   * instance profiles it sits in (an adopted role may; the profiles are not rolemap's and stay),
+   * then delete the role. A role already gone counts as deleted.
    */
   async #delete(client: IAMClient, rec: CallRecorder, change: Change, before: RoleResource): Promise<void> {
     if (!before.owned) throw new IamChangeRefusedError(change.address, change.account, 'rolemap does not delete a role it does not own');
     const RoleName = before.name;
     const attached: string[] = [];
     const inline: string[] = [];
+    const profiles: string[] = [];
+    let listing = 'ListAttachedRolePolicies';
     try {
       for await (const page of paginateListAttachedRolePolicies({ client }, { RoleName })) attached.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn ?? ''));
+      listing = 'ListRolePolicies';
       for await (const page of paginateListRolePolicies({ client }, { RoleName })) inline.push(...(page.PolicyNames ?? []));
+      listing = 'ListInstanceProfilesForRole';
+      for await (const page of paginateListInstanceProfilesForRole({ client }, { RoleName })) profiles.push(...(page.InstanceProfiles ?? []).map((p) => p.InstanceProfileName ?? ''));
     } catch (e) {
       if (awsErrorName(e) === 'NoSuchEntityException') return;
-      throw rec.wrap('ListAttachedRolePolicies', e);
+      throw rec.wrap(listing, e);
     }
     for (const PolicyArn of attached) await rec.send('DetachRolePolicy', () => client.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })));
     for (const PolicyName of inline) await this.#deleteInline(client, rec, RoleName, PolicyName);
+    for (const InstanceProfileName of profiles) {
+      try {
+        await rec.send('RemoveRoleFromInstanceProfile', () => client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName, RoleName })));
+      } catch (e) {
+        // Removed (or the profile deleted) since the listing: nothing left to do for it.
+        if (!(e instanceof AwsCallError && e.code === 'NoSuchEntityException')) throw e;
+      }
+    }
     try {
       await rec.send('DeleteRole', () => client.send(new DeleteRoleCommand({ RoleName })));
     } catch (e) {
