@@ -25,7 +25,8 @@ export default defineConfig({
         test: {
           name: 'samba',
           include: ['test/samba/**/*.test.ts'],
-          globalSetup: ['test/samba/global-setup.ts'],
+          // Its end-to-end tests run `rolemap daemon` from dist/ too.
+          globalSetup: ['test/support/build-dist.ts', 'test/samba/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 300_000,
           fileParallelism: false,
