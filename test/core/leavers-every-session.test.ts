@@ -183,3 +183,33 @@ describe('defect 6: permission-set revocations and the 10,240-character inline-p
     expect(revoke?.reason).toMatch(/prune 230 revocation\(s\) older than the session duration$/);
   });
 });
+
+describe('defect 9: a leaver’s IAM user loses its temporary credentials too', () => {
+  const legacy = (keys: Record<string, 'Active' | 'Inactive'>, revokedBefore: string | null = null): Resource =>
+    ({
+      kind: 'iam_user_credentials',
+      id: `${PROD}/bob-ci`,
+      account: PROD,
+      name: 'bob-ci',
+      owned: false,
+      awsId: 'AIDABOBCI',
+      principal: { guid: '', name: 'bob' },
+      attrs: { accessKeys: keys, loginProfile: false, sessionsRevokedBefore: revokedBefore },
+    }) as Resource;
+  const bobLeaves = acmeSnapshot({ users: [alice, { ...bob, disabled: true }, carol, dave, erin, frank] });
+
+  it('the disable denies credentials issued before now (aws:TokenIssueTime), beside deactivating the keys', async () => {
+    const { plan } = planFor(bobLeaves, acmeMap(), actual(await acmeWorld([legacy({ AKIA1: 'Active' })])), { history: recorded(acmeEntitlements()) });
+    const disable = plan.changes.find((c) => c.kind === 'iam_user_credentials');
+    expect(disable?.after?.attrs).toEqual({ accessKeys: { AKIA1: 'Inactive' }, loginProfile: false, sessionsRevokedBefore: NOW.toISOString() });
+    expect(disable?.reason).toBe('IAM user linked to bob disabled in AD, seen 2026-11-28 12:00 UTC: deactivate access keys, remove console password, deny its temporary credentials issued before 2026-11-28 12:00 UTC');
+    expect(disable?.dependsOn).toEqual([]);
+  });
+
+  it('keys switched off by hand when bob left: the deny still comes, once', async () => {
+    const { plan } = planFor(bobLeaves, acmeMap(), actual(await acmeWorld([legacy({ AKIA1: 'Inactive' })])), { history: recorded(acmeEntitlements()) });
+    expect(plan.changes.find((c) => c.kind === 'iam_user_credentials')?.after?.attrs).toMatchObject({ sessionsRevokedBefore: NOW.toISOString() });
+    const denied = planFor(bobLeaves, acmeMap(), actual(await acmeWorld([legacy({ AKIA1: 'Inactive' }, iso(0))])), { history: recorded(acmeEntitlements()) });
+    expect(denied.plan.changes.filter((c) => c.kind === 'iam_user_credentials')).toEqual([]);
+  });
+});

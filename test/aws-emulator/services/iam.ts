@@ -69,6 +69,8 @@ export interface UserRec {
   loginProfile?: { createDate: string; passwordResetRequired: boolean } | undefined;
   mfaDevices: { serialNumber: string; enableDate: string }[];
   passwordLastUsed?: string | undefined;
+  /** Inline user policies: name -> document text exactly as sent (absent: none). */
+  inlinePolicies?: Record<string, string> | undefined;
 }
 
 export interface IamAccount {
@@ -90,6 +92,7 @@ const MAX_TAGS = 50;
 const MAX_ACCESS_KEYS = 2;
 const MAX_TRUST_POLICY_CHARS = 2048;
 const MAX_ROLE_INLINE_CHARS = 10240;
+const MAX_USER_INLINE_CHARS = 2048;
 
 export function emptyIamAccount(): IamAccount {
   return { samlProviders: {}, roles: {}, users: {} };
@@ -611,7 +614,7 @@ const roleOps: Record<string, Op> = {
     return {
       UserDetailList: pg.items.flatMap((i) =>
         i.kind === 'u'
-          ? [{ ...userOut(ctx.account, i.user, false), UserPolicyList: [], GroupList: [], AttachedManagedPolicies: [], Tags: i.user.tags }]
+          ? [{ ...userOut(ctx.account, i.user, false), UserPolicyList: userPolicyList(i.user), GroupList: [], AttachedManagedPolicies: [], Tags: i.user.tags }]
           : [],
       ),
       GroupDetailList: [],
@@ -732,7 +735,47 @@ const userOps: Record<string, Op> = {
     const pg = page(u.mfaDevices, (d) => d.serialNumber, p);
     return { MFADevices: pg.items.map((d) => ({ UserName: u.userName, SerialNumber: d.serialNumber, EnableDate: d.enableDate })), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
   },
+  // Inline user policies (a user's inline policies together: at most 2,048 characters, IAM quotas).
+  PutUserPolicy(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    const name = req(p, 'PolicyName');
+    checkName(name, 'PolicyName', 128);
+    const doc = req(p, 'PolicyDocument');
+    parsePolicy(doc);
+    const others = Object.entries(u.inlinePolicies ?? {}).filter(([n]) => n !== name);
+    const total = others.reduce((n, [, d]) => n + policySize(d), policySize(doc));
+    if (total > MAX_USER_INLINE_CHARS) throw new AwsError('LimitExceeded', `Maximum policy size of ${MAX_USER_INLINE_CHARS} bytes exceeded for user ${u.userName}`, 409);
+    u.inlinePolicies = { ...(u.inlinePolicies ?? {}), [name]: doc };
+    return undefined;
+  },
+  GetUserPolicy(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    const name = req(p, 'PolicyName');
+    const doc = u.inlinePolicies?.[name];
+    if (doc === undefined) throw new AwsError('NoSuchEntity', `The user policy with name ${name} cannot be found.`, 404);
+    return { UserName: u.userName, PolicyName: name, PolicyDocument: encodePolicy(doc) };
+  },
+  DeleteUserPolicy(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    const name = req(p, 'PolicyName');
+    if (u.inlinePolicies?.[name] === undefined) throw new AwsError('NoSuchEntity', `The user policy with name ${name} cannot be found.`, 404);
+    const { [name]: _gone, ...rest } = u.inlinePolicies;
+    u.inlinePolicies = rest;
+    return undefined;
+  },
+  ListUserPolicies(state, p, ctx) {
+    const u = user(account(state, ctx), req(p, 'UserName'));
+    const pg = page(Object.keys(u.inlinePolicies ?? {}).sort(), (n) => n, p);
+    return { PolicyNames: pg.items, IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
 };
+
+function userPolicyList(u: UserRec): { PolicyName: string; PolicyDocument: string }[] {
+  const m = u.inlinePolicies ?? {};
+  return Object.keys(m)
+    .sort()
+    .map((n) => ({ PolicyName: n, PolicyDocument: encodePolicy(m[n] as string) }));
+}
 
 export const iamService: ServiceDef<IamState> = {
   signingName: 'iam',
