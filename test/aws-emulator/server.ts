@@ -250,7 +250,11 @@ export class Emulator {
       } else {
         const form = new URLSearchParams(body);
         operation = form.get('Action') ?? '';
-        service = this.#services.get(signingName) ?? [...this.#services.values()].find((s) => s.protocol === 'query');
+        // An unsigned request (AssumeRoleWithSAML needs no credentials) names no service: the Action does.
+        service =
+          this.#services.get(signingName) ??
+          [...this.#services.values()].find((s) => s.protocol === 'query' && signingName === '' && s.operations[operation] !== undefined) ??
+          [...this.#services.values()].find((s) => s.protocol === 'query');
         if (!service || service.protocol !== 'query') throw new AwsError('InvalidAction', `Unknown service ${signingName}`);
         form.delete('Action');
         form.delete('Version');
@@ -301,7 +305,7 @@ export class Emulator {
     try {
       service.tick?.(state, Date.now(), this);
       const ctx: RequestContext = { account: this.accountFor(accessKeyId), accessKeyId, requestId, emulator: this };
-      const result = handler(state, params as Record<string, QueryValue> & Record<string, unknown>, ctx);
+      const result: unknown = await handler(state, params as Record<string, QueryValue> & Record<string, unknown>, ctx);
       if (service.protocol === 'json') {
         const text = JSON.stringify(result ?? {});
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(text) });

@@ -444,6 +444,13 @@ const samlOps: Record<string, Op> = {
     const s = samlByArn(account(state, ctx), ctx.account, req(p, 'SAMLProviderArn'));
     return { SAMLProviderUUID: s.uuid, SAMLMetadataDocument: s.metadata, CreateDate: s.createDate, ValidUntil: s.validUntil, Tags: s.tags };
   },
+  UpdateSAMLProvider(state, p, ctx) {
+    const s = samlByArn(account(state, ctx), ctx.account, req(p, 'SAMLProviderArn'));
+    const metadata = req(p, 'SAMLMetadataDocument');
+    if (metadata.length < 1000) throw new AwsError('ValidationError', "1 validation error detected: Value at 'sAMLMetadataDocument' failed to satisfy constraint: Member must have length greater than or equal to 1000");
+    s.metadata = metadata;
+    return { SAMLProviderArn: `arn:aws:iam::${ctx.account}:saml-provider/${s.name}` };
+  },
   DeleteSAMLProvider(state, p, ctx) {
     const acct = account(state, ctx);
     const s = samlByArn(acct, ctx.account, req(p, 'SAMLProviderArn'));

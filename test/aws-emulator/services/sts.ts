@@ -14,6 +14,7 @@ import type { RequestContext, ServiceDef } from '../server.js';
 import { AwsError } from '../protocol.js';
 import type { QueryValue } from '../protocol.js';
 import type { IamState } from './iam.js';
+import { samlOperations } from './sts-saml.js';
 
 export interface StsSession {
   account: string;
@@ -22,6 +23,13 @@ export interface StsSession {
   /** ROLEID:SESSION */
   userId: string;
   expiration: string;
+  /** aws:TokenIssueTime, for sessions minted by the federated sign-ins (see ../sessions.ts). */
+  tokenIssueTime?: string | undefined;
+  /** aws:PrincipalArn: the role's ARN with its path. */
+  principalArn?: string | undefined;
+  source?: string | undefined;
+  /** More request-context keys the session carries (identitystore:UserId for portal sessions). */
+  extraContext?: Record<string, string> | undefined;
 }
 
 export interface StsState {
@@ -91,6 +99,7 @@ export const stsService: ServiceDef<StsState> = {
   throttleCode: 'Throttling',
   initialState: () => ({ requireRole: false, sessions: {} }),
   operations: {
+    ...samlOperations,
     GetCallerIdentity(state, _p, ctx) {
       const c = callerArn(state, ctx);
       return { UserId: c.userId, Account: ctx.account, Arn: c.arn };
