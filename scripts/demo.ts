@@ -32,8 +32,8 @@ copyFileSync(join(root, 'config/demo/directory.ldif'), join(work, 'directory.ldi
 const config = join(work, 'rolemap.yaml');
 const journal = join(work, 'journal.db');
 
-const emulator = await startEmulator({ homeAccount: '111111111111' });
 const credentials = { accessKeyId: 'AKIADEMODEMODEMODEMO', secretAccessKey: 'demo-secret-not-real' };
+const emulator = await startEmulator({ homeAccount: '111111111111', baseCredentials: [credentials] });
 const env = {
   ...process.env,
   AWS_ENDPOINT_URL: emulator.url,

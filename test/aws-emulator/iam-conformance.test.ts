@@ -76,7 +76,7 @@ function client(maxAttempts = 3): IAMClient {
 }
 
 beforeEach(async () => {
-  emulator = await startEmulator({ homeAccount: HOME });
+  emulator = await startEmulator({ homeAccount: HOME, baseCredentials: [CREDS] });
   iam = client();
   await iam.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: METADATA }));
 });

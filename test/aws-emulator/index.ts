@@ -7,6 +7,8 @@ import { ssoAdminService } from './services/sso-admin.js';
 
 export { Emulator, type EmulatorOptions, type FaultSpec, type ThrottleRate } from './server.js';
 export { AwsError } from './protocol.js';
+export { DEFAULT_BASE_CREDENTIALS, basePrincipal, newId, newSecret, newSessionToken, rolePrincipal, userPrincipal } from './auth/principals.js';
+export type { CredentialSource, Credentials, PolicyDoc, Principal } from './auth/principals.js';
 
 /** An emulator with all four services, not yet started. */
 export function createEmulator(options: EmulatorOptions = {}): Emulator {

@@ -13,11 +13,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsError, jsonError, newRequestId, parseQueryParams, queryError, queryResponse } from './protocol.js';
 import type { QueryValue } from './protocol.js';
+import { PrincipalRegistry, basePrincipal } from './auth/principals.js';
+import type { Credentials, PolicyDoc, Principal } from './auth/principals.js';
+import { DEFAULT_BASE_CREDENTIALS } from './auth/principals.js';
 
 export interface RequestContext {
   /** The account the caller's credentials act in. */
   readonly account: string;
   readonly accessKeyId: string;
+  /** Who signed the request (from the principal registry). */
+  readonly principal: Principal;
   readonly requestId: string;
   readonly emulator: Emulator;
 }
@@ -73,6 +78,13 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** Account of the base (non-assumed) credentials. */
   readonly homeAccount?: string;
+  /**
+   * Access keys of the base principal (the IAM user `emulator-admin` in the home account).
+   * Default: `DEFAULT_BASE_CREDENTIALS`. Every key given here acts as that user.
+   */
+  readonly baseCredentials?: readonly { readonly accessKeyId: string; readonly secretAccessKey: string }[];
+  /** The base principal's identity policies. Default: AdministratorAccess. */
+  readonly basePolicies?: readonly PolicyDoc[];
   /** Throttle rates by bucket name (`iam`, `sts`, `identitycenter`). Absent: no throttling. */
   readonly throttle?: Readonly<Record<string, ThrottleRate>>;
   /** Seed for the fault injector's randomness, so `rate` faults are repeatable. */
@@ -88,7 +100,7 @@ interface Bucket {
 export class Emulator {
   readonly #services = new Map<string, ServiceDef<unknown>>();
   readonly #state = new Map<string, unknown>();
-  readonly #accessKeys = new Map<string, string>();
+  readonly #principals = new PrincipalRegistry();
   readonly #buckets = new Map<string, Bucket>();
   #faults: (FaultSpec & { fired: number })[] = [];
   #calls = new Map<string, number>();
@@ -109,6 +121,8 @@ export class Emulator {
       this.#state.set(def.signingName, def.initialState());
     }
     for (const [name, rate] of Object.entries(options.throttle ?? {})) this.setThrottle(name, rate);
+    const base = basePrincipal(this.homeAccount, options.basePolicies);
+    for (const c of options.baseCredentials ?? [DEFAULT_BASE_CREDENTIALS]) this.registerCredentials({ ...c, principal: base });
     let seed = options.seed ?? 42;
     this.#rand = () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -127,13 +141,22 @@ export class Emulator {
     return s as S;
   }
 
-  /** Credentials issued by STS map to an account. */
-  registerAccessKey(accessKeyId: string, account: string): void {
-    this.#accessKeys.set(accessKeyId, account);
+  /**
+   * Honour these credentials from now on: requests signed with them act as `principal`. STS,
+   * `iam:CreateAccessKey` and the sign-in helpers call it; tests may too (a key of their own).
+   */
+  registerCredentials(credentials: Credentials): void {
+    this.#principals.register(credentials);
   }
 
-  accountFor(accessKeyId: string): string {
-    return this.#accessKeys.get(accessKeyId) ?? this.homeAccount;
+  /** The credentials of an access key, or undefined when the emulator does not know it. */
+  credentialsFor(accessKeyId: string): Credentials | undefined {
+    return this.#principals.get(accessKeyId);
+  }
+
+  /** Stop honouring an access key (`iam:DeleteAccessKey`). */
+  forgetCredentials(accessKeyId: string): void {
+    this.#principals.delete(accessKeyId);
   }
 
   setThrottle(bucket: string, rate: ThrottleRate | null): void {
@@ -164,15 +187,20 @@ export class Emulator {
   }
 
   dump(): Record<string, unknown> {
-    return JSON.parse(JSON.stringify({ homeAccount: this.homeAccount, services: Object.fromEntries(this.#state), accessKeys: Object.fromEntries(this.#accessKeys) })) as Record<string, unknown>;
+    // Principals without their secrets: a dump never holds a credential that works.
+    return JSON.parse(JSON.stringify({ homeAccount: this.homeAccount, services: Object.fromEntries(this.#state), principals: this.#principals.describe() })) as Record<string, unknown>;
   }
 
-  load(dump: { services?: Record<string, unknown>; accessKeys?: Record<string, string> }): void {
+  /**
+   * Replace every service's state. Credentials other than the base ones are forgotten (their
+   * secrets are not in a dump, and the sessions they belong to are gone with the old state).
+   */
+  load(dump: { services?: Record<string, unknown> }): void {
     for (const [name, def] of this.#services) {
       const loaded = dump.services?.[name];
       this.#state.set(name, loaded === undefined ? def.initialState() : structuredClone(loaded));
     }
-    for (const [k, a] of Object.entries(dump.accessKeys ?? {})) this.#accessKeys.set(k, a);
+    this.#principals.clearNonBase();
   }
 
   async start(): Promise<string> {
@@ -304,7 +332,8 @@ export class Emulator {
     const state = this.#state.get(service.signingName);
     try {
       service.tick?.(state, Date.now(), this);
-      const ctx: RequestContext = { account: this.accountFor(accessKeyId), accessKeyId, requestId, emulator: this };
+      const principal = this.credentialsFor(accessKeyId)?.principal ?? basePrincipal(this.homeAccount);
+      const ctx: RequestContext = { account: principal.account, accessKeyId, principal, requestId, emulator: this };
       const result: unknown = await handler(state, params as Record<string, QueryValue> & Record<string, unknown>, ctx);
       if (service.protocol === 'json') {
         const text = JSON.stringify(result ?? {});

@@ -7,7 +7,7 @@
  * `aws:PrincipalArn` = the role's ARN, `aws:TokenIssueTime` = the moment it was minted, and any
  * extra keys (the portal's `identitystore:UserId`).
  */
-import { randomBytes } from 'node:crypto';
+import { newId, newSecret, newSessionToken, rolePrincipal } from './auth/principals.js';
 import type { Emulator } from './server.js';
 import type { RoleRec } from './services/iam.js';
 import type { StsSession, StsState } from './services/sts.js';
@@ -37,36 +37,17 @@ export interface MintedSession {
   readonly tokenIssueTime: string;
 }
 
-function id(prefix: string, length = 20): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let out = prefix;
-  for (const b of randomBytes(length - prefix.length)) out += alphabet[b % 32];
-  return out;
-}
-
+/** Registers a role session in the emulator's principal registry (./auth/principals.ts) and returns its credentials. */
 export function mintRoleSession(emulator: Emulator, r: RoleSessionRequest): MintedSession {
   const now = r.now ?? new Date();
-  const accessKeyId = id('ASIA');
-  const session: MintedSession = {
-    accessKeyId,
-    secretAccessKey: randomBytes(30).toString('base64').slice(0, 40),
-    sessionToken: randomBytes(96).toString('base64'),
-    expiration: new Date(now.getTime() + r.durationSeconds * 1000),
-    arn: `arn:aws:sts::${r.account}:assumed-role/${r.role.roleName}/${r.sessionName}`,
-    userId: `${r.role.roleId}:${r.sessionName}`,
-    tokenIssueTime: now.toISOString(),
-  };
-  const record: StsSession = {
-    account: r.account,
-    arn: session.arn,
-    userId: session.userId,
-    expiration: session.expiration.toISOString(),
-    tokenIssueTime: session.tokenIssueTime,
-    principalArn: `arn:aws:iam::${r.account}:role${r.role.path}${r.role.roleName}`,
-    source: r.source,
-    extraContext: { ...(r.extraContext ?? {}) },
-  };
+  const accessKeyId = newId('ASIA');
+  const secretAccessKey = newSecret();
+  const sessionToken = newSessionToken();
+  const expiration = new Date(now.getTime() + r.durationSeconds * 1000);
+  const principal = rolePrincipal(r.account, r.role, r.sessionName, r.source, { tokenIssueTime: now.toISOString(), extraContext: { ...(r.extraContext ?? {}) } });
+  emulator.registerCredentials({ accessKeyId, secretAccessKey, sessionToken, expiration: expiration.toISOString(), principal });
+  // The STS state keeps a record without secrets, as AssumeRole does (dumps and debugging).
+  const record: StsSession = { account: r.account, arn: principal.arn, userId: principal.userId, expiration: expiration.toISOString() };
   emulator.state<StsState>('sts').sessions[accessKeyId] = record;
-  emulator.registerAccessKey(accessKeyId, r.account);
-  return session;
+  return { accessKeyId, secretAccessKey, sessionToken, expiration, arn: principal.arn, userId: principal.userId, tokenIssueTime: now.toISOString() };
 }

@@ -104,7 +104,7 @@ export interface World {
 }
 
 export async function startWorld(): Promise<World> {
-  const emulator = await startEmulator({ homeAccount: '111111111111' });
+  const emulator = await startEmulator({ homeAccount: '111111111111', baseCredentials: [BASE_CREDENTIALS] });
   const proxy = await recordingProxy(emulator.url);
   const dir = mkdtempSync(join(tmpdir(), 'rolemap-integration-'));
   copyFileSync(join(ROOT, 'config/demo/rolemap.yaml'), join(dir, 'rolemap.yaml'));

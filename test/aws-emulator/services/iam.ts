@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type { RequestContext, ServiceDef } from '../server.js';
 import { AwsError } from '../protocol.js';
 import type { QueryValue } from '../protocol.js';
+import { newSecret, userPrincipal } from '../auth/principals.js';
 
 export interface TagRec {
   Key: string;
@@ -678,10 +679,11 @@ const userOps: Record<string, Op> = {
     if (u.accessKeys.length >= MAX_ACCESS_KEYS) throw new AwsError('LimitExceeded', `Cannot exceed quota for AccessKeysPerUser: ${MAX_ACCESS_KEYS}`, 409);
     const key: AccessKeyRec = { accessKeyId: uid('AKIA').slice(0, 20), status: 'Active', createDate: now() };
     u.accessKeys.push(key);
-    // The key authenticates like any other: requests signed with it act in this account.
-    ctx.emulator.registerAccessKey(key.accessKeyId, ctx.account);
-    // The secret is returned once and never stored.
-    return { AccessKey: { UserName: u.userName, AccessKeyId: key.accessKeyId, Status: key.status, SecretAccessKey: randomBytes(30).toString('base64').slice(0, 40), CreateDate: key.createDate } };
+    // The key authenticates as this user. Its secret is returned once and kept only in the
+    // emulator's principal registry (to check signatures), never in the IAM state.
+    const secretAccessKey = newSecret();
+    ctx.emulator.registerCredentials({ accessKeyId: key.accessKeyId, secretAccessKey, principal: userPrincipal(ctx.account, u, 'CreateAccessKey') });
+    return { AccessKey: { UserName: u.userName, AccessKeyId: key.accessKeyId, Status: key.status, SecretAccessKey: secretAccessKey, CreateDate: key.createDate } };
   },
   ListAccessKeys(state, p, ctx) {
     const u = user(account(state, ctx), req(p, 'UserName'));
@@ -703,6 +705,7 @@ const userOps: Record<string, Op> = {
     const acct = account(state, ctx);
     const { user: u } = accessKey(acct, req(p, 'AccessKeyId'));
     u.accessKeys = u.accessKeys.filter((k) => k.accessKeyId !== req(p, 'AccessKeyId'));
+    ctx.emulator.forgetCredentials(req(p, 'AccessKeyId'));
     return undefined;
   },
   GetAccessKeyLastUsed(state, p, ctx) {

@@ -9,7 +9,7 @@
  * `requireRole` set the role must exist. Otherwise, as a convenience for tests that do not model
  * the role rolemap assumes, any role ARN is accepted.
  */
-import { randomBytes } from 'node:crypto';
+import { newId, newSecret, newSessionToken, rolePrincipal } from '../auth/principals.js';
 import type { RequestContext, ServiceDef } from '../server.js';
 import { AwsError } from '../protocol.js';
 import type { QueryValue } from '../protocol.js';
@@ -23,13 +23,6 @@ export interface StsSession {
   /** ROLEID:SESSION */
   userId: string;
   expiration: string;
-  /** aws:TokenIssueTime, for sessions minted by the federated sign-ins (see ../sessions.ts). */
-  tokenIssueTime?: string | undefined;
-  /** aws:PrincipalArn: the role's ARN with its path. */
-  principalArn?: string | undefined;
-  source?: string | undefined;
-  /** More request-context keys the session carries (identitystore:UserId for portal sessions). */
-  extraContext?: Record<string, string> | undefined;
 }
 
 export interface StsState {
@@ -46,15 +39,8 @@ function param(p: Params, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function callerArn(state: StsState, ctx: RequestContext): { arn: string; userId: string } {
-  const s = state.sessions[ctx.accessKeyId];
-  if (s) return { arn: s.arn, userId: s.userId };
-  // An access key of an IAM user made through CreateAccessKey acts as that user.
-  const users = ctx.emulator.state<IamState>('iam').accounts[ctx.account]?.users ?? {};
-  const owner = Object.values(users).find((u) => u.accessKeys.some((k) => k.accessKeyId === ctx.accessKeyId));
-  if (owner) return { arn: `arn:aws:iam::${ctx.account}:user${owner.path}${owner.userName}`, userId: owner.userId };
-  // The base credentials: a user the emulator does not model.
-  return { arn: `arn:aws:iam::${ctx.account}:user/emulator`, userId: 'AIDAEMULATORBASEUSER' };
+function callerArn(_state: StsState, ctx: RequestContext): { arn: string; userId: string } {
+  return { arn: ctx.principal.arn, userId: ctx.principal.userId };
 }
 
 function denied(caller: string, roleArn: string): AwsError {
@@ -82,13 +68,6 @@ function trusts(doc: Record<string, unknown>, callerAccount: string, caller: str
     if (s['Effect'] === 'Allow') allowed = true;
   }
   return allowed;
-}
-
-function key(prefix: string, n: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let out = prefix;
-  for (const b of randomBytes(n)) out += alphabet[b % 32];
-  return out;
 }
 
 export const stsService: ServiceDef<StsState> = {
@@ -124,8 +103,9 @@ export const stsService: ServiceDef<StsState> = {
         if (!trusts(JSON.parse(role.assumeRolePolicyDocument) as Record<string, unknown>, ctx.account, caller, param(p, 'ExternalId'))) throw denied(caller, roleArn);
       }
       const roleId = role?.roleId ?? 'AROAEMULATORUNMODELED';
-      const accessKeyId = key('ASIA', 16);
-      const expiration = new Date(Date.now() + duration * 1000).toISOString();
+      const accessKeyId = newId('ASIA');
+      const issued = new Date();
+      const expiration = new Date(issued.getTime() + duration * 1000).toISOString();
       const session: StsSession = {
         account: target,
         arn: `arn:aws:sts::${target}:assumed-role/${roleName}/${sessionName}`,
@@ -133,14 +113,15 @@ export const stsService: ServiceDef<StsState> = {
         expiration,
       };
       state.sessions[accessKeyId] = session;
-      ctx.emulator.registerAccessKey(accessKeyId, target);
+      const secretAccessKey = newSecret();
+      const sessionToken = newSessionToken();
+      const principal = rolePrincipal(target, { roleName: role?.roleName ?? roleName, path: role?.path ?? '/', roleId }, sessionName, 'AssumeRole', {
+        tokenIssueTime: issued.toISOString(),
+        roleChained: ctx.principal.kind === 'assumed-role',
+      });
+      ctx.emulator.registerCredentials({ accessKeyId, secretAccessKey, sessionToken, expiration, principal });
       return {
-        Credentials: {
-          AccessKeyId: accessKeyId,
-          SecretAccessKey: randomBytes(30).toString('base64').slice(0, 40),
-          SessionToken: randomBytes(48).toString('base64'),
-          Expiration: expiration,
-        },
+        Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: secretAccessKey, SessionToken: sessionToken, Expiration: expiration },
         AssumedRoleUser: { AssumedRoleId: session.userId, Arn: session.arn },
         PackedPolicySize: 0,
       };

@@ -265,7 +265,7 @@ async function health(url: string): Promise<{ status: number; body: Record<strin
 
 describe('rolemap daemon end to end (emulator + LDIF)', () => {
   beforeAll(async () => {
-    emulator = await startEmulator({ homeAccount: ACCOUNT });
+    emulator = await startEmulator({ homeAccount: ACCOUNT, baseCredentials: [CREDENTIALS] });
   });
   afterAll(async () => {
     await emulator?.stop();

@@ -76,7 +76,7 @@ export function clientsFor(emulator: Emulator, maxAttempts = 8): AwsClients {
 }
 
 export async function startWorld(options: { maxAttempts?: number } = {}): Promise<World> {
-  const emulator = await startEmulator({ homeAccount: SECURITY });
+  const emulator = await startEmulator({ homeAccount: SECURITY, baseCredentials: [BASE_CREDENTIALS] });
   seedReconcilerRoles(emulator);
   const clients = clientsFor(emulator, options.maxAttempts);
   for (const account of WORKLOADS) {
