@@ -44,7 +44,7 @@ export interface ServiceDef<S = unknown> {
   /** Query handlers receive parsed form params; JSON handlers receive the parsed body. */
   readonly operations: Readonly<Record<string, (state: S, params: Record<string, QueryValue> & Record<string, unknown>, ctx: RequestContext) => unknown>>;
   /** Test controls of this service, served at `POST /__emulator/service/<signingName>/<name>` (JSON in and out). */
-  readonly controls?: Readonly<Record<string, (state: S, input: Record<string, unknown>) => unknown>>;
+  readonly controls?: Readonly<Record<string, (state: S, input: Record<string, unknown>, emulator: Emulator) => unknown>>;
   /** Optional periodic work (async request status progression); called before each request. */
   readonly tick?: (state: S, now: number, emulator: Emulator) => void;
 }
@@ -162,6 +162,19 @@ export class Emulator {
   setThrottle(bucket: string, rate: ThrottleRate | null): void {
     if (rate === null) this.#buckets.delete(bucket);
     else this.#buckets.set(bucket, { tokens: rate.burst, last: Date.now(), rate });
+  }
+
+  /**
+   * Run a service's test control in-process (what `POST /__emulator/service/<service>/<name>` does),
+   * after the service's periodic work, so it sees finished asynchronous requests.
+   */
+  control(signingName: string, name: string, input: Record<string, unknown>): unknown {
+    const service = this.#services.get(signingName);
+    const control = service?.controls?.[name];
+    if (!service || !control) throw new Error(`no control ${signingName}/${name}`);
+    const state = this.#state.get(signingName);
+    service.tick?.(state, Date.now(), this);
+    return control(state, input, this);
   }
 
   injectFault(fault: FaultSpec): void {
@@ -393,12 +406,12 @@ export class Emulator {
         default: {
           const m = req.method === 'POST' ? /^\/__emulator\/service\/([^/]+)\/([^/]+)$/.exec(path) : null;
           const control = m ? this.#services.get(m[1] ?? '')?.controls?.[m[2] ?? ''] : undefined;
-          if (m && control) return send(200, control(this.#state.get(m[1] ?? ''), input) ?? {});
+          if (m && control) return send(200, this.control(m[1] ?? '', m[2] ?? '', input) ?? {});
           return send(404, { error: `no control endpoint ${req.method} ${path}` });
         }
       }
     } catch (e) {
-      send(400, { error: String(e) });
+      send(400, { error: String(e), ...(e instanceof AwsError ? { code: e.code, message: e.message } : {}) });
     }
   }
 }
