@@ -18,6 +18,7 @@ import {
   PutInlinePolicyToPermissionSetCommand,
   PutPermissionsBoundaryToPermissionSetCommand,
   SSOAdminClient,
+  UpdatePermissionSetCommand,
 } from '@aws-sdk/client-sso-admin';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -129,7 +130,8 @@ describe('provisioning a permission set to an account', () => {
     expect(listed?.RoleName).toMatch(/^AWSReservedSSO_Developer_[0-9a-f]{16}$/);
     expect(listed?.Path).toBe('/aws-reserved/sso.amazonaws.com/');
     const role = (await prodIam.send(new GetRoleCommand({ RoleName: listed?.RoleName }))).Role;
-    expect(role?.MaxSessionDuration).toBe(4 * 3600);
+    // Identity Center's roles allow 12 hours; the portal's sessions last the set's duration (below).
+    expect(role?.MaxSessionDuration).toBe(12 * 3600);
     expect(role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe('arn:aws:iam::aws:policy/PowerUserAccess');
     const attached = (await prodIam.send(new ListAttachedRolePoliciesCommand({ RoleName: listed?.RoleName }))).AttachedPolicies?.map((a) => a.PolicyArn);
     expect(attached?.sort()).toEqual(['arn:aws:iam::222222222222:policy/teams/team-data', 'arn:aws:iam::aws:policy/ReadOnlyAccess']);
@@ -194,6 +196,12 @@ describe('the portal GetRoleCredentials', () => {
     // The set's session duration, as provisioned.
     expect(session.credentials.expiration.getTime() - before).toBeGreaterThan(4 * 3600_000 - 10_000);
     expect(session.credentials.expiration.getTime() - before).toBeLessThanOrEqual(4 * 3600_000 + 1000);
+    await sso.send(new UpdatePermissionSetCommand({ InstanceArn, PermissionSetArn: psArn, SessionDuration: 'PT8H' }));
+    const stillFour = await portalCredentials(emulator, { userId: users.alice, permissionSetName: 'Developer', accountId: PROD });
+    expect(stillFour.credentials.expiration.getTime() - Date.now()).toBeLessThanOrEqual(4 * 3600_000 + 1000);
+    await provision(PROD);
+    const eight = await portalCredentials(emulator, { userId: users.alice, permissionSetName: 'Developer', accountId: PROD });
+    expect(eight.credentials.expiration.getTime() - Date.now()).toBeGreaterThan(8 * 3600_000 - 10_000);
     // The request context carries identitystore:UserId.
     expect(emulator.credentialsFor(session.credentials.accessKeyId)?.principal.extraContext).toEqual({ 'identitystore:UserId': users.alice });
   });

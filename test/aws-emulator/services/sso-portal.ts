@@ -7,8 +7,11 @@
  * - The user must hold an assignment of the set on the account, directly or through a group they are
  *   a member of, and the set must be provisioned there (else `ForbiddenException`, "No access", as the
  *   portal answers).
- * - The session's name is the user's `UserName`, its duration the role's `MaxSessionDuration` (the set's
- *   `SessionDuration` as last provisioned), and it carries `identitystore:UserId` in its request context.
+ * - The session's name is the user's `UserName`, its duration the set's `SessionDuration` as last
+ *   provisioned, and it carries `identitystore:UserId` in its request context.
+ * The Portal API reference lists `UnauthorizedException` and `ResourceNotFoundException` for
+ * GetRoleCredentials; for a role the user is not assigned, the portal answers `ForbiddenException`
+ * "No access" (what the AWS CLI reports), which the emulator follows.
  *
  * Not modelled: the portal sign-in itself (SSO OIDC device or browser flows, access tokens, the portal
  * session's own 8-hour default and its revocation), `sso:ListAccounts` / `ListAccountRoles`, and the
@@ -68,14 +71,15 @@ export function getRoleCredentials(emulator: Emulator, state: SsoAdminState, inp
     (a) => a.PermissionSetArn === ps.PermissionSetArn && a.AccountId === accountId && ((a.PrincipalType === 'USER' && a.PrincipalId === userId) || (a.PrincipalType === 'GROUP' && groups.has(a.PrincipalId))),
   );
   if (!assigned) throw noAccess();
-  const role = reservedRoleOf(emulator, state, ps.PermissionSetArn, accountId);
-  if (!role) throw noAccess();
+  const provisioned = reservedRoleOf(emulator, state, ps.PermissionSetArn, accountId);
+  if (!provisioned) throw noAccess();
+  const role = provisioned.role;
   const session = mintRoleSession(emulator, {
     account: accountId,
     role,
     sessionName: user.UserName,
     source: 'SSO',
-    durationSeconds: role.maxSessionDuration,
+    durationSeconds: provisioned.sessionSeconds,
     extraContext: { 'identitystore:UserId': userId },
   });
   return {

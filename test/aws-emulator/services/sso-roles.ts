@@ -7,7 +7,8 @@
  *   (with the Identity Center region appended, `/aws-reserved/sso.amazonaws.com/eu-west-2/`, outside
  *   us-east-1), holding the permission set's AWS managed policies, its customer managed policy
  *   references (as `arn:aws:iam::ACCOUNT:policy<path><name>`), its inline policy (`AwsSSOInlinePolicy`),
- *   its permissions boundary, and `MaxSessionDuration` = the set's `SessionDuration`;
+ *   its permissions boundary, and `MaxSessionDuration` 12 hours (the portal's sessions last the set's
+ *   `SessionDuration` as provisioned: https://docs.aws.amazon.com/singlesignon/latest/userguide/howtosessionduration.html);
  * - trusting the account's SAML provider `AWSSSO_<16 hex>_DO_NOT_DELETE` (created with the first role)
  *   for `sts:AssumeRoleWithSAML` and `sts:TagSession` with `SAML:aud` = https://signin.aws.amazon.com/saml.
  *
@@ -26,8 +27,14 @@ import type { SsoAdminState, StoredPermissionSet } from './sso-admin.js';
 export const SSO_INLINE_POLICY_NAME = 'AwsSSOInlinePolicy';
 const SIGNIN_AUDIENCE = 'https://signin.aws.amazon.com/saml';
 
-/** Where the provisioned roles of each permission set live: permission set ARN -> account -> role name. */
-export type ReservedRoles = Record<string, Record<string, string>>;
+/** The role a provisioning made, and the set's session duration (seconds) as provisioned. */
+export interface ReservedRole {
+  roleName: string;
+  sessionSeconds: number;
+}
+
+/** Where the provisioned roles of each permission set live: permission set ARN -> account -> role. */
+export type ReservedRoles = Record<string, Record<string, ReservedRole>>;
 
 /** The reserved-role map of the SSO Admin state (created on first use; absent in older dumps). */
 export function reservedRoles(state: SsoAdminState): ReservedRoles {
@@ -95,7 +102,8 @@ function customerPolicyArn(accountId: string, ref: { Name: string; Path: string 
 export function provisionReservedRole(emulator: Emulator, state: SsoAdminState, ps: StoredPermissionSet, accountId: string): RoleRec {
   const acct = iamAccountOf(emulator, accountId);
   const byAccount = (reservedRoles(state)[ps.PermissionSetArn] ??= {});
-  let role = byAccount[accountId] ? acct.roles[(byAccount[accountId] as string).toLowerCase()] : undefined;
+  const known = byAccount[accountId];
+  let role = known ? acct.roles[known.roleName.toLowerCase()] : undefined;
   if (!role) {
     const roleName = `AWSReservedSSO_${ps.Name}_${hex16()}`;
     role = {
@@ -104,15 +112,14 @@ export function provisionReservedRole(emulator: Emulator, state: SsoAdminState, 
       path: reservedRolePath(state.region ?? 'us-east-1'),
       createDate: new Date().toISOString(),
       assumeRolePolicyDocument: trustPolicy(accountId, ssoSamlProviderName(emulator, accountId)),
-      maxSessionDuration: 3600,
+      maxSessionDuration: 43200,
       tags: [],
       attachedPolicies: [],
       inlinePolicies: {},
     };
     acct.roles[roleName.toLowerCase()] = role;
-    byAccount[accountId] = roleName;
   }
-  role.maxSessionDuration = sessionSeconds(ps.SessionDuration);
+  byAccount[accountId] = { roleName: role.roleName, sessionSeconds: sessionSeconds(ps.SessionDuration) };
   role.description = ps.Description;
   role.attachedPolicies = [...ps.ManagedPolicies.map((m) => m.Arn), ...ps.CustomerManagedPolicies.map((c) => customerPolicyArn(accountId, c))];
   role.inlinePolicies = ps.InlinePolicy === null ? {} : { [SSO_INLINE_POLICY_NAME]: ps.InlinePolicy };
@@ -124,14 +131,15 @@ export function provisionReservedRole(emulator: Emulator, state: SsoAdminState, 
 /** Deletes the permission set's role in `accountId`, if it has one. */
 export function removeReservedRole(emulator: Emulator, state: SsoAdminState, permissionSetArn: string, accountId: string): void {
   const byAccount = reservedRoles(state)[permissionSetArn];
-  const name = byAccount?.[accountId];
-  if (!byAccount || name === undefined) return;
-  delete iamAccountOf(emulator, accountId).roles[name.toLowerCase()];
+  const known = byAccount?.[accountId];
+  if (!byAccount || known === undefined) return;
+  delete iamAccountOf(emulator, accountId).roles[known.roleName.toLowerCase()];
   delete byAccount[accountId];
 }
 
-/** The permission set's current role in `accountId`, if provisioned. */
-export function reservedRoleOf(emulator: Emulator, state: SsoAdminState, permissionSetArn: string, accountId: string): RoleRec | undefined {
-  const name = reservedRoles(state)[permissionSetArn]?.[accountId];
-  return name === undefined ? undefined : emulator.state<IamState>('iam').accounts[accountId]?.roles[name.toLowerCase()];
+/** The permission set's current role in `accountId` and its provisioned session duration, if provisioned. */
+export function reservedRoleOf(emulator: Emulator, state: SsoAdminState, permissionSetArn: string, accountId: string): { role: RoleRec; sessionSeconds: number } | undefined {
+  const known = reservedRoles(state)[permissionSetArn]?.[accountId];
+  const role = known === undefined ? undefined : emulator.state<IamState>('iam').accounts[accountId]?.roles[known.roleName.toLowerCase()];
+  return known && role ? { role, sessionSeconds: known.sessionSeconds } : undefined;
 }
