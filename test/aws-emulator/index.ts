@@ -1,9 +1,11 @@
 import { Emulator } from './server.js';
 import type { EmulatorOptions } from './server.js';
 import { iamService } from './services/iam.js';
+import { identityPolicyOps } from './services/iam-identity-policies.js';
 import { stsService } from './services/sts.js';
 import { identitystoreService } from './services/identitystore.js';
 import { ssoAdminService } from './services/sso-admin.js';
+import { s3Service } from './services/s3.js';
 
 export { Emulator, type EmulatorOptions, type FaultSpec, type ThrottleRate } from './server.js';
 export { AwsError } from './protocol.js';
@@ -12,7 +14,8 @@ export type { CredentialSource, Credentials, PolicyDoc, Principal } from './auth
 
 /** An emulator with all four services, not yet started. */
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
-  return new Emulator([iamService, stsService, identitystoreService, ssoAdminService], options);
+  const iam = { ...iamService, operations: { ...iamService.operations, ...identityPolicyOps } };
+  return new Emulator([iam, stsService, identitystoreService, ssoAdminService, s3Service], options);
 }
 
 /** Start one on a free loopback port. */

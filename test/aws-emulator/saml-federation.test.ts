@@ -34,7 +34,7 @@ beforeAll(async () => {
 });
 
 beforeEach(async () => {
-  emulator = await startEmulator({ homeAccount: PROD });
+  emulator = await startEmulator({ homeAccount: PROD, baseCredentials: [BASE] });
   iam = new IAMClient({ endpoint: emulator.url, region: 'us-east-1', credentials: BASE, maxAttempts: 1 });
   await iam.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: idp.metadataXml() }));
   for (const name of ['Admin', 'Reader']) {
