@@ -24,3 +24,5 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   await emulator.start();
   return emulator;
 }
+export { probe, probeResult, type ProbeCredentials, type ProbeOptions, type ProbeOutcome, type ProbeResult } from './probe.js';
+export { PROBE_BUCKET, PROBE_KEY } from './services/s3.js';

@@ -122,6 +122,12 @@ export interface EmulatorOptions {
   readonly baseCredentials?: readonly { readonly accessKeyId: string; readonly secretAccessKey: string }[];
   /** The base principal's identity policies. Default: AdministratorAccess. */
   readonly basePolicies?: readonly PolicyDoc[];
+  /**
+   * Member accounts of the home account's organization: each gets the role AWS Organizations creates
+   * in an account it creates, `OrganizationAccountAccessRole` (AdministratorAccess, trusting the
+   * management account), so a test can reach into them as an administrator would.
+   */
+  readonly memberAccounts?: readonly string[];
   /** Throttle rates by bucket name (`iam`, `sts`, `identitycenter`). Absent: no throttling. */
   readonly throttle?: Readonly<Record<string, ThrottleRate>>;
   /** Seed for the fault injector's randomness, so `rate` faults are repeatable. */
@@ -160,6 +166,7 @@ export class Emulator {
     for (const [name, rate] of Object.entries(options.throttle ?? {})) this.setThrottle(name, rate);
     const base = basePrincipal(this.homeAccount, options.basePolicies);
     for (const c of options.baseCredentials ?? [DEFAULT_BASE_CREDENTIALS]) this.registerCredentials({ ...c, principal: base });
+    for (const account of options.memberAccounts ?? []) this.addMemberAccount(account);
     let seed = options.seed ?? 42;
     this.#rand = () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -184,6 +191,24 @@ export class Emulator {
    */
   registerCredentials(credentials: Credentials): void {
     this.#principals.register(credentials);
+  }
+
+  /** `OrganizationAccountAccessRole` in `account`, trusting the home (management) account, with AdministratorAccess. */
+  addMemberAccount(account: string): void {
+    const iam = this.#state.get('iam') as IamState | undefined;
+    if (!iam) return;
+    iam.accounts[account] ??= { samlProviders: {}, roles: {}, users: {} };
+    iam.accounts[account].roles['organizationaccountaccessrole'] = {
+      roleName: 'OrganizationAccountAccessRole',
+      roleId: `AROAORGACCESS${account}`.slice(0, 21),
+      path: '/',
+      createDate: new Date(0).toISOString(),
+      assumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${this.homeAccount}:root` }, Action: 'sts:AssumeRole' }] }),
+      maxSessionDuration: 3600,
+      tags: [],
+      attachedPolicies: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+      inlinePolicies: {},
+    };
   }
 
   /** The credentials of an access key, or undefined when the emulator does not know it. */

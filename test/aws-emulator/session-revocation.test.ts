@@ -4,10 +4,9 @@
  *   roles target from a real plan, stops exactly that person's SAML session;
  * - a permission set's leaver deny (`identitystore:UserId`), as rolemap's Identity Center target writes it,
  *   stops that person's portal session only once the set is provisioned again, and no one else's.
- * "May this session still act?" is asked with `s3:GetObject` on the emulator's probe object.
+ * "May this session still act?" is asked with `probe` (`s3:GetObject` on the emulator's probe object).
  */
 import { UpdateSAMLProviderCommand } from '@aws-sdk/client-iam';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribePermissionSetProvisioningStatusCommand, ProvisionPermissionSetCommand, PutInlinePolicyToPermissionSetCommand } from '@aws-sdk/client-sso-admin';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IamRolesTarget } from '../../src/adapters/aws/iam-roles/iam-roles-target.js';
@@ -33,22 +32,13 @@ import type { SamlIdp } from '../support/saml-idp.js';
 import { samlLogin } from '../support/saml-login.js';
 import type { SessionCredentials } from '../support/saml-login.js';
 import type { Emulator } from './index.js';
+import { probe } from './probe.js';
 import type { IdentitystoreState } from './services/identitystore.js';
-import { PROBE_BUCKET, PROBE_KEY } from './services/s3.js';
 import { DEFAULT_INSTANCE_ARN } from './services/sso-admin.js';
 
-/** Whether these credentials may still read the probe object (AccessDenied is false; anything else is an error). */
+/** Whether these credentials may still act: emu-judge's probe (`s3:GetObject` on the probe object). */
 async function mayAct(emulator: Emulator, credentials: SessionCredentials): Promise<boolean> {
-  const s3 = new S3Client({ endpoint: emulator.url, region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1 });
-  try {
-    await s3.send(new GetObjectCommand({ Bucket: PROBE_BUCKET, Key: PROBE_KEY }));
-    return true;
-  } catch (e) {
-    if (e instanceof Error && e.name === 'AccessDenied') return false;
-    throw e;
-  } finally {
-    s3.destroy();
-  }
+  return (await probe(emulator.url, credentials)) === 'allowed';
 }
 
 function person(guid: string, sam: string, disabled = false): DirectoryUser {

@@ -139,9 +139,9 @@ function accountOf(arn: string, fallback: string): string {
  * point of iam-simulate 0.1.173 fails on a resource policy (it loads it without the name the
  * engine reads).
  */
-async function simulate(principal: Principal, action: string, resource: string, identity: readonly PolicyDoc[], boundary: PolicyDoc | undefined, resourcePolicy: string | undefined, context: Record<string, string | string[]>): Promise<EvaluationResult> {
+async function simulate(principal: Principal, action: string, resource: string, identity: readonly PolicyDoc[], boundary: PolicyDoc | undefined, resourcePolicy: string | undefined, context: Record<string, string | string[]>, asSameAccount = false): Promise<EvaluationResult> {
   const simulation = {
-    request: { principal: principal.arn, action, resource: { resource, accountId: accountOf(resource, principal.account) }, contextVariables: context },
+    request: { principal: principal.arn, action, resource: { resource, accountId: asSameAccount ? principal.account : accountOf(resource, principal.account) }, contextVariables: context },
     identityPolicies: identity.map((p) => ({ name: p.name, policy: parse(p.document) })),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
@@ -161,7 +161,8 @@ export async function evaluate(principal: Principal, policies: PrincipalPolicies
   let decision: Decision | undefined;
   for (const resource of resources) {
     const result = await simulate(principal, request.action, resource, policies.identity, policies.boundary, request.resourcePolicy, context);
-    if (result === 'Allowed') continue;
+    if (result === 'Allowed' || (decision !== undefined && result !== 'ExplicitlyDenied')) continue;
+    // The first resource denied, unless a later one is denied explicitly (an explicit deny decides).
     decision = { allowed: false, result, resource, reason: await explain(principal, request, resource, policies, context) };
     if (result === 'ExplicitlyDenied') break;
   }
@@ -171,10 +172,11 @@ export async function evaluate(principal: Principal, policies: PrincipalPolicies
 /** AWS's explanation of a denial: which kind of policy denied or failed to allow. */
 async function explain(principal: Principal, request: AuthorizationRequest, resource: string, policies: PrincipalPolicies, context: Record<string, string | string[]>): Promise<string | undefined> {
   const a = request.action;
-  const identity = await simulate(principal, a, resource, policies.identity, undefined, undefined, context);
+  // Each policy kind on its own, as if in the caller's account (cross-account also needs a resource policy, judged below).
+  const identity = await simulate(principal, a, resource, policies.identity, undefined, undefined, context, true);
   if (identity === 'ExplicitlyDenied') return 'with an explicit deny in an identity-based policy';
   if (policies.boundary) {
-    const boundary = await simulate(principal, a, resource, [policies.boundary], undefined, undefined, context);
+    const boundary = await simulate(principal, a, resource, [policies.boundary], undefined, undefined, context, true);
     if (boundary === 'ExplicitlyDenied') return 'with an explicit deny in a permissions boundary';
     if (boundary !== 'Allowed' && identity === 'Allowed') return `because no permissions boundary allows the ${a} action`;
   }
