@@ -11,6 +11,7 @@ import {
   CreateAccountAssignmentCommand,
   CreatePermissionSetCommand,
   DeleteAccountAssignmentCommand,
+  DeletePermissionSetCommand,
   DescribeAccountAssignmentCreationStatusCommand,
   DescribeAccountAssignmentDeletionStatusCommand,
   DescribePermissionSetProvisioningStatusCommand,
@@ -180,6 +181,13 @@ describe('provisioning a permission set to an account', () => {
     const second = (await reservedRoles())[0]?.RoleName;
     expect(second).toMatch(/^AWSReservedSSO_Developer_[0-9a-f]{16}$/);
     expect(second).not.toBe(first);
+  });
+
+  it('provisions without an assignment too, and DeletePermissionSet takes the role with it', async () => {
+    await provision(PROD);
+    expect(await reservedRoles()).toHaveLength(1);
+    await sso.send(new DeletePermissionSetCommand({ InstanceArn, PermissionSetArn: psArn }));
+    expect(await reservedRoles()).toEqual([]);
   });
 });
 
