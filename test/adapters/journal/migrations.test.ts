@@ -28,6 +28,10 @@ import { BOB, PROD, changeOf, planOf, role, runStart, tempDir } from './fixtures
 const shipped = loadMigrations();
 const [m001, m002] = shipped;
 if (m001 === undefined || m002 === undefined) throw new Error('migrations/001 and 002 must ship');
+/** Every shipped name, and the number the next migration would take (tests stay right as migrations are added). */
+const shippedNames = shipped.map((m) => m.name);
+const latest = shippedNames.at(-1) ?? '';
+const next = String(shipped.length + 1).padStart(3, '0');
 
 function applied(file: string): { name: string; checksum: string }[] {
   const db = openForWrite(file);
@@ -57,13 +61,14 @@ describe('journal migrations', () => {
   });
   afterEach(() => tmp.cleanup());
 
-  it('ships 001 and 002, in order, numbered without gaps', () => {
-    expect(shipped.map((m) => m.name)).toEqual(['001_init', '002_audit']);
+  it('ships 001, 002, ... in order, numbered without gaps', () => {
+    expect(shippedNames.slice(0, 2)).toEqual(['001_init', '002_audit']);
+    expect(shippedNames.map((n) => n.slice(0, 3))).toEqual(shippedNames.map((_, i) => String(i + 1).padStart(3, '0')));
   });
 
   it('migrates a fresh database and records each migration with the sha256 of its file', () => {
     const j = SqliteJournal.open(file);
-    expect(j.migrated).toEqual(['001_init', '002_audit']);
+    expect(j.migrated).toEqual(shippedNames);
     j.close();
     expect(applied(file)).toEqual(
       shipped.map((m) => ({ name: m.name, checksum: createHash('sha256').update(readFileSync(join(MIGRATIONS_DIR, `${m.name}.sql`))).digest('hex') })),
@@ -91,7 +96,7 @@ describe('journal migrations', () => {
     db.close();
 
     const j = SqliteJournal.open(file);
-    expect(j.migrated).toEqual(['002_audit']);
+    expect(j.migrated).toEqual(shippedNames.slice(1));
     j.startRun(runStart('new', '2026-01-01T00:00:00.000Z', 'dry-run'));
     j.recordPlan('new', planOf([changeOf(1, 'create', role(PROD, 'New'))]));
     expect(listChanges(j.database, {}, new Date()).map((l) => [l.runId, l.address, l.status])).toEqual([
@@ -106,7 +111,7 @@ describe('journal migrations', () => {
 
   it('refuses a migration that changed after it was applied', () => {
     migrateTo(file, shipped);
-    const edited = [migrationFromSql('001_init', `${m001.sql}\n-- an innocent comment\n`), m002];
+    const edited = [migrationFromSql('001_init', `${m001.sql}\n-- an innocent comment\n`), ...shipped.slice(1)];
     const err = (() => {
       try {
         SqliteJournal.open(file, { migrations: edited });
@@ -134,15 +139,15 @@ describe('journal migrations', () => {
   });
 
   it('refuses a database newer than the code, for writing and for queries', () => {
-    migrateTo(file, [...shipped, migrationFromSql('003_future', 'CREATE TABLE future (x INTEGER) STRICT;')]);
+    migrateTo(file, [...shipped, migrationFromSql(`${next}_future`, 'CREATE TABLE future (x INTEGER) STRICT;')]);
     expect(() => SqliteJournal.open(file)).toThrow(JournalNewerThanCodeError);
-    expect(() => openJournalForQuery(file)).toThrow(/is newer than this rolemap: it has migration\(s\) 003_future .*latest here: 002_audit/);
+    expect(() => openJournalForQuery(file)).toThrow(new RegExp(`is newer than this rolemap: it has migration\\(s\\) ${next}_future .*latest here: ${latest}`));
   });
 
   it('a query on an unmigrated journal says so and does not migrate it; a missing file is not created', () => {
     migrateTo(file, [m001]);
     expect(() => openJournalForQuery(file)).toThrow(JournalNotMigratedError);
-    expect(() => openJournalForQuery(file)).toThrow(/pending migration\(s\) 002_audit; run `rolemap journal migrate --journal/);
+    expect(() => openJournalForQuery(file)).toThrow(new RegExp(`pending migration\\(s\\) ${shippedNames.slice(1).join(', ')}; run \`rolemap journal migrate --journal`));
     expect(applied(file).map((a) => a.name)).toEqual(['001_init']);
 
     const missing = tmp.file('absent.db');
@@ -151,9 +156,9 @@ describe('journal migrations', () => {
   });
 
   it('rolls back a migration that fails, leaving the earlier ones applied', () => {
-    const bad = migrationFromSql('003_bad', 'CREATE TABLE half (x INTEGER) STRICT; INSERT INTO no_such_table VALUES (1);');
+    const bad = migrationFromSql(`${next}_bad`, 'CREATE TABLE half (x INTEGER) STRICT; INSERT INTO no_such_table VALUES (1);');
     expect(() => SqliteJournal.open(file, { migrations: [...shipped, bad] })).toThrow(MigrationFailedError);
-    expect(applied(file).map((a) => a.name)).toEqual(['001_init', '002_audit']);
+    expect(applied(file).map((a) => a.name)).toEqual(shippedNames);
     const db = openForWrite(file);
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half'").get()).toEqual({ n: 0 });
     db.close();
