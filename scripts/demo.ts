@@ -17,7 +17,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateSAMLProviderCommand } from '@aws-sdk/client-iam';
-import { startEmulator } from '../test/aws-emulator/index.js';
+import { DEFAULT_BASE_CREDENTIALS, startEmulator } from '../test/aws-emulator/index.js';
 import { adminIam, provisionRolemapPrincipal } from '../test/support/rolemap-principal.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -131,7 +131,9 @@ try {
   // What AWS looks like now, so the reader can go on planning against it after the demo ends.
   const state = join(work, 'emulator-state.json');
   writeFileSync(state, `${JSON.stringify(emulator.dump())}\n`, { mode: 0o600 });
-  // The demo's (fake) credentials go to a file of their own, not to the terminal.
+  // The demo's (fake) credentials go to a file of their own, not to the terminal: the base user's keys,
+  // which an emulator started by main.ts honours (rolemap's own key lives only in this process's registry).
+  const credentials = DEFAULT_BASE_CREDENTIALS;
   const envFile = join(work, 'emulator.env');
   writeFileSync(
     envFile,
