@@ -84,6 +84,15 @@ async function waitCreation(requestId: string): Promise<{ Status?: string; Failu
   }
 }
 
+/** Polls an asynchronous request's status until it is no longer IN_PROGRESS. */
+async function settled(status: () => Promise<{ Status?: string | undefined }>): Promise<{ Status?: string | undefined }> {
+  for (;;) {
+    const st = await status();
+    if (st.Status !== 'IN_PROGRESS') return st;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('SSO Admin permission sets', () => {
   it('lists the instance with its identity store', async () => {
     const out = await h.ssoAdmin.send(new ListInstancesCommand({}));
@@ -142,8 +151,8 @@ describe('SSO Admin permission sets', () => {
 
 describe('SSO Admin asynchronous requests', () => {
   it('creates an assignment IN_PROGRESS, then SUCCEEDED: listed, and the permission set provisioned to the account', async () => {
-    // Long enough that the calls made while a request is in progress (each one authenticated and
-    // authorized) reliably land before it completes; the waits poll rather than sleep.
+    // Long enough that the List right after the create comes first, even on a loaded machine where
+    // each request also pays for its signature check and policy evaluation.
     h.emulator.asyncDelayMs = 400;
     const arn = await createPs('Admin');
     const groupId = await createGroup('Admins');
@@ -167,22 +176,14 @@ describe('SSO Admin asynchronous requests', () => {
     // Concurrent operations on the permission set conflict while it is being provisioned.
     await expect(h.ssoAdmin.send(new UpdatePermissionSetCommand({ InstanceArn, PermissionSetArn: arn, Description: 'again' }))).rejects.toBeInstanceOf(ConflictException);
     await expect(h.ssoAdmin.send(new ProvisionPermissionSetCommand({ InstanceArn, PermissionSetArn: arn, TargetType: 'ALL_PROVISIONED_ACCOUNTS' }))).rejects.toBeInstanceOf(ConflictException);
-    let done = await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn, ProvisionPermissionSetRequestId: prov.PermissionSetProvisioningStatus?.RequestId }));
-    while (done.PermissionSetProvisioningStatus?.Status === 'IN_PROGRESS') {
-      await new Promise((r) => setTimeout(r, 20));
-      done = await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn, ProvisionPermissionSetRequestId: prov.PermissionSetProvisioningStatus?.RequestId }));
-    }
-    expect(done.PermissionSetProvisioningStatus?.Status).toBe('SUCCEEDED');
+    const done = await settled(async () => (await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn, ProvisionPermissionSetRequestId: prov.PermissionSetProvisioningStatus?.RequestId }))).PermissionSetProvisioningStatus ?? {});
+    expect(done.Status).toBe('SUCCEEDED');
     expect((await h.ssoAdmin.send(new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn, PermissionSetArn: arn, ProvisioningStatus: 'LATEST_PERMISSION_SET_NOT_PROVISIONED' }))).AccountIds).toEqual([]);
 
     await expect(h.ssoAdmin.send(new DeletePermissionSetCommand({ InstanceArn, PermissionSetArn: arn }))).rejects.toBeInstanceOf(ConflictException);
     const del = await h.ssoAdmin.send(new DeleteAccountAssignmentCommand({ InstanceArn, TargetId: ACCOUNT, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'GROUP', PrincipalId: groupId }));
-    let delDone = await h.ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: del.AccountAssignmentDeletionStatus?.RequestId }));
-    while (delDone.AccountAssignmentDeletionStatus?.Status === 'IN_PROGRESS') {
-      await new Promise((r) => setTimeout(r, 20));
-      delDone = await h.ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: del.AccountAssignmentDeletionStatus?.RequestId }));
-    }
-    expect(delDone.AccountAssignmentDeletionStatus?.Status).toBe('SUCCEEDED');
+    const delDone = await settled(async () => (await h.ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: del.AccountAssignmentDeletionStatus?.RequestId }))).AccountAssignmentDeletionStatus ?? {});
+    expect(delDone.Status).toBe('SUCCEEDED');
     expect((await h.ssoAdmin.send(new ListAccountAssignmentsCommand({ InstanceArn, AccountId: ACCOUNT, PermissionSetArn: arn }))).AccountAssignments).toEqual([]);
   });
 
