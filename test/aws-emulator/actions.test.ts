@@ -34,7 +34,7 @@ describe('operation -> IAM action and resources', () => {
   const emulator = createEmulator({ homeAccount: '111111111111' });
   const ctx: RequestContext = { account: '111111111111', accessKeyId: 'AKIA', principal: basePrincipal('111111111111'), region: 'us-east-1', requestId: 'r', emulator };
   const params = {
-    RoleName: 'Admin', UserName: 'jdoe', GroupName: 'ops', Name: 'ADFS', SAMLProviderArn: 'arn:aws:iam::111111111111:saml-provider/ADFS', PolicyArn: 'arn:aws:iam::111111111111:policy/p', PolicyName: 'p',
+    RoleName: 'Admin', UserName: 'jdoe', GroupName: 'ops', InstanceProfileName: 'web', Name: 'ADFS', SAMLProviderArn: 'arn:aws:iam::111111111111:saml-provider/ADFS', PolicyArn: 'arn:aws:iam::111111111111:policy/p', PolicyName: 'p',
     RoleArn: 'arn:aws:iam::222222222222:role/r', IdentityStoreId: 'd-9067000000', UserId: 'u-1', GroupId: 'g-1', MembershipId: 'm-1', MemberId: { UserId: 'u-1' },
     InstanceArn: 'arn:aws:sso:::instance/ssoins-7223000000000000', PermissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-7223000000000000/ps-0000000000000001', AccountId: '222222222222', TargetId: '222222222222',
     ResourceArn: 'arn:aws:sso:::permissionSet/ssoins-7223000000000000/ps-0000000000000001', Bucket: 'b', Key: 'k',

@@ -45,7 +45,7 @@ import {
 import { CreateGroupCommand } from '@aws-sdk/client-identitystore';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_IDENTITY_STORE_ID } from './services/identitystore.js';
-import { DEFAULT_INSTANCE_ARN, failNextAsyncRequests } from './services/sso-admin.js';
+import { DEFAULT_INSTANCE_ARN, failNextAsyncRequests, setAsyncTiming } from './services/sso-admin.js';
 import { startIdentityCenterEmulator } from '../support/identity-center-emulator.js';
 import type { IcHarness } from '../support/identity-center-emulator.js';
 
@@ -151,9 +151,8 @@ describe('SSO Admin permission sets', () => {
 
 describe('SSO Admin asynchronous requests', () => {
   it('creates an assignment IN_PROGRESS, then SUCCEEDED: listed, and the permission set provisioned to the account', async () => {
-    // Long enough that the List right after the create comes first, even on a loaded machine where
-    // each request also pays for its signature check and policy evaluation.
-    h.emulator.asyncDelayMs = 400;
+    // In progress until polled once, however slow the machine: what is checked before the poll cannot see it done.
+    setAsyncTiming(h.emulator, { create: { polls: 1 }, provision: { polls: 1 } });
     const arn = await createPs('Admin');
     const groupId = await createGroup('Admins');
     const out = await h.ssoAdmin.send(new CreateAccountAssignmentCommand({ InstanceArn, TargetId: ACCOUNT, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'GROUP', PrincipalId: groupId }));
@@ -176,8 +175,11 @@ describe('SSO Admin asynchronous requests', () => {
     // Concurrent operations on the permission set conflict while it is being provisioned.
     await expect(h.ssoAdmin.send(new UpdatePermissionSetCommand({ InstanceArn, PermissionSetArn: arn, Description: 'again' }))).rejects.toBeInstanceOf(ConflictException);
     await expect(h.ssoAdmin.send(new ProvisionPermissionSetCommand({ InstanceArn, PermissionSetArn: arn, TargetType: 'ALL_PROVISIONED_ACCOUNTS' }))).rejects.toBeInstanceOf(ConflictException);
-    const done = await settled(async () => (await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn, ProvisionPermissionSetRequestId: prov.PermissionSetProvisioningStatus?.RequestId }))).PermissionSetProvisioningStatus ?? {});
-    expect(done.Status).toBe('SUCCEEDED');
+    await new Promise((r) => setTimeout(r, 50));
+    const provisioning = { InstanceArn, ProvisionPermissionSetRequestId: prov.PermissionSetProvisioningStatus?.RequestId };
+    expect((await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand(provisioning))).PermissionSetProvisioningStatus?.Status).toBe('IN_PROGRESS');
+    const done = await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand(provisioning));
+    expect(done.PermissionSetProvisioningStatus?.Status).toBe('SUCCEEDED');
     expect((await h.ssoAdmin.send(new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn, PermissionSetArn: arn, ProvisioningStatus: 'LATEST_PERMISSION_SET_NOT_PROVISIONED' }))).AccountIds).toEqual([]);
 
     await expect(h.ssoAdmin.send(new DeletePermissionSetCommand({ InstanceArn, PermissionSetArn: arn }))).rejects.toBeInstanceOf(ConflictException);
