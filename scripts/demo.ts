@@ -17,7 +17,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateSAMLProviderCommand } from '@aws-sdk/client-iam';
-import { DEFAULT_BASE_CREDENTIALS, startEmulator } from '../test/aws-emulator/index.js';
+import { startEmulator } from '../test/aws-emulator/index.js';
 import { adminIam, provisionRolemapPrincipal } from '../test/support/rolemap-principal.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -131,17 +131,18 @@ try {
   // What AWS looks like now, so the reader can go on planning against it after the demo ends.
   const state = join(work, 'emulator-state.json');
   writeFileSync(state, `${JSON.stringify(emulator.dump())}\n`, { mode: 0o600 });
-  // The demo's (fake) credentials go to a file of their own, not to the terminal: the base user's keys,
-  // which an emulator started by main.ts honours (rolemap's own key lives only in this process's registry).
-  const credentials = DEFAULT_BASE_CREDENTIALS;
+  // rolemap's (fake) credentials go to files of their own, not to the terminal: the environment for
+  // rolemap, and the key for the emulator to honour again (a saved state holds no secrets).
   const envFile = join(work, 'emulator.env');
   writeFileSync(
     envFile,
-    `AWS_ENDPOINT_URL=http://127.0.0.1:4566\nAWS_REGION=eu-west-1\nAWS_ACCESS_KEY_ID=${credentials.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}\nAWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true\n`,
+    `AWS_ENDPOINT_URL=http://127.0.0.1:4566\nAWS_REGION=eu-west-1\nAWS_ACCESS_KEY_ID=${env['AWS_ACCESS_KEY_ID'] ?? ''}\nAWS_SECRET_ACCESS_KEY=${env['AWS_SECRET_ACCESS_KEY'] ?? ''}\nAWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true\n`,
     { mode: 0o600 },
   );
+  const keysFile = join(work, 'emulator-credentials.json');
+  writeFileSync(keysFile, `${JSON.stringify([{ account: '111111111111', userName: 'rolemap', accessKeyId: env['AWS_ACCESS_KEY_ID'], secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] }])}\n`, { mode: 0o600 });
   console.log('To dry-run against this emulated AWS again (its ADFS SAML providers are in the saved state: rolemap never creates SAML providers):');
-  console.log(`  node --import tsx test/aws-emulator/main.ts --port 4566 --state ${state} &`);
+  console.log(`  node --import tsx test/aws-emulator/main.ts --port 4566 --state ${state} --credentials ${keysFile} &`);
   console.log(`  (set -a; . ${envFile}; node bin/rolemap.js reconcile --dry-run --config ${config})`);
   if (surprises.length > 0) {
     console.error(`\nThe demo did not go as it should:\n${surprises.map((s) => `  ${s}`).join('\n')}`);

@@ -45,7 +45,7 @@ import {
 import { CreateGroupCommand } from '@aws-sdk/client-identitystore';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_IDENTITY_STORE_ID } from './services/identitystore.js';
-import { DEFAULT_INSTANCE_ARN, failNextAsyncRequests } from './services/sso-admin.js';
+import { DEFAULT_INSTANCE_ARN, failNextAsyncRequests, setAsyncTiming } from './services/sso-admin.js';
 import { startIdentityCenterEmulator } from '../support/identity-center-emulator.js';
 import type { IcHarness } from '../support/identity-center-emulator.js';
 
@@ -79,6 +79,15 @@ async function createGroup(name: string): Promise<string> {
 async function waitCreation(requestId: string): Promise<{ Status?: string; FailureReason?: string }> {
   for (;;) {
     const st = (await h.ssoAdmin.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn, AccountAssignmentCreationRequestId: requestId }))).AccountAssignmentCreationStatus ?? {};
+    if (st.Status !== 'IN_PROGRESS') return st;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Polls an asynchronous request's status until it is no longer IN_PROGRESS. */
+async function settled(status: () => Promise<{ Status?: string | undefined }>): Promise<{ Status?: string | undefined }> {
+  for (;;) {
+    const st = await status();
     if (st.Status !== 'IN_PROGRESS') return st;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -142,9 +151,8 @@ describe('SSO Admin permission sets', () => {
 
 describe('SSO Admin asynchronous requests', () => {
   it('creates an assignment IN_PROGRESS, then SUCCEEDED: listed, and the permission set provisioned to the account', async () => {
-    // Long enough that the calls made while a request is in progress (each one authenticated and
-    // authorized) reliably land before it completes; the waits poll rather than sleep.
-    h.emulator.asyncDelayMs = 400;
+    // In progress until polled once, however slow the machine: what is checked before the poll cannot see it done.
+    setAsyncTiming(h.emulator, { create: { polls: 1 }, provision: { polls: 1 } });
     const arn = await createPs('Admin');
     const groupId = await createGroup('Admins');
     const out = await h.ssoAdmin.send(new CreateAccountAssignmentCommand({ InstanceArn, TargetId: ACCOUNT, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'GROUP', PrincipalId: groupId }));
@@ -167,22 +175,17 @@ describe('SSO Admin asynchronous requests', () => {
     // Concurrent operations on the permission set conflict while it is being provisioned.
     await expect(h.ssoAdmin.send(new UpdatePermissionSetCommand({ InstanceArn, PermissionSetArn: arn, Description: 'again' }))).rejects.toBeInstanceOf(ConflictException);
     await expect(h.ssoAdmin.send(new ProvisionPermissionSetCommand({ InstanceArn, PermissionSetArn: arn, TargetType: 'ALL_PROVISIONED_ACCOUNTS' }))).rejects.toBeInstanceOf(ConflictException);
-    let done = await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn, ProvisionPermissionSetRequestId: prov.PermissionSetProvisioningStatus?.RequestId }));
-    while (done.PermissionSetProvisioningStatus?.Status === 'IN_PROGRESS') {
-      await new Promise((r) => setTimeout(r, 20));
-      done = await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn, ProvisionPermissionSetRequestId: prov.PermissionSetProvisioningStatus?.RequestId }));
-    }
+    await new Promise((r) => setTimeout(r, 50));
+    const provisioning = { InstanceArn, ProvisionPermissionSetRequestId: prov.PermissionSetProvisioningStatus?.RequestId };
+    expect((await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand(provisioning))).PermissionSetProvisioningStatus?.Status).toBe('IN_PROGRESS');
+    const done = await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand(provisioning));
     expect(done.PermissionSetProvisioningStatus?.Status).toBe('SUCCEEDED');
     expect((await h.ssoAdmin.send(new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn, PermissionSetArn: arn, ProvisioningStatus: 'LATEST_PERMISSION_SET_NOT_PROVISIONED' }))).AccountIds).toEqual([]);
 
     await expect(h.ssoAdmin.send(new DeletePermissionSetCommand({ InstanceArn, PermissionSetArn: arn }))).rejects.toBeInstanceOf(ConflictException);
     const del = await h.ssoAdmin.send(new DeleteAccountAssignmentCommand({ InstanceArn, TargetId: ACCOUNT, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'GROUP', PrincipalId: groupId }));
-    let delDone = await h.ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: del.AccountAssignmentDeletionStatus?.RequestId }));
-    while (delDone.AccountAssignmentDeletionStatus?.Status === 'IN_PROGRESS') {
-      await new Promise((r) => setTimeout(r, 20));
-      delDone = await h.ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: del.AccountAssignmentDeletionStatus?.RequestId }));
-    }
-    expect(delDone.AccountAssignmentDeletionStatus?.Status).toBe('SUCCEEDED');
+    const delDone = await settled(async () => (await h.ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: del.AccountAssignmentDeletionStatus?.RequestId }))).AccountAssignmentDeletionStatus ?? {});
+    expect(delDone.Status).toBe('SUCCEEDED');
     expect((await h.ssoAdmin.send(new ListAccountAssignmentsCommand({ InstanceArn, AccountId: ACCOUNT, PermissionSetArn: arn }))).AccountAssignments).toEqual([]);
   });
 

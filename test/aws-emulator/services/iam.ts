@@ -12,15 +12,25 @@
  *   `MalformedPolicyDocument` ("Invalid principal in policy"), as in AWS;
  * - quotas: 10 managed policies per role, 50 tags, 2 access keys per user, trust policy 2,048
  *   and inline policies 10,240 non-whitespace characters per role (`LimitExceeded`);
- * - `DeleteRole` with attached or inline policies is `DeleteConflict`.
+ * - `DeleteRole` with attached or inline policies, or while the role is in an instance profile, is
+ *   `DeleteConflict`; an instance profile holds at most one role;
+ * - tags follow API_Tag (key 1..128, value 0..256, letters, numbers, spaces and `_.:/=+-@`), no
+ *   `aws:` prefix (`InvalidInput`), and the keys of a role's or user's tags compare without regard
+ *   to case (the case last written is kept);
+ * - descriptions: at most 1,000 characters of `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]`;
+ * - policy grammar: a permissions policy's statements need `Effect`, `Action`/`NotAction` and
+ *   `Resource`/`NotResource` and no `Principal`; a trust policy's need `Principal` and no `Resource`;
+ * - `UpdateRole` without `MaxSessionDuration` sets the one-hour default (API_UpdateRole).
  * Not modelled: customer managed policies as objects (any well-formed policy ARN attaches),
- * groups, instance profiles, eventual consistency.
+ * groups, eventual consistency. docs/emulator.md has the table with the pages followed.
  */
 import { randomBytes } from 'node:crypto';
 import type { RequestContext, ServiceDef } from '../server.js';
 import { AwsError } from '../protocol.js';
 import type { QueryValue } from '../protocol.js';
 import { newSecret, userPrincipal } from '../auth/principals.js';
+import { checkPolicyGrammar } from './policy-grammar.js';
+import type { PolicyKind } from './policy-grammar.js';
 
 export interface TagRec {
   Key: string;
@@ -58,6 +68,16 @@ export interface AccessKeyRec {
   status: 'Active' | 'Inactive';
   createDate: string;
   lastUsed?: { date: string; serviceName: string; region: string } | undefined;
+}
+
+export interface InstanceProfileRec {
+  name: string;
+  id: string;
+  path: string;
+  createDate: string;
+  /** Lower-case role names; AWS allows one. */
+  roles: string[];
+  tags: TagRec[];
 }
 
 export interface UserRec {
@@ -108,6 +128,8 @@ export interface IamAccount {
   groups?: Record<string, GroupRec> | undefined;
   /** Customer managed policies by ARN. */
   policies?: Record<string, ManagedPolicyRec> | undefined;
+  /** Keyed by lower-case instance profile name. Absent in state dumps made before it existed. */
+  instanceProfiles?: Record<string, InstanceProfileRec>;
 }
 
 export interface IamState {
@@ -121,14 +143,14 @@ const MAX_TAGS = 50;
 const MAX_ACCESS_KEYS = 2;
 const MAX_TRUST_POLICY_CHARS = 2048;
 const MAX_ROLE_INLINE_CHARS = 10240;
+const MAX_ROLES_PER_INSTANCE_PROFILE = 1;
 
 export function emptyIamAccount(): IamAccount {
-  return { samlProviders: {}, roles: {}, users: {} };
+  return { samlProviders: {}, roles: {}, users: {}, instanceProfiles: {} };
 }
 
 export function account(state: IamState, ctx: RequestContext): IamAccount {
-  state.accounts[ctx.account] ??= emptyIamAccount();
-  return state.accounts[ctx.account] as IamAccount;
+  return iamAccount(state, ctx.account);
 }
 
 // ---------------------------------------------------------------- parameters and validation
@@ -157,15 +179,31 @@ export function list(params: Params, name: string): QueryValue[] {
   throw new AwsError('ValidationError', `${name} must be a list`);
 }
 
+/** API_Tag: the key and value patterns, as AWS prints them in its validation messages. */
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const TAG_KEY_PATTERN = '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+';
+const TAG_VALUE_PATTERN = '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*';
+
 function tagsParam(params: Params): TagRec[] {
-  return list(params, 'Tags').map((t) => {
+  return list(params, 'Tags').map((t, i) => {
     const o = t as Record<string, unknown>;
-    const key = o['Key'];
-    if (typeof key !== 'string' || key.length < 1 || key.length > 128) throw new AwsError('ValidationError', 'Tag keys must be 1 to 128 characters');
+    const at = `tags.${i + 1}.member`;
+    const key = typeof o['Key'] === 'string' ? (o['Key'] as string) : '';
     const value = typeof o['Value'] === 'string' ? (o['Value'] as string) : '';
-    if (value.length > 256) throw new AwsError('ValidationError', 'Tag values must be at most 256 characters');
+    if ([...key].length < 1 || [...key].length > 128) throw validation(key, `${at}.key`, 'Member must have length between 1 and 128');
+    if (!TAG_KEY.test(key)) throw validation(key, `${at}.key`, `Member must satisfy regular expression pattern: ${TAG_KEY_PATTERN}`);
+    if ([...value].length > 256) throw validation(value, `${at}.value`, 'Member must have length less than or equal to 256');
+    if (!TAG_VALUE.test(value)) throw validation(value, `${at}.value`, `Member must satisfy regular expression pattern: ${TAG_VALUE_PATTERN}`);
+    // id_tags.html: "You can't create tag keys or values that begin with the text aws:".
+    if (key.toLowerCase().startsWith('aws:')) throw new AwsError('InvalidInput', `User-defined tag keys cannot begin with the reserved prefix aws: (${key}).`);
     return { Key: key, Value: value };
   });
+}
+
+/** AWS's wording for a constraint a member fails: `1 validation error detected: Value '...' at '...' failed to satisfy constraint: ...`. */
+function validation(value: string, at: string, constraint: string): AwsError {
+  return new AwsError('ValidationError', `1 validation error detected: Value '${value}' at '${at}' failed to satisfy constraint: ${constraint}`);
 }
 
 const NAME = /^[\w+=,.@-]+$/;
@@ -195,28 +233,11 @@ function policySize(doc: string): number {
   return doc.replace(/\s/g, '').length;
 }
 
-/** A policy document must be a JSON object with a Statement; anything else is MalformedPolicyDocument. */
-export function parsePolicy(doc: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(doc);
-  } catch {
-    throw new AwsError('MalformedPolicyDocument', 'Syntax errors in policy.');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new AwsError('MalformedPolicyDocument', 'Syntax errors in policy.');
-  const obj = parsed as Record<string, unknown>;
-  const st = obj['Statement'];
-  if (st === undefined) throw new AwsError('MalformedPolicyDocument', 'Policy document must contain a Statement.');
-  const statements = Array.isArray(st) ? st : [st];
-  for (const s of statements) {
-    if (s === null || typeof s !== 'object') throw new AwsError('MalformedPolicyDocument', 'Syntax errors in policy.');
-    const e = (s as Record<string, unknown>)['Effect'];
-    if (e !== 'Allow' && e !== 'Deny') throw new AwsError('MalformedPolicyDocument', 'Policy statement must contain an Effect of Allow or Deny.');
-    if ((s as Record<string, unknown>)['Action'] === undefined && (s as Record<string, unknown>)['NotAction'] === undefined) {
-      throw new AwsError('MalformedPolicyDocument', 'Policy statement must contain actions.');
-    }
-  }
-  return obj;
+/** A policy document as IAM checks it (./policy-grammar.ts): anything else is `MalformedPolicyDocument` with IAM's message. */
+export function parsePolicy(doc: string, kind: PolicyKind = 'permissions'): Record<string, unknown> {
+  const checked = checkPolicyGrammar(doc, kind);
+  if (!checked.ok) throw new AwsError('MalformedPolicyDocument', checked.message);
+  return checked.doc;
 }
 
 /**
@@ -371,7 +392,7 @@ function roleOut(accountId: string, r: RoleRec, full: boolean): Record<string, u
 }
 
 /** GetAccountAuthorizationDetails' RoleDetail: policies and tags, but (as in AWS) no description or max session duration. */
-function roleDetail(accountId: string, r: RoleRec): Record<string, unknown> {
+function roleDetail(acct: IamAccount, accountId: string, r: RoleRec): Record<string, unknown> {
   return {
     Path: r.path,
     RoleName: r.roleName,
@@ -379,7 +400,7 @@ function roleDetail(accountId: string, r: RoleRec): Record<string, unknown> {
     Arn: roleArn(accountId, r),
     CreateDate: r.createDate,
     AssumeRolePolicyDocument: encodePolicy(r.assumeRolePolicyDocument),
-    InstanceProfileList: [],
+    InstanceProfileList: profilesOf(acct, r).map((ip) => instanceProfileOut(acct, accountId, ip)),
     RolePolicyList: Object.keys(r.inlinePolicies)
       .sort()
       .map((n) => ({ PolicyName: n, PolicyDocument: encodePolicy(r.inlinePolicies[n] as string) })),
@@ -402,10 +423,14 @@ function userOut(accountId: string, u: UserRec, withTags: boolean): Record<strin
   };
 }
 
+/**
+ * Tags of a role or user: keys compare without regard to case and keep the case last written
+ * (id_tags.html, "Case sensitivity": "you cannot have separate Department and department tag keys").
+ */
 function mergeTags(existing: TagRec[], added: TagRec[]): TagRec[] {
   const out = existing.map((t) => ({ ...t }));
   for (const t of added) {
-    const i = out.findIndex((x) => x.Key === t.Key);
+    const i = out.findIndex((x) => x.Key.toLowerCase() === t.Key.toLowerCase());
     if (i >= 0) out[i] = t;
     else out.push(t);
   }
@@ -420,7 +445,7 @@ function checkInlineQuota(r: RoleRec, name: string, doc: string): void {
 }
 
 function setTrustPolicy(r: RoleRec, doc: string, acct: IamAccount, accountId: string): void {
-  const parsed = parsePolicy(doc);
+  const parsed = parsePolicy(doc, 'trust');
   checkTrustPrincipals(parsed, acct, accountId);
   const stored = awsTrustForm(parsed);
   if (policySize(stored) > MAX_TRUST_POLICY_CHARS) throw new AwsError('LimitExceeded', `Cannot exceed quota for ACLSizePerRole: ${MAX_TRUST_POLICY_CHARS}`, 409);
@@ -435,8 +460,12 @@ function maxSession(raw: string): number {
   return n;
 }
 
+/** API_CreateRole / API_UpdateRole / API_UpdateRoleDescription: at most 1,000 characters of this set. */
+// eslint-disable-next-line no-control-regex -- tab, line feed and carriage return are part of the documented set
+const DESCRIPTION = /^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$/;
 function description(raw: string): string {
-  if (raw.length > 1000) throw new AwsError('ValidationError', "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000");
+  if (raw.length > 1000) throw validation(raw, 'description', 'Member must have length less than or equal to 1000');
+  if (!DESCRIPTION.test(raw)) throw validation(raw, 'description', 'Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*');
   return raw;
 }
 
@@ -531,9 +560,10 @@ const roleOps: Record<string, Op> = {
     const r = role(account(state, ctx), req(p, 'RoleName'));
     const d = str(p, 'Description');
     const m = str(p, 'MaxSessionDuration');
-    const ms = m === undefined ? undefined : maxSession(m);
+    // API_UpdateRole: "If you do not specify a value for this setting, the default value of one hour is applied."
+    const ms = m === undefined ? 3600 : maxSession(m);
     if (d !== undefined) r.description = description(d);
-    if (ms !== undefined) r.maxSessionDuration = ms;
+    r.maxSessionDuration = ms;
     return {};
   },
   UpdateRoleDescription(state, p, ctx) {
@@ -551,6 +581,7 @@ const roleOps: Record<string, Op> = {
     const r = role(acct, req(p, 'RoleName'));
     if (r.attachedPolicies.length > 0) throw new AwsError('DeleteConflict', 'Cannot delete entity, must detach all policies first.', 409);
     if (Object.keys(r.inlinePolicies).length > 0) throw new AwsError('DeleteConflict', 'Cannot delete entity, must delete policies first.', 409);
+    if (profilesOf(acct, r).length > 0) throw new AwsError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.', 409);
     delete acct.roles[r.roleName.toLowerCase()];
     return undefined;
   },
@@ -561,8 +592,8 @@ const roleOps: Record<string, Op> = {
   },
   UntagRole(state, p, ctx) {
     const r = role(account(state, ctx), req(p, 'RoleName'));
-    const keys = new Set(list(p, 'TagKeys').map(String));
-    r.tags = r.tags.filter((t) => !keys.has(t.Key));
+    const keys = new Set(list(p, 'TagKeys').map((k) => String(k).toLowerCase()));
+    r.tags = r.tags.filter((t) => !keys.has(t.Key.toLowerCase()));
     return undefined;
   },
   ListRoleTags(state, p, ctx) {
@@ -609,7 +640,7 @@ const roleOps: Record<string, Op> = {
     const name = req(p, 'PolicyName');
     checkName(name, 'PolicyName', 128);
     const doc = req(p, 'PolicyDocument');
-    parsePolicy(doc);
+    parsePolicy(doc, 'permissions');
     checkInlineQuota(r, name, doc);
     r.inlinePolicies[name] = doc;
     return undefined;
@@ -653,7 +684,7 @@ const roleOps: Record<string, Op> = {
           : [],
       ),
       GroupDetailList: [],
-      RoleDetailList: pg.items.flatMap((i) => (i.kind === 'r' ? [roleDetail(ctx.account, i.role)] : [])),
+      RoleDetailList: pg.items.flatMap((i) => (i.kind === 'r' ? [roleDetail(acct, ctx.account, i.role)] : [])),
       Policies: [],
       IsTruncated: pg.IsTruncated,
       Marker: pg.Marker,
@@ -695,8 +726,8 @@ const userOps: Record<string, Op> = {
   },
   UntagUser(state, p, ctx) {
     const u = user(account(state, ctx), req(p, 'UserName'));
-    const keys = new Set(list(p, 'TagKeys').map(String));
-    u.tags = u.tags.filter((t) => !keys.has(t.Key));
+    const keys = new Set(list(p, 'TagKeys').map((k) => String(k).toLowerCase()));
+    u.tags = u.tags.filter((t) => !keys.has(t.Key.toLowerCase()));
     return undefined;
   },
   ListUserTags(state, p, ctx) {
@@ -781,6 +812,99 @@ function userPolicyList(u: UserRec): { PolicyName: string; PolicyDocument: strin
     .map((n) => ({ PolicyName: n, PolicyDocument: encodePolicy(m[n] as string) }));
 }
 
+
+// ---------------------------------------------------------------- instance profiles
+
+function profiles(acct: IamAccount): Record<string, InstanceProfileRec> {
+  acct.instanceProfiles ??= {};
+  return acct.instanceProfiles;
+}
+
+function profilesOf(acct: IamAccount, r: RoleRec): InstanceProfileRec[] {
+  const key = r.roleName.toLowerCase();
+  return Object.keys(profiles(acct))
+    .sort()
+    .map((k) => profiles(acct)[k] as InstanceProfileRec)
+    .filter((ip) => ip.roles.includes(key));
+}
+
+function instanceProfile(acct: IamAccount, name: string): InstanceProfileRec {
+  const ip = profiles(acct)[name.toLowerCase()];
+  if (!ip) throw new AwsError('NoSuchEntity', `Instance Profile ${name} cannot be found.`, 404);
+  return ip;
+}
+
+function instanceProfileOut(acct: IamAccount, accountId: string, ip: InstanceProfileRec): Record<string, unknown> {
+  return {
+    Path: ip.path,
+    InstanceProfileName: ip.name,
+    InstanceProfileId: ip.id,
+    Arn: `arn:aws:iam::${accountId}:instance-profile${ip.path}${ip.name}`,
+    CreateDate: ip.createDate,
+    Roles: ip.roles.flatMap((k) => (acct.roles[k] ? [roleOut(accountId, acct.roles[k], false)] : [])),
+    ...(ip.tags.length > 0 ? { Tags: ip.tags } : {}),
+  };
+}
+
+const instanceProfileOps: Record<string, Op> = {
+  CreateInstanceProfile(state, p, ctx) {
+    const acct = account(state, ctx);
+    const name = req(p, 'InstanceProfileName');
+    checkName(name, 'InstanceProfileName', 128);
+    const path = str(p, 'Path') ?? '/';
+    checkPath(path);
+    if (profiles(acct)[name.toLowerCase()]) throw new AwsError('EntityAlreadyExists', `Instance Profile ${name} already exists.`, 409);
+    // Instance profile tag keys are case sensitive (id_tags.html).
+    const tags = tagsParam(p);
+    if (tags.length > MAX_TAGS) throw new AwsError('LimitExceeded', `Cannot exceed quota for TagsPerInstanceProfile: ${MAX_TAGS}.`, 409);
+    const ip: InstanceProfileRec = { name, id: uid('AIPA'), path, createDate: now(), roles: [], tags };
+    profiles(acct)[name.toLowerCase()] = ip;
+    return { InstanceProfile: instanceProfileOut(acct, ctx.account, ip) };
+  },
+  GetInstanceProfile(state, p, ctx) {
+    const acct = account(state, ctx);
+    return { InstanceProfile: instanceProfileOut(acct, ctx.account, instanceProfile(acct, req(p, 'InstanceProfileName'))) };
+  },
+  ListInstanceProfiles(state, p, ctx) {
+    const acct = account(state, ctx);
+    const prefix = str(p, 'PathPrefix');
+    const all = Object.values(profiles(acct)).filter((ip) => prefix === undefined || ip.path.startsWith(prefix));
+    const pg = page(all, (ip) => ip.name.toLowerCase(), p);
+    return { InstanceProfiles: pg.items.map((ip) => instanceProfileOut(acct, ctx.account, ip)), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+  ListInstanceProfilesForRole(state, p, ctx) {
+    const acct = account(state, ctx);
+    const r = role(acct, req(p, 'RoleName'));
+    const pg = page(profilesOf(acct, r), (ip) => ip.name.toLowerCase(), p);
+    return { InstanceProfiles: pg.items.map((ip) => instanceProfileOut(acct, ctx.account, ip)), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+  AddRoleToInstanceProfile(state, p, ctx) {
+    const acct = account(state, ctx);
+    const ip = instanceProfile(acct, req(p, 'InstanceProfileName'));
+    const r = role(acct, req(p, 'RoleName'));
+    const key = r.roleName.toLowerCase();
+    if (ip.roles.includes(key)) throw new AwsError('EntityAlreadyExists', `Role ${r.roleName} is already associated with instance profile ${ip.name}.`, 409);
+    if (ip.roles.length >= MAX_ROLES_PER_INSTANCE_PROFILE) throw new AwsError('LimitExceeded', `Cannot exceed quota for InstanceSessionsPerInstanceProfile: ${MAX_ROLES_PER_INSTANCE_PROFILE}`, 409);
+    ip.roles.push(key);
+    return undefined;
+  },
+  RemoveRoleFromInstanceProfile(state, p, ctx) {
+    const acct = account(state, ctx);
+    const ip = instanceProfile(acct, req(p, 'InstanceProfileName'));
+    const name = req(p, 'RoleName');
+    if (!ip.roles.includes(name.toLowerCase())) throw new AwsError('NoSuchEntity', `The role with name ${name} cannot be found in instance profile ${ip.name}.`, 404);
+    ip.roles = ip.roles.filter((k) => k !== name.toLowerCase());
+    return undefined;
+  },
+  DeleteInstanceProfile(state, p, ctx) {
+    const acct = account(state, ctx);
+    const ip = instanceProfile(acct, req(p, 'InstanceProfileName'));
+    if (ip.roles.length > 0) throw new AwsError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.', 409);
+    delete profiles(acct)[ip.name.toLowerCase()];
+    return undefined;
+  },
+};
+
 export const iamService: ServiceDef<IamState> = {
   signingName: 'iam',
   protocol: 'query',
@@ -789,11 +913,13 @@ export const iamService: ServiceDef<IamState> = {
   throttleCode: 'Throttling',
   initialState: () => ({ accounts: {} }),
   // Identity policies of users and groups, and customer managed policies: services/iam-identity-policies.ts.
-  operations: { ...samlOps, ...roleOps, ...userOps },
+  operations: { ...samlOps, ...roleOps, ...userOps, ...instanceProfileOps },
 };
 
 /** For tests and seeds: the account's IAM state, created empty when absent. */
 export function iamAccount(state: IamState, accountId: string): IamAccount {
   state.accounts[accountId] ??= emptyIamAccount();
-  return state.accounts[accountId] as IamAccount;
+  const acct = state.accounts[accountId] as IamAccount;
+  acct.instanceProfiles ??= {};
+  return acct;
 }

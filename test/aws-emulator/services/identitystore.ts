@@ -3,7 +3,10 @@
  *
  * Follows the API reference: `List*` take `MaxResults` 1..100 and an opaque `NextToken`; user names
  * and group display names are unique per store (`ConflictException`, reason
- * `UNIQUENESS_CONSTRAINT_VIOLATION`); unknown ids answer `ResourceNotFoundException` with
+ * `UNIQUENESS_CONSTRAINT_VIOLATION`), emails too; a `UserName` is 1 to 128 letters, accented
+ * characters, symbols, numbers and punctuation (no spaces), and `Administrator` and `AWSAdministrators`
+ * are reserved for users and groups (API_CreateUser: "reserved names and can't be used for users or
+ * groups"; `ValidationException`); an email needs a non-empty `Value`; unknown ids answer `ResourceNotFoundException` with
  * `ResourceType` and `ResourceId`; users carry the read-only `UserStatus` (`ENABLED`).
  * The store is per Identity Store id; the default state has one store, `d-9067000000`,
  * which the SSO Admin service's default instance points at.
@@ -57,6 +60,23 @@ function str(p: Params, name: string, required = true): string {
   if (typeof v === 'string' && v !== '') return v;
   if (!required && v === undefined) return '';
   throw new AwsError('ValidationException', `1 validation error detected: Value at '${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`);
+}
+
+/** API_CreateUser: "letters, accented characters, symbols, numbers, and punctuation", at most 128. */
+const USER_NAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$/u;
+const RESERVED_NAMES = new Set(['administrator', 'awsadministrators']);
+
+function checkUserName(v: string): string {
+  const fail = (constraint: string): AwsError => new AwsError('ValidationException', `1 validation error detected: Value at 'userName' failed to satisfy constraint: ${constraint}`);
+  if ([...v].length < 1 || [...v].length > 128) throw fail('Member must have length between 1 and 128');
+  if (!USER_NAME.test(v)) throw fail('Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+');
+  checkReserved(v);
+  return v;
+}
+
+/** Reserved for users and groups alike; compared without regard to case, as user names and display names are. */
+function checkReserved(v: string): void {
+  if (RESERVED_NAMES.has(v.toLowerCase())) throw new AwsError('ValidationException', `${v} is a reserved name and can't be used for users or groups.`);
 }
 
 function storeOf(state: IdentitystoreState, p: Params): IdentityStoreData {
@@ -117,11 +137,16 @@ function groupByName(store: IdentityStoreData, displayName: string): StoredGroup
 function emailsOf(v: unknown): StoredEmail[] | undefined {
   if (v === null || v === undefined) return undefined;
   if (!Array.isArray(v)) throw new AwsError('ValidationException', 'Emails must be a list');
-  return v.map((e: Record<string, unknown>) => ({
-    ...(e['Value'] !== undefined ? { Value: String(e['Value']) } : {}),
-    ...(e['Type'] !== undefined ? { Type: String(e['Type']) } : {}),
-    ...(e['Primary'] !== undefined ? { Primary: Boolean(e['Primary']) } : {}),
-  }));
+  return v.map((e: Record<string, unknown>) => {
+    if (e['Value'] !== undefined && (typeof e['Value'] !== 'string' || e['Value'] === '' || e['Value'].length > 1024)) {
+      throw new AwsError('ValidationException', "1 validation error detected: Value at 'emails.member.value' failed to satisfy constraint: Member must have length between 1 and 1024");
+    }
+    return {
+      ...(e['Value'] !== undefined ? { Value: String(e['Value']) } : {}),
+      ...(e['Type'] !== undefined ? { Type: String(e['Type']) } : {}),
+      ...(e['Primary'] !== undefined ? { Primary: Boolean(e['Primary']) } : {}),
+    };
+  });
 }
 
 function checkUniqueEmail(store: IdentityStoreData, emails: StoredEmail[] | undefined, exceptUserId?: string): void {
@@ -161,7 +186,7 @@ export const identitystoreService: ServiceDef<IdentitystoreState> = {
     // --- users
     CreateUser(state, p) {
       const store = storeOf(state, p);
-      const userName = str(p, 'UserName');
+      const userName = checkUserName(str(p, 'UserName'));
       if (userByName(store, userName)) throw conflict('Duplicate UserName');
       const name = p['Name'] as StoredUser['Name'] | undefined;
       const displayName = p['DisplayName'];
@@ -194,6 +219,7 @@ export const identitystoreService: ServiceDef<IdentitystoreState> = {
         switch (op.AttributePath) {
           case 'userName': {
             if (typeof v !== 'string' || v === '') throw new AwsError('ValidationException', 'userName must be a non-empty string');
+            checkUserName(v);
             const other = userByName(store, v);
             if (other && other.UserId !== id) throw conflict('Duplicate UserName');
             next.UserName = v;
@@ -256,6 +282,7 @@ export const identitystoreService: ServiceDef<IdentitystoreState> = {
     CreateGroup(state, p) {
       const store = storeOf(state, p);
       const displayName = str(p, 'DisplayName');
+      checkReserved(displayName);
       if (groupByName(store, displayName)) throw conflict('Duplicate GroupDisplayName');
       const t = now();
       const desc = p['Description'];
@@ -282,6 +309,7 @@ export const identitystoreService: ServiceDef<IdentitystoreState> = {
         const v = op.AttributeValue;
         if (op.AttributePath === 'displayName') {
           if (typeof v !== 'string' || v === '') throw new AwsError('ValidationException', 'displayName must be a non-empty string');
+          checkReserved(v);
           const other = groupByName(store, v);
           if (other && other.GroupId !== id) throw conflict('Duplicate GroupDisplayName');
           next.DisplayName = v;

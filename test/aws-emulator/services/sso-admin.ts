@@ -10,8 +10,18 @@
  * Behaviour worth knowing (each follows the API reference or AWS's documented quotas):
  * - Any change to a permission set while a provisioning of it is in progress, and a provisioning while
  *   any asynchronous request on it is in progress, answer `ConflictException`.
+ * - One permission set at a time is provisioned to an account (limits.html: "Number of IAM roles
+ *   (permission sets) in the AWS account that can be updated at a time: 1"): a provisioning that
+ *   reaches an account where another is in progress answers `ConflictException`.
  * - At most 10 `CreateAccountAssignment` requests may be in progress per instance; the 11th answers
- *   `ThrottlingException` (the Identity Center quota; AWS does not document the exact code).
+ *   `ThrottlingException` (limits.html lists it under throttle limits: "a maximum rate of 10
+ *   outstanding async calls"; AWS does not document the code, ThrottlingException is the one of the
+ *   operation's documented errors that means "crossed the throttling limits").
+ * - A permission set's inline policy: at most 32,768 characters and 10,240 non-whitespace ones;
+ *   `Description` 1..700 characters of `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]`.
+ * - Asynchronous requests can be made slow per kind (`setAsyncTiming(emulator, {create: {polls: 3}})`
+ *   or `POST /__emulator/service/sso/asyncTiming`): `delayMs` instead of `emulator.asyncDelayMs`,
+ *   and `polls`, the number of `Describe*Status` answers that say IN_PROGRESS before the final one.
  * - An assignment to a principal missing from the instance's identity store ends `FAILED`.
  * - Every change to a permission set bumps its version; `ListAccountsForProvisionedPermissionSet` and
  *   `ListPermissionSetsProvisionedToAccount` filter on `LATEST_PERMISSION_SET_PROVISIONED` /
@@ -27,6 +37,7 @@ import type { IdentitystoreState } from './identitystore.js';
 import { getRoleCredentials } from './sso-portal.js';
 import { provisionReservedRole, removeReservedRole, reservedRoles } from './sso-roles.js';
 import type { ReservedRoles } from './sso-roles.js';
+import { checkPolicyGrammar } from './policy-grammar.js';
 
 export const DEFAULT_INSTANCE_ARN = 'arn:aws:sso:::instance/ssoins-7223000000000000';
 const MAX_IN_PROGRESS_CREATES = 10;
@@ -67,6 +78,8 @@ export interface AsyncRequest {
   DoneAt: number;
   /** Set at creation when the request is to fail. */
   FailWith?: string;
+  /** `Describe*Status` answers still to say IN_PROGRESS (asyncTiming `polls`). */
+  PollsLeft?: number;
   PermissionSetArn: string;
   AccountId?: string;
   TargetType?: 'AWS_ACCOUNT' | 'ALL_PROVISIONED_ACCOUNTS';
@@ -87,6 +100,15 @@ export interface SsoAdminState {
   reservedRoles?: ReservedRoles;
   /** The Identity Center region, which the reserved roles' path names outside us-east-1. Default us-east-1. */
   region?: string;
+  /** Per kind: how long requests stay IN_PROGRESS. Absent in state dumps made before it existed. */
+  asyncTiming?: AsyncTiming;
+}
+
+export type AsyncTiming = Partial<Record<AsyncKind, { delayMs?: number; polls?: number }>>;
+
+/** Make asynchronous requests of some kinds slower: `delayMs` instead of `emulator.asyncDelayMs`, and `polls` IN_PROGRESS answers first. */
+export function setAsyncTiming(emulator: Emulator, timing: AsyncTiming): void {
+  emulator.state<SsoAdminState>('sso').asyncTiming = timing;
 }
 
 /** Make the next `count` asynchronous requests (optionally only of some kinds) end FAILED with `reason`. */
@@ -133,6 +155,24 @@ function mutate(state: SsoAdminState, ps: StoredPermissionSet): void {
 }
 
 const DURATION = /^PT(?:(\d+)H)?(?:(\d+)M)?$/;
+/** API_CreatePermissionSet / API_UpdatePermissionSet: 1..700 characters of this set. */
+// eslint-disable-next-line no-control-regex -- tab, line feed and carriage return are part of the documented set
+const DESCRIPTION = /^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$/;
+function checkDescription(d: unknown): string | undefined {
+  if (d === undefined || d === null) return undefined;
+  const v = String(d);
+  const fail = (constraint: string): AwsError => new AwsError('ValidationException', `1 validation error detected: Value '${v}' at 'description' failed to satisfy constraint: ${constraint}`);
+  if (v.length < 1) throw fail('Member must have length greater than or equal to 1');
+  if (v.length > 700) throw fail('Member must have length less than or equal to 700');
+  if (!DESCRIPTION.test(v)) throw fail('Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*');
+  return v;
+}
+
+const MAX_INLINE_POLICY_CHARS = 32768;
+const MAX_INLINE_POLICY_NON_WHITESPACE = 10240;
+// eslint-disable-next-line no-control-regex -- the documented pattern includes tab, line feed and carriage return
+const INLINE_POLICY = /^[\u0009\u000A\u000D\u0020-\u00FF]+$/;
+
 function checkDuration(d: string): void {
   const m = DURATION.exec(d);
   const secs = m ? Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 : NaN;
@@ -176,7 +216,16 @@ function assignmentStatus(r: AsyncRequest): Record<string, unknown> {
 }
 
 function newRequest(state: SsoAdminState, emulator: Emulator, r: Omit<AsyncRequest, 'RequestId' | 'Status' | 'CreatedDate' | 'DoneAt'>): AsyncRequest {
-  const req: AsyncRequest = { ...r, RequestId: randomUUID(), Status: 'IN_PROGRESS', CreatedDate: nowSec(), DoneAt: Date.now() + emulator.asyncDelayMs };
+  const timing = state.asyncTiming?.[r.Kind] ?? {};
+  const polls = timing.polls ?? 0;
+  const req: AsyncRequest = {
+    ...r,
+    RequestId: randomUUID(),
+    Status: 'IN_PROGRESS',
+    CreatedDate: nowSec(),
+    DoneAt: Date.now() + (timing.delayMs ?? emulator.asyncDelayMs),
+    ...(polls > 0 ? { PollsLeft: polls } : {}),
+  };
   const f = state.failNext;
   if (f && f.count > 0 && (!f.kinds || f.kinds.includes(r.Kind))) {
     req.FailWith = f.reason;
@@ -243,8 +292,24 @@ function complete(state: SsoAdminState, r: AsyncRequest, emulator: Emulator): vo
 
 function progress(state: SsoAdminState, now: number, emulator: Emulator): void {
   for (const r of Object.values(state.requests)) {
-    if (r.Status === 'IN_PROGRESS' && r.DoneAt <= now) complete(state, r, emulator);
+    if (r.Status === 'IN_PROGRESS' && r.DoneAt <= now && !(r.PollsLeft !== undefined && r.PollsLeft > 0)) complete(state, r, emulator);
   }
+}
+
+/** A `Describe*Status` poll: while polls are left it answers IN_PROGRESS and uses one up; the last one lets the request finish. */
+function polled(state: SsoAdminState, r: AsyncRequest, emulator: Emulator): AsyncRequest {
+  if (r.Status === 'IN_PROGRESS' && r.PollsLeft !== undefined && r.PollsLeft > 0) {
+    r.PollsLeft--;
+    return { ...r };
+  }
+  if (r.Status === 'IN_PROGRESS' && r.DoneAt <= Date.now()) complete(state, r, emulator);
+  return r;
+}
+
+/** Accounts a provisioning request reaches: its account, or every account the set is provisioned to. */
+function provisionTargets(state: SsoAdminState, r: { PermissionSetArn: string; TargetType?: string | undefined; AccountId?: string | undefined }): string[] {
+  if (r.TargetType === 'ALL_PROVISIONED_ACCOUNTS') return Object.keys(state.provisioned[r.PermissionSetArn] ?? {});
+  return r.AccountId ? [r.AccountId] : [];
 }
 
 function principalArgs(p: Params): { accountId: string; type: 'USER' | 'GROUP'; id: string } {
@@ -280,6 +345,7 @@ export const ssoAdminService: ServiceDef<SsoAdminState> = {
     assignments: [],
     requests: {},
     failNext: null,
+    asyncTiming: {},
   }),
   tick: (state, now, emulator) => progress(state, now, emulator),
   controls: {
@@ -297,6 +363,11 @@ export const ssoAdminService: ServiceDef<SsoAdminState> = {
     getRoleCredentials(state, input, emulator) {
       return getRoleCredentials(emulator, state, input);
     },
+    /** `POST /__emulator/service/sso/asyncTiming {"create": {"polls": 3}, "provision": {"delayMs": 2000}}` */
+    asyncTiming(state, input) {
+      state.asyncTiming = input as AsyncTiming;
+      return {};
+    },
   },
   operations: {
     ListInstances(state, p) {
@@ -311,6 +382,7 @@ export const ssoAdminService: ServiceDef<SsoAdminState> = {
       if (Object.values(state.permissionSets).some((x) => x.InstanceArn === instance && x.Name === name)) throw new AwsError('ConflictException', `PermissionSet with name ${name} already exists`);
       const duration = typeof p['SessionDuration'] === 'string' ? p['SessionDuration'] : 'PT1H';
       checkDuration(duration);
+      const description = checkDescription(p['Description']);
       const tags = (p['Tags'] as { Key: string; Value: string }[] | undefined) ?? [];
       if (tags.length > 50) throw new AwsError('ValidationException', 'At most 50 tags');
       const arn = `arn:aws:sso:::permissionSet/${instance.split('/')[1] ?? ''}/ps-${randomBytes(8).toString('hex')}`;
@@ -318,7 +390,7 @@ export const ssoAdminService: ServiceDef<SsoAdminState> = {
         PermissionSetArn: arn,
         InstanceArn: instance,
         Name: name,
-        ...(typeof p['Description'] === 'string' ? { Description: p['Description'] } : {}),
+        ...(description !== undefined ? { Description: description } : {}),
         SessionDuration: duration,
         ...(typeof p['RelayState'] === 'string' ? { RelayState: p['RelayState'] } : {}),
         CreatedDate: nowSec(),
@@ -338,8 +410,9 @@ export const ssoAdminService: ServiceDef<SsoAdminState> = {
     UpdatePermissionSet(state, p) {
       const ps = psOf(state, p);
       if (typeof p['SessionDuration'] === 'string') checkDuration(p['SessionDuration']);
+      const description = checkDescription(p['Description']);
       mutate(state, ps);
-      if (typeof p['Description'] === 'string') ps.Description = p['Description'];
+      if (description !== undefined) ps.Description = description;
       if (typeof p['SessionDuration'] === 'string') ps.SessionDuration = p['SessionDuration'];
       if (typeof p['RelayState'] === 'string') ps.RelayState = p['RelayState'];
       return {};
@@ -429,13 +502,16 @@ export const ssoAdminService: ServiceDef<SsoAdminState> = {
     PutInlinePolicyToPermissionSet(state, p) {
       const ps = psOf(state, p);
       const doc = str(p, 'InlinePolicy');
-      if (doc.length > 32768) throw new AwsError('ValidationException', 'InlinePolicy must be at most 32768 characters');
-      try {
-        const parsed = JSON.parse(doc) as unknown;
-        if (typeof parsed !== 'object' || parsed === null || !('Statement' in parsed)) throw new Error('no Statement');
-      } catch (e) {
-        throw new AwsError('ValidationException', `The policy document is malformed: ${String(e)}`);
+      if (doc.length > MAX_INLINE_POLICY_CHARS) throw new AwsError('ValidationException', `1 validation error detected: Value at 'inlinePolicy' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INLINE_POLICY_CHARS}`);
+      if (!INLINE_POLICY.test(doc)) throw new AwsError('ValidationException', "1 validation error detected: Value at 'inlinePolicy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+");
+      const size = doc.replace(/\s/g, '').length;
+      if (size > MAX_INLINE_POLICY_NON_WHITESPACE) {
+        throw new AwsError('ValidationException', `Current size of the non-whitespace characters present in the InlinePolicy Document is ${size} bytes which has exceeded the maximum limit of ${MAX_INLINE_POLICY_NON_WHITESPACE} bytes`);
       }
+      // The IAM policy grammar of a permissions policy; SSO Admin answers a document that breaks it with
+      // "Invalid PermissionsPolicy Document" (the wording seen from AWS in public bug reports).
+      const checked = checkPolicyGrammar(doc, 'permissions');
+      if (!checked.ok) throw new AwsError('ValidationException', `Invalid PermissionsPolicy Document: ${checked.message}`);
       mutate(state, ps);
       ps.InlinePolicy = doc;
       return {};
@@ -484,15 +560,21 @@ export const ssoAdminService: ServiceDef<SsoAdminState> = {
       if (inProgress(state, ps.PermissionSetArn, ['create', 'delete', 'provision'])) {
         throw new AwsError('ConflictException', `PermissionSet ${ps.PermissionSetArn} has a conflicting operation in progress. Retry later.`);
       }
+      const targets = new Set(provisionTargets(state, { PermissionSetArn: ps.PermissionSetArn, TargetType: targetType, AccountId: accountId }));
+      const busy = Object.values(state.requests).find((r) => r.Kind === 'provision' && r.Status === 'IN_PROGRESS' && provisionTargets(state, r).some((a) => targets.has(a)));
+      if (busy) {
+        const account = provisionTargets(state, busy).find((a) => targets.has(a)) ?? '';
+        throw new AwsError('ConflictException', `Another permission set is being provisioned to account ${account}; one permission set can be provisioned to an account at a time. Retry later.`);
+      }
       const r = newRequest(state, ctx.emulator, { Kind: 'provision', InstanceArn: ps.InstanceArn, PermissionSetArn: ps.PermissionSetArn, TargetType: targetType, ...(accountId ? { AccountId: accountId } : {}) });
       return { PermissionSetProvisioningStatus: provisioningStatus(r) };
     },
-    DescribePermissionSetProvisioningStatus(state, p) {
+    DescribePermissionSetProvisioningStatus(state, p, ctx) {
       instanceOf(state, p);
       const id = str(p, 'ProvisionPermissionSetRequestId');
       const r = state.requests[id];
       if (!r || r.Kind !== 'provision') throw new AwsError('ResourceNotFoundException', `Provisioning request ${id} not found`);
-      return { PermissionSetProvisioningStatus: provisioningStatus(r) };
+      return { PermissionSetProvisioningStatus: provisioningStatus(polled(state, r, ctx.emulator)) };
     },
     ListPermissionSetsProvisionedToAccount(state, p) {
       const instance = instanceOf(state, p);
@@ -536,19 +618,19 @@ export const ssoAdminService: ServiceDef<SsoAdminState> = {
       const r = newRequest(state, ctx.emulator, { Kind: 'delete', InstanceArn: ps.InstanceArn, PermissionSetArn: ps.PermissionSetArn, AccountId: accountId, PrincipalType: type, PrincipalId: id });
       return { AccountAssignmentDeletionStatus: assignmentStatus(r) };
     },
-    DescribeAccountAssignmentCreationStatus(state, p) {
+    DescribeAccountAssignmentCreationStatus(state, p, ctx) {
       instanceOf(state, p);
       const id = str(p, 'AccountAssignmentCreationRequestId');
       const r = state.requests[id];
       if (!r || r.Kind !== 'create') throw new AwsError('ResourceNotFoundException', `Account assignment creation request ${id} not found`);
-      return { AccountAssignmentCreationStatus: assignmentStatus(r) };
+      return { AccountAssignmentCreationStatus: assignmentStatus(polled(state, r, ctx.emulator)) };
     },
-    DescribeAccountAssignmentDeletionStatus(state, p) {
+    DescribeAccountAssignmentDeletionStatus(state, p, ctx) {
       instanceOf(state, p);
       const id = str(p, 'AccountAssignmentDeletionRequestId');
       const r = state.requests[id];
       if (!r || r.Kind !== 'delete') throw new AwsError('ResourceNotFoundException', `Account assignment deletion request ${id} not found`);
-      return { AccountAssignmentDeletionStatus: assignmentStatus(r) };
+      return { AccountAssignmentDeletionStatus: assignmentStatus(polled(state, r, ctx.emulator)) };
     },
     ListAccountAssignments(state, p) {
       const ps = psOf(state, p);

@@ -19,12 +19,14 @@ import {
   ListSAMLProvidersCommand,
   PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
+  RemoveRoleFromInstanceProfileCommand,
   TagRoleCommand,
   UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
   UpdateRoleCommand,
   paginateGetAccountAuthorizationDetails,
   paginateListAttachedRolePolicies,
+  paginateListInstanceProfilesForRole,
   paginateListRolePolicies,
   paginateListRoles,
 } from '@aws-sdk/client-iam';
@@ -298,15 +300,9 @@ export class IamRolesTarget implements Target {
       await rec.send('UpdateAssumeRolePolicy', () => client.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(a.trustPolicy) })));
     }
     if (b.description !== a.description || b.maxSessionDuration !== a.maxSessionDuration) {
-      await rec.send('UpdateRole', () =>
-        client.send(
-          new UpdateRoleCommand({
-            RoleName,
-            ...(b.description !== a.description ? { Description: a.description } : {}),
-            ...(b.maxSessionDuration !== a.maxSessionDuration ? { MaxSessionDuration: a.maxSessionDuration } : {}),
-          }),
-        ),
-      );
+      // Both settings every time: API_UpdateRole applies the one-hour default to an omitted
+      // MaxSessionDuration, so fixing a description alone would cut a 12-hour role to one hour.
+      await rec.send('UpdateRole', () => client.send(new UpdateRoleCommand({ RoleName, Description: a.description, MaxSessionDuration: a.maxSessionDuration })));
     }
     if (b.permissionsBoundary !== a.permissionsBoundary) {
       if (a.permissionsBoundary === null) await rec.send('DeleteRolePermissionsBoundary', () => client.send(new DeleteRolePermissionsBoundaryCommand({ RoleName })));
@@ -338,23 +334,37 @@ export class IamRolesTarget implements Target {
 
   /**
    * Detach and delete what the role has now (not what the plan saw: a policy attached since would
-   * make DeleteRole fail with DeleteConflict), including the revocation policy, then the role.
-   * A role already gone counts as deleted.
+   * make DeleteRole fail with DeleteConflict), including the revocation policy, take it out of the
+   * instance profiles it sits in (an adopted role may; the profiles are not rolemap's and stay),
+   * then delete the role. A role already gone counts as deleted.
    */
   async #delete(client: IAMClient, rec: CallRecorder, change: Change, before: RoleResource): Promise<void> {
     if (!before.owned) throw new IamChangeRefusedError(change.address, change.account, 'rolemap does not delete a role it does not own');
     const RoleName = before.name;
     const attached: string[] = [];
     const inline: string[] = [];
+    const profiles: string[] = [];
+    let listing = 'ListAttachedRolePolicies';
     try {
       for await (const page of paginateListAttachedRolePolicies({ client }, { RoleName })) attached.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn ?? ''));
+      listing = 'ListRolePolicies';
       for await (const page of paginateListRolePolicies({ client }, { RoleName })) inline.push(...(page.PolicyNames ?? []));
+      listing = 'ListInstanceProfilesForRole';
+      for await (const page of paginateListInstanceProfilesForRole({ client }, { RoleName })) profiles.push(...(page.InstanceProfiles ?? []).map((p) => p.InstanceProfileName ?? ''));
     } catch (e) {
       if (awsErrorName(e) === 'NoSuchEntityException') return;
-      throw rec.wrap('ListAttachedRolePolicies', e);
+      throw rec.wrap(listing, e);
     }
     for (const PolicyArn of attached) await rec.send('DetachRolePolicy', () => client.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })));
     for (const PolicyName of inline) await this.#deleteInline(client, rec, RoleName, PolicyName);
+    for (const InstanceProfileName of profiles) {
+      try {
+        await rec.send('RemoveRoleFromInstanceProfile', () => client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName, RoleName })));
+      } catch (e) {
+        // Removed (or the profile deleted) since the listing: nothing left to do for it.
+        if (!(e instanceof AwsCallError && e.code === 'NoSuchEntityException')) throw e;
+      }
+    }
     try {
       await rec.send('DeleteRole', () => client.send(new DeleteRoleCommand({ RoleName })));
     } catch (e) {

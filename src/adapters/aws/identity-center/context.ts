@@ -91,6 +91,11 @@ export class IdentityCenterContext {
   readonly assignments: Semaphore;
   /** Per permission set: its own changes exclusive, assignments on it shared (no self-inflicted conflicts). */
   readonly psLock = new KeyedRwLock();
+  /**
+   * Per account: a re-provisioning holds every account it reaches, because AWS updates one permission
+   * set in an account at a time (Identity Center quotas) and answers a second with ConflictException.
+   */
+  readonly accountLock = new KeyedRwLock();
   readonly poll: Backoff & { readonly timeoutMs: number };
   readonly conflict: Backoff & { readonly attempts: number };
   readonly readConcurrency: number;

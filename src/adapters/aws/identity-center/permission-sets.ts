@@ -128,7 +128,7 @@ async function readPermissionSet(
     }
   }
   const attrs: PermissionSetAttrs = {
-    description: described?.Description ?? '',
+    description: readDescription(described?.Description),
     sessionDuration: described?.SessionDuration ?? 'PT1H',
     managedPolicyArns: managed,
     customerManagedPolicies: customer,
@@ -156,6 +156,24 @@ export async function permissionSetArn(ctx: IdentityCenterContext, name: string)
   const arn = ctx.psArns.get(name);
   if (!arn) throw new IdentityCenterError(`permission set ${name} not found in ${s.instanceArn}`, { code: 'UnknownPermissionSet', retryable: false, subject: name });
   return arn;
+}
+
+/**
+ * What "no description" is on AWS. UpdatePermissionSet's `Description` has a minimum length of 1
+ * and an omitted one is left as it was, so no call can clear a description: rolemap writes this
+ * single space instead (the console shows it empty) and reads any blank description as none.
+ */
+export const NO_DESCRIPTION = ' ';
+
+/** A permission set's description as rolemap compares it: blank is none. */
+export function readDescription(d: string | undefined): string {
+  return d === undefined || d.trim() === '' ? '' : d;
+}
+
+/** The `Description` of an UpdatePermissionSet: omitted when "none" stays none, the single space when one is removed. */
+export function descriptionToSend(before: string, after: string): string | undefined {
+  if (after !== '') return after;
+  return before === '' ? undefined : NO_DESCRIPTION;
 }
 
 export async function applyPermissionSet(ctx: IdentityCenterContext, change: Change, log: ApplyLog, signal?: AbortSignal): Promise<void> {
@@ -186,7 +204,7 @@ export async function applyPermissionSet(ctx: IdentityCenterContext, change: Cha
         new CreatePermissionSetCommand({
           InstanceArn: s.instanceArn,
           Name: after.name,
-          Description: a.description === '' ? undefined : a.description,
+          ...(a.description === '' ? {} : { Description: a.description }),
           SessionDuration: a.sessionDuration,
           Tags: Object.entries(tags).map(([Key, Value]): Tag => ({ Key, Value })),
         }),
@@ -205,7 +223,8 @@ export async function applyPermissionSet(ctx: IdentityCenterContext, change: Cha
   const base = { InstanceArn: s.instanceArn, PermissionSetArn: arn };
 
   if (!created && (a.description !== b.description || a.sessionDuration !== b.sessionDuration)) {
-    await send(() => ctx.sso.send(new UpdatePermissionSetCommand({ ...base, Description: a.description, SessionDuration: a.sessionDuration }), opts));
+    const description = descriptionToSend(b.description, a.description);
+    await send(() => ctx.sso.send(new UpdatePermissionSetCommand({ ...base, ...(description !== undefined ? { Description: description } : {}), SessionDuration: a.sessionDuration }), opts));
   }
   const addTags = Object.entries(a.tags).filter(([k, v]) => b.tags[k] !== v);
   const removeTags = Object.keys(b.tags).filter((k) => !(k in a.tags) && k !== OWNER_TAG); // never drop our own mark
@@ -260,12 +279,18 @@ export async function reprovision(ctx: IdentityCenterContext, name: string, arn:
     detail['provisioning'] = 'not provisioned to any account';
     return;
   }
-  const out = await ctx.retryConflict(() => ctx.sso.send(new ProvisionPermissionSetCommand({ ...base, TargetType: 'ALL_PROVISIONED_ACCOUNTS' }), { abortSignal: signal }), signal);
-  ctx.rid(out, requestIds);
-  const asyncId = out.PermissionSetProvisioningStatus?.RequestId ?? '';
-  const request = { what: `permission set ${name}`, subject: `sso_permission_set.${name}`, operation: 'ProvisionPermissionSet', asyncId, httpRequestId: out.$metadata.requestId };
-  await ctx.pollUntilDone(request, signal, async () =>
-    (await ctx.sso.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: s.instanceArn, ProvisionPermissionSetRequestId: asyncId }), { abortSignal: signal })).PermissionSetProvisioningStatus,
-  );
-  detail['provisioning'] = `${asyncId} SUCCEEDED on ${accounts.length} account(s)`;
+  // One permission set provisioned to an account at a time: hold every account this one reaches, in
+  // sorted order so that two re-provisionings never wait on each other, until it is done.
+  const provision = async (): Promise<void> => {
+    const out = await ctx.retryConflict(() => ctx.sso.send(new ProvisionPermissionSetCommand({ ...base, TargetType: 'ALL_PROVISIONED_ACCOUNTS' }), { abortSignal: signal }), signal);
+    ctx.rid(out, requestIds);
+    const asyncId = out.PermissionSetProvisioningStatus?.RequestId ?? '';
+    const request = { what: `permission set ${name}`, subject: `sso_permission_set.${name}`, operation: 'ProvisionPermissionSet', asyncId, httpRequestId: out.$metadata.requestId };
+    await ctx.pollUntilDone(request, signal, async () =>
+      (await ctx.sso.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: s.instanceArn, ProvisionPermissionSetRequestId: asyncId }), { abortSignal: signal })).PermissionSetProvisioningStatus,
+    );
+    detail['provisioning'] = `${asyncId} SUCCEEDED on ${accounts.length} account(s)`;
+  };
+  const held = [...new Set(accounts)].sort().reduceRight<() => Promise<void>>((inner, account) => () => ctx.accountLock.run(account, 'exclusive', inner), provision);
+  await held();
 }

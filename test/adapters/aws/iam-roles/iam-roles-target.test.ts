@@ -4,8 +4,11 @@
  * applies it, and reads again.
  */
 import {
+  AddRoleToInstanceProfileCommand,
   AttachRolePolicyCommand,
+  CreateInstanceProfileCommand,
   CreateRoleCommand,
+  GetInstanceProfileCommand,
   DeleteSAMLProviderCommand,
   GetRolePolicyCommand,
   PutRolePolicyCommand,
@@ -152,6 +155,31 @@ describe('updating a role in place, one attribute at a time', () => {
   });
 });
 
+describe('UpdateRole sends both settings (issue 17 item 12)', () => {
+  // API_UpdateRole, MaxSessionDuration: "If you do not specify a value for this setting, the default value of one hour is applied."
+  it('a description change keeps a 12-hour max session duration', async () => {
+    const long = spec(PROD, 'Long', { maxSessionDuration: 43200, description: 'old' });
+    await applyAll(localPlan([desiredRole(long)], (await target.readActual(roleMap([long]))).resources));
+    const renamed = spec(PROD, 'Long', { maxSessionDuration: 43200, description: 'Payments on call' });
+    const plan = localPlan([desiredRole(renamed)], (await target.readActual(roleMap([renamed]))).resources);
+    expect(plan[0]?.diffs.map((d) => d.name)).toEqual(['description']);
+    await applyAll(plan);
+    const after = await roleIn(PROD, 'Long');
+    expect([after.attrs.description, after.attrs.maxSessionDuration]).toEqual(['Payments on call', 43200]);
+    // Converged: the next plan is empty.
+    expect(localPlan([desiredRole(renamed)], (await target.readActual(roleMap([renamed]))).resources)).toEqual([]);
+  });
+
+  it('a max session duration change keeps the description', async () => {
+    const s = spec(PROD, 'Desc', { description: 'Auditors', maxSessionDuration: 3600 });
+    await applyAll(localPlan([desiredRole(s)], (await target.readActual(roleMap([s]))).resources));
+    const longer = spec(PROD, 'Desc', { description: 'Auditors', maxSessionDuration: 28800 });
+    await applyAll(localPlan([desiredRole(longer)], (await target.readActual(roleMap([longer]))).resources));
+    const after = await roleIn(PROD, 'Desc');
+    expect([after.attrs.description, after.attrs.maxSessionDuration]).toEqual(['Auditors', 28800]);
+  });
+});
+
 describe('deleting a role', () => {
   it('detaches managed policies, deletes inline and revocation policies, then the role', async () => {
     const s = spec(DEV, 'Old', { managedPolicyArns: [READ_ONLY, VIEW_ONLY], inlinePolicies: { 's3-read': S3_READ } });
@@ -166,6 +194,40 @@ describe('deleting a role', () => {
     expect(find((await target.readActual(roleMap())).resources, 'iam_role', `${DEV}/Old`)).toBeUndefined();
     // The revocation change that follows finds the policy gone with its role and succeeds.
     await expect(target.apply(plan.find((c) => c.kind === 'iam_role_revocations')!)).resolves.toEqual({ requestIds: [] });
+  });
+
+  it('removes an adopted role from the instance profiles it sits in before deleting it, keeping every request id', async () => {
+    const c = world.console(PROD);
+    await c.send(new CreateRoleCommand({ RoleName: 'Legacy', AssumeRolePolicyDocument: JSON.stringify(samlTrustPolicy(PROD, 'ADFS', false)) }));
+    await c.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'legacy-web' }));
+    await c.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'legacy-batch' }));
+    // AWS allows one role per profile, so the role sits in two profiles, one role each.
+    await c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'legacy-web', RoleName: 'Legacy' }));
+    await c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'legacy-batch', RoleName: 'Legacy' }));
+    const adopting = spec(PROD, 'Legacy', { path: '/', adopt: true });
+    await target.apply(change('update', await roleIn(PROD, 'Legacy'), desiredRole(adopting)));
+    const owned = await roleIn(PROD, 'Legacy');
+    expect(owned.owned).toBe(true);
+
+    // A DeleteRole that fails after the removals: the error keeps the request ids of the calls that took effect.
+    world.emulator.injectFault({ kind: 'error', operation: 'DeleteRole', code: 'DeleteConflict', status: 409, message: 'injected', times: 1 });
+    const failed = await target.apply(change('delete', owned, null)).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(AwsCallError);
+    expect((failed as AwsCallError).completedRequestIds).toHaveLength(3);
+    world.emulator.clearFaults();
+    await c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'legacy-web', RoleName: 'Legacy' }));
+    await c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'legacy-batch', RoleName: 'Legacy' }));
+    await c.send(new AttachRolePolicyCommand({ RoleName: 'Legacy', PolicyArn: READ_ONLY }));
+
+    world.emulator.resetCalls();
+    const { requestIds } = await target.apply(change('delete', owned, null));
+    // DetachRolePolicy (the spec's managed policy), two RemoveRoleFromInstanceProfile, DeleteRole: each with its request id.
+    expect(world.emulator.calls()).toMatchObject({ 'iam:DetachRolePolicy': 1, 'iam:RemoveRoleFromInstanceProfile': 2, 'iam:DeleteRole': 1 });
+    expect(requestIds).toHaveLength(4);
+    expect(new Set(requestIds).size).toBe(4);
+    expect(find((await target.readActual(roleMap())).resources, 'iam_role', `${PROD}/Legacy`)).toBeUndefined();
+    // The profiles themselves are not rolemap's: they stay, empty.
+    expect((await c.send(new GetInstanceProfileCommand({ InstanceProfileName: 'legacy-web' }))).InstanceProfile?.Roles).toEqual([]);
   });
 
   it('refuses to delete a role it does not own', async () => {

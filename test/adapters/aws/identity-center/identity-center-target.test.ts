@@ -3,15 +3,17 @@
  * readActual -> hand-built change -> apply -> readActual shows the result.
  */
 import { CreateGroupCommand, CreateUserCommand, DescribeUserCommand, ListUsersCommand } from '@aws-sdk/client-identitystore';
-import { GetInlinePolicyForPermissionSetCommand, ListAccountsForProvisionedPermissionSetCommand, ListInstancesCommand, ProvisionPermissionSetCommand } from '@aws-sdk/client-sso-admin';
+import { DescribePermissionSetCommand, GetInlinePolicyForPermissionSetCommand, ListAccountsForProvisionedPermissionSetCommand, ListInstancesCommand, ProvisionPermissionSetCommand } from '@aws-sdk/client-sso-admin';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AsyncRequestFailedError, IdentityCenterTarget, InMemoryOwnershipRegistry, NotOwnedError, userOwnershipScope } from '../../../../src/adapters/aws/identity-center/index.js';
 import { policiesEqual } from '../../../../src/core/model/policy.js';
 import type { Resource } from '../../../../src/core/model/resources.js';
 import type { RoleMap } from '../../../../src/core/model/role-map.js';
 import type { Change } from '../../../../src/core/plan/change.js';
+import { diffAttrs } from '../../../../src/core/plan/diff.js';
 import { DEFAULT_IDENTITY_STORE_ID } from '../../../aws-emulator/services/identitystore.js';
-import { DEFAULT_INSTANCE_ARN, failNextAsyncRequests } from '../../../aws-emulator/services/sso-admin.js';
+import { DEFAULT_INSTANCE_ARN, failNextAsyncRequests, setAsyncTiming } from '../../../aws-emulator/services/sso-admin.js';
+import type { SsoAdminState } from '../../../aws-emulator/services/sso-admin.js';
 import { startIdentityCenterEmulator } from '../../../support/identity-center-emulator.js';
 import type { IcHarness } from '../../../support/identity-center-emulator.js';
 import { InlinePolicyQuotaError } from '../../../../src/adapters/aws/identity-center/errors.js';
@@ -350,6 +352,31 @@ describe('permission sets and assignments', () => {
     expect(stale.AccountIds).toEqual([]);
   });
 
+  // API_UpdatePermissionSet: Description has a minimum length of 1, and an omitted one is left as it is,
+  // so no call clears a description. rolemap writes a single space for "no description" and reads a
+  // blank one back as none: the plan converges and the console shows an empty description.
+  it('removes a description without ever sending Description: "", and the next plan is empty', async () => {
+    await applyAll(JOINERS());
+    const admin = find(await read(), 'sso_permission_set', 'Admin');
+    expect(admin?.attrs.description).toBe('Admin access');
+    const none = permissionSet('Admin', { ...admin?.attrs, description: '' });
+    await target.apply(change('update', admin ?? null, none));
+    const after = find(await read(), 'sso_permission_set', 'Admin');
+    expect(after?.attrs.description).toBe('');
+    expect(diffAttrs('sso_permission_set', after!.attrs, none.attrs)).toEqual([]);
+    const described = await h.ssoAdmin.send(new DescribePermissionSetCommand({ InstanceArn: DEFAULT_INSTANCE_ARN, PermissionSetArn: admin?.awsId }));
+    expect(described.PermissionSet?.Description?.trim() ?? '').toBe('');
+
+    // A later session-duration change on a set without a description sends no Description at all.
+    h.emulator.resetCalls();
+    await target.apply(change('update', after ?? null, permissionSet('Admin', { ...after?.attrs, sessionDuration: 'PT4H' })));
+    expect(find(await read(), 'sso_permission_set', 'Admin')?.attrs).toMatchObject({ description: '', sessionDuration: 'PT4H' });
+    // And a description can come back.
+    const again = find(await read(), 'sso_permission_set', 'Admin');
+    await target.apply(change('update', again ?? null, permissionSet('Admin', { ...again?.attrs, description: 'Break glass' })));
+    expect(find(await read(), 'sso_permission_set', 'Admin')?.attrs.description).toBe('Break glass');
+  });
+
   it('never removes its own owner tag, even when the wanted tags lack it', async () => {
     await applyAll(JOINERS());
     const actual = await read();
@@ -379,6 +406,30 @@ describe('permission sets and assignments', () => {
     await target.apply(change('create', null, assignment('Admin', PROD, 'GROUP', GUID.admins)));
     expect(h.emulator.calls()['sso:CreateAccountAssignment']).toBe(3);
     expect(find(await read(), 'sso_account_assignment', `Admin/${PROD}/GROUP:${GUID.admins}`)).toBeDefined();
+  });
+
+  // limits.html: one permission set in an account is updated at a time; AWS answers ConflictException to a
+  // second. rolemap's own re-provisionings to a shared account wait for each other instead of colliding.
+  it('re-provisions two permission sets changed at once to a shared account one after the other, without a conflict', async () => {
+    await applyAll(JOINERS());
+    const actual = await read();
+    const admin = find(actual, 'sso_permission_set', 'Admin');
+    const ro = find(actual, 'sso_permission_set', 'ReadOnly');
+    // Admin's provisioning stays in progress for 20 polls; ReadOnly's starts once Admin's is seen in progress.
+    setAsyncTiming(h.emulator, { provision: { polls: 20 } });
+    h.emulator.resetCalls();
+    const first = target.apply(change('update', admin ?? null, permissionSet('Admin', { ...admin?.attrs, sessionDuration: 'PT2H' })));
+    const sso = h.emulator.state<SsoAdminState>('sso');
+    while (!Object.values(sso.requests).some((r) => r.Kind === 'provision' && r.Status === 'IN_PROGRESS')) await new Promise((r) => setTimeout(r, 2));
+    const second = target.apply(change('update', ro ?? null, permissionSet('ReadOnly', { ...ro?.attrs, sessionDuration: 'PT2H' })));
+    const outs = await Promise.all([first, second]);
+    expect(outs.map((o) => o.detail?.['provisioning'])).toEqual([expect.stringMatching(/SUCCEEDED/), expect.stringMatching(/SUCCEEDED/)]);
+    // One ProvisionPermissionSet each: the second waited for the first instead of being refused.
+    expect(h.emulator.calls()['sso:ProvisionPermissionSet']).toBe(2);
+    for (const arn of [admin?.awsId, ro?.awsId]) {
+      const stale = await h.ssoAdmin.send(new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn: DEFAULT_INSTANCE_ARN, PermissionSetArn: arn, ProvisioningStatus: 'LATEST_PERMISSION_SET_NOT_PROVISIONED' }));
+      expect(stale.AccountIds).toEqual([]);
+    }
   });
 
   it('never conflicts with itself: assignments on a permission set wait for its re-provisioning', async () => {

@@ -1,0 +1,151 @@
+/**
+ * The fixture of the core bench (bench/core.bench.ts): an organisation of N people, its role map, and
+ * what the last run left (AWS as it made it, with a little drift, and the journal's entitlements).
+ * Deterministic: every run benchmarks the same directory.
+ */
+import type { ActualState, DirectorySnapshot, EntitlementHistory, AssignmentSpec, DirectoryGroup, DirectoryUser, FederatedRoleSpec, PermissionSetSpec, Resource, RoleMap } from '../src/core/index.js';
+import { computeDesired } from '../src/core/index.js';
+
+export const NOW = new Date('2026-11-28T12:00:00.000Z');
+const ACCOUNTS = 200;
+
+/** A small deterministic PRNG (mulberry32), so every run benchmarks the same directory. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
+const guid = (kind: number, i: number): string => `${hex(i, 8)}-${hex(kind, 4)}-4000-8000-${hex(i * 7919, 12).slice(-12)}`;
+const accountId = (i: number): string => String(100000000000 + i);
+
+/**
+ * The directory and role map of an organisation of `USERS` people: a tenth as many groups, 200 accounts;
+ * the first 20% of groups have explicit federated roles, the next 10% match the ADFS pattern, the next
+ * 30% have Identity Center assignments (the shape of the 100,000-user bench of issue 2, scaled).
+ */
+export function generate(USERS: number): { users: DirectoryUser[]; groups: DirectoryGroup[]; roleMap: RoleMap } {
+  const GROUPS = Math.max(10, Math.round(USERS / 10));
+  const explicit = Math.round(GROUPS * 0.2);
+  const pattern = Math.round(GROUPS * 0.3);
+  const assigned = Math.round(GROUPS * 0.6);
+  const rand = rng(42);
+  const users: DirectoryUser[] = [];
+  for (let i = 0; i < USERS; i++) {
+    const sam = `user${i}`;
+    users.push({
+      guid: guid(1, i),
+      dn: `CN=User ${i},OU=Staff,DC=corp,DC=example,DC=com`,
+      sAMAccountName: sam,
+      userPrincipalName: `${sam}@corp.example.com`,
+      mail: `${sam}@example.com`,
+      givenName: 'User',
+      surname: String(i),
+      displayName: `User ${i}`,
+      disabled: rand() < 0.03,
+      expiresAt: rand() < 0.01 ? '2026-01-01T00:00:00.000Z' : undefined,
+    });
+  }
+  // Realistic membership: every user in ~4 groups, group sizes skewed (a few large, many small).
+  const members: string[][] = Array.from({ length: GROUPS }, () => []);
+  for (let i = 0; i < USERS; i++) {
+    const n = 2 + Math.floor(rand() * 5);
+    for (let k = 0; k < n; k++) {
+      const g = Math.floor(GROUPS * rand() * rand());
+      // The directory source's default (client-side nesting) hands out each user's own guid string.
+      (members[g] as string[]).push((users[i] as DirectoryUser).guid);
+    }
+  }
+  const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ alias: `acct${i}`, id: accountId(i) }));
+  const groups: DirectoryGroup[] = [];
+  const federatedRoles: FederatedRoleSpec[] = [];
+  const assignments: AssignmentSpec[] = [];
+  const permissionSets: PermissionSetSpec[] = Array.from({ length: 60 }, (_, i) => ({
+    name: `PS${i}`,
+    description: `permission set ${i}`,
+    sessionDuration: 'PT8H',
+    managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+    customerManagedPolicies: [{ name: `Team${i}`, path: '/teams/' }],
+    inlinePolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: ['iam:*'], Resource: '*' }] },
+    permissionsBoundary: null,
+    tags: { costcentre: String(i) },
+  }));
+  for (let g = 0; g < GROUPS; g++) {
+    // 0-20%: explicit federated roles; 20-30%: ADFS pattern groups; 30-60%: Identity Center
+    // assignments; the rest are groups the map does not name (at 100,000 users: 2,000 / 1,000 / 3,000).
+    const account = accountId(g % ACCOUNTS);
+    const name = g >= explicit && g < pattern ? `AWS-${account}-Pattern${g}` : `Group${g}`;
+    groups.push({ guid: guid(2, g), dn: `CN=${name},OU=Groups,DC=corp,DC=example,DC=com`, sAMAccountName: name, name, members: members[g] as string[] });
+    if (g < explicit) {
+      federatedRoles.push({
+        group: { by: 'sAMAccountName', value: name },
+        account,
+        roleName: `Role${g}`,
+        path: '/',
+        description: `role for ${name}`,
+        maxSessionDuration: 3600,
+        permissionsBoundary: null,
+        managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+        inlinePolicies: { s3: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: `arn:aws:s3:::bucket-${g}/*` }] } },
+        tags: { team: name },
+        samlProvider: 'ADFS',
+        allowTagSession: false,
+        adopt: false,
+      });
+    } else if (g >= pattern && g < assigned) {
+      assignments.push({ group: { by: 'guid', value: guid(2, g) }, permissionSet: `PS${g % 60}`, accounts: [accountId(g % ACCOUNTS), accountId((g * 7) % ACCOUNTS)] });
+    }
+  }
+  const roleMap: RoleMap = {
+    accounts,
+    federatedRoles,
+    federatedRolePatterns: [
+      {
+        regex: '^AWS-(?<account>\\d{12})-(?<role>[A-Za-z0-9+=,.@_-]+)$',
+        template: { path: '/', description: 'pattern', maxSessionDuration: 3600, permissionsBoundary: null, managedPolicyArns: [], inlinePolicies: {}, tags: {}, samlProvider: 'ADFS', allowTagSession: true, adopt: false },
+      },
+    ],
+    identityCenter: {
+      instanceArn: 'arn:aws:sso:::instance/ssoins-0000000000000000',
+      identityStoreId: 'd-0000000000',
+      account: accountId(0),
+      permissionSets,
+      assignments,
+      userAttributes: { userName: 'userPrincipalName', displayName: 'displayName', email: 'mail', groupDisplayName: 'name' },
+      adoptUsers: false,
+      adoptGroups: false,
+    },
+    leavers: { identityCenter: 'delete', revokeSessions: true, roleSessionName: 'userPrincipalName', iamUsers: { disableCredentials: true, linkTag: 'ad', namePattern: null, keyAgeWarningDays: 90 } },
+    safety: { ownerId: 'bench', maxDeletes: 10_000_000, maxDeletePercent: 100, minDirectoryUsers: Math.min(1000, USERS), protectedPrincipals: ['Administrator', 'breakglass'] },
+  };
+  return { users, groups, roleMap };
+}
+
+/** AWS as the last run left it: everything desired, with AWS ids; then a little drift. */
+function actualFrom(resources: readonly Resource[]): Resource[] {
+  const rand = rng(7);
+  const out: Resource[] = [];
+  let n = 0;
+  for (const r of resources) {
+    const x = rand();
+    if (x < 0.001) continue; // deleted by hand -> create
+    // A target parses what AWS returns into fresh objects: no attribute object is shared with the desired state.
+    let copy = { ...r, attrs: structuredClone(r.attrs), awsId: `aws-${n++}` } as Resource;
+    if (x < 0.002 && copy.kind === 'iam_role') copy = { ...copy, attrs: { ...copy.attrs, description: 'edited by hand' } };
+    if (x < 0.002 && copy.kind === 'identitystore_user') copy = { ...copy, attrs: { ...copy.attrs, displayName: 'Old Name' } };
+    out.push(copy);
+  }
+  return out;
+}
+
+/** What the last run left: AWS as it made it, and the journal's entitlement snapshot (nothing else is kept). */
+export function lastRun(snapshot: DirectorySnapshot, roleMap: RoleMap): { actual: ActualState; history: EntitlementHistory } {
+  const yesterday = computeDesired({ ...snapshot, users: snapshot.users.map((u) => ({ ...u, disabled: false, expiresAt: undefined })) }, roleMap, NOW, { last: null });
+  return { actual: { resources: actualFrom(yesterday.resources), warnings: [] }, history: { last: yesterday.entitlements } };
+}
+

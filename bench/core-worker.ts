@@ -1,0 +1,80 @@
+/**
+ * One measurement of the core bench in a process of its own (so each size starts from an empty heap
+ * and its peak RSS is its own): builds the fixture of N people, lets the fixture's garbage go, then
+ * times computeDesired + calculatePlan and prints one JSON line. Run by bench/core.bench.ts:
+ *   node --import tsx bench/core-worker.ts N
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { calculatePlan, computeDesired } from '../src/core/index.js';
+import { NOW, generate, lastRun } from './core-fixture.js';
+
+/** A full collection before measuring, so the fixture's garbage does not count (bench runs without --expose-gc). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/**
+ * Peak RSS of what runs after this call: Linux lets a process reset its high-water mark (VmHWM) to its
+ * current RSS (`/proc/self/clear_refs`, value 5). Returns a reader of the peak since the reset, or null
+ * where that is not possible.
+ */
+function resetPeakRss(): (() => number) | null {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN) * 1024;
+  } catch {
+    return null;
+  }
+}
+
+const size = Number(process.argv[2] ?? '100000');
+const g0 = performance.now();
+const { users, groups, roleMap } = generate(size);
+const snapshot = { source: 'bench', users, groups };
+// Last run's desired state with everyone active: today's disabled users are leavers.
+const { actual, history } = lastRun(snapshot, roleMap);
+const fixtureMs = performance.now() - g0;
+collectGarbage();
+// V8 hands freed pages back to the OS from a background thread: give it a moment.
+await sleep(300);
+collectGarbage();
+const peakSinceReset = resetPeakRss();
+const rssBefore = process.memoryUsage().rss;
+
+const c0 = process.cpuUsage();
+const t0 = performance.now();
+const desired = computeDesired(snapshot, roleMap, NOW, history);
+const t1 = performance.now();
+const cDesired = process.cpuUsage(c0);
+const plan = calculatePlan({ desired, actual, roleMap, now: NOW, approvedRefusal: true });
+const t2 = performance.now();
+const cpu = process.cpuUsage(c0);
+const peak = peakSinceReset?.() ?? process.resourceUsage().maxRSS * 1024;
+const ms = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
+
+console.log(
+  JSON.stringify({
+    size,
+    groups: groups.length,
+    memberships: groups.reduce((n, g) => n + g.members.length, 0),
+    desiredResources: desired.resources.length,
+    entitlements: desired.entitlements.length,
+    actualResources: actual.resources.length,
+    changes: plan.changes.length,
+    leavers: plan.summary.leavers,
+    fixtureMs: Math.round(fixtureMs),
+    desiredWallMs: Math.round(t1 - t0),
+    desiredCpuMs: Math.round(ms(cDesired)),
+    planWallMs: Math.round(t2 - t1),
+    planCpuMs: Math.round(ms(cpu) - ms(cDesired)),
+    wallMs: Math.round(t2 - t0),
+    cpuMs: Math.round(ms(cpu)),
+    rssBeforeMb: Math.round(rssBefore / 1048576),
+    peakRssMb: Math.round(peak / 1048576),
+    peakIsolated: peakSinceReset !== null,
+  }),
+);
