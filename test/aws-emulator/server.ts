@@ -64,7 +64,7 @@ export interface ServiceDef<S = unknown> {
   readonly operations: Readonly<Record<string, (state: S, params: Record<string, QueryValue> & Record<string, unknown>, ctx: RequestContext) => unknown>>;
   // (a handler may return a Promise; the server awaits it)
   /** Test controls of this service, served at `POST /__emulator/service/<signingName>/<name>` (JSON in and out). */
-  readonly controls?: Readonly<Record<string, (state: S, input: Record<string, unknown>) => unknown>>;
+  readonly controls?: Readonly<Record<string, (state: S, input: Record<string, unknown>, emulator: Emulator) => unknown>>;
   /** Optional periodic work (async request status progression); called before each request. */
   readonly tick?: (state: S, now: number, emulator: Emulator) => void;
 }
@@ -227,6 +227,19 @@ export class Emulator {
     else this.#buckets.set(bucket, { tokens: rate.burst, last: Date.now(), rate });
   }
 
+  /**
+   * Run a service's test control in-process (what `POST /__emulator/service/<service>/<name>` does),
+   * after the service's periodic work, so it sees finished asynchronous requests.
+   */
+  control(signingName: string, name: string, input: Record<string, unknown>): unknown {
+    const service = this.#services.get(signingName);
+    const control = service?.controls?.[name];
+    if (!service || !control) throw new Error(`no control ${signingName}/${name}`);
+    const state = this.#state.get(signingName);
+    service.tick?.(state, Date.now(), this);
+    return control(state, input, this);
+  }
+
   injectFault(fault: FaultSpec): void {
     this.#faults.push({ ...fault, fired: 0 });
   }
@@ -342,7 +355,11 @@ export class Emulator {
       } else if (req.method === 'POST' && path === '/') {
         const form = new URLSearchParams(body);
         operation = form.get('Action') ?? '';
-        service = this.#services.get(signingName) ?? [...this.#services.values()].find((s) => s.protocol === 'query');
+        // An unsigned request (AssumeRoleWithSAML needs no credentials) names no service: the Action does.
+        service =
+          this.#services.get(signingName) ??
+          [...this.#services.values()].find((s) => s.protocol === 'query' && signingName === '' && s.operations[operation] !== undefined) ??
+          [...this.#services.values()].find((s) => s.protocol === 'query');
         if (!service || service.protocol !== 'query') throw new AwsError('InvalidAction', `Unknown service ${signingName}`);
         form.delete('Action');
         form.delete('Version');
@@ -437,7 +454,7 @@ export class Emulator {
         const { action, resources } = await actionFor(service.actionPrefix ?? service.signingName, operation, params, ctx);
         await this.authorizeOrThrow(ctx, { action, resources }, family, now);
       }
-      const result = await handler(state, params as Record<string, QueryValue> & Record<string, unknown>, ctx);
+      const result: unknown = await handler(state, params as Record<string, QueryValue> & Record<string, unknown>, ctx);
       if (service.protocol === 'json') {
         const text = JSON.stringify(result ?? {});
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(text) });
@@ -531,12 +548,12 @@ export class Emulator {
         default: {
           const m = req.method === 'POST' ? /^\/__emulator\/service\/([^/]+)\/([^/]+)$/.exec(path) : null;
           const control = m ? this.#services.get(m[1] ?? '')?.controls?.[m[2] ?? ''] : undefined;
-          if (m && control) return send(200, control(this.#state.get(m[1] ?? ''), input) ?? {});
+          if (m && control) return send(200, this.control(m[1] ?? '', m[2] ?? '', input) ?? {});
           return send(404, { error: `no control endpoint ${req.method} ${path}` });
         }
       }
     } catch (e) {
-      send(400, { error: String(e) });
+      send(400, { error: String(e), ...(e instanceof AwsError ? { code: e.code, message: e.message } : {}) });
     }
   }
 }

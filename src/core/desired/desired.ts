@@ -160,6 +160,8 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   const entitle = (user: DirectoryUser, g: Grant): Entitlement => ({
     userGuid: user.guid,
     userName: user.sAMAccountName,
+    userPrincipalName: user.userPrincipalName,
+    mail: user.mail,
     account: g.account,
     kind: g.kind,
     target: g.target,
@@ -168,12 +170,24 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   });
   const grantsOfUser = new Map<Guid, Grant[]>();
   const holding = new Uint8Array(users.length);
+  // Who holds each (kind, account, role or permission set) now, by user position: a mover who lost one is cut from it.
+  const holdersOf = new Map<string, Set<number>>();
   for (const list of grantsByGroup.values()) {
+    const holderSets = list.map((g) => {
+      const key = targetKey(g.kind, g.account, g.target);
+      let set = holdersOf.get(key);
+      if (set === undefined) {
+        set = new Set();
+        holdersOf.set(key, set);
+      }
+      return set;
+    });
     for (const i of membersOf((list[0] as Grant).group)) {
       const user = users[i] as DirectoryUser;
       if (active[i] === 1) {
         holding[i] = 1; // holds something now
         for (const g of list) entitlements.push(entitle(user, g));
+        for (const set of holderSets) set.add(i);
       } else {
         const held = grantsOfUser.get(user.guid);
         if (held) held.push(...list);
@@ -190,7 +204,17 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
       have.add(keyOf(e));
       entitlements.push(e);
       const i = usersByGuid.positionOf(e.userGuid);
-      if (i >= 0) holding[i] = 1;
+      if (i >= 0) {
+        holding[i] = 1;
+        // Still held for the mover check too: a held mapping never cuts sessions.
+        const key = targetKey(e.kind, e.account, e.target);
+        let set = holdersOf.get(key);
+        if (set === undefined) {
+          set = new Set();
+          holdersOf.set(key, set);
+        }
+        set.add(i);
+      }
     }
   }
   // Who holds something now, by guid: the flag at the user's position (no set of 100,000 guids).
@@ -198,16 +222,22 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     const i = usersByGuid.positionOf(guid);
     return i >= 0 && holding[i] === 1;
   };
-  const leavers = findLeavers(snapshot, now, history, holdsNow, usersByGuid, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)));
+  const stillHolds = (e: Entitlement): boolean => holdersOf.get(targetKey(e.kind, e.account, e.target))?.has(usersByGuid.positionOf(e.userGuid)) === true;
+  const { leavers, movers } = findLeavers(snapshot, now, history, holdsNow, usersByGuid, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)), stillHolds);
 
   return {
     resources,
     entitlements,
     leavers,
+    movers,
     directory: { users: snapshot.users.length, activeUsers, groups: snapshot.groups.length },
     directoryUsers: usersByGuid,
     adoptable,
     warnings,
     ...(unresolved.length > 0 ? { unresolved } : {}),
   };
+}
+
+function targetKey(kind: Entitlement['kind'], account: string, target: string): string {
+  return `${kind}\u0000${account}\u0000${target}`;
 }

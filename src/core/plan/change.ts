@@ -3,6 +3,7 @@ import type { Resource, ResourceKey, ResourceKind, PrincipalRef, AttrType } from
 import type { AccountId } from '../model/role-map.js';
 import type { LeaverReason } from '../model/state.js';
 import type { Action } from './action.js';
+import type { PlanEntitlements } from './plan-entitlements.js';
 
 /** One attribute that differs between before and after, for updates. */
 export interface AttrDiff {
@@ -41,6 +42,12 @@ export interface Change {
   readonly replace?: true | undefined;
   /** Set when the change exists because of a leaver. */
   readonly leaver?: { readonly guid: Guid; readonly name: string; readonly reason: LeaverReason } | undefined;
+  /**
+   * Everyone a revocation cuts (leavers and movers; a shared revocation names several). Whoever it names
+   * stays in the entitlement history as having held the grant until the change succeeds, so a failed
+   * revocation is planned again on the next run.
+   */
+  readonly concerns?: readonly Guid[] | undefined;
   /** seqs of changes that must succeed before this one may run. */
   readonly dependsOn: readonly number[];
 }
@@ -69,6 +76,13 @@ export interface Plan {
    */
   readonly actualDigest: string;
   readonly summary: PlanSummary;
+  /**
+   * Who held what in the directory when the plan was made (`plan-entitlements.ts`). Applying the plan later
+   * records these (with the fresh read's), so a saved or approved plan never drops someone who left in
+   * between out of the entitlement history. Like `actualDigest`, `calculatePlan` packs it on first read.
+   * Absent in plans saved before it existed.
+   */
+  readonly entitlements?: PlanEntitlements | undefined;
 }
 
 export interface PlanSummary {

@@ -16,7 +16,7 @@ import { resourceAddress } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
 import { aliasOf } from '../model/role-map.js';
 import type { ActualState, DesiredState } from '../model/state.js';
-import { describeLeaver } from '../desired/leavers.js';
+import { describeLeaverEvent } from '../desired/leavers.js';
 import type { Plan, PlanSummary } from './change.js';
 import { PLAN_FORMAT_VERSION } from './change.js';
 import { diffStates } from './diff.js';
@@ -25,6 +25,8 @@ import type { DraftChange } from './draft.js';
 import { subject } from './draft.js';
 import { leaverChanges } from './leavers.js';
 import { orderChanges } from './order.js';
+import type { PlanEntitlements } from './plan-entitlements.js';
+import { packEntitlements } from './plan-entitlements.js';
 import { ResourceIndex } from './resource-index.js';
 import type { Drafting, PlanPolicy, PolicyContext } from './policies.js';
 import { DEFAULT_POLICIES } from './policies.js';
@@ -70,11 +72,11 @@ export function calculatePlan(input: PlanInput): Plan {
 
   const generic = diffStates(desired.resources, actualByKey, { keepIdentityCenterUsers: roleMap.leavers.identityCenter === 'remove-access' });
   const deleting = new Set(generic.filter((c) => c.action === 'delete').map((c) => c.key));
-  const leaverDrafts = leaverChanges({ desired, actualByKey, actual: actual.resources, roleMap, now, deleting, isProtected });
-  const annotated = annotateLeavers(markReplacements([...generic, ...leaverDrafts]), desired);
+  const leaverPass = leaverChanges({ desired, actualByKey, actual: actual.resources, roleMap, now, deleting, isProtected });
+  const annotated = annotateLeavers(markReplacements([...generic, ...leaverPass.changes]), desired, now);
 
   const ctx: PolicyContext = { desired, actual: actual.resources, actualByKey, roleMap, allowDeletes: input.allowDeletes, approvedRefusal: input.approvedRefusal, address, isProtected, unreadable: actual.unreadable };
-  let drafting: Drafting = { changes: annotated, warnings: [], refusal: null };
+  let drafting: Drafting = { changes: annotated, warnings: leaverPass.warnings, refusal: null };
   // What could not be read is held before any other filter, whichever filters the caller chose.
   // So is what a group reference that stopped resolving holds (held.ts).
   for (const policy of [unreadablePolicy, heldPolicy, ...(input.policies ?? DEFAULT_POLICIES)]) drafting = policy(drafting, ctx);
@@ -85,7 +87,9 @@ export function calculatePlan(input: PlanInput): Plan {
   // It is computed on first read, from the actual state's list (immutable input), and then kept: the plan
   // holds no index of the actual state for it, only the list the caller already holds.
   const actualResources = actual.resources;
+  const entitlements = desired.entitlements;
   let digest: string | undefined;
+  let packed: PlanEntitlements | undefined;
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     createdAt: now.toISOString(),
@@ -97,12 +101,16 @@ export function calculatePlan(input: PlanInput): Plan {
       digest ??= stateDigest(actualResources);
       return digest;
     },
-    summary: summarize(drafting.changes),
+    summary: summarize(drafting.changes, new Set(desired.leavers.map((l) => l.guid))),
+    get entitlements(): PlanEntitlements {
+      packed ??= packEntitlements(entitlements);
+      return packed;
+    },
   };
 }
 
 /** Mark every change about a leaver (their IC user, their memberships, direct assignments) and say why. */
-function annotateLeavers(drafts: readonly DraftChange[], desired: DesiredState): DraftChange[] {
+function annotateLeavers(drafts: readonly DraftChange[], desired: DesiredState, now: Date): DraftChange[] {
   if (desired.leavers.length === 0) return [...drafts];
   const leavers = new Map(desired.leavers.map((l) => [l.guid, l]));
   return drafts.map((d) => {
@@ -114,7 +122,7 @@ function annotateLeavers(drafts: readonly DraftChange[], desired: DesiredState):
     if (r.kind === 'sso_account_assignment' && r.id.includes('/USER:')) guid = r.id.slice(r.id.indexOf('/USER:') + 6);
     const l = guid === undefined ? undefined : leavers.get(guid);
     if (l === undefined) return d;
-    return { ...d, leaver: { guid: l.guid, name: l.sAMAccountName, reason: l.reason }, reason: `${describeLeaver(l.sAMAccountName, l.reason)}: ${d.reason}` };
+    return { ...d, leaver: { guid: l.guid, name: l.sAMAccountName, reason: l.reason }, reason: `${describeLeaverEvent(l, now)}: ${d.reason}` };
   });
 }
 
@@ -130,7 +138,7 @@ function mergeWarnings(actual: readonly string[], desired: readonly string[], dr
   return [...actual, ...desired, ...own];
 }
 
-function summarize(changes: readonly DraftChange[]): PlanSummary {
+function summarize(changes: readonly DraftChange[], leaverGuids: ReadonlySet<string>): PlanSummary {
   const leavers = new Set<string>();
   let add = 0;
   let change = 0;
@@ -143,7 +151,7 @@ function summarize(changes: readonly DraftChange[]): PlanSummary {
       destroy++;
     } else change++;
     if (c.leaver) leavers.add(c.leaver.guid);
-    for (const g of c.concerns ?? []) leavers.add(g);
+    for (const g of c.concerns ?? []) if (leaverGuids.has(g)) leavers.add(g); // movers are not leavers
   }
   return { add, change, destroy, leavers: leavers.size };
 }

@@ -56,6 +56,7 @@ const change = z.strictObject({
   principal: principal.optional(),
   replace: z.literal(true).optional(),
   leaver: z.strictObject({ guid: z.string(), name: z.string(), reason: leaverReason }).optional(),
+  concerns: z.array(z.string()).optional(),
   dependsOn: z.array(z.number().int().positive()),
 });
 
@@ -68,6 +69,14 @@ const planSchema = z.strictObject({
   refusal: z.strictObject({ code: z.enum(['deletion-threshold', 'directory-too-small']), message: z.string() }).nullable(),
   actualDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   summary: z.strictObject({ add: z.number().int().nonnegative(), change: z.number().int().nonnegative(), destroy: z.number().int().nonnegative(), leavers: z.number().int().nonnegative() }),
+  entitlements: z
+    .strictObject({
+      users: z.record(z.string(), z.tuple([z.string(), z.string().nullable(), z.string().nullable()])),
+      grants: z.array(
+        z.strictObject({ account: z.string(), kind: z.enum(['iam_role', 'permission_set']), target: z.string(), viaGroupGuid: z.string(), viaGroupName: z.string(), users: z.array(z.string()) }),
+      ),
+    })
+    .optional(),
   /** Written by `savedPlanToJson`; not part of the plan (the hash is of the plan without it). */
   planHash: z.string().regex(PLAN_HASH).optional(),
 });

@@ -28,9 +28,9 @@ import { randomBytes } from 'node:crypto';
 import type { RequestContext, ServiceDef } from '../server.js';
 import { AwsError } from '../protocol.js';
 import type { QueryValue } from '../protocol.js';
+import { newSecret, userPrincipal } from '../auth/principals.js';
 import { checkPolicyGrammar } from './policy-grammar.js';
 import type { PolicyKind } from './policy-grammar.js';
-import { newSecret, userPrincipal } from '../auth/principals.js';
 
 export interface TagRec {
   Key: string;
@@ -124,12 +124,12 @@ export interface IamAccount {
   roles: Record<string, RoleRec>;
   /** Keyed by lower-case user name. */
   users: Record<string, UserRec>;
-  /** Keyed by lower-case instance profile name. Absent in state dumps made before it existed. */
-  instanceProfiles?: Record<string, InstanceProfileRec>;
   /** Keyed by lower-case group name. */
   groups?: Record<string, GroupRec> | undefined;
   /** Customer managed policies by ARN. */
   policies?: Record<string, ManagedPolicyRec> | undefined;
+  /** Keyed by lower-case instance profile name. Absent in state dumps made before it existed. */
+  instanceProfiles?: Record<string, InstanceProfileRec>;
 }
 
 export interface IamState {
@@ -504,6 +504,13 @@ const samlOps: Record<string, Op> = {
     const s = samlByArn(account(state, ctx), ctx.account, req(p, 'SAMLProviderArn'));
     return { SAMLProviderUUID: s.uuid, SAMLMetadataDocument: s.metadata, CreateDate: s.createDate, ValidUntil: s.validUntil, Tags: s.tags };
   },
+  UpdateSAMLProvider(state, p, ctx) {
+    const s = samlByArn(account(state, ctx), ctx.account, req(p, 'SAMLProviderArn'));
+    const metadata = req(p, 'SAMLMetadataDocument');
+    if (metadata.length < 1000) throw new AwsError('ValidationError', "1 validation error detected: Value at 'sAMLMetadataDocument' failed to satisfy constraint: Member must have length greater than or equal to 1000");
+    s.metadata = metadata;
+    return { SAMLProviderArn: `arn:aws:iam::${ctx.account}:saml-provider/${s.name}` };
+  },
   DeleteSAMLProvider(state, p, ctx) {
     const acct = account(state, ctx);
     const s = samlByArn(acct, ctx.account, req(p, 'SAMLProviderArn'));
@@ -673,7 +680,7 @@ const roleOps: Record<string, Op> = {
     return {
       UserDetailList: pg.items.flatMap((i) =>
         i.kind === 'u'
-          ? [{ ...userOut(ctx.account, i.user, false), UserPolicyList: [], GroupList: [], AttachedManagedPolicies: [], Tags: i.user.tags }]
+          ? [{ ...userOut(ctx.account, i.user, false), UserPolicyList: userPolicyList(i.user), GroupList: [], AttachedManagedPolicies: [], Tags: i.user.tags }]
           : [],
       ),
       GroupDetailList: [],
@@ -797,6 +804,14 @@ const userOps: Record<string, Op> = {
     return { MFADevices: pg.items.map((d) => ({ UserName: u.userName, SerialNumber: d.serialNumber, EnableDate: d.enableDate })), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
   },
 };
+
+function userPolicyList(u: UserRec): { PolicyName: string; PolicyDocument: string }[] {
+  const m = u.inlinePolicies ?? {};
+  return Object.keys(m)
+    .sort()
+    .map((n) => ({ PolicyName: n, PolicyDocument: encodePolicy(m[n] as string) }));
+}
+
 
 // ---------------------------------------------------------------- instance profiles
 

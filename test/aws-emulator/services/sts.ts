@@ -24,6 +24,7 @@ import { AwsError } from '../protocol.js';
 import type { QueryValue } from '../protocol.js';
 import type { IamState } from './iam.js';
 import { newId, newSecret, newSessionToken, rolePrincipal, userPrincipal } from '../auth/principals.js';
+import { samlOperations } from './sts-saml.js';
 
 export interface StsSession {
   account: string;
@@ -73,8 +74,11 @@ export const stsService: ServiceDef<StsState> = {
   throttleBucket: 'sts',
   throttleCode: 'Throttling',
   selfAuthorizedOperations: ['AssumeRole', 'GetCallerIdentity', 'GetSessionToken'],
+  // The SAML response is the credential (AssumeRoleWithSAML is called without AWS credentials).
+  unsignedOperations: ['AssumeRoleWithSAML'],
   initialState: () => ({ sessions: {} }),
   operations: {
+    ...samlOperations,
     GetCallerIdentity(_state, _p, ctx) {
       return { UserId: ctx.principal.userId, Account: ctx.principal.account, Arn: ctx.principal.arn };
     },
