@@ -86,7 +86,8 @@ export interface RestResponse {
   readonly body: string | Buffer;
 }
 
-export type FaultKind = 'http500' | 'drop' | 'latency' | 'throttle' | 'error';
+/** `html500`: HTTP 500 with an HTML body and no AWS error headers, as a proxy or load balancer in front of AWS answers. */
+export type FaultKind = 'http500' | 'html500' | 'drop' | 'latency' | 'throttle' | 'error';
 export interface FaultSpec {
   readonly kind: FaultKind;
   /** Only this operation (e.g. `CreateRole`); any when absent. */
@@ -402,6 +403,12 @@ export class Emulator {
       }
       if (fault.kind === 'http500') {
         this.#sendError(res, service, new AwsError(service.protocol === 'json' ? 'InternalServerException' : 'ServiceFailure', 'Injected internal error', 500), requestId);
+        return;
+      }
+      if (fault.kind === 'html500') {
+        const text = '<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>';
+        res.writeHead(500, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
         return;
       }
       if (fault.kind === 'throttle') {

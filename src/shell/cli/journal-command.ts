@@ -244,7 +244,7 @@ export function registerJournal(program: Command, ctx: Pick<CliContext, 'stdout'
         out(`${JSON.stringify({ file, ...result }, null, 2)}\n`);
       } else {
         const lines = [
-          `Journal ${file}: ${result.changeRows} change rows, ${result.snapshotRows} entitlement snapshots, ${result.sealedRuns} sealed runs` +
+          `Journal ${file}: ${result.changeRows} change rows, ${result.snapshotRows} entitlement snapshots, ${result.planRecordRows} plan records, ${result.sealedRuns} sealed runs` +
             (result.unsealedRuns > 0 ? ` (${result.unsealedRuns} finished before run seals existed, not covered).` : '.'),
           `SQLite integrity check: ${result.integrity.join('; ')}.`,
           result.head === null ? 'Chain head: none (empty change log).' : `Chain head: row ${result.head.id}, sha256 ${result.head.hash}.`,

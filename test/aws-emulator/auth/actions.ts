@@ -72,11 +72,11 @@ const RESOLVERS: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
       const name = s(p, 'GroupName');
       return name === undefined ? undefined : `arn:aws:iam::${ctx.account}:group${s(p, 'Path') ?? iamAccount(ctx)?.groups?.[name.toLowerCase()]?.path ?? '/'}${name}`;
     },
-    'saml-provider': (p, ctx) => s(p, 'SAMLProviderArn') ?? (s(p, 'Name') === undefined ? undefined : `arn:aws:iam::${ctx.account}:saml-provider/${s(p, 'Name') as string}`),
     'instance-profile': (p, ctx) => {
       const name = s(p, 'InstanceProfileName');
       return name === undefined ? undefined : `arn:aws:iam::${ctx.account}:instance-profile${s(p, 'Path') ?? iamAccount(ctx)?.instanceProfiles?.[name.toLowerCase()]?.path ?? '/'}${name}`;
     },
+    'saml-provider': (p, ctx) => s(p, 'SAMLProviderArn') ?? (s(p, 'Name') === undefined ? undefined : `arn:aws:iam::${ctx.account}:saml-provider/${s(p, 'Name') as string}`),
     policy: (p, ctx) => s(p, 'PolicyArn') ?? (s(p, 'PolicyName') === undefined ? undefined : `arn:aws:iam::${ctx.account}:policy${s(p, 'Path') ?? '/'}${s(p, 'PolicyName') as string}`),
   },
   sts: {

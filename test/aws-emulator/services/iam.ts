@@ -28,9 +28,9 @@ import { randomBytes } from 'node:crypto';
 import type { RequestContext, ServiceDef } from '../server.js';
 import { AwsError } from '../protocol.js';
 import type { QueryValue } from '../protocol.js';
-import { newSecret, userPrincipal } from '../auth/principals.js';
 import { checkPolicyGrammar } from './policy-grammar.js';
 import type { PolicyKind } from './policy-grammar.js';
+import { newSecret, userPrincipal } from '../auth/principals.js';
 
 export interface TagRec {
   Key: string;
@@ -124,12 +124,12 @@ export interface IamAccount {
   roles: Record<string, RoleRec>;
   /** Keyed by lower-case user name. */
   users: Record<string, UserRec>;
+  /** Keyed by lower-case instance profile name. Absent in state dumps made before it existed. */
+  instanceProfiles?: Record<string, InstanceProfileRec>;
   /** Keyed by lower-case group name. */
   groups?: Record<string, GroupRec> | undefined;
   /** Customer managed policies by ARN. */
   policies?: Record<string, ManagedPolicyRec> | undefined;
-  /** Keyed by lower-case instance profile name. Absent in state dumps made before it existed. */
-  instanceProfiles?: Record<string, InstanceProfileRec>;
 }
 
 export interface IamState {
