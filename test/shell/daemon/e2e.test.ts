@@ -142,7 +142,7 @@ function planRecords(journal: string): Record<string, unknown>[] {
   }
 }
 
-/** The IAM roles in the account, sorted. */
+/** The IAM roles in the account, sorted, without Identity Center's own (its provisioned permission sets live under /aws-reserved/, as on AWS). */
 async function roleNames(): Promise<string[]> {
   const iam = iamClient();
   try {
