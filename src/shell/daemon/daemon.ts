@@ -65,6 +65,13 @@ export interface DaemonDeps<C> {
   readonly options?: Partial<DaemonOptions> | undefined;
   /** Written into the lock file. */
   readonly command?: string | undefined;
+  /** What runs beside the schedule for the daemon's life (the leaver fast lane): started once the lock is held, stopped before it is released. */
+  readonly companions?: readonly DaemonCompanion[] | undefined;
+}
+
+export interface DaemonCompanion {
+  start(): void;
+  stop(): Promise<void>;
 }
 
 export interface RunSummary {
@@ -170,6 +177,7 @@ export class Daemon<C> {
         await this.#server.start(settings.healthHost ?? '127.0.0.1', settings.healthPort);
       }
       this.#schedule(settings);
+      for (const c of this.#deps.companions ?? []) c.start();
     } catch (e) {
       await this.#server?.close();
       this.#lock.release();
@@ -404,6 +412,7 @@ export class Daemon<C> {
     } else {
       this.log.info({ signal: reason }, 'stopping: no run in progress');
     }
+    for (const c of this.#deps.companions ?? []) await c.stop().catch((e: unknown) => this.log.error({ err: e }, 'a companion of the daemon did not stop cleanly'));
     await this.#server?.close();
     this.#lock?.release();
     this.log.info({ graceful }, 'rolemap daemon stopped');

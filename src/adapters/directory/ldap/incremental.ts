@@ -68,6 +68,8 @@ export interface ChangedGroup {
   readonly guid: Guid;
   readonly dn: string;
   readonly deleted: boolean;
+  /** Under the group base (where the role map's groups are looked up). */
+  readonly inGroupBase: boolean;
   readonly whenChanged?: string | undefined;
 }
 
@@ -109,12 +111,14 @@ export class LdapChangeReader {
   readonly #opts: LdapSourceOptions;
   readonly #plan: ConnectionPlan;
   readonly #userBase: string;
+  readonly #groupBase: string;
 
   constructor(opts: LdapSourceOptions) {
     if (!opts.userBase.trim()) throw new DirectoryConfigError('directory userBase is required');
     this.#opts = opts;
     this.#plan = planConnection(opts);
     this.#userBase = normalizeDn(opts.userBase);
+    this.#groupBase = normalizeDn(opts.groupBase);
   }
 
   get url(): string {
@@ -149,7 +153,7 @@ export class LdapChangeReader {
         const guid = guidOf(e, namingContext);
         const whenChanged = safeTime(firstString(e['whenChanged']));
         if (classes.includes('group')) {
-          groups.push({ guid, dn: e.dn, deleted, whenChanged });
+          groups.push({ guid, dn: e.dn, deleted, inGroupBase: !deleted && isUnder(e.dn, this.#groupBase), whenChanged });
           continue;
         }
         if (!classes.includes('user') || classes.includes('computer')) continue;
