@@ -57,6 +57,12 @@ export interface ApplyHooks {
 export interface EntitlementHistory {
   /** The last entitlement snapshot written, or null when the journal has none (first run). */
   readonly last: readonly Entitlement[] | null;
+  /**
+   * When that snapshot was written (ISO). A revocation made before the moment someone was last seen
+   * holding a grant (re-added since) no longer covers their sessions: the next removal gets a new instant.
+   * Absent (a journal that does not say): existing revocations are taken to cover them.
+   */
+  readonly at?: string | null | undefined;
 }
 
 /** Where a run came from and what it may do. */

@@ -50,12 +50,21 @@ describe('joiner', () => {
 });
 
 describe('mover', () => {
-  it('bob moves from Developers to Auditors: memberships move, the user stays, bob is no leaver', async () => {
+  it('bob moves from Developers to Auditors: memberships move, the user stays, bob is no leaver, his sessions on what he lost are cut', async () => {
     const today = await acmeToday();
     const snap = acmeSnapshot({ groups: { developers: [carol], auditors: [dave, bob] } });
     const { plan, desired } = planFor(snap, acmeMap(), actual(today.resources), { history: history(today.entitlements) });
-    expect(actions(plan)).toEqual(['create identitystore_membership.Auditors/bob@example.com', 'delete identitystore_membership.Developers/bob@example.com']);
+    expect(actions(plan)).toEqual([
+      'revoke iam_role_revocations.dev.Developer',
+      'revoke sso_permission_set_revocations.PowerUser',
+      'create identitystore_membership.Auditors/bob@example.com',
+      'delete identitystore_membership.Developers/bob@example.com',
+    ]);
     expect(desired.leavers).toEqual([]);
+    expect(desired.movers?.map((m) => [m.sAMAccountName, m.lostEntitlements.map((e) => e.target).sort()])).toEqual([['bob', ['Developer', 'PowerUser']]]);
+    expect(plan.changes[0]?.reason).toBe(
+      'bob no longer in AD group Developers, which gave role Developer (dev), seen 2026-11-28 12:00 UTC: live sessions on Developer (dev) denied from 2026-11-28 12:00 UTC',
+    );
     expect(plan.summary.leavers).toBe(0);
   });
 });
@@ -66,19 +75,22 @@ describe('leavers', () => {
     const snap = acmeSnapshot({ users: [alice, bob, { ...carol, disabled: true }, dave, erin, frank] });
     const { plan, desired } = planFor(snap, acmeMap(), actual(today.resources), { history: history(today.entitlements) });
     expect(desired.leavers.map((l) => [l.sAMAccountName, l.reason])).toEqual([['carol', 'disabled']]);
-    // AWS's order for a leaver: memberships and direct assignments go, then live sessions are cut, then the user.
+    // AWS's order for a leaver: live sessions are denied first (depending on nothing), then memberships and
+    // direct assignments go, then the user (after the deny on its UserId).
     expect(actions(plan)).toEqual([
-      'delete identitystore_membership.Developers/carol@example.com',
       'revoke iam_role_revocations.dev.Developer',
       'revoke sso_permission_set_revocations.PowerUser',
+      'delete identitystore_membership.Developers/carol@example.com',
       'delete identitystore_user.carol@example.com',
     ]);
-    const [membership, roleRevoke, psRevoke, icUser] = plan.changes;
-    expect(psRevoke?.dependsOn).toContain(membership?.seq);
+    const [roleRevoke, psRevoke, membership, icUser] = plan.changes;
+    expect(roleRevoke?.dependsOn).toEqual([]);
+    expect(psRevoke?.dependsOn).toEqual([]);
+    expect(membership?.dependsOn).toEqual([]);
     expect(roleRevoke?.after?.attrs).toEqual({ entries: { 'carol@example.com': NOW.toISOString() } });
     const carolsUserId = today.resources.find((r) => r.kind === 'identitystore_user' && r.id === carol.guid)?.awsId as string;
     expect(psRevoke?.after?.attrs).toEqual({ entries: { [carolsUserId]: NOW.toISOString() } });
-    expect(icUser?.dependsOn).toEqual([membership?.seq, roleRevoke?.seq, psRevoke?.seq]);
+    expect(icUser?.dependsOn).toEqual([psRevoke?.seq, membership?.seq]);
     for (const c of plan.changes) expect(c.leaver).toEqual({ guid: carol.guid, name: 'carol', reason: 'disabled' });
     expect(plan.summary).toEqual({ add: 0, change: 2, destroy: 2, leavers: 1 });
     expect(renderPlan(plan, { color: false })).toContain('1 leaver to disable.');
@@ -104,8 +116,8 @@ describe('leavers', () => {
     expect(desired.leavers.map((l) => [l.sAMAccountName, l.reason])).toEqual([['dave', 'removed-from-groups']]);
     expect(desired.leavers[0]?.formerEntitlements.map((e) => `${e.target}@${e.account}`).sort()).toEqual([`ReadOnly@${PROD}`, `ReadOnly@${DEV}`]);
     expect(actions(plan)).toEqual([
-      'delete identitystore_membership.Auditors/dave@example.com',
       'revoke sso_permission_set_revocations.ReadOnly',
+      'delete identitystore_membership.Auditors/dave@example.com',
       'delete identitystore_user.dave@example.com',
     ]);
   });

@@ -147,6 +147,8 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   const entitle = (user: DirectoryUser, g: Grant): Entitlement => ({
     userGuid: user.guid,
     userName: user.sAMAccountName,
+    userPrincipalName: user.userPrincipalName,
+    mail: user.mail,
     account: g.account,
     kind: g.kind,
     target: g.target,
@@ -155,12 +157,24 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   });
   const grantsOfUser = new Map<Guid, Grant[]>();
   const holding = new Uint8Array(users.length);
+  // Who holds each (kind, account, role or permission set) now, by user position: a mover who lost one is cut from it.
+  const holdersOf = new Map<string, Set<number>>();
   for (const list of grantsByGroup.values()) {
+    const holderSets = list.map((g) => {
+      const key = targetKey(g.kind, g.account, g.target);
+      let set = holdersOf.get(key);
+      if (set === undefined) {
+        set = new Set();
+        holdersOf.set(key, set);
+      }
+      return set;
+    });
     for (const i of membersOf((list[0] as Grant).group)) {
       const user = users[i] as DirectoryUser;
       if (active[i] === 1) {
         holding[i] = 1; // holds something now
         for (const g of list) entitlements.push(entitle(user, g));
+        for (const set of holderSets) set.add(i);
       } else {
         const held = grantsOfUser.get(user.guid);
         if (held) held.push(...list);
@@ -173,15 +187,21 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     const i = usersByGuid.positionOf(guid);
     return i >= 0 && holding[i] === 1;
   };
-  const leavers = findLeavers(snapshot, now, history, holdsNow, usersByGuid, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)));
+  const stillHolds = (e: Entitlement): boolean => holdersOf.get(targetKey(e.kind, e.account, e.target))?.has(usersByGuid.positionOf(e.userGuid)) === true;
+  const { leavers, movers } = findLeavers(snapshot, now, history, holdsNow, usersByGuid, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)), stillHolds);
 
   return {
     resources,
     entitlements,
     leavers,
+    movers,
     directory: { users: snapshot.users.length, activeUsers, groups: snapshot.groups.length },
     directoryUsers: usersByGuid,
     adoptable,
     warnings,
   };
+}
+
+function targetKey(kind: Entitlement['kind'], account: string, target: string): string {
+  return `${kind}\u0000${account}\u0000${target}`;
 }

@@ -10,8 +10,13 @@
  */
 import type { DirectorySnapshot, DirectoryUser, Guid } from '../model/directory.js';
 import { isActive } from '../model/directory.js';
-import type { Entitlement, Leaver } from '../model/state.js';
+import type { Entitlement, Leaver, LeaverReason, Mover } from '../model/state.js';
 import type { EntitlementHistory } from '../ports.js';
+
+export interface LeaversAndMovers {
+  readonly leavers: Leaver[];
+  readonly movers: Mover[];
+}
 
 export function findLeavers(
   snapshot: DirectorySnapshot,
@@ -23,14 +28,23 @@ export function findLeavers(
   usersByGuid: ReadonlyMap<Guid, DirectoryUser>,
   /** What each inactive user would hold if active, for a first run without history. */
   wouldHold: (user: DirectoryUser) => readonly Entitlement[],
-): Leaver[] {
-  // Only the last grants of people who might be leavers are needed: inactive users and users who hold nothing
-  // now, i.e. everyone for whom `holdsNow` is false (an inactive user holds nothing now).
+  /** Whether the user of a last-run grant still holds that role or permission set on that account now (through any group). */
+  stillHolds: (e: Entitlement) => boolean = () => true,
+): LeaversAndMovers {
+  // The last grants of people who might be leavers (everyone for whom `holdsNow` is false: an inactive user
+  // holds nothing now), and the lost grants of people who still hold something (movers).
   let last: Map<Guid, Entitlement[]> | null = null;
+  const lost = new Map<Guid, Entitlement[]>();
   if (history.last !== null) {
     last = new Map();
     for (const e of history.last) {
-      if (holdsNow(e.userGuid)) continue;
+      if (holdsNow(e.userGuid)) {
+        if (stillHolds(e)) continue;
+        const list = lost.get(e.userGuid);
+        if (list) list.push(e);
+        else lost.set(e.userGuid, [e]);
+        continue;
+      }
       const list = last.get(e.userGuid);
       if (list) list.push(e);
       else last.set(e.userGuid, [e]);
@@ -43,25 +57,61 @@ export function findLeavers(
     const former = last === null ? wouldHold(user) : (last.get(user.guid) ?? []);
     if (former.length === 0) continue;
     seen.add(user.guid);
-    leavers.push(leaver(user.guid, user.sAMAccountName, user.userPrincipalName, user.disabled ? 'disabled' : 'expired', former));
+    const reason: LeaverReason = user.disabled ? 'disabled' : 'expired';
+    leavers.push(fromUser(user, reason, former, reason === 'disabled' ? user.whenChanged : user.expiresAt));
   }
   if (last !== null) {
     for (const [guid, former] of last) {
       if (seen.has(guid) || former.length === 0 || holdsNow(guid)) continue;
       const user = usersByGuid.get(guid);
       if (user === undefined) {
-        leavers.push(leaver(guid, (former[0] as Entitlement).userName, undefined, 'deleted-from-ad', former));
+        // Gone from the snapshot (deleted, or moved out of the user base): the names the history kept.
+        const named = former.find((e) => e.userPrincipalName !== undefined || e.mail !== undefined) ?? (former[0] as Entitlement);
+        leavers.push({ guid, sAMAccountName: named.userName, userPrincipalName: named.userPrincipalName, mail: named.mail, reason: 'deleted-from-ad', formerEntitlements: former });
       } else if (isActive(user, now)) {
-        leavers.push(leaver(guid, user.sAMAccountName, user.userPrincipalName, 'removed-from-groups', former));
+        leavers.push(fromUser(user, 'removed-from-groups', former, undefined));
       }
     }
   }
-  leavers.sort((a, b) => (a.sAMAccountName < b.sAMAccountName ? -1 : a.sAMAccountName > b.sAMAccountName ? 1 : a.guid < b.guid ? -1 : 1));
-  return leavers;
+  leavers.sort((a, b) => bySam(a, b));
+  const movers: Mover[] = [];
+  for (const [guid, lostGrants] of lost) {
+    const user = usersByGuid.get(guid);
+    if (user === undefined) continue;
+    movers.push({ guid, sAMAccountName: user.sAMAccountName, userPrincipalName: user.userPrincipalName, mail: user.mail, lostEntitlements: lostGrants.map(withSeenAt(history)) });
+  }
+  movers.sort(bySam);
+  return { leavers: leavers.map((l) => ({ ...l, formerEntitlements: l.formerEntitlements.map(withSeenAt(history)) })), movers };
 }
 
-function leaver(guid: Guid, sam: string, upn: string | undefined, reason: Leaver['reason'], former: readonly Entitlement[]): Leaver {
-  return { guid, sAMAccountName: sam, userPrincipalName: upn, reason, formerEntitlements: former };
+/** A former grant with the moment it was last seen held: its own `seenAt`, else the time of the snapshot it came from. */
+function withSeenAt(history: EntitlementHistory): (e: Entitlement) => Entitlement {
+  const at = history.at ?? undefined;
+  return (e) => (e.seenAt !== undefined || at === undefined ? e : { ...e, seenAt: at });
+}
+
+function bySam(a: { sAMAccountName: string; guid: Guid }, b: { sAMAccountName: string; guid: Guid }): number {
+  return a.sAMAccountName < b.sAMAccountName ? -1 : a.sAMAccountName > b.sAMAccountName ? 1 : a.guid < b.guid ? -1 : 1;
+}
+
+function fromUser(user: DirectoryUser, reason: LeaverReason, former: readonly Entitlement[], happenedAt: string | undefined): Leaver {
+  return {
+    guid: user.guid,
+    sAMAccountName: user.sAMAccountName,
+    userPrincipalName: user.userPrincipalName,
+    mail: user.mail,
+    reason,
+    formerEntitlements: former,
+    ...(happenedAt !== undefined ? { happenedAt } : {}),
+  };
+}
+
+/** "2026-12-02 09:14 UTC": minutes are what people compare with their HR records. */
+export function humanInstant(iso: string): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const d = new Date(t).toISOString();
+  return `${d.slice(0, 10)} ${d.slice(11, 16)} UTC`;
 }
 
 /** For people: "jdoe disabled in AD", "jdoe removed from all mapped groups". */
@@ -74,6 +124,16 @@ export function describeLeaver(name: string, reason: Leaver['reason']): string {
     case 'removed-from-groups':
       return `${name} removed from all mapped groups`;
     case 'deleted-from-ad':
-      return `${name} deleted from AD`;
+      return `${name} deleted from AD (or moved out of the user base)`;
   }
+}
+
+/**
+ * For auditors: who, what happened in AD and when (AD's time when it has one), and when rolemap saw it:
+ * "asmith disabled in AD at 2026-12-02 09:14 UTC, seen 2026-12-02 09:15 UTC".
+ */
+export function describeLeaverEvent(l: Pick<Leaver, 'sAMAccountName' | 'reason' | 'happenedAt'>, seenAt: Date): string {
+  const seen = humanInstant(seenAt.toISOString());
+  const what = describeLeaver(l.sAMAccountName, l.reason);
+  return l.happenedAt !== undefined ? `${what} at ${humanInstant(l.happenedAt)}, seen ${seen}` : `${what}, seen ${seen}`;
 }

@@ -87,13 +87,16 @@ export interface IdentityCenterSpec {
   readonly adoptGroups: boolean;
 }
 
+/** The AD attribute ADFS sends as the SAML RoleSessionName (AWS's ADFS guide uses mail or the UPN). */
+export type RoleSessionNameSource = 'userPrincipalName' | 'sAMAccountName' | 'mail';
+
 export interface LeaverPolicy {
   /** `delete`: strip access then delete the identity store user. `remove-access`: strip access, keep the user. */
   readonly identityCenter: 'delete' | 'remove-access';
   /** Deny live sessions of leavers (IAM roles: aws:userid + aws:TokenIssueTime; permission sets: identitystore:UserId). */
   readonly revokeSessions: boolean;
   /** What ADFS sends as RoleSessionName, so a revocation can match `aws:userid` = ROLE-ID:<session name>. */
-  readonly roleSessionName: 'userPrincipalName' | 'sAMAccountName';
+  readonly roleSessionName: RoleSessionNameSource;
   readonly iamUsers: {
     /** Deactivate access keys and delete the console password of IAM users linked to a leaver. */
     readonly disableCredentials: boolean;

@@ -12,12 +12,25 @@ export type LeaverReason = 'disabled' | 'expired' | 'removed-from-groups' | 'del
 export interface Entitlement {
   readonly userGuid: Guid;
   readonly userName: string; // sAMAccountName
+  /**
+   * The other names a federated session of this person can carry (ADFS sends one of them as the
+   * RoleSessionName, `leavers.roleSessionName`), kept with the grant so that a leaver who is gone from
+   * AD (deleted, or moved out of the user base) is still revoked under the right name.
+   */
+  readonly userPrincipalName?: string | undefined;
+  readonly mail?: string | undefined;
   readonly account: AccountId;
   readonly kind: 'iam_role' | 'permission_set';
   /** Role name or permission set name. */
   readonly target: string;
   readonly viaGroupGuid: Guid;
   readonly viaGroupName: string;
+  /**
+   * The last moment the directory showed this grant, when that is earlier than the snapshot it is kept in:
+   * a leaver's or mover's former grant kept in the history until its revocation succeeded. Absent: the
+   * snapshot's own time. Decides whether an existing revocation already covers the person's sessions.
+   */
+  readonly seenAt?: string | undefined;
 }
 
 /**
@@ -29,8 +42,28 @@ export interface Leaver {
   readonly guid: Guid;
   readonly sAMAccountName: string;
   readonly userPrincipalName?: string | undefined;
+  readonly mail?: string | undefined;
   readonly reason: LeaverReason;
   readonly formerEntitlements: readonly Entitlement[];
+  /**
+   * When AD says it happened, when it says so: the account's expiry (`expired`), its whenChanged
+   * (`disabled`: the last change of the account, usually the disabling). Deletions, moves and group
+   * removals carry no time in AD: the plan says when rolemap saw them.
+   */
+  readonly happenedAt?: string | undefined;
+}
+
+/**
+ * An active account that lost some grants but keeps others: each role or permission set it no longer
+ * holds gets its sessions cut, like a leaver's (no Identity Center user or IAM user is touched).
+ */
+export interface Mover {
+  readonly guid: Guid;
+  readonly sAMAccountName: string;
+  readonly userPrincipalName?: string | undefined;
+  readonly mail?: string | undefined;
+  /** The grants of the last snapshot for roles and permission sets the account no longer holds. */
+  readonly lostEntitlements: readonly Entitlement[];
 }
 
 export interface DesiredState {
@@ -39,6 +72,8 @@ export interface DesiredState {
   /** Who holds what according to the directory and role map now (journaled as an entitlement snapshot). */
   readonly entitlements: readonly Entitlement[];
   readonly leavers: readonly Leaver[];
+  /** Active accounts that lost a role or permission set but hold others (absent: none). */
+  readonly movers?: readonly Mover[] | undefined;
   /** Active users seen in mapped groups etc., for the safety checks and the journal. */
   readonly directory: { readonly users: number; readonly activeUsers: number; readonly groups: number };
   /** Users who appear in the directory (by guid), for leaver matching of linked IAM users. */

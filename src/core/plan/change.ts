@@ -36,6 +36,12 @@ export interface Change {
   readonly principal?: PrincipalRef | undefined;
   /** Set when the change exists because of a leaver. */
   readonly leaver?: { readonly guid: Guid; readonly name: string; readonly reason: LeaverReason } | undefined;
+  /**
+   * Everyone a revocation cuts (leavers and movers; a shared revocation names several). Whoever it names
+   * stays in the entitlement history as having held the grant until the change succeeds, so a failed
+   * revocation is planned again on the next run.
+   */
+  readonly concerns?: readonly Guid[] | undefined;
   /** seqs of changes that must succeed before this one may run. */
   readonly dependsOn: readonly number[];
 }

@@ -1,20 +1,37 @@
 /**
- * The leaver pass: what a plan does about people who left, beyond removing their access.
+ * The leaver pass: what a plan does about people who left, or lost a role, beyond removing their access.
  *
- * - Live sessions outlast access removal. With `leavers.revokeSessions`, each role a leaver could
- *   assume gets an entry (role session name -> now) in its revocation deny policy, and each permission
- *   set gets one keyed by the leaver's identity store UserId. Entries older than the role's max session
- *   duration (or the permission set's session duration) can no longer match a live session and are pruned.
- * - Legacy IAM users linked to an AD account that left (or is disabled, expired or gone) get their
- *   access keys deactivated and console password removed, with `leavers.iamUsers.disableCredentials`.
+ * - Live sessions outlast access removal. With `leavers.revokeSessions`, every role or permission set a
+ *   person no longer holds (a leaver's every former grant, a mover's lost ones) gets an entry in its
+ *   revocation: for a role, the session name ADFS sends (`leavers.roleSessionName`, from the directory or,
+ *   for someone gone from AD, from the entitlement history) -> the revocation instant; for a permission set,
+ *   the person's identity store UserId -> the instant. An entry made before the person was last seen holding
+ *   the grant (removed, re-added, removed again) no longer covers them and gets a new instant. Entries older
+ *   than the role's max session duration (or the set's session duration) can no longer match a live session
+ *   and are pruned.
+ * - A session name STS would reject cannot be on any session: it is skipped with a warning naming the user,
+ *   so it never blocks the revocation of the others on that role.
+ * - A permission set's revocations share its inline policy's 10,240-character quota with the configured
+ *   policy: when they would not fit, the revocation is planned with an error naming the set, the size and
+ *   the quota (the target refuses it before touching the set, so the set's own policy stays intact).
+ * - Legacy IAM users linked to an AD account that left (or is disabled, expired or gone) get their access keys
+ *   deactivated, their console password removed and their temporary credentials denied, with
+ *   `leavers.iamUsers.disableCredentials`.
+ *
+ * `planSessionRevocations` is the pure core of the first three: the daemon's leaver fast lane calls it with
+ * the cuts of the leavers it found (`sessionCuts`) and the last known AWS ids.
  */
-import type { DirectoryUser } from '../model/directory.js';
+import type { DirectoryUser, Guid } from '../model/directory.js';
 import { isActive } from '../model/directory.js';
+import { inlinePolicySize, PERMISSION_SET_INLINE_POLICY_QUOTA, renderInlinePolicy } from '../model/permission-set-revocations.js';
+import type { PolicyDocument } from '../model/policy.js';
 import type { Resource, ResourceKey, ResourceOf } from '../model/resources.js';
 import { resourceKey } from '../model/resources.js';
-import type { RoleMap } from '../model/role-map.js';
-import type { DesiredState, Leaver, LeaverReason } from '../model/state.js';
-import { describeLeaver } from '../desired/leavers.js';
+import type { AccountId, RoleMap, RoleSessionNameSource } from '../model/role-map.js';
+import { aliasOf } from '../model/role-map.js';
+import { isValidSessionName } from '../model/session-name.js';
+import type { DesiredState, Entitlement, Leaver, LeaverReason, Mover } from '../model/state.js';
+import { describeLeaver, describeLeaverEvent, humanInstant } from '../desired/leavers.js';
 import { diffAttrs } from './diff.js';
 import type { DraftChange } from './draft.js';
 import { parseIsoDuration } from './duration.js';
@@ -32,49 +49,164 @@ export interface LeaverPassInput {
   readonly isProtected: (...names: readonly (string | undefined)[]) => string | undefined;
 }
 
-type RevocationKind = 'iam_role_revocations' | 'sso_permission_set_revocations';
-
-export function leaverChanges(input: LeaverPassInput): DraftChange[] {
-  return [...revocations(input, 'iam_role_revocations'), ...revocations(input, 'sso_permission_set_revocations'), ...linkedIamUsers(input)];
+export interface LeaverPassResult {
+  readonly changes: DraftChange[];
+  readonly warnings: string[];
 }
 
-function revocations(input: LeaverPassInput, kind: RevocationKind): DraftChange[] {
-  const { desired, actualByKey, roleMap, now } = input;
-  const revokedAt = now.toISOString();
-  const parentKind = kind === 'iam_role_revocations' ? 'iam_role' : 'sso_permission_set';
-  // Which leavers to add to which parent (role id or permission set name), with the entry key for each.
-  const additions = new Map<string, { leaver: Leaver; entry: string }[]>();
-  if (roleMap.leavers.revokeSessions) {
-    for (const l of desired.leavers) {
-      if (input.isProtected(l.sAMAccountName, l.userPrincipalName, l.guid) !== undefined) continue;
-      const targets = new Set<string>();
-      for (const e of l.formerEntitlements) {
-        if (kind === 'iam_role_revocations' && e.kind === 'iam_role') targets.add(`${e.account}/${e.target}`);
-        if (kind === 'sso_permission_set_revocations' && e.kind === 'permission_set') targets.add(e.target);
-      }
-      let entry: string | undefined;
-      if (kind === 'iam_role_revocations') {
-        entry = roleMap.leavers.roleSessionName === 'userPrincipalName' ? (l.userPrincipalName ?? l.sAMAccountName) : l.sAMAccountName;
-      } else {
-        // The deny matches identitystore:UserId: without an Identity Center user there is no session to cut.
-        const icUser = actualByKey.get(`identitystore_user:${l.guid}`);
-        entry = icUser?.owned ? icUser.awsId : undefined;
-      }
-      if (entry === undefined) continue;
-      for (const t of targets) {
-        const list = additions.get(t);
-        if (list) list.push({ leaver: l, entry });
-        else additions.set(t, [{ leaver: l, entry }]);
+type RevocationKind = 'iam_role_revocations' | 'sso_permission_set_revocations';
+
+/** One person's sessions to cut on one role (in one account) or one permission set (every account). */
+export interface SessionCut {
+  readonly guid: Guid;
+  readonly sAMAccountName: string;
+  readonly userPrincipalName?: string | undefined;
+  readonly mail?: string | undefined;
+  readonly kind: Entitlement['kind'];
+  /** The role's account; for a permission set, one of the accounts it was assigned on (the revocation covers all). */
+  readonly account: AccountId;
+  /** Role name or permission set name. */
+  readonly target: string;
+  /** For people: what happened ("asmith disabled in AD at ..., seen ..."). */
+  readonly why: string;
+  /** The last moment the person was seen holding it; an entry older than this does not cover their sessions. */
+  readonly heldAt?: string | undefined;
+  /** Set when the person is a leaver (their whole access goes), for the change's `leaver` mark. */
+  readonly leaver?: { readonly guid: Guid; readonly name: string; readonly reason: LeaverReason } | undefined;
+}
+
+export function leaverChanges(input: LeaverPassInput): LeaverPassResult {
+  const { desired, roleMap, now } = input;
+  const cuts = roleMap.leavers.revokeSessions ? sessionCuts(desired.leavers, desired.movers ?? [], now, roleMap) : [];
+  const configuredPolicy = new Map<string, PolicyDocument | null>();
+  for (const r of desired.resources) if (r.kind === 'sso_permission_set') configuredPolicy.set(r.id, r.attrs.inlinePolicy);
+  const revoked = planSessionRevocations({
+    cuts,
+    actualByKey: input.actualByKey,
+    roleMap,
+    now,
+    deleting: input.deleting,
+    isProtected: input.isProtected,
+    userIdOf: (guid) => {
+      const icUser = input.actualByKey.get(`identitystore_user:${guid}`);
+      return icUser?.owned ? icUser.awsId : undefined;
+    },
+    configuredPolicyOf: (name) => configuredPolicy.get(name),
+  });
+  return { changes: [...revoked.changes, ...linkedIamUsers(input)], warnings: revoked.warnings };
+}
+
+/** The roles and permission sets whose sessions each leaver (every former grant) and mover (each lost grant) must lose. */
+export function sessionCuts(leavers: readonly Leaver[], movers: readonly Mover[], now: Date, roleMap: RoleMap): SessionCut[] {
+  const alias = aliasOf(roleMap);
+  const out: SessionCut[] = [];
+  const push = (who: Leaver | Mover, grants: readonly Entitlement[], why: (e: Entitlement) => string, leaver: SessionCut['leaver']): void => {
+    // One cut per (kind, account, target): the latest moment it was seen held, whichever group it came through.
+    const byTarget = new Map<string, { e: Entitlement; heldAt: string | undefined; groups: Set<string> }>();
+    for (const e of grants) {
+      const key = e.kind === 'iam_role' ? `r\u0000${e.account}\u0000${e.target}` : `p\u0000${e.target}`;
+      const seen = byTarget.get(key);
+      if (seen === undefined) byTarget.set(key, { e, heldAt: e.seenAt, groups: new Set([e.viaGroupName]) });
+      else {
+        seen.groups.add(e.viaGroupName);
+        if (e.seenAt === undefined || (seen.heldAt !== undefined && Date.parse(e.seenAt) > Date.parse(seen.heldAt))) seen.heldAt = e.seenAt;
       }
     }
+    for (const { e, heldAt, groups } of byTarget.values()) {
+      out.push({
+        guid: who.guid,
+        sAMAccountName: who.sAMAccountName,
+        userPrincipalName: who.userPrincipalName,
+        mail: who.mail,
+        kind: e.kind,
+        account: e.account,
+        target: e.target,
+        why: why({ ...e, viaGroupName: [...groups].sort().join(', ') }),
+        heldAt,
+        leaver,
+      });
+    }
+  };
+  for (const l of leavers) push(l, l.formerEntitlements, () => describeLeaverEvent(l, now), { guid: l.guid, name: l.sAMAccountName, reason: l.reason });
+  for (const m of movers) {
+    push(m, m.lostEntitlements, (e) => `${m.sAMAccountName} no longer in AD group ${e.viaGroupName}, which gave ${e.kind === 'iam_role' ? `role ${e.target} (${alias(e.account)})` : `permission set ${e.target}`}, seen ${humanInstant(now.toISOString())}`, undefined);
   }
-  const ids = new Set<string>(additions.keys());
-  for (const r of actualByKey.ofKind(kind)) ids.add(r.id);
+  return out;
+}
+
+export interface SessionRevocationInput {
+  readonly cuts: readonly SessionCut[];
+  /** The actual state: roles, permission sets and their revocations. */
+  readonly actualByKey: ResourceLookup;
+  readonly roleMap: RoleMap;
+  /** The revocation instant, and the clock for pruning. */
+  readonly now: Date;
+  /** Keys being deleted in this plan: no revocation is added to a role or permission set on its way out. */
+  readonly deleting: ReadonlySet<ResourceKey>;
+  readonly isProtected: (...names: readonly (string | undefined)[]) => string | undefined;
+  /** The person's identity store UserId (the last one known), which a permission-set deny matches. */
+  readonly userIdOf: (guid: Guid) => string | undefined;
+  /** The set's configured inline policy after this plan (undefined: as it is now), for the quota. */
+  readonly configuredPolicyOf?: ((permissionSetName: string) => PolicyDocument | null | undefined) | undefined;
+}
+
+/** The session name ADFS sends for this person, or why there is none. */
+function sessionNameOf(c: Pick<SessionCut, 'sAMAccountName' | 'userPrincipalName' | 'mail'>, source: RoleSessionNameSource): string | undefined {
+  if (source === 'sAMAccountName') return c.sAMAccountName;
+  if (source === 'mail') return c.mail;
+  return c.userPrincipalName;
+}
+
+/**
+ * Revocation entries for `cuts`, pruning, and the quota: pure. One change per role or permission set whose
+ * entries change; a revoke names everyone it concerns (`concerns`) so each stays a leaver until it succeeds.
+ */
+export function planSessionRevocations(input: SessionRevocationInput): LeaverPassResult {
+  const { roleMap, now, actualByKey } = input;
+  const revokedAt = now.toISOString();
+  const alias = aliasOf(roleMap);
+  const warnings: string[] = [];
+  const additions = new Map<ResourceKey, { cut: SessionCut; entry: string }[]>();
+  const source = roleMap.leavers.roleSessionName;
+  for (const c of input.cuts) {
+    if (input.isProtected(c.sAMAccountName, c.userPrincipalName, c.mail, c.guid) !== undefined) continue;
+    let key: ResourceKey;
+    let entry: string | undefined;
+    if (c.kind === 'iam_role') {
+      key = `iam_role_revocations:${c.account}/${c.target}`;
+      entry = sessionNameOf(c, source);
+      if (entry === undefined || entry === '') {
+        warnings.push(
+          `${c.sAMAccountName} (${c.guid}) has no ${source} ${c.userPrincipalName === undefined && c.mail === undefined ? 'in the directory or the entitlement history' : ''}`.trimEnd() +
+            `: no session of theirs on role ${c.target} (${alias(c.account)}) can be matched by leavers.roleSessionName; if ADFS sent another name, revoke their sessions on that role by hand`,
+        );
+        continue;
+      }
+      if (!isValidSessionName(entry)) {
+        warnings.push(`${c.sAMAccountName} (${c.guid}): "${entry}" is not a session name STS accepts (2 to 64 ASCII letters, digits and _+=,.@-), so ADFS cannot have opened a session under it on role ${c.target} (${alias(c.account)}); skipped, the others on that role are revoked`);
+        continue;
+      }
+    } else {
+      key = `sso_permission_set_revocations:${c.target}`;
+      // The deny matches identitystore:UserId: without an Identity Center user there is no session to cut.
+      entry = input.userIdOf(c.guid);
+      if (entry === undefined) continue;
+    }
+    const list = additions.get(key);
+    if (list === undefined) additions.set(key, [{ cut: c, entry }]);
+    else if (!list.some((x) => x.entry === entry)) list.push({ cut: c, entry }); // a set assigned on two accounts: one entry
+  }
+
+  const keys = new Set<ResourceKey>(additions.keys());
+  for (const kind of ['iam_role_revocations', 'sso_permission_set_revocations'] as const) for (const r of actualByKey.ofKind(kind)) keys.add(resourceKey(r));
 
   const out: DraftChange[] = [];
-  for (const id of [...ids].sort()) {
-    const key = `${kind}:${id}`;
+  for (const key of [...keys].sort()) {
+    const colon = key.indexOf(':');
+    const kind = key.slice(0, colon) as RevocationKind;
+    const id = key.slice(colon + 1);
     const before = (actualByKey.get(key) ?? null) as ResourceOf<RevocationKind> | null;
+    const parentKind = kind === 'iam_role_revocations' ? 'iam_role' : 'sso_permission_set';
     const parentKey = `${parentKind}:${id}`;
     const parent = actualByKey.get(parentKey);
     if (parent === undefined || !parent.owned || input.deleting.has(parentKey)) {
@@ -87,19 +219,22 @@ function revocations(input: LeaverPassInput, kind: RevocationKind): DraftChange[
     const maxAgeSeconds =
       parent.kind === 'iam_role' ? parent.attrs.maxSessionDuration : parent.kind === 'sso_permission_set' ? (parseIsoDuration(parent.attrs.sessionDuration) ?? 43200) : 43200;
     const entries: Record<string, string> = Object.create(null) as Record<string, string>; // keys are session names: "__proto__" too
-    const pruned: string[] = [];
+    const prunedAt = new Map<string, string>();
     for (const [k, at] of Object.entries(before?.attrs.entries ?? {})) {
       const t = Date.parse(at);
-      if (Number.isNaN(t) || now.getTime() - t > maxAgeSeconds * 1000) pruned.push(k);
+      if (Number.isNaN(t) || now.getTime() - t > maxAgeSeconds * 1000) prunedAt.set(k, at);
       else entries[k] = at;
     }
-    const added: Leaver[] = [];
-    for (const { leaver, entry } of additions.get(id) ?? []) {
-      // Already revoked; or revoked so long ago that no session from before can still be alive.
-      if (Object.hasOwn(entries, entry) || pruned.includes(entry)) continue;
+    const added: SessionCut[] = [];
+    for (const { cut, entry } of additions.get(key) ?? []) {
+      // Already revoked at or after the last moment they held it (a pruned entry too: no session from before
+      // it can still be alive). Revoked before that (re-added since): this removal gets its own instant.
+      const existing = entries[entry] ?? prunedAt.get(entry);
+      if (existing !== undefined && (cut.heldAt === undefined || !(Date.parse(existing) < Date.parse(cut.heldAt)))) continue;
       entries[entry] = revokedAt;
-      added.push(leaver);
+      added.push(cut);
     }
+    const pruned = [...prunedAt.keys()].filter((k) => !Object.hasOwn(entries, k));
     if (added.length === 0 && pruned.length === 0) continue;
     const after: ResourceOf<RevocationKind> = {
       kind,
@@ -112,9 +247,21 @@ function revocations(input: LeaverPassInput, kind: RevocationKind): DraftChange[
       dependsOn: [parentKey],
     };
     const prunedText = pruned.length > 0 ? `prune ${pruned.length} revocation(s) older than the ${kind === 'iam_role_revocations' ? 'max session duration' : 'session duration'}` : '';
+    let quotaError = '';
+    if (kind === 'sso_permission_set_revocations' && parent.kind === 'sso_permission_set') {
+      const configured = input.configuredPolicyOf?.(id);
+      const size = inlinePolicySize(renderInlinePolicy(configured === undefined ? parent.attrs.inlinePolicy : configured, entries));
+      if (size > PERMISSION_SET_INLINE_POLICY_QUOTA) {
+        quotaError = `cannot apply: the inline policy of permission set ${id} would be ${size} characters with these revocations (${Object.keys(entries).length} UserIds), over Identity Center's quota of ${PERMISSION_SET_INLINE_POLICY_QUOTA}; the set is left as it is. Shorten the configured inline policy or revoke these sessions by hand`;
+        warnings.push(`sso_permission_set_revocations.${id}: ${quotaError}`);
+      }
+    }
     if (added.length > 0) {
-      const names = added.map((l) => describeLeaver(l.sAMAccountName, l.reason));
-      const only = added.length === 1 ? (added[0] as Leaver) : undefined;
+      const what = kind === 'iam_role_revocations' ? `live sessions on ${parent.name} (${alias(parent.account)})` : `live sessions on permission set ${parent.name}`;
+      const from = humanInstant(revokedAt);
+      const people = added.map((c) => `${c.why}: ${what} denied from ${from}`);
+      const leavers = added.filter((c) => c.leaver !== undefined);
+      const only = added.length === 1 ? (added[0] as SessionCut) : undefined;
       out.push({
         action: 'revoke',
         kind,
@@ -122,9 +269,10 @@ function revocations(input: LeaverPassInput, kind: RevocationKind): DraftChange[
         before,
         after: after as Resource,
         diffs: diffAttrs(kind, before?.attrs ?? { entries: {} }, after.attrs),
-        reason: `revoke live sessions: ${names.join('; ')}${prunedText ? `; ${prunedText}` : ''}`,
-        leaver: only ? { guid: only.guid, name: only.sAMAccountName, reason: only.reason } : undefined,
-        concerns: added.map((l) => l.guid),
+        reason: [quotaError, people.join('; '), prunedText].filter((x) => x !== '').join('; '),
+        leaver: only?.leaver ?? (leavers.length === 1 && added.length === 1 ? leavers[0]?.leaver : undefined),
+        principal: only !== undefined ? { guid: only.guid, name: only.sAMAccountName } : undefined,
+        concerns: [...new Set(added.map((c) => c.guid))],
       });
     } else if (Object.keys(entries).length === 0 && before !== null) {
       out.push({ action: 'delete', kind, key, before, after: null, diffs: [], reason: `${prunedText}; no revocation left` });
@@ -132,7 +280,7 @@ function revocations(input: LeaverPassInput, kind: RevocationKind): DraftChange[
       out.push({ action: 'update', kind, key, before, after: after as Resource, diffs: diffAttrs(kind, before.attrs, after.attrs), reason: prunedText });
     }
   }
-  return out;
+  return { changes: out, warnings };
 }
 
 function linkedIamUsers(input: LeaverPassInput): DraftChange[] {

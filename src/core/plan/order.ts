@@ -3,12 +3,14 @@
  * and within that freedom in a fixed order (phase, kind, address) so the same inputs always give
  * the same plan text:
  *
- *   phase 0  create/update roles, permission sets, groups, users
- *   phase 1  create/update memberships and assignments (after their user, group and permission set)
- *   phase 2  delete memberships, assignments, revocation policies
- *   phase 3  revocations and credential disables (after the role or permission set is updated, and
- *            after the leaver's memberships and direct assignments are gone: AWS's order for a leaver)
- *   phase 4  delete users, groups, permission sets, roles (after what hangs on them)
+ *   phase 0  revocations and credential disables: first, and depending on nothing (AWS's order for a
+ *            leaver is deny first, then remove access; a failure anywhere else, say an Identity Center
+ *            throttle, never holds back a deny, and a failed deny never holds back a removal of access)
+ *   phase 1  create/update roles, permission sets, groups, users
+ *   phase 2  create/update memberships and assignments (after their user, group and permission set)
+ *   phase 3  delete memberships, assignments, revocation policies
+ *   phase 4  delete users, groups, permission sets, roles (after what hangs on them; an Identity Center
+ *            user also after the denies on its UserId, which a later run could not write without it)
  *
  * A create whose name is freed by a delete in the same plan waits for that delete.
  */
@@ -31,10 +33,15 @@ const KIND_ORDER: readonly ResourceKind[] = [
 ];
 const PARENT_KINDS: ReadonlySet<ResourceKind> = new Set(['iam_role', 'sso_permission_set', 'identitystore_group', 'identitystore_user']);
 
+/** Revocations (revoke, and prune-only updates) and credential disables: they go first and wait for nothing. */
+function isCut(c: DraftChange): boolean {
+  return c.action === 'revoke' || c.action === 'disable' || ((c.kind === 'iam_role_revocations' || c.kind === 'sso_permission_set_revocations') && c.action !== 'delete');
+}
+
 function phase(c: DraftChange): number {
-  if (c.action === 'revoke' || c.action === 'disable' || ((c.kind === 'iam_role_revocations' || c.kind === 'sso_permission_set_revocations') && c.action !== 'delete')) return 3;
-  if (c.action === 'delete') return PARENT_KINDS.has(c.kind) ? 4 : 2;
-  return PARENT_KINDS.has(c.kind) ? 0 : 1;
+  if (isCut(c)) return 0;
+  if (c.action === 'delete') return PARENT_KINDS.has(c.kind) ? 4 : 3;
+  return PARENT_KINDS.has(c.kind) ? 1 : 2;
 }
 
 /** Keys of the resources a resource hangs on, from its declared dependsOn and from its id's shape. */
@@ -81,18 +88,10 @@ export function orderChanges(drafts: readonly DraftChange[], addressOf: (d: Draf
   const deletingByName = new Map<string, number>();
   const deletesReferencing = new Map<ResourceKey, number[]>();
   const revocationsOfLeaver = new Map<string, number[]>();
-  /** A user's memberships and direct assignments being deleted, by user guid: their sessions are cut after. */
-  const accessDeletesOfUser = new Map<string, number[]>();
   nodes.forEach((n, i) => {
     const d = n.draft;
     const r = subject(d);
     if (d.action === 'delete') {
-      const user = r.kind === 'identitystore_membership' ? r.id.slice(r.id.indexOf('/') + 1) : r.kind === 'sso_account_assignment' && r.id.includes('/USER:') ? r.id.slice(r.id.indexOf('/USER:') + 6) : undefined;
-      if (user !== undefined) {
-        const list = accessDeletesOfUser.get(user);
-        if (list) list.push(i);
-        else accessDeletesOfUser.set(user, [i]);
-      }
       deletingByKey.set(d.key, i);
       deletingByName.set(`${r.kind}|${r.account}|${r.name.toLowerCase()}`, i);
       for (const ref of references(r.kind, r.id, r.dependsOn)) {
@@ -103,7 +102,7 @@ export function orderChanges(drafts: readonly DraftChange[], addressOf: (d: Draf
     } else if (d.action !== 'disable') {
       makingByKey.set(d.key, i);
     }
-    if (d.kind === 'sso_permission_set_revocations' || d.kind === 'iam_role_revocations') {
+    if (d.kind === 'sso_permission_set_revocations' && d.action === 'revoke') {
       for (const g of d.concerns ?? []) {
         const list = revocationsOfLeaver.get(g);
         if (list) list.push(i);
@@ -118,10 +117,7 @@ export function orderChanges(drafts: readonly DraftChange[], addressOf: (d: Draf
     if (d.action === 'delete') {
       for (const j of deletesReferencing.get(d.key) ?? []) if (j !== i) n.prereqs.add(j);
       if (d.kind === 'identitystore_user') for (const j of revocationsOfLeaver.get(r.id) ?? []) n.prereqs.add(j);
-    } else if (d.action !== 'disable') {
-      if (d.kind === 'sso_permission_set_revocations' || d.kind === 'iam_role_revocations') {
-        for (const g of d.concerns ?? []) for (const j of accessDeletesOfUser.get(g) ?? []) n.prereqs.add(j);
-      }
+    } else if (!isCut(d)) {
       for (const ref of references(r.kind, r.id, r.dependsOn)) {
         const j = makingByKey.get(ref);
         if (j !== undefined && j !== i) n.prereqs.add(j);
@@ -172,12 +168,12 @@ export function orderChanges(drafts: readonly DraftChange[], addressOf: (d: Draf
 }
 
 /**
- * The draft as a numbered change: its own fields (those it has, in its order) but `concerns`, then address,
- * account and dependsOn. Written out rather than with object rest and spread, which copy generically.
+ * The draft as a numbered change: its own fields (those it has, in its order; `concerns` only when set), then
+ * address, account and dependsOn. Written out rather than with object rest and spread, which copy generically.
  */
 function toChange(d: DraftChange, seq: number, address: string, dependsOn: readonly number[]): Change {
   const c: Record<string, unknown> = { seq };
-  for (const k in d) if (k !== 'concerns' && Object.hasOwn(d, k)) c[k] = d[k as keyof DraftChange];
+  for (const k in d) if (Object.hasOwn(d, k) && d[k as keyof DraftChange] !== undefined) c[k] = d[k as keyof DraftChange];
   c['address'] = address;
   c['account'] = subject(d).account;
   c['dependsOn'] = dependsOn;

@@ -16,7 +16,7 @@ import { resourceAddress } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
 import { aliasOf } from '../model/role-map.js';
 import type { ActualState, DesiredState } from '../model/state.js';
-import { describeLeaver } from '../desired/leavers.js';
+import { describeLeaverEvent } from '../desired/leavers.js';
 import type { Plan, PlanSummary } from './change.js';
 import { PLAN_FORMAT_VERSION } from './change.js';
 import { diffStates } from './diff.js';
@@ -67,11 +67,11 @@ export function calculatePlan(input: PlanInput): Plan {
 
   const generic = diffStates(desired.resources, actualByKey, { keepIdentityCenterUsers: roleMap.leavers.identityCenter === 'remove-access' });
   const deleting = new Set(generic.filter((c) => c.action === 'delete').map((c) => c.key));
-  const leaverDrafts = leaverChanges({ desired, actualByKey, actual: actual.resources, roleMap, now, deleting, isProtected });
-  const annotated = annotateLeavers([...generic, ...leaverDrafts], desired);
+  const leaverPass = leaverChanges({ desired, actualByKey, actual: actual.resources, roleMap, now, deleting, isProtected });
+  const annotated = annotateLeavers([...generic, ...leaverPass.changes], desired, now);
 
   const ctx: PolicyContext = { desired, actual: actual.resources, actualByKey, roleMap, allowDeletes: input.allowDeletes, approvedRefusal: input.approvedRefusal, address, isProtected };
-  let drafting: Drafting = { changes: annotated, warnings: [], refusal: null };
+  let drafting: Drafting = { changes: annotated, warnings: leaverPass.warnings, refusal: null };
   for (const policy of input.policies ?? DEFAULT_POLICIES) drafting = policy(drafting, ctx);
 
   const changes = orderChanges(drafting.changes, (d) => address(subject(d)));
@@ -92,12 +92,12 @@ export function calculatePlan(input: PlanInput): Plan {
       digest ??= stateDigest(actualResources);
       return digest;
     },
-    summary: summarize(drafting.changes),
+    summary: summarize(drafting.changes, new Set(desired.leavers.map((l) => l.guid))),
   };
 }
 
 /** Mark every change about a leaver (their IC user, their memberships, direct assignments) and say why. */
-function annotateLeavers(drafts: readonly DraftChange[], desired: DesiredState): DraftChange[] {
+function annotateLeavers(drafts: readonly DraftChange[], desired: DesiredState, now: Date): DraftChange[] {
   if (desired.leavers.length === 0) return [...drafts];
   const leavers = new Map(desired.leavers.map((l) => [l.guid, l]));
   return drafts.map((d) => {
@@ -109,11 +109,11 @@ function annotateLeavers(drafts: readonly DraftChange[], desired: DesiredState):
     if (r.kind === 'sso_account_assignment' && r.id.includes('/USER:')) guid = r.id.slice(r.id.indexOf('/USER:') + 6);
     const l = guid === undefined ? undefined : leavers.get(guid);
     if (l === undefined) return d;
-    return { ...d, leaver: { guid: l.guid, name: l.sAMAccountName, reason: l.reason }, reason: `${describeLeaver(l.sAMAccountName, l.reason)}: ${d.reason}` };
+    return { ...d, leaver: { guid: l.guid, name: l.sAMAccountName, reason: l.reason }, reason: `${describeLeaverEvent(l, now)}: ${d.reason}` };
   });
 }
 
-function summarize(changes: readonly DraftChange[]): PlanSummary {
+function summarize(changes: readonly DraftChange[], leaverGuids: ReadonlySet<string>): PlanSummary {
   const leavers = new Set<string>();
   let add = 0;
   let change = 0;
@@ -123,7 +123,7 @@ function summarize(changes: readonly DraftChange[]): PlanSummary {
     else if (c.action === 'delete') destroy++;
     else change++;
     if (c.leaver) leavers.add(c.leaver.guid);
-    for (const g of c.concerns ?? []) leavers.add(g);
+    for (const g of c.concerns ?? []) if (leaverGuids.has(g)) leavers.add(g); // movers are not leavers
   }
   return { add, change, destroy, leavers: leavers.size };
 }

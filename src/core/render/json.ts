@@ -46,6 +46,7 @@ const change = z.strictObject({
   reason: z.string(),
   principal: principal.optional(),
   leaver: z.strictObject({ guid: z.string(), name: z.string(), reason: leaverReason }).optional(),
+  concerns: z.array(z.string()).optional(),
   dependsOn: z.array(z.number().int().positive()),
 });
 

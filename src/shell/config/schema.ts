@@ -223,7 +223,7 @@ const iamUsersDefaults = { disableCredentials: true, linkTag: 'rolemap:ad-accoun
 const leaversSchema = z.strictObject({
   identityCenter: z.enum(['delete', 'remove-access']).default('delete'),
   revokeSessions: z.boolean().default(true),
-  roleSessionName: z.enum(['userPrincipalName', 'sAMAccountName']).default('userPrincipalName'),
+  roleSessionName: z.enum(['userPrincipalName', 'sAMAccountName', 'mail']).default('userPrincipalName'),
   pollSeconds: z
     .int()
     .min(0)

@@ -21,15 +21,11 @@
  * instant strings come back unchanged. Statements it does not recognise are counted, not guessed at.
  */
 import type { PolicyDocument, PolicyValue } from '../../../core/model/policy.js';
+import { isValidSessionName } from '../../../core/model/session-name.js';
+
+export { isValidSessionName };
 
 export const REVOCATION_SID_PREFIX = 'RolemapRevoked';
-
-/** Characters STS allows in a RoleSessionName; a name outside them could never match a session. */
-const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
-
-export function isValidSessionName(name: string): boolean {
-  return SESSION_NAME.test(name);
-}
 
 /** entries: session name -> ISO instant. Statements in instant order, names sorted: the text is stable. */
 export function renderRevocationPolicy(entries: Readonly<Record<string, string>>): PolicyDocument {

@@ -38,6 +38,25 @@ export class AsyncRequestFailedError extends IdentityCenterError {
   }
 }
 
+/**
+ * A permission set's inline policy would exceed Identity Center's 10,240-character quota with the wanted
+ * revocation statements: refused before any call, so the set keeps the policy it has.
+ */
+export class InlinePolicyQuotaError extends IdentityCenterError {
+  constructor(
+    subject: string,
+    readonly permissionSet: string,
+    readonly size: number,
+    readonly quota: number,
+  ) {
+    super(`${subject}: the inline policy of permission set ${permissionSet} would be ${size} non-whitespace characters with the revocations, over Identity Center's quota of ${quota}; nothing was changed`, {
+      code: 'InlinePolicyQuotaExceeded',
+      retryable: false,
+      subject,
+    });
+  }
+}
+
 /** A change that would touch an object rolemap does not own, without the role map's opt-in. */
 export class NotOwnedError extends IdentityCenterError {
   constructor(subject: string, message: string, aws?: { requestId?: string | undefined; cause?: unknown }) {

@@ -70,7 +70,7 @@ describe('Identity Center end to end through the core', () => {
     expect((await plan(snapshot({ adminsName: 'Platform Admins' }))).changes).toEqual([]);
   });
 
-  it('a leaver: memberships removed, then sessions revoked, then the user deleted; then no changes', async () => {
+  it('a leaver: sessions denied first (AWS\'s order), then memberships removed, then the user deleted; then no changes', async () => {
     await applyPlan(await plan(snapshot()), { targetFor: () => target });
     const leaving = await plan(snapshot({ jdoeDisabled: true }));
     const seqOf = (pred: (c: Plan['changes'][number]) => boolean): number[] => leaving.changes.filter(pred).map((c) => c.seq);
@@ -80,7 +80,7 @@ describe('Identity Center end to end through the core', () => {
     expect(memberships.length).toBe(2);
     expect(revokes.length).toBeGreaterThan(0);
     expect(userDelete.length).toBe(1);
-    expect(Math.max(...memberships)).toBeLessThan(Math.min(...revokes));
+    expect(Math.max(...revokes)).toBeLessThan(Math.min(...memberships));
     expect(Math.max(...revokes)).toBeLessThan(userDelete[0] as number);
     expect((await applyPlan(leaving, { targetFor: () => target })).failed).toBe(0);
     expect((await plan(snapshot({ jdoeDisabled: true }))).changes).toEqual([]);

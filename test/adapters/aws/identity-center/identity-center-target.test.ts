@@ -14,6 +14,7 @@ import { DEFAULT_IDENTITY_STORE_ID } from '../../../aws-emulator/services/identi
 import { DEFAULT_INSTANCE_ARN, failNextAsyncRequests } from '../../../aws-emulator/services/sso-admin.js';
 import { startIdentityCenterEmulator } from '../../../support/identity-center-emulator.js';
 import type { IcHarness } from '../../../support/identity-center-emulator.js';
+import { InlinePolicyQuotaError } from '../../../../src/adapters/aws/identity-center/errors.js';
 import { assignment, change, DEV, find, group, GUID, membership, ofKind, permissionSet, PROD, READ_POLICY, revocations, roleMap, user } from './fixtures.js';
 
 const STORE = DEFAULT_IDENTITY_STORE_ID;
@@ -209,6 +210,25 @@ describe('leaver', () => {
     actual = await read();
     expect(policiesEqual(find(actual, 'sso_permission_set', 'ReadOnly')?.attrs.inlinePolicy ?? null, widened)).toBe(true);
     expect(find(actual, 'sso_permission_set_revocations', 'ReadOnly')?.attrs.entries).toEqual({ [asmithId]: '2026-11-29T00:00:00Z' });
+  });
+});
+
+describe('the inline-policy quota (issue 12, defect 6)', () => {
+  it('refuses revocations that would not fit, naming the set, the size and the quota, and leaves the set’s own policy intact', async () => {
+    await target.readActual(map);
+    await applyAll(JOINERS());
+    const before = await read();
+    const ids = Array.from({ length: 260 }, (_, i) => `${i.toString(16).padStart(10, '0')}-00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`);
+    const entries = Object.fromEntries(ids.map((id) => [id, '2026-11-29T00:00:00.000Z']));
+    h.emulator.resetCalls();
+    const failing = target.apply(change('revoke', null, revocations('ReadOnly', entries)));
+    await expect(failing).rejects.toBeInstanceOf(InlinePolicyQuotaError);
+    await expect(failing).rejects.toThrow(/permission set ReadOnly would be 1\d{4} non-whitespace characters with the revocations, over Identity Center's quota of 10240; nothing was changed/);
+    const calls = h.emulator.calls();
+    expect(calls['sso:PutInlinePolicyToPermissionSet'] ?? 0).toBe(0);
+    expect(calls['sso:ProvisionPermissionSet'] ?? 0).toBe(0);
+    const after = await read();
+    expect(policiesEqual(find(after, 'sso_permission_set', 'ReadOnly')?.attrs.inlinePolicy ?? null, find(before, 'sso_permission_set', 'ReadOnly')?.attrs.inlinePolicy ?? null)).toBe(true);
   });
 });
 
