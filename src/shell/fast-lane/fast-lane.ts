@@ -22,7 +22,7 @@ import type { ApplyReport } from '../../core/apply/engine.js';
 import type { LeaverPlanner } from '../../core/fast-lane/plan-leavers.js';
 import { historyAfter, planLeaverRevocations } from '../../core/fast-lane/plan-leavers.js';
 import type { DirectoryGroup, DirectorySnapshot, DirectoryUser, Guid } from '../../core/model/directory.js';
-import type { RunOutcome } from '../../core/ports.js';
+import type { EntitlementHistory, RunOutcome } from '../../core/ports.js';
 import { newRunId } from '../daemon/daemon.js';
 import type { Logger } from '../logging.js';
 import type { Runtime } from '../reconcile/run-once.js';
@@ -73,6 +73,8 @@ interface View {
   groups: readonly DirectoryGroup[];
   /** When AD recorded each user's latest change (whenChanged), for the leaver lag. */
   changedAt: Map<Guid, string>;
+  /** The session names of everyone the view has seen, kept after they leave it (moved out, deleted). */
+  names: Map<Guid, { readonly userPrincipalName?: string | undefined; readonly mail?: string | undefined }>;
 }
 
 export class FastLane {
@@ -223,7 +225,7 @@ export class FastLane {
     this.#dirty = false;
     const now = this.#clock();
     const snapshot: DirectorySnapshot = { source: view.source, users: [...view.users.values()], groups: view.groups };
-    const planned = this.#planner({ snapshot, roleMap: runtime.roleMap, now, history, actual });
+    const planned = this.#planner({ snapshot, roleMap: runtime.roleMap, now, history: withNames(history, view.names), actual });
     if (planned.leavers.length === 0) return this.#done(pollResult, 0);
 
     const plan = planned.plan;
@@ -291,15 +293,38 @@ export class FastLane {
 }
 
 function viewOf(lane: LaneRuntime, snapshot: DirectorySnapshot, watermark: Watermark, before: View | undefined): View {
-  const changedAt = before?.lane === lane ? before.changedAt : new Map<Guid, string>();
+  const same = before?.lane === lane;
+  const changedAt = same ? before.changedAt : new Map<Guid, string>();
+  const names = same ? before.names : new Map<Guid, { userPrincipalName?: string; mail?: string }>();
   const users = new Map(snapshot.users.map((u) => [u.guid, u] as const));
-  for (const u of snapshot.users) if (u.whenChanged) changedAt.set(u.guid, u.whenChanged);
-  return { lane, source: snapshot.source, watermark, users, groups: snapshot.groups, changedAt };
+  for (const u of snapshot.users) {
+    if (u.whenChanged) changedAt.set(u.guid, u.whenChanged);
+    names.set(u.guid, { userPrincipalName: u.userPrincipalName, mail: u.mail });
+  }
+  return { lane, source: snapshot.source, watermark, users, groups: snapshot.groups, changedAt, names };
 }
 
 /** A changed user: kept (or added) when still under the user base, else gone from the view (moved out or deleted). */
 function applyUserChange(view: View, u: ChangedUser): void {
   if (u.whenChanged) view.changedAt.set(u.guid, u.whenChanged);
+  if (u.user) view.names.set(u.guid, { userPrincipalName: u.user.userPrincipalName, mail: u.user.mail });
   if (u.inUserBase && u.user) view.users.set(u.guid, u.user);
   else view.users.delete(u.guid);
+}
+
+/**
+ * The history with each grant's session names (UPN, mail) filled in from what the view saw, where the
+ * journal did not keep them: a leaver gone from AD (deleted, moved out) is then revoked under the
+ * configured session name.
+ */
+function withNames(history: EntitlementHistory, names: View['names']): EntitlementHistory {
+  if (history.last === null) return history;
+  return {
+    ...history,
+    last: history.last.map((e) => {
+      const n = names.get(e.userGuid);
+      if (n === undefined || (e.userPrincipalName !== undefined && e.mail !== undefined)) return e;
+      return { ...e, userPrincipalName: e.userPrincipalName ?? n.userPrincipalName, mail: e.mail ?? n.mail };
+    }),
+  };
 }
