@@ -30,6 +30,12 @@ export interface LeaverPlanInput {
   readonly history: EntitlementHistory;
   /** The AWS state last known (not read for this plan). */
   readonly actual: ActualState;
+  /**
+   * Only the session revocations (deny entries): no deletes, no disables. What the lane applies when
+   * the whole plan is past the deletion threshold: cutting live sessions deletes nothing and is
+   * undone by removing an entry, while the deletions wait for an operator's approval of the full run.
+   */
+  readonly sessionsOnly?: boolean | undefined;
 }
 
 export interface LeaverPlan {
@@ -43,11 +49,14 @@ export interface LeaverPlan {
 /** The planning step of the lane, behind a type so that another core planner can take its place. */
 export type LeaverPlanner = (input: LeaverPlanInput) => LeaverPlan;
 
-/** Keeps only drafts about the given leavers; records whom each is about. */
-function onlyAbout(guids: ReadonlySet<Guid>, concerns: Map<string, Guid[]>): PlanPolicy {
+const REVOCATION_KINDS: ReadonlySet<string> = new Set(['iam_role_revocations', 'sso_permission_set_revocations']);
+
+/** Keeps only drafts about the given leavers (only their revocations with `sessionsOnly`); records whom each is about. */
+function onlyAbout(guids: ReadonlySet<Guid>, concerns: Map<string, Guid[]>, sessionsOnly: boolean): PlanPolicy {
   return (drafting) => {
     const kept: DraftChange[] = [];
     for (const d of drafting.changes) {
+      if (sessionsOnly && (d.action !== 'revoke' || !REVOCATION_KINDS.has(d.kind))) continue;
       const about = new Set<Guid>();
       if (d.leaver && guids.has(d.leaver.guid)) about.add(d.leaver.guid);
       for (const g of d.concerns ?? []) if (guids.has(g)) about.add(g);
@@ -66,7 +75,7 @@ export const planLeaverRevocations: LeaverPlanner = (input) => {
   const desired = computeDesired(snapshot, roleMap, now, history);
   const leavers = history.last === null ? [] : desired.leavers;
   const guids = new Set(leavers.map((l) => l.guid));
-  const plan = calculatePlan({ desired: { ...desired, leavers }, actual, roleMap, now, policies: [onlyAbout(guids, concerns), ...DEFAULT_POLICIES] });
+  const plan = calculatePlan({ desired: { ...desired, leavers }, actual, roleMap, now, policies: [onlyAbout(guids, concerns, input.sessionsOnly ?? false), ...DEFAULT_POLICIES] });
   return { leavers, plan, concerns };
 };
 

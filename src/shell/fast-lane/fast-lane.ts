@@ -88,6 +88,8 @@ export class FastLane {
   #inFlight: Promise<PollReport> | undefined;
   #abort = new AbortController();
   #stopped = true;
+  /** stop() was called: a poll waiting for the mutex gives up. */
+  #stopping = false;
   #failures = 0;
 
   constructor(deps: FastLaneDeps) {
@@ -103,6 +105,7 @@ export class FastLane {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#stopping = false;
     this.#abort = new AbortController();
     this.#deps.log.info({ pollSeconds: this.#deps.pollMs() / 1000 }, 'leaver fast lane started');
     this.#schedule(0);
@@ -110,6 +113,7 @@ export class FastLane {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#abort.abort(new Error('rolemap daemon stopping'));
@@ -181,7 +185,7 @@ export class FastLane {
     if (!changed) return this.#done(result, 0);
     return this.#deps.mutex.runExclusive(async () => {
       // The daemon may have begun to stop while a full run held the lock.
-      if (this.#stopped) return this.#done('waiting', 0);
+      if (this.#stopping) return this.#done('waiting', 0);
       return this.#planAndApply(lane, view, result);
     });
   }
@@ -225,12 +229,18 @@ export class FastLane {
     this.#dirty = false;
     const now = this.#clock();
     const snapshot: DirectorySnapshot = { source: view.source, users: [...view.users.values()], groups: view.groups };
-    const planned = this.#planner({ snapshot, roleMap: runtime.roleMap, now, history: withNames(history, view.names), actual });
+    const input = { snapshot, roleMap: runtime.roleMap, now, history: withNames(history, view.names), actual };
+    let planned = this.#planner(input);
     if (planned.leavers.length === 0) return this.#done(pollResult, 0);
-
-    const plan = planned.plan;
     const runId = newRunId(now);
     const log = this.#deps.log.child({ runId, fastLane: true });
+    if (planned.plan.refusal?.code === 'deletion-threshold') {
+      // A layoff: the deletions wait for an operator (the next full run is refused the same way and
+      // awaits `rolemap approve`), but live sessions are cut now; a revocation deletes nothing.
+      log.warn({ refusal: planned.plan.refusal.code }, `${planned.plan.refusal.message} The fast lane applies only the session revocations now; the rest waits for the full run and an approval.`);
+      planned = this.#planner({ ...input, sessionsOnly: true });
+    }
+    const plan = planned.plan;
     const iso = (): string => this.#clock().toISOString();
     for (const l of planned.leavers) this.#deps.metrics.leavers.inc({ reason: l.reason });
     log.info({ leavers: planned.leavers.map((l) => ({ guid: l.guid, name: l.sAMAccountName, reason: l.reason })), changes: plan.changes.length }, 'leaver fast lane: leavers found');
