@@ -24,17 +24,30 @@ export function fastLaneFor<C>(
   runner: LaneRunner<C>,
   context: { readonly log: Logger; readonly metrics: DaemonMetrics; readonly firstConfig: C; readonly planner?: LeaverPlanner | undefined },
 ): FastLane | null {
-  if (!wiring.fastLaneOf) return null;
-  const first = wiring.fastLaneOf(context.firstConfig);
-  if (first === null) {
+  const laneOf = wiring.fastLaneOf?.bind(wiring);
+  if (!laneOf) return null;
+  const log = context.log.child({ component: 'fast-lane' });
+  // A config the lane cannot use yet (a bind password reference that does not resolve) is not fatal:
+  // the full run reports it, and the lane tries again with each new runtime.
+  const settingsOf = (config: C): ReturnType<typeof laneOf> | 'error' => {
+    try {
+      return laneOf(config);
+    } catch (e) {
+      log.error({ err: e }, 'leaver fast lane: cannot read directory changes with this config');
+      return 'error';
+    }
+  };
+  const checked = settingsOf(context.firstConfig);
+  if (checked === null) {
     context.log.info({}, 'leaver fast lane off (LDIF directory or leavers.pollSeconds: 0)');
     return null;
   }
+  const first = checked === 'error' ? { pollSeconds: 30 } : checked;
   // One lane runtime per daemon runtime (a SIGHUP reload builds a new one, and the lane starts its view afresh).
   let last: { runtime: Runtime; pollSeconds: number; lane: LaneRuntime | undefined } | undefined;
   const metrics = new FastLaneMetrics(context.metrics.registry);
   return new FastLane({
-    log: context.log.child({ component: 'fast-lane' }),
+    log,
     metrics,
     mutex: runner.mutex,
     planner: context.planner,
@@ -43,8 +56,9 @@ export function fastLaneFor<C>(
       const c = runner.current();
       if (c === undefined) return undefined;
       if (last?.runtime !== c.runtime) {
-        const s = c.config === context.firstConfig ? first : (wiring.fastLaneOf?.(c.config) ?? null);
-        last = { runtime: c.runtime, pollSeconds: s?.pollSeconds ?? first.pollSeconds, lane: s ? { runtime: c.runtime, cache: c.cache, reader: s.reader } : undefined };
+        const s = c.config === context.firstConfig && checked !== 'error' ? checked : settingsOf(c.config);
+        const ok = s === 'error' || s === null ? undefined : s;
+        last = { runtime: c.runtime, pollSeconds: ok?.pollSeconds ?? first.pollSeconds, lane: ok ? { runtime: c.runtime, cache: c.cache, reader: ok.reader } : undefined };
       }
       return last.lane;
     },
