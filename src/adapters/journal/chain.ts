@@ -55,7 +55,9 @@ export interface SnapshotContent {
 export type SnapshotRow = SnapshotContent & { readonly prev_hash: string; readonly hash: string };
 
 export const ENTITLEMENT_COLUMNS = ['user_guid', 'user_name', 'account', 'kind', 'target', 'via_group_guid', 'via_group_name'] as const;
-export type EntitlementRow = { readonly [C in (typeof ENTITLEMENT_COLUMNS)[number]]: string };
+/** Added by the session-names migration; NULL in rows written before it. */
+export const ENTITLEMENT_NAME_COLUMNS = ['user_principal_name', 'mail', 'seen_at'] as const;
+export type EntitlementRow = { readonly [C in (typeof ENTITLEMENT_COLUMNS)[number]]: string } & { readonly [C in (typeof ENTITLEMENT_NAME_COLUMNS)[number]]?: string | null | undefined };
 
 export function chainHash(prevHash: string, content: readonly unknown[]): string {
   return createHash('sha256').update(prevHash).update('\n').update(JSON.stringify(content)).digest('hex');
@@ -69,9 +71,19 @@ export function snapshotHash(prevHash: string, row: SnapshotContent): string {
   return chainHash(prevHash, SNAPSHOT_COLUMNS.map((c) => row[c]));
 }
 
-/** sha256 over a snapshot's rows in canonical (sorted) order: independent of insertion order. */
+/**
+ * sha256 over a snapshot's rows in canonical (sorted) order: independent of insertion order. The name
+ * columns are part of a row's line only when one of them is set, so rows written before they existed
+ * hash as they always did.
+ */
 export function entitlementsDigest(rows: readonly EntitlementRow[]): string {
-  const lines = rows.map((r) => JSON.stringify(ENTITLEMENT_COLUMNS.map((c) => r[c]))).sort();
+  const lines = rows
+    .map((r) => {
+      const base: (string | null)[] = ENTITLEMENT_COLUMNS.map((c) => r[c]);
+      const names = ENTITLEMENT_NAME_COLUMNS.map((c) => r[c] ?? null);
+      return JSON.stringify(names.some((n) => n !== null) ? [...base, ...names] : base);
+    })
+    .sort();
   const h = createHash('sha256');
   for (const l of lines) h.update(l).update('\n');
   return h.digest('hex');

@@ -324,6 +324,9 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
       target: e.target,
       via_group_guid: e.viaGroupGuid.toLowerCase(),
       via_group_name: e.viaGroupName,
+      user_principal_name: e.userPrincipalName ?? null,
+      mail: e.mail ?? null,
+      seen_at: e.seenAt === undefined ? null : this.#instant('entitlement seenAt', e.seenAt),
     }));
     const instant = this.#instant('entitlement snapshot time', at);
     this.#write('the entitlement snapshot', () => {
@@ -334,11 +337,11 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
         .prepare('INSERT INTO entitlement_snapshots (id, run_id, at, entitlements, digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(content.id, runId, instant, content.entitlements, content.digest, prev.hash, snapshotHash(prev.hash, content));
       const insert = this.#db.prepare(
-        'INSERT INTO entitlements (snapshot_id, user_guid, user_name, account, kind, target, via_group_guid, via_group_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO entitlements (snapshot_id, user_guid, user_name, account, kind, target, via_group_guid, via_group_name, user_principal_name, mail, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
       const seen = new Set<string>();
       for (const r of rows) {
-        insert.run(content.id, r.user_guid, r.user_name, r.account, r.kind, r.target, r.via_group_guid, r.via_group_name);
+        insert.run(content.id, r.user_guid, r.user_name, r.account, r.kind, r.target, r.via_group_guid, r.via_group_name, r.user_principal_name ?? null, r.mail ?? null, r.seen_at ?? null);
         for (const [alias, guid, type] of [[r.user_name, r.user_guid, 'user'], [r.via_group_name, r.via_group_guid, 'group']] as const) {
           if (seen.has(`${alias}\u0000${guid}`)) continue;
           seen.add(`${alias}\u0000${guid}`);
@@ -374,20 +377,24 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   }
 
   entitlementHistory(): EntitlementHistory {
-    const snap = this.#db.prepare('SELECT id FROM entitlement_snapshots ORDER BY at DESC, id DESC LIMIT 1').get() as { id: number } | undefined;
-    if (snap === undefined) return { last: null };
+    const snap = this.#db.prepare('SELECT id, at FROM entitlement_snapshots ORDER BY at DESC, id DESC LIMIT 1').get() as { id: number; at: string } | undefined;
+    if (snap === undefined) return { last: null, at: null };
     const rows = this.#db
-      .prepare('SELECT user_guid, user_name, account, kind, target, via_group_guid, via_group_name FROM entitlements WHERE snapshot_id = ? ORDER BY rowid')
+      .prepare('SELECT user_guid, user_name, account, kind, target, via_group_guid, via_group_name, user_principal_name, mail, seen_at FROM entitlements WHERE snapshot_id = ? ORDER BY rowid')
       .all(snap.id) as EntitlementRow[];
     return {
+      at: snap.at,
       last: rows.map((r) => ({
         userGuid: r.user_guid,
         userName: r.user_name,
+        ...(typeof r.user_principal_name === 'string' ? { userPrincipalName: r.user_principal_name } : {}),
+        ...(typeof r.mail === 'string' ? { mail: r.mail } : {}),
         account: r.account,
         kind: r.kind as Entitlement['kind'],
         target: r.target,
         viaGroupGuid: r.via_group_guid,
         viaGroupName: r.via_group_name,
+        ...(typeof r.seen_at === 'string' ? { seenAt: r.seen_at } : {}),
       })),
     };
   }

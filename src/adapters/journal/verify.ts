@@ -126,7 +126,7 @@ export function verifyJournal(db: SqliteDatabase, options: { readonly maxProblem
   let sPrevId = 0;
   let sPrevHash = GENESIS;
   let snapshotRows = 0;
-  const rowsOf = db.prepare('SELECT user_guid, user_name, account, kind, target, via_group_guid, via_group_name FROM entitlements WHERE snapshot_id = ?');
+  const rowsOf = db.prepare('SELECT user_guid, user_name, account, kind, target, via_group_guid, via_group_name, user_principal_name, mail, seen_at FROM entitlements WHERE snapshot_id = ?');
   for (const raw of db.prepare('SELECT * FROM entitlement_snapshots ORDER BY id').iterate()) {
     const s = raw as SnapshotRow;
     snapshotRows++;

@@ -3,6 +3,7 @@ import type { Resource, ResourceKey, ResourceKind, PrincipalRef, AttrType } from
 import type { AccountId } from '../model/role-map.js';
 import type { LeaverReason } from '../model/state.js';
 import type { Action } from './action.js';
+import type { PlanEntitlements } from './plan-entitlements.js';
 
 /** One attribute that differs between before and after, for updates. */
 export interface AttrDiff {
@@ -70,6 +71,13 @@ export interface Plan {
    */
   readonly actualDigest: string;
   readonly summary: PlanSummary;
+  /**
+   * Who held what in the directory when the plan was made (`plan-entitlements.ts`). Applying the plan later
+   * records these (with the fresh read's), so a saved or approved plan never drops someone who left in
+   * between out of the entitlement history. Like `actualDigest`, `calculatePlan` packs it on first read.
+   * Absent in plans saved before it existed.
+   */
+  readonly entitlements?: PlanEntitlements | undefined;
 }
 
 export interface PlanSummary {

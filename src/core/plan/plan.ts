@@ -25,6 +25,8 @@ import type { DraftChange } from './draft.js';
 import { subject } from './draft.js';
 import { leaverChanges } from './leavers.js';
 import { orderChanges } from './order.js';
+import type { PlanEntitlements } from './plan-entitlements.js';
+import { packEntitlements } from './plan-entitlements.js';
 import { ResourceIndex } from './resource-index.js';
 import type { Drafting, PlanPolicy, PolicyContext } from './policies.js';
 import { DEFAULT_POLICIES } from './policies.js';
@@ -80,7 +82,9 @@ export function calculatePlan(input: PlanInput): Plan {
   // It is computed on first read, from the actual state's list (immutable input), and then kept: the plan
   // holds no index of the actual state for it, only the list the caller already holds.
   const actualResources = actual.resources;
+  const entitlements = desired.entitlements;
   let digest: string | undefined;
+  let packed: PlanEntitlements | undefined;
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     createdAt: now.toISOString(),
@@ -93,6 +97,10 @@ export function calculatePlan(input: PlanInput): Plan {
       return digest;
     },
     summary: summarize(drafting.changes, new Set(desired.leavers.map((l) => l.guid))),
+    get entitlements(): PlanEntitlements {
+      packed ??= packEntitlements(entitlements);
+      return packed;
+    },
   };
 }
 

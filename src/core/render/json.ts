@@ -59,6 +59,14 @@ const planSchema = z.strictObject({
   refusal: z.strictObject({ code: z.enum(['deletion-threshold', 'directory-too-small']), message: z.string() }).nullable(),
   actualDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   summary: z.strictObject({ add: z.number().int().nonnegative(), change: z.number().int().nonnegative(), destroy: z.number().int().nonnegative(), leavers: z.number().int().nonnegative() }),
+  entitlements: z
+    .strictObject({
+      users: z.record(z.string(), z.tuple([z.string(), z.string().nullable(), z.string().nullable()])),
+      grants: z.array(
+        z.strictObject({ account: z.string(), kind: z.enum(['iam_role', 'permission_set']), target: z.string(), viaGroupGuid: z.string(), viaGroupName: z.string(), users: z.array(z.string()) }),
+      ),
+    })
+    .optional(),
 });
 
 /** Parse a saved plan; throws `InvalidInputError` naming the field on a wrong format version or a malformed file. */

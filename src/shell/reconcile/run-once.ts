@@ -17,7 +17,8 @@ import type { RoleMap } from '../../core/model/role-map.js';
 import type { ActualState, Entitlement } from '../../core/model/state.js';
 import type { Plan } from '../../core/plan/change.js';
 import { calculatePlan } from '../../core/plan/plan.js';
-import type { DirectorySource, GroupSelection, PrincipalAlias, RunJournal, RunMode, RunOutcome, RunTrigger, Target } from '../../core/ports.js';
+import { unpackEntitlements } from '../../core/plan/plan-entitlements.js';
+import type { DirectorySource, EntitlementHistory, GroupSelection, PrincipalAlias, RunJournal, RunMode, RunOutcome, RunTrigger, Target } from '../../core/ports.js';
 import { VERSION } from '../version.js';
 import { ForeignPlanError, NoTargetError, StalePlanError } from './errors.js';
 
@@ -115,18 +116,45 @@ function outcomeOf(report: ApplyReport): RunOutcome {
 }
 
 /**
- * The entitlements to journal after an apply: what the directory grants now, plus the former
- * grants of leavers whose changes did not all succeed, so the next run still knows them as leavers
- * and retries their revocations.
+ * The entitlements to journal after an apply: what the directory grants now (the fresh read's and, for a
+ * saved or approved plan, those the plan was made from: someone who left in between must stay in the
+ * history to be revoked next run), plus the former grants of everyone a change did not finish for (a
+ * leaver's or mover's revocation that failed or was skipped, shared with others or not), so the next run
+ * still sees what they lost and retries. A kept grant carries when it was last seen, so its existing
+ * revocations still count as covering it.
  */
-function entitlementsAfter(now: readonly Entitlement[], previous: readonly Entitlement[] | null, report: ApplyReport): Entitlement[] {
-  const unfinished = new Set(report.results.filter((r) => r.status !== 'applied' && r.change.leaver).map((r) => r.change.leaver?.guid as string));
-  const kept = (previous ?? []).filter((e) => unfinished.has(e.userGuid));
-  return [...now, ...kept];
+export function entitlementsAfter(now: readonly Entitlement[], planned: readonly Entitlement[], history: EntitlementHistory, report: ApplyReport): Entitlement[] {
+  const unfinished = new Set<string>();
+  for (const r of report.results) {
+    if (r.status === 'applied') continue;
+    if (r.change.leaver) unfinished.add(r.change.leaver.guid);
+    for (const g of r.change.concerns ?? []) unfinished.add(g);
+  }
+  const out: Entitlement[] = [];
+  const seen = new Set<string>();
+  const add = (e: Entitlement): void => {
+    const k = grantKey(e);
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push(e);
+  };
+  now.forEach(add);
+  if (planned !== now) planned.forEach(add);
+  const at = history.at ?? undefined;
+  for (const e of history.last ?? []) {
+    if (!unfinished.has(e.userGuid)) continue;
+    add(e.seenAt !== undefined || at === undefined ? e : { ...e, seenAt: at });
+  }
+  return out;
+}
+
+/** A grant, whoever's names it carries: one per user, account, kind, target and group. */
+function grantKey(e: Entitlement): string {
+  return [e.userGuid, e.account, e.kind, e.target, e.viaGroupGuid].join('\u0000');
 }
 
 function entitlementKey(e: Entitlement): string {
-  return [e.userGuid, e.account, e.kind, e.target, e.viaGroupGuid, e.userName, e.viaGroupName].join('\u0000');
+  return [e.userGuid, e.account, e.kind, e.target, e.viaGroupGuid, e.userName, e.viaGroupName, e.userPrincipalName ?? '', e.mail ?? '', e.seenAt ?? ''].join('\u0000');
 }
 
 function sameEntitlements(a: readonly Entitlement[], b: readonly Entitlement[] | null): boolean {
@@ -226,7 +254,8 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     const outcome = outcomeOf(report);
     log.info({ applied: report.applied, failed: report.failed, skipped: report.skipped, interrupted: report.interrupted }, 'plan applied');
     if (report.applied > 0) {
-      const after = entitlementsAfter(desired.entitlements, history.last, report);
+      const planned = plan === fresh || plan.entitlements === undefined ? desired.entitlements : unpackEntitlements(plan.entitlements);
+      const after = entitlementsAfter(desired.entitlements, planned, history, report);
       journal?.recordEntitlements(runId, iso(), after, aliasesOf(after, snapshot.users));
     }
     finish(outcome);

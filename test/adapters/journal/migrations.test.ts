@@ -28,6 +28,9 @@ import { BOB, PROD, changeOf, planOf, role, runStart, tempDir } from './fixtures
 const shipped = loadMigrations();
 const [m001, m002] = shipped;
 if (m001 === undefined || m002 === undefined) throw new Error('migrations/001 and 002 must ship');
+/** The name a migration after the shipped ones would have, and the names of the shipped ones after 001. */
+const NEXT = String(shipped.length + 1).padStart(3, '0');
+const AFTER_001 = shipped.slice(1).map((m) => m.name);
 
 function applied(file: string): { name: string; checksum: string }[] {
   const db = openForWrite(file);
@@ -57,13 +60,15 @@ describe('journal migrations', () => {
   });
   afterEach(() => tmp.cleanup());
 
-  it('ships 001 and 002, in order, numbered without gaps', () => {
-    expect(shipped.map((m) => m.name)).toEqual(['001_init', '002_audit']);
+  it('ships its migrations in order, numbered without gaps: init, audit, then the later ones by topic', () => {
+    expect(shipped.map((m) => Number(m.name.slice(0, 3)))).toEqual(shipped.map((_m, i) => i + 1));
+    expect(shipped.slice(0, 2).map((m) => m.name)).toEqual(['001_init', '002_audit']);
+    expect(shipped.map((m) => m.name.slice(4))).toContain('session_names');
   });
 
   it('migrates a fresh database and records each migration with the sha256 of its file', () => {
     const j = SqliteJournal.open(file);
-    expect(j.migrated).toEqual(['001_init', '002_audit']);
+    expect(j.migrated).toEqual(shipped.map((m) => m.name));
     j.close();
     expect(applied(file)).toEqual(
       shipped.map((m) => ({ name: m.name, checksum: createHash('sha256').update(readFileSync(join(MIGRATIONS_DIR, `${m.name}.sql`))).digest('hex') })),
@@ -91,7 +96,7 @@ describe('journal migrations', () => {
     db.close();
 
     const j = SqliteJournal.open(file);
-    expect(j.migrated).toEqual(['002_audit']);
+    expect(j.migrated).toEqual(shipped.slice(1).map((m) => m.name));
     j.startRun(runStart('new', '2026-01-01T00:00:00.000Z', 'dry-run'));
     j.recordPlan('new', planOf([changeOf(1, 'create', role(PROD, 'New'))]));
     expect(listChanges(j.database, {}, new Date()).map((l) => [l.runId, l.address, l.status])).toEqual([
@@ -106,7 +111,7 @@ describe('journal migrations', () => {
 
   it('refuses a migration that changed after it was applied', () => {
     migrateTo(file, shipped);
-    const edited = [migrationFromSql('001_init', `${m001.sql}\n-- an innocent comment\n`), m002];
+    const edited = [migrationFromSql('001_init', `${m001.sql}\n-- an innocent comment\n`), ...shipped.slice(1)];
     const err = (() => {
       try {
         SqliteJournal.open(file, { migrations: edited });
@@ -134,15 +139,15 @@ describe('journal migrations', () => {
   });
 
   it('refuses a database newer than the code, for writing and for queries', () => {
-    migrateTo(file, [...shipped, migrationFromSql('003_future', 'CREATE TABLE future (x INTEGER) STRICT;')]);
+    migrateTo(file, [...shipped, migrationFromSql(`${NEXT}_future`, 'CREATE TABLE future (x INTEGER) STRICT;')]);
     expect(() => SqliteJournal.open(file)).toThrow(JournalNewerThanCodeError);
-    expect(() => openJournalForQuery(file)).toThrow(/is newer than this rolemap: it has migration\(s\) 003_future .*latest here: 002_audit/);
+    expect(() => openJournalForQuery(file)).toThrow(new RegExp(`is newer than this rolemap: it has migration\\(s\\) ${NEXT}_future .*latest here: ${shipped.at(-1)?.name}`));
   });
 
   it('a query on an unmigrated journal says so and does not migrate it; a missing file is not created', () => {
     migrateTo(file, [m001]);
     expect(() => openJournalForQuery(file)).toThrow(JournalNotMigratedError);
-    expect(() => openJournalForQuery(file)).toThrow(/pending migration\(s\) 002_audit; run `rolemap journal migrate --journal/);
+    expect(() => openJournalForQuery(file)).toThrow(new RegExp(`pending migration\\(s\\) ${AFTER_001.join(', ')}; run \`rolemap journal migrate --journal`));
     expect(applied(file).map((a) => a.name)).toEqual(['001_init']);
 
     const missing = tmp.file('absent.db');
@@ -151,9 +156,9 @@ describe('journal migrations', () => {
   });
 
   it('rolls back a migration that fails, leaving the earlier ones applied', () => {
-    const bad = migrationFromSql('003_bad', 'CREATE TABLE half (x INTEGER) STRICT; INSERT INTO no_such_table VALUES (1);');
+    const bad = migrationFromSql(`${NEXT}_bad`, 'CREATE TABLE half (x INTEGER) STRICT; INSERT INTO no_such_table VALUES (1);');
     expect(() => SqliteJournal.open(file, { migrations: [...shipped, bad] })).toThrow(MigrationFailedError);
-    expect(applied(file).map((a) => a.name)).toEqual(['001_init', '002_audit']);
+    expect(applied(file).map((a) => a.name)).toEqual(shipped.map((m) => m.name));
     const db = openForWrite(file);
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half'").get()).toEqual({ n: 0 });
     db.close();

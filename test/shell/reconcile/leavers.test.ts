@@ -1,0 +1,121 @@
+/**
+ * Issue 12 through run-once: the real IAM roles target against the emulator, a real SQLite journal.
+ *
+ * - defect 2: a revocation shared by two leavers that fails keeps both in the entitlement history, so
+ *   the next run plans it again until it succeeds;
+ * - defect 3: applying a saved plan records the entitlements the plan was made from: someone who left
+ *   between the plan and its apply stays in the history and is revoked on the next run.
+ */
+import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IamRolesTarget } from '../../../src/adapters/aws/iam-roles/iam-roles-target.js';
+import { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
+import type { DirectorySnapshot, DirectoryUser } from '../../../src/core/model/directory.js';
+import { REVOCATION_POLICY_NAME } from '../../../src/core/model/ownership.js';
+import type { RoleMap } from '../../../src/core/model/role-map.js';
+import { planFromJson, planToJson } from '../../../src/core/render/json.js';
+import { runOnce, type Runtime } from '../../../src/shell/reconcile/run-once.js';
+import { DEV, roleMap, spec, startWorld, type World } from '../../adapters/aws/iam-roles/fixtures.js';
+import { FakeDirectorySource, MemoryLogger } from '../../support/fake-ports.js';
+import { tempDir } from '../../adapters/journal/fixtures.js';
+
+const JDOE = '0c000000-0000-4000-8000-000000000001';
+const ASMITH = '0c000000-0000-4000-8000-000000000002';
+const BWHITE = '0c000000-0000-4000-8000-000000000003';
+const DEVS = '0c000000-0000-4000-8000-0000000000d1';
+
+const person = (guid: string, sam: string, disabled = false): DirectoryUser => ({ guid, dn: `CN=${sam},OU=Staff,DC=corp,DC=example`, sAMAccountName: sam, userPrincipalName: `${sam}@corp.example`, disabled });
+
+function directory(disabled: readonly string[] = []): DirectorySnapshot {
+  const users = [person(JDOE, 'jdoe'), person(ASMITH, 'asmith'), person(BWHITE, 'bwhite')].map((u) => (disabled.includes(u.sAMAccountName) ? { ...u, disabled: true } : u));
+  return {
+    source: 'test',
+    users,
+    groups: [{ guid: DEVS, dn: `CN=AWS-${DEV}-Developer,OU=Groups,DC=corp,DC=example`, sAMAccountName: `AWS-${DEV}-Developer`, name: `AWS-${DEV}-Developer`, members: [JDOE, ASMITH, BWHITE] }],
+  };
+}
+
+let world: World;
+let tmp: ReturnType<typeof tempDir>;
+let journal: SqliteJournal;
+let source: FakeDirectorySource;
+let now: Date;
+
+function runtime(map: RoleMap): Runtime {
+  return { roleMap: map, source, targets: [new IamRolesTarget(world.clients)], journal, configHash: 'test', clock: () => now, log: new MemoryLogger() };
+}
+
+async function revokedNames(): Promise<string[]> {
+  const doc = await world.console(DEV).send(new GetRolePolicyCommand({ RoleName: 'Developer', PolicyName: REVOCATION_POLICY_NAME }));
+  return [...decodeURIComponent(doc.PolicyDocument ?? '').matchAll(/\*:([^"]+)"/g)].map((m) => m[1] as string).sort();
+}
+
+const historyHolds = (): string[] => [...new Set((journal.entitlementHistory().last ?? []).map((e) => e.userName))].sort();
+
+beforeEach(async () => {
+  world = await startWorld({ maxAttempts: 2 });
+  tmp = tempDir();
+  journal = SqliteJournal.open(tmp.file('journal.db'));
+  source = new FakeDirectorySource(directory());
+  now = new Date('2026-12-02T09:00:00.000Z');
+});
+afterEach(async () => {
+  journal.close();
+  tmp.cleanup();
+  await world.stop();
+});
+
+describe('defect 2: a failed shared revocation is retried until it succeeds', () => {
+  it('two leavers share the Developer revocation; it fails while another change succeeds; both stay leavers and the next run revokes both', async () => {
+    const map = roleMap([spec(DEV, 'Developer')]);
+    expect((await runOnce(runtime(map), { mode: 'apply', trigger: 'test' })).outcome).toBe('applied');
+
+    // jdoe and asmith leave; in the same run a new role is made (which succeeds) while IAM refuses the deny.
+    source.snapshot = directory(['jdoe', 'asmith']);
+    now = new Date('2026-12-02T09:14:00.000Z');
+    world.emulator.injectFault({ kind: 'error', service: 'iam', operation: 'PutRolePolicy', code: 'ServiceFailure', status: 500, message: 'try later' });
+    const withAuditor = roleMap([spec(DEV, 'Developer'), spec(DEV, 'Auditor', { group: { by: 'sAMAccountName', value: `AWS-${DEV}-Developer` } })]);
+    const failed = await runOnce(runtime(withAuditor), { mode: 'apply', trigger: 'test' });
+    expect(failed.outcome).toBe('partial');
+    const shared = failed.plan.changes.find((c) => c.address === 'iam_role_revocations.dev.Developer');
+    expect(shared?.concerns).toHaveLength(2);
+    expect(failed.report?.results.find((r) => r.change.seq === shared?.seq)?.status).toBe('failed');
+    // Both are still in the history as holding what they lost.
+    expect(historyHolds()).toEqual(['asmith', 'bwhite', 'jdoe']);
+
+    world.emulator.clearFaults();
+    now = new Date('2026-12-02T09:15:00.000Z');
+    const retry = await runOnce(runtime(withAuditor), { mode: 'apply', trigger: 'test' });
+    expect(retry.outcome).toBe('applied');
+    // Only Developer: the new Auditor role was never theirs (they were disabled before it existed).
+    expect(retry.plan.changes.filter((c) => c.action === 'revoke').map((c) => c.address)).toEqual(['iam_role_revocations.dev.Developer']);
+    expect(await revokedNames()).toEqual(['asmith@corp.example', 'jdoe@corp.example']);
+    expect(historyHolds()).toEqual(['bwhite']);
+    // And then it converges.
+    expect((await runOnce(runtime(withAuditor), { mode: 'apply', trigger: 'test' })).outcome).toBe('no-changes');
+  });
+});
+
+describe('defect 3: a saved plan records the entitlements it was made from', () => {
+  it('asmith leaves between plan and apply: the history keeps him, and the next run revokes his sessions', async () => {
+    const map = roleMap([spec(DEV, 'Developer')]);
+    await runOnce(runtime(map), { mode: 'apply', trigger: 'test' });
+
+    // A plan with something to do (a new role), saved to a file and read back as `--plan FILE` does.
+    const withAuditor = roleMap([spec(DEV, 'Developer'), spec(DEV, 'Auditor', { group: { by: 'sAMAccountName', value: `AWS-${DEV}-Developer` } })]);
+    const dry = await runOnce(runtime(withAuditor), { mode: 'dry-run', trigger: 'test' });
+    const saved = planFromJson(planToJson(dry.plan), 'plan.json');
+    expect(saved.entitlements?.grants.map((g) => [g.target, g.users.length])).toEqual([['Auditor', 3], ['Developer', 3]]);
+
+    // asmith is disabled before the saved plan is applied.
+    source.snapshot = directory(['asmith']);
+    now = new Date('2026-12-02T09:30:00.000Z');
+    expect((await runOnce(runtime(withAuditor), { mode: 'saved-plan', trigger: 'test', savedPlan: saved })).outcome).toBe('applied');
+    expect(historyHolds()).toContain('asmith');
+
+    now = new Date('2026-12-02T09:31:00.000Z');
+    const next = await runOnce(runtime(withAuditor), { mode: 'apply', trigger: 'test' });
+    expect(next.plan.changes.filter((c) => c.action === 'revoke').map((c) => c.address).sort()).toEqual(['iam_role_revocations.dev.Auditor', 'iam_role_revocations.dev.Developer']);
+    expect(await revokedNames()).toEqual(['asmith@corp.example']);
+  });
+});
