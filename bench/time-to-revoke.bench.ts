@@ -144,6 +144,9 @@ aws:
   const disabled: string[] = [];
 
   const daemon = startDaemon(configPath, emulatorEnv(emulator.url, dir, { BENCH_BIND_PASSWORD: facts.adminPassword }), ['--grace', '10']);
+  const laneRunsDone = (): number => daemon.lines.filter((l) => l['msg'] === 'leaver fast lane run finished').length;
+  /** After a deny is seen: the lane's run goes on (Identity Center, the user's removal); wait for its end to count its calls. */
+  const runEnded = (before: number): Promise<void> => daemon.until(() => laneRunsDone() > before, Math.min(180_000, left()), 'the end of the lane\'s run');
   const laneMetric = async (name: string): Promise<number> => {
     const text = await (await fetch(`${daemon.url()}/metrics`)).text();
     return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
@@ -160,6 +163,7 @@ aws:
     for (const [i, p] of singles.entries()) {
       await sleep(Math.floor(Math.random() * pollSeconds * 1000));
       const calls0 = await laneMetric('rolemap_fast_lane_aws_calls_total');
+      const runs0 = laneRunsDone();
       const start = performance.now();
       await uac(p.dn, '514');
       disabled.push(p.dn);
@@ -170,7 +174,7 @@ aws:
       }
       const s = (performance.now() - start) / 1000;
       seconds.push(s);
-      await sleep(1_000);
+      await runEnded(runs0);
       const calls = (await laneMetric('rolemap_fast_lane_aws_calls_total')) - calls0;
       console.log(`trial ${i + 1}: ${p.upn} (${p.role}, ${p.account}) denied after ${s.toFixed(1)} s; the lane made ${calls} AWS calls`);
     }
@@ -183,6 +187,7 @@ aws:
       const calls0 = await laneMetric('rolemap_fast_lane_aws_calls_total');
       const emuBefore = Object.values(emulator.calls()).reduce((a, b) => a + b, 0);
       const probesBefore = probeCalls;
+      const runs0 = laneRunsDone();
       const start = performance.now();
       for (const p of layoff) {
         await uac(p.dn, '514');
@@ -202,7 +207,8 @@ aws:
         if (pending.size > 0) await sleep(250);
       }
       const s = (performance.now() - start) / 1000;
-      await sleep(1_000);
+      await runEnded(runs0);
+      await sleep(2_000);
       const calls = (await laneMetric('rolemap_fast_lane_aws_calls_total')) - calls0;
       const emuCalls = Object.values(emulator.calls()).reduce((a, b) => a + b, 0) - emuBefore - (probeCalls - probesBefore);
       console.log(
@@ -211,8 +217,13 @@ aws:
       );
     }
     const laneRuns = daemon.lines.filter((l) => l['msg'] === 'leaver fast lane run finished').map((l) => l['outcome']);
-    const fullRuns = daemon.lines.filter((l) => l['msg'] === 'run started' && l['trigger'] !== undefined).length;
+    const fullRuns = daemon.lines.filter((l) => l['msg'] === 'run started' && l['trigger'] !== undefined && l['source'] === undefined).length;
     console.log(`fast-lane runs: ${laneRuns.length} (${[...new Set(laneRuns)].join(', ')}); full runs: ${fullRuns}; last leaver lag ${(await laneMetric('rolemap_fast_lane_last_leaver_lag_seconds')).toFixed(1)} s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  } catch (e) {
+    // Say why: the daemon's warnings, errors and fast-lane lines.
+    const telling = daemon.lines.filter((l) => ['warn', 'error', 'fatal'].includes(String(l['level'])) || String(l['msg'] ?? '').includes('fast lane'));
+    console.log(telling.slice(-30).map((l) => JSON.stringify(l).slice(0, 600)).join('\n'));
+    throw e;
   } finally {
     await daemon.stop();
     for (const dn of disabled) await uac(dn, '512').catch(() => undefined);

@@ -135,7 +135,8 @@ export class FastLane {
       this.#failures = 0;
     } catch {
       this.#failures++;
-      delay = Math.min(delay * 2 ** this.#failures, this.#deps.maxBackoffMs ?? 600_000);
+      // The first failure retries at the usual interval, then 2x, 4x... up to maxBackoffMs.
+      delay = Math.min(delay * 2 ** (this.#failures - 1), this.#deps.maxBackoffMs ?? 600_000);
       this.#deps.log.warn({ consecutiveFailures: this.#failures, nextPollMs: delay }, 'leaver fast lane backing off');
     }
     this.#schedule(delay);
