@@ -217,7 +217,7 @@ aws:
       );
     }
     const laneRuns = daemon.lines.filter((l) => l['msg'] === 'leaver fast lane run finished').map((l) => l['outcome']);
-    const fullRuns = daemon.lines.filter((l) => l['msg'] === 'run started' && l['trigger'] !== undefined && l['source'] === undefined).length;
+    const fullRuns = daemon.lines.filter((l) => l['msg'] === 'run started' && l['source'] !== undefined).length;
     console.log(`fast-lane runs: ${laneRuns.length} (${[...new Set(laneRuns)].join(', ')}); full runs: ${fullRuns}; last leaver lag ${(await laneMetric('rolemap_fast_lane_last_leaver_lag_seconds')).toFixed(1)} s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   } catch (e) {
     // Say why: the daemon's warnings, errors and fast-lane lines.

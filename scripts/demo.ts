@@ -122,6 +122,19 @@ try {
   console.log('Go on querying it, for example:');
   console.log(`  node bin/rolemap.js journal list --journal ${journal} --format table`);
   console.log(`  node bin/rolemap.js journal access --journal ${journal} --as-of now`);
+  // What AWS looks like now, so the reader can go on planning against it after the demo ends.
+  const state = join(work, 'emulator-state.json');
+  writeFileSync(state, `${JSON.stringify(emulator.dump())}\n`, { mode: 0o600 });
+  // The demo's (fake) credentials go to a file of their own, not to the terminal.
+  const envFile = join(work, 'emulator.env');
+  writeFileSync(
+    envFile,
+    `AWS_ENDPOINT_URL=http://127.0.0.1:4566\nAWS_REGION=eu-west-1\nAWS_ACCESS_KEY_ID=${credentials.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}\nAWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true\n`,
+    { mode: 0o600 },
+  );
+  console.log('To dry-run against this emulated AWS again (its ADFS SAML providers are in the saved state: rolemap never creates SAML providers):');
+  console.log(`  node --import tsx test/aws-emulator/main.ts --port 4566 --state ${state} &`);
+  console.log(`  (set -a; . ${envFile}; node bin/rolemap.js reconcile --dry-run --config ${config})`);
   if (surprises.length > 0) {
     console.error(`\nThe demo did not go as it should:\n${surprises.map((s) => `  ${s}`).join('\n')}`);
     process.exitCode = 1;

@@ -93,7 +93,7 @@ describe('leavers', () => {
     expect(icUser?.dependsOn).toEqual([psRevoke?.seq, membership?.seq]);
     for (const c of plan.changes) expect(c.leaver).toEqual({ guid: carol.guid, name: 'carol', reason: 'disabled' });
     expect(plan.summary).toEqual({ add: 0, change: 2, destroy: 2, leavers: 1 });
-    expect(renderPlan(plan, { color: false })).toContain('1 leaver to disable.');
+    expect(renderPlan(plan, { color: false })).toMatch(/\n1 leaver \([^)]*\): .*session revocation/);
   });
 
   it('an expired account is a leaver with reason expired', async () => {
@@ -288,6 +288,31 @@ describe('ownership', () => {
       'iam_role.prod.Admin: exists but is not owned by rolemap; left alone (set adopt: true on the role to take it over)',
       'identitystore_user.bob@example.com: exists but is not owned by rolemap; left alone (set identityCenter.adoptUsers: true to take it over)',
     ]);
+  });
+
+  it('a role kept for a role-map group the directory lacks is created with a reason that says so, not "AD group ?"', () => {
+    const snap = { ...acmeSnapshot(), groups: acmeSnapshot().groups.filter((g) => g.name !== 'AWS-Admins') };
+    const { plan } = planFor(snap, acmeMap(), actual([]));
+    const admin = plan.changes.find((c) => c.address === 'iam_role.prod.Admin');
+    expect(admin?.action).toBe('create');
+    expect(admin?.reason).toBe('declared in the role map; its AD group is not in the directory (see Warnings), so no one can use the role until it is');
+    expect(plan.changes.map((c) => c.reason).join('\n')).not.toContain('AD group ?');
+  });
+
+  it('a target that already reported an unowned object left alone is not echoed by the ownership filter', () => {
+    const targetSaid = 'iam_role.prod.Admin: exists without rolemap:owner=acme (tagged for owner "other"); left alone. Set adopt: true on this role to take it over.';
+    const { plan } = planFor(acmeSnapshot(), acmeMap(), actual([unownedAdmin], [targetSaid]));
+    expect(plan.warnings.filter((w) => w.startsWith('iam_role.prod.Admin: '))).toEqual([targetSaid]);
+  });
+
+  it('with nothing else to do, the summary says what was left alone and why, instead of "AWS matches"', async () => {
+    const today = await acmeToday();
+    const hand = today.resources.filter((r) => !(r.kind === 'iam_role' && r.name === 'Admin'));
+    const { plan } = planFor(acmeSnapshot(), acmeMap(), actual([...hand, unownedAdmin]), { history: history(today.entitlements) });
+    expect(plan.changes).toEqual([]);
+    const text = renderPlan(plan, { color: false });
+    expect(text).not.toContain('AWS matches the directory and the role map.');
+    expect(text).toContain('No changes. What rolemap owns matches the directory and the role map. 1 wanted object was left alone because rolemap does not own it (see Warnings).');
   });
 
   it('two AD users that map to one Identity Center user name: the first is created, the plan says why not the second', () => {

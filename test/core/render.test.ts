@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { Plan, Resource } from '../../src/core/index.js';
 import { InvalidInputError, planFromJson, planToJson, renderPlan } from '../../src/core/index.js';
 import { acmeMap, acmeSnapshot, alice, bob, carol, dave, erin, frank } from '../support/acme.js';
-import { actual, converged, history, NO_HISTORY, planFor, PROD, SSO } from '../support/builders.js';
+import { actual, converged, history, NO_HISTORY, planFor, PROD, role, SSO } from '../support/builders.js';
 
 const goldenDir = join(dirname(fileURLToPath(import.meta.url)), 'golden');
 
@@ -58,6 +58,30 @@ describe('human plan', () => {
     golden('no-changes.txt', renderPlan(plan, { color: false }));
   });
 
+  it("prints rolemap's standard SAML trust policy once, then names the change that showed it", () => {
+    const map = acmeMap({ federatedRoles: [role('AWS-Admins', PROD, 'Admin'), role('Developers', PROD, 'Developer')] });
+    const { plan } = planFor(acmeSnapshot(), map, actual([]));
+    const text = renderPlan(plan, { color: false });
+    const roles = plan.changes.filter((c) => c.kind === 'iam_role' && c.action === 'create');
+    const admin = roles.find((c) => c.address === 'iam_role.prod.Admin');
+    const developer = roles.find((c) => c.address === 'iam_role.prod.Developer');
+    // Admin and Developer have the same trust (the pattern rule's Billing has another, printed in full too).
+    expect(admin && developer && admin.seq < developer.seq).toBe(true);
+    expect(text.match(/\+ trustPolicy = <<POLICY/g)?.length).toBe(roles.length - 1);
+    expect(text).toContain(`+ trustPolicy = rolemap's standard SAML trust of saml-provider/ADFS, as shown in #${admin?.seq}`);
+  });
+
+  it('compact (an apply of a plan already read): one line per change with its reason, no attribute bodies', async () => {
+    const plan = await busyMorning();
+    const compact = renderPlan(plan, { color: false, compact: true });
+    expect(compact).not.toContain('<<POLICY');
+    expect(compact).not.toContain('entries[');
+    for (const c of plan.changes) expect(compact).toContain(`#${c.seq} `);
+    expect(compact.split('\n').length).toBeLessThan(renderPlan(plan, { color: false }).split('\n').length);
+    expect(compact).not.toMatch(/^ {6}[+~-] /m);
+    expect(compact).toContain('Plan: 0 to add, 1 to change, 2 to destroy;');
+  });
+
   it('colours only when asked', async () => {
     const plan = await busyMorning();
     expect(renderPlan(plan, { color: false })).not.toContain('\u001b[');
@@ -68,7 +92,8 @@ describe('human plan', () => {
     const text = renderPlan(await busyMorning(), { color: false });
     expect(text).toContain(`! iam_role_revocations.dev.Developer will be revoked`);
     expect(text).toContain(`x iam_user_credentials.prod.carol-legacy will be disabled`);
-    expect(text).toContain('Plan: 0 to add, 4 to change, 2 to destroy, 1 leaver to disable.');
+    expect(text).toContain("Plan: 0 to add, 1 to change, 2 to destroy; 2 session revocations, 1 IAM user's credentials disabled.");
+    expect(text).toContain("1 leaver (carol): 2 session revocations, 1 IAM user's credentials disabled, 1 membership removed, 1 Identity Center user deleted.");
   });
 });
 

@@ -47,7 +47,7 @@ describe('npm run demo', () => {
     expect(step(all, '1.')).toMatch(/Configuration OK: .*rolemap\.yaml\n[\s\S]*\(exit code 0\)/);
 
     const dryRun = step(all, '2.');
-    const planned = /Plan: (\d+) to add, 0 to change, 0 to destroy, 0 leavers to disable\./.exec(dryRun);
+    const planned = /Plan: (\d+) to add, 0 to change, 0 to destroy\./.exec(dryRun);
     expect(planned, dryRun).not.toBeNull();
     const adds = Number(planned?.[1]);
     expect(adds).toBeGreaterThan(0);
@@ -56,7 +56,7 @@ describe('npm run demo', () => {
     expect(dryRun).not.toContain('Apply complete');
 
     const apply = step(all, '3.');
-    expect(apply).toContain(`Apply complete! Resources: ${adds} added, 0 changed, 0 destroyed; 0 leaver changes.`);
+    expect(apply).toContain(`Apply complete! Resources: ${adds} added, 0 changed, 0 destroyed.`);
     expect(apply).toContain('(exit code 2)');
 
     const again = step(all, '4.');
@@ -66,14 +66,14 @@ describe('npm run demo', () => {
 
     const leaver = step(all, '5.');
     // The dry-run plan and the apply both show the leaver's revocations and the one leaver.
-    expect(leaver.match(/1 leaver to disable\./g)).toHaveLength(2);
+    expect(leaver.match(/\n1 leaver \(juergen\.mueller\): \d+ session revocations?, /g)).toHaveLength(2);
     expect(leaver).toContain('! revoke sessions');
     expect(leaver).toMatch(/! iam_role_revocations\.management\.Admin will be revoked \(live sessions denied\)/);
     expect(leaver).toMatch(/! iam_role_revocations\.prod\.PlatformAdmin will be revoked/);
     expect(leaver).toMatch(/! sso_permission_set_revocations\.PlatformAdmin will be revoked/);
     expect(leaver).toContain('+ entries["juergen.mueller@example.com"]');
     expect(leaver).toContain('- identitystore_user.juergen.mueller@example.com will be destroyed');
-    expect(leaver).toMatch(/Apply complete! Resources: 0 added, 3 changed, 2 destroyed; 5 leaver changes\./);
+    expect(leaver).toMatch(/Apply complete! Resources: 0 added, 0 changed, 2 destroyed; 3 session revocations\. 1 leaver \(juergen\.mueller\): 3 session revocations, 1 membership removed, 1 Identity Center user deleted\./);
 
     const journalStep = step(all, '6.');
     expect(journalStep).toContain('OK: every row is intact and linked.');

@@ -88,3 +88,37 @@ export function entitlementsDigest(rows: readonly EntitlementRow[]): string {
   for (const l of lines) h.update(l).update('\n');
   return h.digest('hex');
 }
+
+/** `runs` columns in the order a run seal hashes them: every column of the finished run's row. */
+export const RUN_COLUMNS = [
+  'id',
+  'trigger',
+  'mode',
+  'host',
+  'version',
+  'config_hash',
+  'directory_users',
+  'directory_groups',
+  'started_at',
+  'finished_at',
+  'outcome',
+  'error',
+  'plan_created_at',
+  'plan_summary',
+  'plan_refusal',
+  'plan_warnings',
+  'chain_head_id',
+  'chain_head_hash',
+] as const;
+export type RunRowContent = { readonly [C in (typeof RUN_COLUMNS)[number]]: string | number | null };
+export interface RunSealRow {
+  readonly id: number;
+  readonly run_id: string;
+  readonly prev_hash: string;
+  readonly hash: string;
+}
+
+/** A run seal's hash: its own id and run id, then the sealed run's columns. */
+export function runSealHash(prevHash: string, sealId: number, run: RunRowContent): string {
+  return chainHash(prevHash, [sealId, run.id, ...RUN_COLUMNS.map((c) => run[c])]);
+}

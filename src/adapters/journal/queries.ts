@@ -4,6 +4,8 @@
  * that its schema is exactly the code's, and never migrate. Times are ISO 8601 or relative to `now`.
  */
 import { InvalidInputError } from '../../core/errors.js';
+import { ACTIONS } from '../../core/plan/action.js';
+import { CHANGE_STATUSES } from './sqlite-journal.js';
 import { assertMigrated, loadMigrations, type Migration } from './migrations.js';
 import { openReadOnly, type SqliteDatabase } from './sqlite.js';
 
@@ -31,6 +33,39 @@ export function openJournalForVerify(file: string, migrations: readonly Migratio
  */
 function resolve(param: 'user' | 'group'): string {
   return `(SELECT lower(@${param}) UNION SELECT guid FROM principal_aliases WHERE alias = @${param} AND type = '${param}')`;
+}
+
+/** The actions the journal stores (the plan's words, `destroy` and `add`, are said apart). */
+const ACTION_NAMES = Object.keys(ACTIONS);
+const ACTION_HINTS: Readonly<Record<string, string>> = { destroy: 'delete', destroyed: 'delete', add: 'create', change: 'update', revoked: 'revoke', disabled: 'disable' };
+
+function checkChoice(option: string, value: string, valid: readonly string[], hints: Readonly<Record<string, string>> = {}): void {
+  if (valid.includes(value)) return;
+  const hint = hints[value.toLowerCase()];
+  throw new InvalidInputError(
+    `${option} "${value}" matches nothing the journal records${hint !== undefined ? ` (the journal calls it "${hint}")` : ''}: use one of ${valid.join(', ')}`,
+  );
+}
+
+/**
+ * A run named by its id or by a unique prefix of it, as git takes commits. Throws naming the
+ * candidates when the prefix is ambiguous, and when no run matches.
+ */
+export function resolveRunId(db: SqliteDatabase, idOrPrefix: string): string {
+  const id = findRunId(db, idOrPrefix);
+  if (id === null) throw new InvalidInputError(`no run ${idOrPrefix} in the journal (\`rolemap journal runs\` lists them)`);
+  return id;
+}
+
+/** The run an id or unique prefix names; null when none matches; throws when the prefix is ambiguous. */
+function findRunId(db: SqliteDatabase, idOrPrefix: string): string | null {
+  const exact = db.prepare('SELECT id FROM runs WHERE id = ?').get(idOrPrefix) as { id: string } | undefined;
+  if (exact !== undefined) return exact.id;
+  if (idOrPrefix === '') return null;
+  const escaped = idOrPrefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const found = (db.prepare("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY started_at DESC LIMIT 6").all(`${escaped}%`) as { id: string }[]).map((r) => r.id);
+  if (found.length <= 1) return found[0] ?? null;
+  throw new InvalidInputError(`run ${idOrPrefix} is ambiguous: it begins ${found.length > 5 ? 'more than 5 runs' : `${found.length} runs`} (${found.slice(0, 5).join(', ')}); give more of the id`);
 }
 
 const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -160,16 +195,24 @@ export function listChanges(db: SqliteDatabase, filter: ChangeFilter, now: Date)
     params['user'] = filter.user;
   }
   if (filter.group !== undefined) {
-    where.push(`group_guid IN ${resolve('group')}`);
+    // The group's own changes (its Identity Center group, memberships, assignments) and the federated
+    // roles mapped to it, whose principal is the group.
+    where.push(`(group_guid IN ${resolve('group')} OR principal_guid IN (SELECT guid FROM principal_aliases WHERE type = 'group' AND (alias = @group OR guid = lower(@group))))`);
     params['group'] = filter.group;
   }
+  if (filter.action !== undefined) checkChoice('--action', filter.action, ACTION_NAMES, ACTION_HINTS);
+  if (filter.status !== undefined) checkChoice('--status', filter.status, CHANGE_STATUSES);
+  if (filter.account !== undefined && !/^\d{12}$/.test(filter.account)) {
+    throw new InvalidInputError(`--account "${filter.account}" is not a 12-digit AWS account id; give the id, or --config FILE to resolve the config's account aliases`);
+  }
+  const run = filter.run === undefined ? undefined : resolveRunId(db, filter.run);
   for (const [key, column] of [
     ['account', 'account'],
     ['action', 'action'],
     ['status', 'status'],
     ['run', 'run_id'],
   ] as const) {
-    const v = filter[key];
+    const v = key === 'run' ? run : filter[key];
     if (v !== undefined) {
       where.push(`${column} = @${key}`);
       params[key] = v;
@@ -270,8 +313,10 @@ export interface RunEvent {
   readonly requestIds: readonly string[];
 }
 
-/** One run with its changes (final status each) and every row written for them, in order. Null when absent. */
-export function showRun(db: SqliteDatabase, runId: string): { readonly run: RunLine; readonly changes: readonly ChangeLine[]; readonly events: readonly RunEvent[] } | null {
+/** One run (by id or unique prefix) with its changes (final status each) and every row written for them, in order. Null when absent. */
+export function showRun(db: SqliteDatabase, idOrPrefix: string): { readonly run: RunLine; readonly changes: readonly ChangeLine[]; readonly events: readonly RunEvent[] } | null {
+  const runId = findRunId(db, idOrPrefix);
+  if (runId === null) return null;
   const r = db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRow | undefined;
   if (r === undefined) return null;
   const changes = (db.prepare('SELECT * FROM changes WHERE run_id = ? ORDER BY seq').all(runId) as ChangeViewRow[]).map(toLine);

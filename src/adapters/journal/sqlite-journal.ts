@@ -13,12 +13,15 @@ import type { ApplyHooks, ApplyOutcome, EntitlementHistory, OwnershipRegistry, P
 import {
   CHANGE_EVENT_COLUMNS,
   GENESIS,
+  RUN_COLUMNS,
   chainHash,
   entitlementsDigest,
+  runSealHash,
   snapshotHash,
   type ChangeEventColumn,
   type ChangeEventContent,
   type EntitlementRow,
+  type RunRowContent,
 } from './chain.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { JournalError, JournalRunError, JournalWriteError } from './errors.js';
@@ -26,7 +29,10 @@ import { loadMigrations, migrate, type Migration } from './migrations.js';
 import { makeRedactor, secretsFromEnv, type Redactor } from './redact.js';
 import { inTransaction, openForWrite, type SqliteDatabase, type SqliteStatement } from './sqlite.js';
 
-export type ChangeStatus = 'planned' | 'pending' | 'intent' | 'applied' | 'failed' | 'skipped' | 'interrupted';
+export type ChangeStatus = 'planned' | 'pending' | 'intent' | 'applied' | 'failed' | 'skipped' | 'interrupted' | 'refused';
+
+/** Every status a change row can carry, for the query filters. */
+export const CHANGE_STATUSES: readonly ChangeStatus[] = ['planned', 'pending', 'intent', 'applied', 'failed', 'skipped', 'interrupted', 'refused'];
 
 export interface SqliteJournalOptions {
   /** Time of each row; the daemon and tests pass their clock. */
@@ -43,6 +49,7 @@ export interface SqliteJournalOptions {
 export const INTERRUPTED_MESSAGE =
   'the process ended after the intent was written and before the outcome: the AWS call may or may not have taken effect; the next plan reads the actual state';
 export const NEVER_STARTED_MESSAGE = 'never started: the run was interrupted before this change';
+export const REFUSED_MESSAGE = 'not applied: the safety checks refused the plan';
 
 type EventInput = Omit<ChangeEventContent, 'id'>;
 
@@ -53,7 +60,10 @@ interface Head {
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The AD group a change concerns, from its kind and id (see the id table in docs/ARCHITECTURE.md). */
+/**
+ * The AD group a change concerns, from its kind and id (see the id table in docs/ARCHITECTURE.md).
+ * A federated role's principal is the AD group mapped to it, so its changes are the group's too.
+ */
 function groupOf(change: Change): { guid: string | null; name: string | null } {
   const id = change.key.slice(change.kind.length + 1);
   const name = (change.after ?? change.before)?.name ?? null;
@@ -70,14 +80,30 @@ function groupOf(change: Change): { guid: string | null; name: string | null } {
       if (!last.startsWith('GROUP:')) return { guid: null, name: null };
       return { guid: last.slice('GROUP:'.length).toLowerCase(), name: name?.split('/').slice(2).join('/') || null };
     }
+    case 'iam_role': {
+      const p = change.principal;
+      return p !== undefined && GUID.test(p.guid) ? { guid: p.guid.toLowerCase(), name: p.name } : { guid: null, name: null };
+    }
     default:
       return { guid: null, name: null };
   }
 }
 
-function principalOf(change: Change): { guid: string; name: string } | null {
-  if (change.principal !== undefined) return { guid: change.principal.guid.toLowerCase(), name: change.principal.name };
-  if (change.leaver !== undefined) return { guid: change.leaver.guid.toLowerCase(), name: change.leaver.name };
+/**
+ * The person a change concerns: the change's own principal, its leaver, or, for a membership (whose
+ * actual state read from AWS carries no principal), the user half of its id `<groupGuid>/<userGuid>`
+ * and of its name `<group name>/<user name>`. Null when the change concerns a group only.
+ */
+function principalOf(change: Change): { guid: string; name: string; type: 'user' | 'group' } | null {
+  const groupPrincipal = change.kind === 'identitystore_group' || change.kind === 'iam_role' || change.key.includes('/GROUP:');
+  if (change.principal !== undefined) return { guid: change.principal.guid.toLowerCase(), name: change.principal.name, type: groupPrincipal ? 'group' : 'user' };
+  if (change.leaver !== undefined) return { guid: change.leaver.guid.toLowerCase(), name: change.leaver.name, type: 'user' };
+  if (change.kind === 'identitystore_membership') {
+    const userGuid = change.key.slice(change.kind.length + 1).split('/')[1] ?? '';
+    const name = (change.after ?? change.before)?.name ?? '';
+    const userName = name.slice(name.lastIndexOf('/') + 1);
+    if (GUID.test(userGuid) && userName !== '') return { guid: userGuid.toLowerCase(), name: userName, type: 'user' };
+  }
   return null;
 }
 
@@ -226,7 +252,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     for (const c of changes) {
       const p = principalOf(c);
       const g = groupOf(c);
-      add(p?.name, p?.guid ?? null, c.kind === 'identitystore_group' || (p !== null && p.guid === g.guid) ? 'group' : 'user');
+      add(p?.name, p?.guid ?? null, p?.type === 'group' || (p !== null && p.guid === g.guid) ? 'group' : 'user');
       add(g.name, g.guid, 'group');
       for (const r of [c.before, c.after]) {
         if (r?.kind === 'identitystore_user' && p !== null) {
@@ -362,13 +388,43 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   ): void {
     this.#write('the end of the run', () => {
       this.#mode(runId);
+      // A refused apply's changes end as refused, as the run does, instead of pending for ever.
+      if (end.outcome === 'refused') this.#append(this.#closeOpenChanges(runId, () => ({ status: 'refused', error: REFUSED_MESSAGE }), this.#now()));
       const head = (this.#stmt.head.get() as Head | undefined) ?? null;
       this.#db
         .prepare(
           'UPDATE runs SET finished_at = ?, outcome = ?, error = ?, directory_users = ?, directory_groups = ?, chain_head_id = ?, chain_head_hash = ? WHERE id = ?',
         )
         .run(this.#instant('finishedAt', end.finishedAt), end.outcome, this.#text(end.error), end.directory?.users ?? null, end.directory?.groups ?? null, head?.id ?? null, head?.hash ?? null, runId);
+      this.#seal(runId);
     });
+  }
+
+  /**
+   * Rows that close every change of a run whose last row is still open (pending or intent), with the
+   * status and message `close` gives. Content columns stay null: the first row of the change has them.
+   */
+  #closeOpenChanges(runId: string, close: (status: string) => { status: ChangeStatus; error: string }, at: string): EventInput[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT l.* FROM change_events AS l WHERE l.run_id = ?
+           AND l.id = (SELECT max(x.id) FROM change_events AS x WHERE x.run_id = l.run_id AND x.seq = l.seq)
+           AND l.status IN ('intent', 'pending') ORDER BY l.seq`,
+      )
+      .all(runId) as ChangeEventContent[];
+    return rows.map((r): EventInput => {
+      const { status, error } = close(r.status);
+      return { ...r, at, status, before_json: null, after_json: null, diffs_json: null, reason: null, error, request_ids: null, detail_json: null };
+    });
+  }
+
+  /** Seals a finished run's row (see migrations/*_run_seals.sql): call inside the transaction that finished it. */
+  #seal(runId: string): void {
+    const run = this.#db.prepare(`SELECT ${RUN_COLUMNS.join(', ')} FROM runs WHERE id = ?`).get(runId) as RunRowContent;
+    const last = this.#db.prepare('SELECT id, hash FROM run_seals ORDER BY id DESC LIMIT 1').get() as Head | undefined;
+    const id = (last?.id ?? 0) + 1;
+    const prev = last?.hash ?? GENESIS;
+    this.#db.prepare('INSERT INTO run_seals (id, run_id, prev_hash, hash) VALUES (?, ?, ?, ?)').run(id, runId, prev, runSealHash(prev, id, run));
   }
 
   /** The last change row (id and hash): log it after each run as an external anchor for `verify`. */
@@ -415,33 +471,24 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
       let interrupted = 0;
       let skipped = 0;
       const at = this.#now();
-      const lastRows = this.#db.prepare(
-        `SELECT l.* FROM change_events AS l WHERE l.run_id = ?
-           AND l.id = (SELECT max(x.id) FROM change_events AS x WHERE x.run_id = l.run_id AND x.seq = l.seq)
-           AND l.status IN ('intent', 'pending') ORDER BY l.seq`,
-      );
       for (const runId of open) {
-        const rows = (lastRows.all(runId) as ChangeEventContent[]).map((r): EventInput => {
-          const isIntent = r.status === 'intent';
-          if (isIntent) interrupted++;
-          else skipped++;
-          return {
-            ...r,
-            at,
-            status: isIntent ? 'interrupted' : 'skipped',
-            before_json: null,
-            after_json: null,
-            diffs_json: null,
-            reason: null,
-            error: isIntent ? INTERRUPTED_MESSAGE : NEVER_STARTED_MESSAGE,
-            request_ids: null,
-            detail_json: null,
-          };
-        });
+        const rows = this.#closeOpenChanges(
+          runId,
+          (status) => {
+            if (status === 'intent') {
+              interrupted++;
+              return { status: 'interrupted', error: INTERRUPTED_MESSAGE };
+            }
+            skipped++;
+            return { status: 'skipped', error: NEVER_STARTED_MESSAGE };
+          },
+          at,
+        );
         const head = this.#append(rows);
         this.#db
           .prepare("UPDATE runs SET outcome = 'interrupted', error = ?, chain_head_id = ?, chain_head_hash = ? WHERE id = ?")
           .run(`the process ended before the run finished; found and closed at ${at}`, head?.id ?? null, head?.hash ?? null, runId);
+        this.#seal(runId);
       }
       return { runs: open, interrupted, skipped };
     });

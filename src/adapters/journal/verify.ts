@@ -4,10 +4,14 @@
  */
 import {
   GENESIS,
+  RUN_COLUMNS,
   changeEventHash,
   entitlementsDigest,
+  runSealHash,
   snapshotHash,
   type ChangeEventRow,
+  type RunRowContent,
+  type RunSealRow,
   type EntitlementRow,
   type SnapshotRow,
 } from './chain.js';
@@ -29,6 +33,9 @@ export interface VerifyResult {
   readonly ok: boolean;
   readonly changeRows: number;
   readonly snapshotRows: number;
+  /** Finished runs whose row is sealed (hash-chained), and finished runs from before seals existed. */
+  readonly sealedRuns: number;
+  readonly unsealedRuns: number;
   /** The last change row: keep its hash outside the host as an external anchor. */
   readonly head: { readonly id: number; readonly hash: string } | null;
   /** In chain order; the first is the earliest tampering found. At most `maxProblems`. */
@@ -154,6 +161,48 @@ export function verifyJournal(db: SqliteDatabase, options: { readonly maxProblem
     add({ kind: 'inserted', table: 'entitlements', row: null, runId: null, seq: null, message: `${orphans.n} entitlement row(s) belong to no snapshot: inserted, or their snapshot was deleted` });
   }
 
+  const { sealedRuns, unsealedRuns } = verifyRunSeals(db, add);
+
   const head = prevId === 0 ? null : { id: prevId, hash: prevHash };
-  return { ok: problems.length === 0, changeRows, snapshotRows, head, problems, integrity };
+  return { ok: problems.length === 0, changeRows, snapshotRows, sealedRuns, unsealedRuns, head, problems, integrity };
+}
+
+/**
+ * The run seals' chain: each seal links to the one before and matches its run's row as it is now, so a
+ * finished run whose outcome, error or counts were edited is named. A finished run with no seal is
+ * one that finished before the seals' migration was applied (counted apart), or its seal was deleted.
+ */
+function verifyRunSeals(db: SqliteDatabase, add: (p: VerifyProblem) => void): { sealedRuns: number; unsealedRuns: number } {
+  const since = db.prepare("SELECT applied_at FROM schema_migrations WHERE name LIKE '%\\_run\\_seals' ESCAPE '\\'").get() as { applied_at: string } | undefined;
+  const runOf = db.prepare(`SELECT ${RUN_COLUMNS.join(', ')} FROM runs WHERE id = ?`);
+  let prevId = 0;
+  let prevHash = GENESIS;
+  let sealedRuns = 0;
+  const sealed = new Set<string>();
+  for (const raw of db.prepare('SELECT id, run_id, prev_hash, hash FROM run_seals ORDER BY id').iterate()) {
+    const seal = raw as RunSealRow;
+    sealedRuns++;
+    sealed.add(seal.run_id);
+    const base = { table: 'runs' as const, row: seal.id, runId: seal.run_id, seq: null };
+    const run = runOf.get(seal.run_id) as RunRowContent | undefined;
+    if (seal.id !== prevId + 1) {
+      add({ ...base, kind: 'deleted', row: prevId + 1, message: `run seal(s) ${range(prevId + 1, seal.id - 1)} were deleted: the seal of run ${seal.run_id} is the next and its link does not match` });
+    } else if (run === undefined) {
+      add({ ...base, kind: 'deleted', message: `run ${seal.run_id} was deleted: its seal ${seal.id} remains` });
+    } else if (runSealHash(seal.prev_hash, seal.id, run) !== seal.hash) {
+      add({ ...base, kind: 'altered', message: `run ${seal.run_id} was edited after it finished: its row (outcome ${String(run.outcome)}, error, counts, plan summary) no longer matches its seal ${seal.id}` });
+    } else if (seal.prev_hash !== prevHash) {
+      add({ ...base, kind: 'broken-link', message: `the seal of run ${seal.run_id} does not link to seal ${prevId}: a seal was rewritten or inserted` });
+    }
+    prevId = seal.id;
+    prevHash = seal.hash;
+  }
+  let unsealedRuns = 0;
+  const finished = db.prepare('SELECT id, coalesce(finished_at, started_at) AS at, outcome FROM runs WHERE outcome IS NOT NULL ORDER BY started_at');
+  for (const r of finished.iterate() as Iterable<{ id: string; at: string; outcome: string }>) {
+    if (sealed.has(r.id)) continue;
+    if (since === undefined || r.at < since.applied_at) unsealedRuns++;
+    else add({ kind: 'deleted', table: 'runs', row: null, runId: r.id, seq: null, message: `run ${r.id} finished (${r.outcome}) but has no seal: its seal was deleted, or its outcome was written by hand` });
+  }
+  return { sealedRuns, unsealedRuns };
 }

@@ -112,7 +112,10 @@ function createReason(r: Resource): string {
   const p = r.principal?.name ?? '?';
   switch (r.kind) {
     case 'iam_role':
-      return `AD group ${p} is mapped to this role`;
+      // A role kept for a role-map group the directory does not have (see the warning): declared, entitling no one.
+      return r.principal === undefined
+        ? 'declared in the role map; its AD group is not in the directory (see Warnings), so no one can use the role until it is'
+        : `AD group ${p} is mapped to this role`;
     case 'identitystore_group':
       return `AD group ${p} has permission set assignments`;
     case 'identitystore_user':

@@ -90,7 +90,7 @@ export function calculatePlan(input: PlanInput): Plan {
     createdAt: now.toISOString(),
     ownerId: roleMap.safety.ownerId,
     changes,
-    warnings: [...actual.warnings, ...(desired.warnings ?? []), ...[...new Set(drafting.warnings)].sort()],
+    warnings: mergeWarnings(actual.warnings, desired.warnings ?? [], drafting.warnings),
     refusal: drafting.refusal,
     get actualDigest(): string {
       digest ??= stateDigest(actualResources);
@@ -119,6 +119,18 @@ function annotateLeavers(drafts: readonly DraftChange[], desired: DesiredState, 
     if (l === undefined) return d;
     return { ...d, leaver: { guid: l.guid, name: l.sAMAccountName, reason: l.reason }, reason: `${describeLeaverEvent(l, now)}: ${d.reason}` };
   });
+}
+
+/**
+ * The plan's warnings: the targets' first, then desired state's, then the filters' (deduplicated,
+ * sorted). A filter's "left alone" for an object a target already reported as left alone (with more
+ * detail: the other owner's tag, how to adopt) is the same fact said twice, and is dropped.
+ */
+function mergeWarnings(actual: readonly string[], desired: readonly string[], drafting: readonly string[]): string[] {
+  const addressOf = (w: string): string => w.slice(0, w.indexOf(': '));
+  const leftAlone = new Set(actual.filter((w) => w.includes('left alone') && w.includes(': ')).map(addressOf));
+  const own = [...new Set(drafting)].filter((w) => !(w.includes('left alone') && leftAlone.has(addressOf(w)))).sort();
+  return [...actual, ...desired, ...own];
 }
 
 function summarize(changes: readonly DraftChange[], leaverGuids: ReadonlySet<string>): PlanSummary {

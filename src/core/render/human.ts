@@ -9,6 +9,7 @@
  *
  * then warnings, the refusal (if any) in a box, and the summary line.
  */
+import { samlTrustPolicy } from '../desired/federated-roles.js';
 import { describeLeaver } from '../desired/leavers.js';
 import type { PolicyDocument } from '../model/policy.js';
 import { formatPolicy } from '../model/policy.js';
@@ -18,9 +19,18 @@ import type { Action } from '../plan/action.js';
 import { ACTIONS } from '../plan/action.js';
 import type { AttrDiff, Change, Plan } from '../plan/change.js';
 import { diffLines } from './line-diff.js';
+import { countChanges, leaverActions, leaverLine } from './summary.js';
+
+/** A warning that a wanted object exists in AWS but is not rolemap's, so it was left alone. */
+export const LEFT_ALONE = /: exists (but is not owned by rolemap|without rolemap:owner=)[^;]*; left alone/;
 
 export interface RenderOptions {
   readonly color: boolean;
+  /**
+   * One line per change with its reason, no attribute bodies: for an apply of a plan the operator has
+   * already read (a saved plan, or `--auto-approve` after a dry run), so the terminal is not flooded.
+   */
+  readonly compact?: boolean | undefined;
 }
 
 const VERB: Record<Action, string> = {
@@ -43,7 +53,9 @@ export function renderPlan(plan: Plan, options: RenderOptions): string {
   if (plan.changes.length > 0) {
     out.push('rolemap will perform the following actions:', '');
     out.push(...legend(plan, paint), '');
-    for (const c of plan.changes) out.push(...renderChange(c, paint), '');
+    const trusts = new StandardTrusts();
+    for (const c of plan.changes) out.push(...renderChange(c, paint, trusts, options.compact === true), ...(options.compact === true ? [] : ['']));
+    if (options.compact === true) out.push('');
   }
   if (plan.warnings.length > 0) {
     out.push(paint('yellow', 'Warnings:'));
@@ -53,11 +65,16 @@ export function renderPlan(plan: Plan, options: RenderOptions): string {
   if (plan.refusal !== null) {
     out.push(...box(`Plan refused (${plan.refusal.code})`, plan.refusal.message, paint), '');
   }
-  const s = plan.summary;
+  const leftAlone = plan.warnings.filter((w) => LEFT_ALONE.test(w)).length;
+  const aside = leftAlone === 0 ? '' : ` ${leftAlone} wanted ${leftAlone === 1 ? 'object was' : 'objects were'} left alone because rolemap does not own ${leftAlone === 1 ? 'it' : 'them'} (see Warnings).`;
   if (plan.changes.length === 0) {
-    out.push(paint('bold', 'No changes.') + ' AWS matches the directory and the role map.');
+    out.push(paint('bold', 'No changes.') + (leftAlone === 0 ? ' AWS matches the directory and the role map.' : ' What rolemap owns matches the directory and the role map.') + aside);
   } else {
-    out.push(`${paint('bold', 'Plan:')} ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy, ${s.leavers} ${s.leavers === 1 ? 'leaver' : 'leavers'} to disable.`);
+    const c = countChanges(plan.changes);
+    const extra = leaverActions(c);
+    out.push(`${paint('bold', 'Plan:')} ${c.add} to add, ${c.change} to change, ${c.destroy} to destroy${extra === '' ? '' : `; ${extra}`}.${aside}`);
+    const leavers = leaverLine(plan.changes, plan.summary.leavers);
+    if (leavers !== '') out.push(`${leavers}.`);
   }
   return `${out.join('\n')}\n`;
 }
@@ -70,14 +87,40 @@ function legend(plan: Plan, paint: Paint): string[] {
   ];
 }
 
-function renderChange(c: Change, paint: Paint): string[] {
+/**
+ * rolemap's own SAML trust policy (samlTrustPolicy) is the same for every role of an account and
+ * provider: printed in full the first time, then named with the change that showed it.
+ */
+class StandardTrusts {
+  readonly #shownAt = new Map<string, number>();
+  /** The line to print instead of the policy, or null to print it in full (first time, or not standard). */
+  reference(r: Resource, seq: number): string | null {
+    if (r.kind !== 'iam_role') return null;
+    const policy = r.attrs.trustPolicy;
+    const federated = (policy.Statement as readonly { Principal?: { Federated?: unknown } }[] | undefined)?.[0]?.Principal?.Federated;
+    const provider = typeof federated === 'string' ? /:saml-provider\/(.+)$/.exec(federated)?.[1] : undefined;
+    if (provider === undefined) return null;
+    const standard = [false, true].some((tag) => formatPolicy(samlTrustPolicy(r.account, provider, tag)) === formatPolicy(policy));
+    if (!standard) return null;
+    const key = `${formatPolicy(policy)}`;
+    const first = this.#shownAt.get(key);
+    if (first === undefined) {
+      this.#shownAt.set(key, seq);
+      return null;
+    }
+    return `trustPolicy = rolemap's standard SAML trust of saml-provider/${provider}, as shown in #${first}`;
+  }
+}
+
+function renderChange(c: Change, paint: Paint, trusts: StandardTrusts, compact: boolean): string[] {
   const mark = paint(ACTION_STYLE[c.action], ACTIONS[c.action]);
   const deps = c.dependsOn.length > 0 ? paint('dim', `  (after #${c.dependsOn.join(', #')})`) : '';
   const lines = [`  #${c.seq} ${mark} ${paint('bold', c.address)} will be ${pastTense(c.action)}${deps}`];
   lines.push(`      ${paint(c.leaver ? 'magenta' : 'dim', `# ${c.reason}`)}`);
   // The leaver is named once: in the reason when it says who left, else on a line of its own.
   if (c.leaver && !c.reason.includes(describeLeaver(c.leaver.name, c.leaver.reason))) lines.push(`      ${paint('magenta', `# leaver: ${describeLeaver(c.leaver.name, c.leaver.reason)}`)}`);
-  if (c.action === 'create' && c.after) lines.push(...renderAttrs(c.after, '+', paint));
+  if (compact) return lines;
+  if (c.action === 'create' && c.after) lines.push(...renderAttrs(c.after, '+', paint, trusts.reference(c.after, c.seq)));
   else if (c.action !== 'delete') for (const d of c.diffs) lines.push(...renderDiff(d, paint));
   return lines;
 }
@@ -88,12 +131,14 @@ function pastTense(a: Action): string {
 
 const INDENT = '      ';
 
-function renderAttrs(r: Resource, op: '+', paint: Paint): string[] {
+function renderAttrs(r: Resource, op: '+', paint: Paint, trustReference: string | null = null): string[] {
   const attrs = r.attrs as unknown as Readonly<Record<string, unknown>>;
   const lines: string[] = [];
   for (const [name, type] of attrEntries(r.kind)) {
     const v = attrs[name];
-    if (type === 'policy') {
+    if (name === 'trustPolicy' && trustReference !== null) {
+      lines.push(`${INDENT}${paint(OP_STYLE[op], op)} ${trustReference}`);
+    } else if (type === 'policy') {
       if (v === null || v === undefined) lines.push(`${INDENT}${paint(OP_STYLE[op], op)} ${name} = null`);
       else {
         lines.push(`${INDENT}${paint(OP_STYLE[op], op)} ${name} = <<POLICY`);

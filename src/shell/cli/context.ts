@@ -33,7 +33,9 @@ export function processContext(overrides: Partial<CliContext> = {}): CliContext 
     runtimeFactory: createRuntime,
     logger: () => {
       const level = env['ROLEMAP_LOG_LEVEL'];
-      return createLogger({ level: level !== undefined && isLogLevel(level) ? level : 'warn', destination: stderr as NodeJS.WritableStream & { write(s: string): boolean } });
+      // Errors only by default: the plan already shows its warnings and main prints the error once;
+      // ROLEMAP_LOG_LEVEL=info (or debug) adds the run's JSON log lines on stderr.
+      return createLogger({ level: level !== undefined && isLogLevel(level) ? level : 'error', destination: stderr as NodeJS.WritableStream & { write(s: string): boolean } });
     },
     ...overrides,
   };

@@ -44,7 +44,24 @@ function journalFile(opts: JournalOptions): string {
 }
 
 function withJournalOptions(cmd: Command): Command {
-  return cmd.option('--journal <file>', 'the journal database file').option('--config <file>', 'read journal.path from this config file');
+  return cmd.option('--journal <file>', 'the journal database file').option('-c, --config <file>', 'read journal.path (and account aliases) from this config file');
+}
+
+/**
+ * `--account`: a 12-digit id as it is; an alias from the config when one is given (`--config`), so
+ * `--account prod` means what the plan's `prod` means. An unknown alias is an error naming the known ones.
+ */
+function accountId(account: string | undefined, opts: JournalOptions): string | undefined {
+  if (account === undefined || /^\d{12}$/.test(account)) return account;
+  if (opts.config === undefined) {
+    throw new InvalidInputError(`--account "${account}" is not a 12-digit AWS account id; give the id, or --config FILE to resolve the config's account aliases`);
+  }
+  const accounts = loadConfig(opts.config).roleMap.accounts;
+  const found = accounts.find((a) => a.alias === account);
+  if (found === undefined) {
+    throw new InvalidInputError(`--account "${account}" is neither an account id nor an alias in ${opts.config} (aliases: ${accounts.map((a) => a.alias).join(', ') || 'none'})`);
+  }
+  return found.id;
 }
 
 function formatOption(): Option {
@@ -145,13 +162,13 @@ export function registerJournal(program: Command, ctx: Pick<CliContext, 'stdout'
     .option('--until <time>', 'up to this time (ISO or relative)')
     .option('--user <user>', 'sAMAccountName, UPN (as seen by the journal) or objectGUID')
     .option('--group <group>', 'AD group name or objectGUID')
-    .option('--account <id>', 'AWS account id')
+    .option('--account <account>', 'AWS account id, or an alias from --config')
     .option('--action <action>', 'create | update | delete | revoke | disable')
-    .option('--status <status>', 'planned | pending | intent | applied | failed | skipped | interrupted')
-    .option('--run <id>', 'one run')
+    .option('--status <status>', 'planned | pending | intent | applied | failed | skipped | interrupted | refused')
+    .option('--run <id>', 'one run (its id or a unique prefix)')
     .addOption(formatOption())
     .action((o: JournalOptions & { since?: string; until?: string; user?: string; group?: string; account?: string; action?: string; status?: string; run?: string; limit?: number; format: OutputFormat }) => {
-      const rows = query(o, (db) => listChanges(db, o, new Date()));
+      const rows = query(o, (db) => listChanges(db, { ...o, account: accountId(o.account, o) }, new Date()));
       out(render(rows, o.format === 'csv' ? CHANGE_CSV : CHANGE_TABLE, o.format));
     });
 
@@ -167,7 +184,7 @@ export function registerJournal(program: Command, ctx: Pick<CliContext, 'stdout'
 
   withJournalOptions(journal.command('show'))
     .description('One run: its details and its changes (with every status row in json formats).')
-    .argument('<run>', 'run id')
+    .argument('<run>', 'run id, or a unique prefix of it')
     .addOption(formatOption())
     .action((runId: string, o: JournalOptions & { format: OutputFormat }) => {
       const shown = query(o, (db) => showRun(db, runId));
@@ -196,10 +213,10 @@ export function registerJournal(program: Command, ctx: Pick<CliContext, 'stdout'
     .description('Who had which access at a moment, from the latest entitlement snapshot at or before it.')
     .requiredOption('--as-of <time>', 'the moment (ISO or relative, e.g. 2026-03-01T09:00:00Z or 30d)')
     .option('--user <user>', 'sAMAccountName, UPN (as seen by the journal) or objectGUID')
-    .option('--account <id>', 'AWS account id')
+    .option('--account <account>', 'AWS account id, or an alias from --config')
     .addOption(formatOption())
     .action((o: JournalOptions & { asOf: string; user?: string; account?: string; format: OutputFormat }) => {
-      const answer = query(o, (db) => accessAsOf(db, { asOf: o.asOf, user: o.user, account: o.account }, new Date()));
+      const answer = query(o, (db) => accessAsOf(db, { asOf: o.asOf, user: o.user, account: accountId(o.account, o) }, new Date()));
       if (o.format === 'json') return out(`${JSON.stringify(answer, null, 2)}\n`);
       if (o.format === 'table') {
         out(
@@ -227,7 +244,8 @@ export function registerJournal(program: Command, ctx: Pick<CliContext, 'stdout'
         out(`${JSON.stringify({ file, ...result }, null, 2)}\n`);
       } else {
         const lines = [
-          `Journal ${file}: ${result.changeRows} change rows, ${result.snapshotRows} entitlement snapshots.`,
+          `Journal ${file}: ${result.changeRows} change rows, ${result.snapshotRows} entitlement snapshots, ${result.sealedRuns} sealed runs` +
+            (result.unsealedRuns > 0 ? ` (${result.unsealedRuns} finished before run seals existed, not covered).` : '.'),
           `SQLite integrity check: ${result.integrity.join('; ')}.`,
           result.head === null ? 'Chain head: none (empty change log).' : `Chain head: row ${result.head.id}, sha256 ${result.head.hash}.`,
         ];

@@ -17,6 +17,8 @@ import { renderPlan } from '../../core/render/human.js';
 import { planFromJson, planToJson } from '../../core/render/json.js';
 import { configPathFrom, loadConfig, type LoadedConfig } from '../config/index.js';
 import { acquireJournalLock, type JournalLock } from '../daemon/lock.js';
+import { assertWritable } from '../preflight/paths.js';
+import { countChanges, leaverActions, leaverLine } from '../../core/render/summary.js';
 import { EXIT, ExitError, type ExitCode } from '../exit-codes.js';
 import { runOnce, type RunResult } from '../reconcile/run-once.js';
 import { useColor, type CliContext } from './context.js';
@@ -92,17 +94,21 @@ async function askYes(ctx: CliContext, out: NodeJS.WritableStream): Promise<bool
 
 function applySummary(result: RunResult): { line: string; failures: string[] } {
   const results: readonly ChangeResult[] = result.report?.results ?? [];
-  const applied = results.filter((r) => r.status === 'applied');
-  const count = (...actions: string[]): number => applied.filter((r) => actions.includes(r.change.action)).length;
+  const applied = results.filter((r) => r.status === 'applied').map((r) => r.change);
   const failed = results.filter((r) => r.status === 'failed');
   const skipped = results.filter((r) => r.status === 'skipped');
-  // Counted as the plan counts them (Plan: N to add, N to change, N to destroy), so the two lines can be compared.
-  const forLeavers = applied.filter((r) => r.change.leaver !== undefined || r.change.action === 'revoke' || r.change.action === 'disable').length;
-  const resources = `${count('create')} added, ${count('update', 'revoke', 'disable')} changed, ${count('delete')} destroyed; ${forLeavers} leaver changes`;
+  // Counted in the plan's units (see core/render/summary.ts), so the two lines can be compared.
+  const c = countChanges(applied);
+  const extra = leaverActions(c);
+  // The plan's leavers, when any step of theirs was applied (a shared revocation names no one leaver).
+  const leaverSteps = applied.some((ch) => ch.leaver !== undefined || ch.action === 'revoke' || ch.action === 'disable');
+  const leavers = leaverLine(applied, leaverSteps ? result.plan.summary.leavers : 0);
+  const resources = `${c.add} added, ${c.change} changed, ${c.destroy} destroyed${extra === '' ? '' : `; ${extra}`}`;
   const line =
-    failed.length === 0 && skipped.length === 0
+    (failed.length === 0 && skipped.length === 0
       ? `Apply complete! Resources: ${resources}.`
-      : `Apply ${result.outcome === 'interrupted' ? 'interrupted' : 'incomplete'}: ${resources}; ${failed.length} failed, ${skipped.length} skipped.`;
+      : `Apply ${result.outcome === 'interrupted' ? 'interrupted' : 'incomplete'}: ${resources}; ${failed.length} failed, ${skipped.length} skipped.`) +
+    (leavers === '' ? '' : ` ${leavers}.`);
   const failures = [
     ...failed.map((r) => `  failed   ${r.change.address}: ${r.error ?? 'unknown error'}`),
     ...skipped.map((r) => `  skipped  ${r.change.address}${r.error ? `: ${r.error}` : ''}`),
@@ -116,6 +122,9 @@ export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promis
   const config = loadConfig(configPath);
   const savedPlan = opts.plan !== undefined ? readSavedPlan(opts.plan) : undefined;
   const dryRun = opts.dryRun === true;
+  // Before reading AD or AWS: the journal (every run writes it, a dry run too) and --plan-out must be writable.
+  assertWritable(config.journal.path, 'journal.path');
+  if (opts.planOut !== undefined) assertWritable(opts.planOut, '--plan-out');
   const mode: RunMode = dryRun ? 'dry-run' : savedPlan ? 'saved-plan' : 'apply';
 
   if (!dryRun && opts.autoApprove !== true && ctx.stdin.isTTY !== true) {
@@ -170,7 +179,9 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
         // Serialised once when both --json and --plan-out want it (a plan of 100,000 users is large).
         const json = opts.json || opts.planOut !== undefined ? `${planToJson(plan)}\n` : '';
         if (opts.json) ctx.stdout.write(json);
-        else ctx.stdout.write(renderPlan(plan, { color }).replace(/\n*$/, '\n'));
+        // An apply that asks for nothing shows the plan as one line a change: it applies a plan already
+        // read (a saved one, or the dry run before --auto-approve). A dry run and a prompt show it whole.
+        else ctx.stdout.write(renderPlan(plan, { color, compact: mode !== 'dry-run' && (opts.autoApprove === true || savedPlan !== undefined) }).replace(/\n*$/, '\n'));
         if (opts.planOut !== undefined) {
           writeFileSync(opts.planOut, json, { mode: 0o640 });
           human.write(`Saved the plan to ${opts.planOut}. Apply exactly this plan with: rolemap reconcile --plan ${opts.planOut}\n`);

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configPathFrom, loadConfig, type LoadedConfig } from '../config/index.js';
 import type { CliContext } from './context.js';
+import { whyNotWritable } from '../preflight/paths.js';
 
 export const CONFIG_OPTION_HELP = 'configuration file (default: $ROLEMAP_CONFIG, else ./rolemap.yaml)';
 
@@ -20,6 +21,8 @@ export function offlineWarnings(config: LoadedConfig, env: NodeJS.ProcessEnv): s
     if ('file' in ref && !existsSync(ref.file)) out.push(`directory.bindPassword: ${ref.file} does not exist`);
     if (d.allowInsecure && d.url.startsWith('ldap://') && !d.startTls) out.push('directory.allowInsecure: the bind password will cross the network in clear');
   }
+  const journal = whyNotWritable(config.journal.path, 'journal.path');
+  if (journal !== null) out.push(journal);
   return out;
 }
 

@@ -24,6 +24,16 @@ import type { DataPath, Position } from './positions.js';
 import { POLICY_ARN_RE, SAML_PROVIDER_ARN_RE, type RawConfig, type RawGroupRef } from './schema.js';
 import type { DirectoryConfig, LoadedConfig } from './types.js';
 
+/** What each cron field takes, for messages. */
+const CRON_RANGES: Readonly<Record<string, string>> = {
+  second: 'second 0-59',
+  minute: 'minute 0-59',
+  hour: 'hour 0-23',
+  dayOfMonth: 'day of month 1-31',
+  month: 'month 1-12 or JAN-DEC',
+  dayOfWeek: 'day of week 0-7 or SUN-SAT',
+};
+
 export interface ResolveIssue {
   readonly path: DataPath;
   readonly message: string;
@@ -312,8 +322,15 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
   }
 
   // ----- schedule -----
-  if (!cron.validate(raw.schedule)) {
-    issue(['schedule'], `not a valid cron expression: '${raw.schedule}' (expected 5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first, e.g. "*/15 * * * *")`);
+  const checked = cron.validateDetailed(raw.schedule);
+  if (!checked.valid) {
+    const fields = raw.schedule.trim().split(/\s+/).length;
+    // A wrong field count is one message; otherwise name each field that is out of range, with its range.
+    const why =
+      fields === 5 || fields === 6
+        ? checked.errors.map((e) => `${e.field} '${e.value}' is out of range or unreadable (${CRON_RANGES[e.field] ?? 'see node-cron'})`).join('; ')
+        : `expected 5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first, e.g. "*/15 * * * *"; got ${fields}`;
+    issue(['schedule'], `not a valid cron expression: '${raw.schedule}': ${why}`);
   }
 
   const tz = raw.daemon.timezone;

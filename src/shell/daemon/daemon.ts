@@ -255,7 +255,9 @@ export class Daemon<C> {
     if (approval && pending) {
       log.warn({ approvedRun: pending.runId, approvedBy: approval.approvedBy, approvedAt: approval.approvedAt, refusal: pending.refusal.code, changes: pending.changes }, `applying the refused plan of run ${pending.runId} that ${approval.approvedBy} approved`);
     }
-    log.info({ trigger: why, mode: options.mode }, 'run started');
+    // runOnce logs "run started" and "run finished" (it sees the run id already bound and binds it
+    // no second time); the daemon adds why it ran and, at the end, its summary.
+    log.debug({ trigger: why, mode: options.mode }, 'run triggered');
     const t0 = performance.now();
     let summary: RunSummary;
     try {
@@ -266,9 +268,9 @@ export class Daemon<C> {
       const report = result.report;
       const counts = report ? { applied: report.applied, failed: report.failed, skipped: report.skipped } : {};
       const fields = { outcome: result.outcome, changes: result.plan.changes.length, ...counts, durationMs: Math.round(durationMs) };
-      if (FAILURE.has(result.outcome)) log.error(fields, 'run finished with failures');
-      else if (result.outcome === 'refused') log.warn({ ...fields, refusal: result.plan.refusal }, 'run refused by the safety checks');
-      else log.info(fields, 'run finished');
+      if (FAILURE.has(result.outcome)) log.error(fields, 'run summary: finished with failures');
+      else if (result.outcome === 'refused') log.warn({ ...fields, refusal: result.plan.refusal }, 'run summary: refused by the safety checks');
+      else log.info({ ...fields, trigger: why }, 'run summary');
       this.#afterRunSafely(summary, result, approval !== null, log);
     } catch (e) {
       const durationMs = performance.now() - t0;

@@ -10,6 +10,7 @@
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { RolemapError } from '../../core/errors.js';
 
 export interface LockInfo {
@@ -28,6 +29,21 @@ export class JournalLockedError extends RolemapError {
         ? `the journal is locked by pid ${holder.pid} on ${holder.host} since ${holder.startedAt} (${holder.command}); lock file ${lockPath}${detail ? `: ${detail}` : ''}`
         : `the journal is locked (lock file ${lockPath} cannot be read${detail ? `: ${detail}` : ''})`,
     );
+  }
+}
+
+/** The lock file cannot be created at all (its folder is missing or not writable): a setup mistake, said plainly. */
+export class JournalLockCreateError extends RolemapError {
+  readonly retryable = false;
+  constructor(readonly lockPath: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    const why =
+      code === 'ENOENT'
+        ? `its folder ${dirname(lockPath)} does not exist (check journal.path; create the folder first, e.g. install -d -m 0750 ${dirname(lockPath)})`
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? `its folder ${dirname(lockPath)} is not writable by this user (${code})`
+          : code;
+    super(`cannot create the journal lock ${lockPath}: ${why}`, { cause });
   }
 }
 
@@ -97,7 +113,7 @@ function tryCreate(path: string, info: LockInfo): boolean {
     fd = openSync(path, 'wx', 0o644);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+    throw new JournalLockCreateError(path, e);
   }
   try {
     writeSync(fd, `${JSON.stringify(info)}\n`);

@@ -42,6 +42,13 @@ export interface RunLogger {
   child(bindings: object): RunLogger;
 }
 
+/** Whether `log` already carries this run id (pino's `bindings()`; a test logger's `bindings` record). */
+function boundTo(log: RunLogger, runId: string): boolean {
+  const b = (log as { bindings?: unknown }).bindings;
+  const fields = typeof b === 'function' ? (b as () => unknown).call(log) : b;
+  return typeof fields === 'object' && fields !== null && (fields as Record<string, unknown>)['runId'] === runId;
+}
+
 export interface RunOnceOptions {
   readonly mode: RunMode;
   readonly trigger: RunTrigger;
@@ -177,7 +184,8 @@ function aliasesOf(entitlements: readonly Entitlement[], users: readonly Directo
 
 export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promise<RunResult> {
   const runId = options.runId ?? randomUUID();
-  const log = runtime.log.child({ runId });
+  // The daemon hands down a logger already bound to this run: binding again would print runId twice.
+  const log = boundTo(runtime.log, runId) ? runtime.log : runtime.log.child({ runId });
   const { journal, roleMap } = runtime;
   const iso = (): string => runtime.clock().toISOString();
   let directoryCounts: { users: number; groups: number } | undefined;
@@ -201,7 +209,9 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
       throw new ForeignPlanError(`the saved plan was made for owner id ${saved.ownerId}, but this configuration's owner id is ${roleMap.safety.ownerId}`);
     }
     const snapshot = await runtime.source.read(groupSelection(roleMap));
-    log.info({ users: snapshot.users.length, groups: snapshot.groups.length }, 'directory read');
+    // Known from here on, so a run interrupted or failing later still records what it read.
+    directoryCounts = { users: snapshot.users.length, groups: snapshot.groups.length };
+    log.info(directoryCounts, 'directory read');
     const actual = await readActual(runtime.targets, roleMap);
     log.info({ resources: actual.resources.length, warnings: actual.warnings.length }, 'actual state read');
     for (const w of actual.warnings) log.warn({ warning: w }, 'target warning');
@@ -261,8 +271,9 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     finish(outcome);
     return { runId, plan, report, outcome };
   } catch (e) {
+    // Not logged here: the error is rethrown, and whoever catches it says it once (the CLI prints
+    // `Error: ...`, the daemon logs `run failed`); logging it here too printed every error twice.
     const message = e instanceof Error ? e.message : String(e);
-    log.error({ error: message, errorType: e instanceof Error ? e.name : typeof e }, 'run failed');
     if (!finished) {
       try {
         finish(e instanceof StalePlanError || e instanceof ForeignPlanError ? 'refused' : 'failed', message);

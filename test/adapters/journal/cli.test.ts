@@ -118,9 +118,9 @@ describe('rolemap journal (CLI)', () => {
     db.close();
     const refused = await rolemap('journal', 'list', '--journal', old);
     expect(refused.code).toBe(1);
-    const after001 = loadMigrations().slice(1).map((m) => m.name).join(', ');
-    expect(refused.stderr).toMatch(new RegExp(`is not migrated: pending migration\\(s\\) ${after001}; run \`rolemap journal migrate`));
-    expect(await rolemap('journal', 'migrate', '--journal', old)).toMatchObject({ code: 0, stdout: `Journal ${old}: applied ${after001}.\n` });
+    const later = loadMigrations().slice(1).map((m) => m.name).join(', ');
+    expect(refused.stderr).toContain(`is not migrated: pending migration(s) ${later}; run \`rolemap journal migrate`);
+    expect(await rolemap('journal', 'migrate', '--journal', old)).toMatchObject({ code: 0, stdout: `Journal ${old}: applied ${later}.\n` });
     expect((await rolemap('journal', 'list', '--journal', old)).code).toBe(0);
   });
 

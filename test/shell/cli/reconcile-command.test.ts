@@ -90,7 +90,7 @@ describe('rolemap reconcile with the core', () => {
 
     const apply = await runCli(['reconcile', '--plan', planFile, '--auto-approve', '--config', file], { runtimeFactory: factory });
     expect(apply.code).toBe(EXIT.CHANGES);
-    expect(apply.stdout).toContain('Apply complete! Resources: 2 added, 0 changed, 0 destroyed; 0 leaver changes.');
+    expect(apply.stdout).toContain('Apply complete! Resources: 2 added, 0 changed, 0 destroyed.');
     expect(w.iam.applied.map((c) => c.key)).toEqual(saved.changes.map((c) => c.key));
 
     const again = await runCli(['reconcile', '--dry-run', '--config', file], { runtimeFactory: factory });

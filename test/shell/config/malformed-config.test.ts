@@ -232,9 +232,13 @@ safety: {ownerId: t}
 
   it('rejects a cron expression that does not parse', () => {
     expect(problems(`${HEAD}schedule: "*/15 * * *"\n`)).toEqual([
-      `${FILE}:5:11: schedule: not a valid cron expression: '*/15 * * *' (expected 5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first, e.g. "*/15 * * * *")`,
+      `${FILE}:5:11: schedule: not a valid cron expression: '*/15 * * *': expected 5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first, e.g. "*/15 * * * *"; got 4`,
     ]);
-    expect(problems(`${HEAD}schedule: "61 * * * *"\n`)[0]).toMatch(/^\/etc\/rolemap\/rolemap\.yaml:5:11: schedule: not a valid cron expression: '61 \* \* \* \*'/);
+    // Five fields, one out of range: the message names the field and its range, not the field count.
+    expect(problems(`${HEAD}schedule: "61 * * * *"\n`)).toEqual([
+      `${FILE}:5:11: schedule: not a valid cron expression: '61 * * * *': minute '61' is out of range or unreadable (minute 0-59)`,
+    ]);
+    expect(problems(`${HEAD}schedule: "0 25 * * MON"\n`)[0]).toMatch(/hour '25' is out of range or unreadable \(hour 0-23\)$/);
   });
 
   it('rejects a pattern regex that does not compile', () => {

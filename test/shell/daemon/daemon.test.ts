@@ -88,7 +88,7 @@ describe('scheduling', () => {
     // The fake logs through the logger it was given: that line carries the run id.
     const fakeLines = lines.filter((l) => l['fake'] === true);
     expect(fakeLines.map((l) => l['runId'])).toEqual(ids);
-    for (const msg of ['run started', 'run finished']) expect(lines.filter((l) => l['msg'] === msg).map((l) => l['runId'])).toEqual(ids);
+    for (const msg of ['run summary']) expect(lines.filter((l) => l['msg'] === msg).map((l) => l['runId'])).toEqual(ids);
   });
 
   it('backs off after consecutive failures (exponential, capped) and resets on success', async () => {

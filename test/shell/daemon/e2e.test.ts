@@ -234,7 +234,7 @@ function startDaemon(configPath: string): DaemonProcess {
     stderr: () => err,
     exited,
     url: () => String(lines.find((l) => l['msg'] === 'rolemap daemon started')?.['health'] ?? ''),
-    finished: () => lines.filter((l) => l['msg'] === 'run finished' || l['msg'] === 'run finished with failures' || l['msg'] === 'run failed'),
+    finished: () => lines.filter((l) => l['msg'] === 'run summary' || l['msg'] === 'run summary: finished with failures' || l['msg'] === 'run failed'),
     until: async (check, timeoutMs, what) => {
       const end = Date.now() + timeoutMs;
       while (!check()) {
@@ -391,7 +391,7 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     // ... and neither disturbs the daemon's runs (a dry run used to close the daemon's live run as interrupted).
     const n = first.finished().length;
     await first.until(() => first.finished().length > n, 10_000, 'a daemon run after the dry run');
-    expect(first.finished().filter((l) => l['msg'] !== 'run finished')).toEqual([]);
+    expect(first.finished().filter((l) => l['msg'] !== 'run summary')).toEqual([]);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
@@ -414,7 +414,7 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     const failed = d.lines.find((l) => String(l['msg']).startsWith('config reload failed'));
     expect(String(failed?.['msg'])).toContain(`${config}:4:1: YAML syntax error`);
     const n = d.finished().length;
-    await d.until(() => d.finished().slice(n).some((l) => l['msg'] === 'run finished'), 10_000, 'a successful run on the old config');
+    await d.until(() => d.finished().slice(n).some((l) => l['msg'] === 'run summary'), 10_000, 'a successful run on the old config');
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
     // Every run, before and after the reload, ran the old config (the journal records its sha256).
@@ -429,14 +429,14 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
 
     // A 500 whose message echoes the caller's secret key: the daemon's log must not repeat it.
     emulator.injectFault({ kind: 'error', service: 'iam', status: 500, code: 'ServiceFailure', message: 'internal failure for request signed with e2e-secret-key' });
-    await d.until(() => d.finished().some((l) => l['msg'] !== 'run finished'), 30_000, 'a failed run');
+    await d.until(() => d.finished().some((l) => l['msg'] !== 'run summary'), 30_000, 'a failed run');
     const sick = await health(d.url());
     expect(sick.status).toBe(503);
     expect(sick.body['reason']).toBe('failed');
 
     emulator.clearFaults();
     // Backoff (1 s, at most 2 s here): the daemon recovers at its next allowed run.
-    await d.until(() => d.finished().at(-1)?.['msg'] === 'run finished', 20_000, 'a run to succeed again');
+    await d.until(() => d.finished().at(-1)?.['msg'] === 'run summary', 20_000, 'a run to succeed again');
     expect((await health(d.url())).status).toBe(200);
 
     const metrics = await (await fetch(`${d.url()}/metrics`)).text();

@@ -75,7 +75,7 @@ describe('daemon process signals', () => {
     expect(String(d.records()[1]?.['reason'])).toContain('SIGTERM');
     // Every line of the run carries its id; the lock is gone.
     expect(d.lines.find((l) => l['fixture'] === true)?.['runId']).toBe(runId);
-    expect(d.lines.find((l) => l['msg'] === 'run finished')).toMatchObject({ runId, outcome: 'interrupted' });
+    expect(d.lines.find((l) => l['msg'] === 'run summary')).toMatchObject({ runId, outcome: 'interrupted' });
     expect(existsSync(`${journal}.lock`)).toBe(false);
   });
 
