@@ -153,7 +153,9 @@ aws:
   };
   try {
     const t0 = performance.now();
-    await daemon.until(() => daemon.lines.some((l) => l['msg'] === 'run finished' && l['outcome'] === 'applied'), left(), 'the first full run');
+    const firstRun = (): Record<string, unknown> | undefined => daemon.lines.find((l) => l['msg'] === 'run finished' || l['msg'] === 'run failed' || String(l['msg']).startsWith('backing off'));
+    await daemon.until(() => firstRun() !== undefined, left(), 'the first full run');
+    if (firstRun()?.['outcome'] !== 'applied') throw new Error(`the first full run did not apply: ${JSON.stringify(daemon.lines.filter((l) => l['level'] === 'error').slice(-3))}`);
     console.log(`first full run (10,000 users, 60 roles in 3 accounts, Identity Center): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     await daemon.until(() => daemon.lines.some((l) => l['msg'] === 'leaver fast lane run finished' || (l['msg'] === 'leaver fast lane: full directory read')), left(), 'the lane\'s first poll');
     await sleep(2_000);
