@@ -28,7 +28,8 @@ import { DEFAULT_IDENTITY_STORE_ID } from '../test/aws-emulator/services/identit
 import { DEFAULT_INSTANCE_ARN } from '../test/aws-emulator/services/sso-admin.js';
 import { benchDirectory, benchGroupName } from '../test/samba/fixture-data.js';
 import { ensureSambaInstalled, prepare, startSamba, stopSamba } from '../test/samba/samba-dc.js';
-import { emulatorEnv, startDaemon } from '../test/support/daemon-process.js';
+import { CREDENTIALS, emulatorEnv, startDaemon } from '../test/support/daemon-process.js';
+import { adminIam } from '../test/support/rolemap-principal.js';
 
 const num = (name: string, dflt: number): number => Number(process.env[name] ?? dflt);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -84,10 +85,13 @@ export default async function timeToRevokeBench(): Promise<void> {
   const singles = people.slice(0, trials);
   const layoff = people.slice(trials, trials + layoffSize);
 
-  const emulator = await startEmulator({ homeAccount: ACCOUNTS[0] });
-  const keys = Object.fromEntries(ACCOUNTS.map((a, i) => [`AKIDBENCHACCT${i}`, a]));
-  emulator.load({ accessKeys: keys });
-  const iam = new Map(ACCOUNTS.map((a, i) => [a, new IAMClient({ region: 'us-east-1', endpoint: emulator.url, credentials: { accessKeyId: `AKIDBENCHACCT${i}`, secretAccessKey: 'bench' }, maxAttempts: 1 })] as const));
+  // The home account is Identity Center's and the base credentials'; the other two are member accounts
+  // that rolemap (and the bench's probes) reach through OrganizationAccountAccessRole.
+  const [home, ...members] = ACCOUNTS as [string, ...string[]];
+  const emulator = await startEmulator({ homeAccount: home, baseCredentials: [CREDENTIALS], memberAccounts: members });
+  const setup = { endpoint: emulator.url, region: 'us-east-1', admin: CREDENTIALS };
+  const iam = new Map<string, IAMClient>();
+  for (const a of ACCOUNTS) iam.set(a, await adminIam(setup, home, a));
   for (const c of iam.values()) await c.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: SAML_METADATA }));
   let probeCalls = 0;
   const policy = async (account: string, role: string): Promise<string> => {
@@ -110,7 +114,7 @@ export default async function timeToRevokeBench(): Promise<void> {
   groupBase: "${facts.groupBase}"
   timeoutMs: 300000
 accounts:
-${ACCOUNTS.map((a, i) => `  acct${i}: {id: "${a}", assumeRoleArn: "arn:aws:iam::${a}:role/rolemap"}`).join('\n')}
+${ACCOUNTS.map((a, i) => (a === home ? `  acct${i}: "${a}"` : `  acct${i}: {id: "${a}", assumeRoleArn: "arn:aws:iam::${a}:role/OrganizationAccountAccessRole"}`)).join('\n')}
 federatedRolePatterns:
   - regex: '^AWS-(?<account>10000000000[012])-(?<role>Role\\d+)$'
     samlProvider: ADFS

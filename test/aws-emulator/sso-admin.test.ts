@@ -142,6 +142,9 @@ describe('SSO Admin permission sets', () => {
 
 describe('SSO Admin asynchronous requests', () => {
   it('creates an assignment IN_PROGRESS, then SUCCEEDED: listed, and the permission set provisioned to the account', async () => {
+    // Long enough that the calls made while a request is in progress (each one authenticated and
+    // authorized) reliably land before it completes; the waits poll rather than sleep.
+    h.emulator.asyncDelayMs = 400;
     const arn = await createPs('Admin');
     const groupId = await createGroup('Admins');
     const out = await h.ssoAdmin.send(new CreateAccountAssignmentCommand({ InstanceArn, TargetId: ACCOUNT, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'GROUP', PrincipalId: groupId }));
@@ -164,15 +167,21 @@ describe('SSO Admin asynchronous requests', () => {
     // Concurrent operations on the permission set conflict while it is being provisioned.
     await expect(h.ssoAdmin.send(new UpdatePermissionSetCommand({ InstanceArn, PermissionSetArn: arn, Description: 'again' }))).rejects.toBeInstanceOf(ConflictException);
     await expect(h.ssoAdmin.send(new ProvisionPermissionSetCommand({ InstanceArn, PermissionSetArn: arn, TargetType: 'ALL_PROVISIONED_ACCOUNTS' }))).rejects.toBeInstanceOf(ConflictException);
-    await new Promise((r) => setTimeout(r, 50));
-    const done = await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn, ProvisionPermissionSetRequestId: prov.PermissionSetProvisioningStatus?.RequestId }));
+    let done = await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn, ProvisionPermissionSetRequestId: prov.PermissionSetProvisioningStatus?.RequestId }));
+    while (done.PermissionSetProvisioningStatus?.Status === 'IN_PROGRESS') {
+      await new Promise((r) => setTimeout(r, 20));
+      done = await h.ssoAdmin.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn, ProvisionPermissionSetRequestId: prov.PermissionSetProvisioningStatus?.RequestId }));
+    }
     expect(done.PermissionSetProvisioningStatus?.Status).toBe('SUCCEEDED');
     expect((await h.ssoAdmin.send(new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn, PermissionSetArn: arn, ProvisioningStatus: 'LATEST_PERMISSION_SET_NOT_PROVISIONED' }))).AccountIds).toEqual([]);
 
     await expect(h.ssoAdmin.send(new DeletePermissionSetCommand({ InstanceArn, PermissionSetArn: arn }))).rejects.toBeInstanceOf(ConflictException);
     const del = await h.ssoAdmin.send(new DeleteAccountAssignmentCommand({ InstanceArn, TargetId: ACCOUNT, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'GROUP', PrincipalId: groupId }));
-    await new Promise((r) => setTimeout(r, 50));
-    const delDone = await h.ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: del.AccountAssignmentDeletionStatus?.RequestId }));
+    let delDone = await h.ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: del.AccountAssignmentDeletionStatus?.RequestId }));
+    while (delDone.AccountAssignmentDeletionStatus?.Status === 'IN_PROGRESS') {
+      await new Promise((r) => setTimeout(r, 20));
+      delDone = await h.ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: del.AccountAssignmentDeletionStatus?.RequestId }));
+    }
     expect(delDone.AccountAssignmentDeletionStatus?.Status).toBe('SUCCEEDED');
     expect((await h.ssoAdmin.send(new ListAccountAssignmentsCommand({ InstanceArn, AccountId: ACCOUNT, PermissionSetArn: arn }))).AccountAssignments).toEqual([]);
   });

@@ -91,8 +91,9 @@ describe('IAM users linked to an AD account', () => {
     const { plan } = planFor(snap, acmeMap(), actual(today));
     const disable = plan.changes.find((c) => c.kind === 'iam_user_credentials');
     expect(plan.changes.filter((c) => c.kind === 'iam_user_credentials').map((c) => `${c.action} ${c.address}`)).toEqual(['disable iam_user_credentials.prod.carol-legacy']);
-    expect(disable?.after?.attrs).toEqual({ accessKeys: { AKIA1: 'Inactive', AKIA2: 'Inactive' }, loginProfile: false });
-    expect(disable?.diffs.map((d) => d.name)).toEqual(['accessKeys', 'loginProfile']);
+    // Keys off, no console password, and the temporary credentials they made denied from now (defect 9).
+    expect(disable?.after?.attrs).toEqual({ accessKeys: { AKIA1: 'Inactive', AKIA2: 'Inactive' }, loginProfile: false, sessionsRevokedBefore: NOW.toISOString() });
+    expect(disable?.diffs.map((d) => d.name)).toEqual(['accessKeys', 'loginProfile', 'sessionsRevokedBefore']);
     expect(disable?.leaver).toEqual({ guid: carol.guid, name: 'carol', reason: 'disabled' });
     expect(disable?.reason).toMatch(/carol disabled in AD/);
 

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { Change, DirectoryUser, Entitlement, EntitlementHistory, Plan, Resource } from '../../src/core/index.js';
 import { applyPlan } from '../../src/core/index.js';
 import { acmeGroups, acmeMap, acmeSnapshot, alice, bob, carol, dave, erin, frank } from '../support/acme.js';
-import { actual, converged, DEV, NOW, planFor, PROD, snapshot } from '../support/builders.js';
+import { actual, converged, DEV, group, NOW, planFor, PROD, role, roleMap, snapshot, user } from '../support/builders.js';
 import { InMemoryTarget } from '../support/in-memory-target.js';
 
 const at = (hoursFromNow: number): Date => new Date(NOW.getTime() + hoursFromNow * 3600_000);
@@ -181,5 +181,66 @@ describe('defect 6: permission-set revocations and the 10,240-character inline-p
     const revoke = revocationOf(plan, 'sso_permission_set_revocations', 'PowerUser');
     expect(Object.keys(entriesOf(revoke))).toHaveLength(1);
     expect(revoke?.reason).toMatch(/prune 230 revocation\(s\) older than the session duration$/);
+  });
+});
+
+describe('defect 9: a leaver’s IAM user loses its temporary credentials too', () => {
+  const legacy = (keys: Record<string, 'Active' | 'Inactive'>, revokedBefore: string | null = null): Resource =>
+    ({
+      kind: 'iam_user_credentials',
+      id: `${PROD}/bob-ci`,
+      account: PROD,
+      name: 'bob-ci',
+      owned: false,
+      awsId: 'AIDABOBCI',
+      principal: { guid: '', name: 'bob' },
+      attrs: { accessKeys: keys, loginProfile: false, sessionsRevokedBefore: revokedBefore },
+    }) as Resource;
+  const bobLeaves = acmeSnapshot({ users: [alice, { ...bob, disabled: true }, carol, dave, erin, frank] });
+
+  it('the disable denies credentials issued before now (aws:TokenIssueTime), beside deactivating the keys', async () => {
+    const { plan } = planFor(bobLeaves, acmeMap(), actual(await acmeWorld([legacy({ AKIA1: 'Active' })])), { history: recorded(acmeEntitlements()) });
+    const disable = plan.changes.find((c) => c.kind === 'iam_user_credentials');
+    expect(disable?.after?.attrs).toEqual({ accessKeys: { AKIA1: 'Inactive' }, loginProfile: false, sessionsRevokedBefore: NOW.toISOString() });
+    expect(disable?.reason).toBe('IAM user linked to bob disabled in AD, seen 2026-11-28 12:00 UTC: deactivate access keys, remove console password, deny its temporary credentials issued before 2026-11-28 12:00 UTC');
+    expect(disable?.dependsOn).toEqual([]);
+  });
+
+  it('keys switched off by hand when bob left: the deny still comes, once', async () => {
+    const { plan } = planFor(bobLeaves, acmeMap(), actual(await acmeWorld([legacy({ AKIA1: 'Inactive' })])), { history: recorded(acmeEntitlements()) });
+    expect(plan.changes.find((c) => c.kind === 'iam_user_credentials')?.after?.attrs).toMatchObject({ sessionsRevokedBefore: NOW.toISOString() });
+    const denied = planFor(bobLeaves, acmeMap(), actual(await acmeWorld([legacy({ AKIA1: 'Inactive' }, iso(0))])), { history: recorded(acmeEntitlements()) });
+    expect(denied.plan.changes.filter((c) => c.kind === 'iam_user_credentials')).toEqual([]);
+  });
+});
+
+describe('the plan says each leaver step in words an auditor understands', () => {
+  it('"asmith disabled in AD at 09:14: live sessions on PlatformAdmin (prod) denied from 09:15"', async () => {
+    const asmith = user('asmith', { userPrincipalName: 'asmith@corp.example' });
+    const admins = group('AWS-Platform-Admins', [asmith]);
+    const map = roleMap({ federatedRoles: [role('AWS-Platform-Admins', PROD, 'PlatformAdmin')] });
+    const t0 = new Date('2026-12-02T08:00:00.000Z');
+    const world = await converged(snapshot([asmith], [admins]), map, { now: t0 });
+    const held = planFor(snapshot([asmith], [admins]), map, actual([]), { now: t0 }).desired.entitlements;
+    const seen = new Date('2026-12-02T09:15:00.000Z');
+    const disabled = { ...asmith, disabled: true, whenChanged: '2026-12-02T09:14:03.000Z' };
+    const { plan } = planFor(snapshot([disabled], [admins]), map, world.state(), { now: seen, history: { last: held, at: t0.toISOString() } as EntitlementHistory });
+    expect(plan.changes.map((c) => [c.address, c.reason])).toEqual([
+      ['iam_role_revocations.prod.PlatformAdmin', 'asmith disabled in AD at 2026-12-02 09:14 UTC, seen 2026-12-02 09:15 UTC: live sessions on PlatformAdmin (prod) denied from 2026-12-02 09:15 UTC'],
+    ]);
+    expect(plan.changes[0]?.after?.attrs).toEqual({ entries: { 'asmith@corp.example': seen.toISOString() } });
+  });
+
+  it('a shared revocation names each person and what happened to them', async () => {
+    const { plan } = planFor(
+      acmeSnapshot({ users: [alice, { ...bob, disabled: true }, { ...carol, expiresAt: '2026-11-28T11:00:00.000Z' }, dave, erin, frank] }),
+      acmeMap(),
+      actual(await acmeWorld()),
+      { history: recorded(acmeEntitlements()) },
+    );
+    expect(revocationOf(plan, 'iam_role_revocations', `${DEV}/Developer`)?.reason).toBe(
+      'bob disabled in AD, seen 2026-11-28 12:00 UTC: live sessions on Developer (dev) denied from 2026-11-28 12:00 UTC; ' +
+        'carol expired in AD at 2026-11-28 11:00 UTC, seen 2026-11-28 12:00 UTC: live sessions on Developer (dev) denied from 2026-11-28 12:00 UTC',
+    );
   });
 });

@@ -258,7 +258,9 @@ describe('secrets never leave rolemap', () => {
   }
 
   it('no AWS secret key, session token or bind password reaches stdout, stderr, a saved plan or the journal (its -wal included)', { timeout: 60_000 }, async () => {
-    const env = awsEnv(world, { ...canary, ROLEMAP_LOG_LEVEL: 'trace' });
+    // rolemap's user with a session whose secret and token are the canaries, so the emulator (which checks signatures) accepts them.
+    const session = world.rolemapSession(canary.AWS_SECRET_ACCESS_KEY, canary.AWS_SESSION_TOKEN);
+    const env = awsEnv(world, { ...canary, AWS_ACCESS_KEY_ID: session.accessKeyId, ROLEMAP_LOG_LEVEL: 'trace' });
     const outputs: string[] = [];
     const run = async (...args: string[]): Promise<number> => {
       const r = await rolemapProcess([...args, '--config', world.config], env, world.dir);

@@ -49,7 +49,7 @@ describe.skipIf(!samba)('leaver fast lane end to end (Samba AD + emulator + role
   let analysts = '';
 
   beforeAll(async () => {
-    emulator = await startEmulator({ homeAccount: ACCOUNT });
+    emulator = await startEmulator({ homeAccount: ACCOUNT, baseCredentials: [CREDENTIALS] });
     const iam = new IAMClient({ region: 'us-east-1', endpoint: emulator.url, credentials: CREDENTIALS });
     await iam.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: SAML_METADATA }));
     iam.destroy();

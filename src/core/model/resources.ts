@@ -55,6 +55,12 @@ export interface IamUserCredentialsAttrs {
   readonly accessKeys: Readonly<Record<string, 'Active' | 'Inactive'>>;
   /** Has a console password (login profile). */
   readonly loginProfile: boolean;
+  /**
+   * The instant of rolemap's user-level deny (inline policy `rolemap-revoked-sessions`: everything denied to
+   * temporary credentials whose `aws:TokenIssueTime` is before it), or null/absent when there is none.
+   * Deactivating keys leaves `GetSessionToken` credentials working for up to 36 hours; only this cuts them.
+   */
+  readonly sessionsRevokedBefore?: string | null | undefined;
 }
 
 /** An Identity Center group. id: the AD group's guid. */
@@ -125,7 +131,7 @@ export const ATTR_SCHEMA: { readonly [K in ResourceKind]: { readonly [A in keyof
     tags: 'stringMap',
   },
   iam_role_revocations: { entries: 'stringMap' },
-  iam_user_credentials: { accessKeys: 'stringMap', loginProfile: 'scalar' },
+  iam_user_credentials: { accessKeys: 'stringMap', loginProfile: 'scalar', sessionsRevokedBefore: 'scalar' },
   identitystore_group: { displayName: 'scalar', description: 'scalar' },
   identitystore_user: { userName: 'scalar', displayName: 'scalar', givenName: 'scalar', familyName: 'scalar', email: 'scalar' },
   identitystore_membership: {},

@@ -308,10 +308,14 @@ function linkedIamUsers(input: LeaverPassInput): DraftChange[] {
     const name = user?.sAMAccountName ?? p.name;
     if (input.isProtected(p.name, name, user?.userPrincipalName, user?.guid, r.name) !== undefined) continue;
     const active = Object.values(r.attrs.accessKeys).some((s) => s === 'Active') || r.attrs.loginProfile;
-    if (!active) continue;
+    // Someone who left in this run gets the deny even if their keys were switched off by hand: temporary
+    // credentials from GetSessionToken outlive the keys by up to 36 hours.
+    const leftNow = user !== undefined && leavers.has(user.guid) && (r.attrs.sessionsRevokedBefore ?? null) === null;
+    if (!active && !leftNow) continue;
     const accessKeys: Record<string, 'Active' | 'Inactive'> = {};
     for (const k of Object.keys(r.attrs.accessKeys)) accessKeys[k] = 'Inactive';
-    const after: ResourceOf<'iam_user_credentials'> = { ...r, attrs: { accessKeys, loginProfile: false } };
+    const after: ResourceOf<'iam_user_credentials'> = { ...r, attrs: { accessKeys, loginProfile: false, sessionsRevokedBefore: now.toISOString() } };
+    const why = user !== undefined && leavers.has(user.guid) ? describeLeaverEvent(leavers.get(user.guid) as Leaver, now) : describeLeaver(name, reason);
     out.push({
       action: 'disable',
       kind: 'iam_user_credentials',
@@ -319,7 +323,7 @@ function linkedIamUsers(input: LeaverPassInput): DraftChange[] {
       before: r,
       after,
       diffs: diffAttrs('iam_user_credentials', r.attrs, after.attrs),
-      reason: `IAM user linked to ${describeLeaver(name, reason)}: deactivate access keys, remove console password`,
+      reason: `IAM user linked to ${why}: deactivate access keys, remove console password, deny its temporary credentials issued before ${humanInstant(now.toISOString())}`,
       principal: { guid: user?.guid ?? p.guid, name },
       leaver: { guid: user?.guid ?? (p.guid || `name:${p.name}`), name, reason },
     });

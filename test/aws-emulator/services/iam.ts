@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type { RequestContext, ServiceDef } from '../server.js';
 import { AwsError } from '../protocol.js';
 import type { QueryValue } from '../protocol.js';
+import { newSecret, userPrincipal } from '../auth/principals.js';
 
 export interface TagRec {
   Key: string;
@@ -69,6 +70,32 @@ export interface UserRec {
   loginProfile?: { createDate: string; passwordResetRequired: boolean } | undefined;
   mfaDevices: { serialNumber: string; enableDate: string }[];
   passwordLastUsed?: string | undefined;
+  /** Identity policies (services/iam-identity-policies.ts): name -> document as sent. */
+  inlinePolicies?: Record<string, string> | undefined;
+  attachedPolicies?: string[] | undefined;
+  permissionsBoundary?: string | undefined;
+  /** Lower-case names of the groups the user is in. */
+  groups?: string[] | undefined;
+}
+
+export interface GroupRec {
+  groupName: string;
+  groupId: string;
+  path: string;
+  createDate: string;
+  inlinePolicies: Record<string, string>;
+  attachedPolicies: string[];
+}
+
+/** A customer managed policy: its versions, one of them the default. */
+export interface ManagedPolicyRec {
+  policyName: string;
+  policyId: string;
+  path: string;
+  createDate: string;
+  description?: string | undefined;
+  defaultVersionId: string;
+  versions: Record<string, { document: string; createDate: string }>;
 }
 
 export interface IamAccount {
@@ -77,13 +104,17 @@ export interface IamAccount {
   roles: Record<string, RoleRec>;
   /** Keyed by lower-case user name. */
   users: Record<string, UserRec>;
+  /** Keyed by lower-case group name. */
+  groups?: Record<string, GroupRec> | undefined;
+  /** Customer managed policies by ARN. */
+  policies?: Record<string, ManagedPolicyRec> | undefined;
 }
 
 export interface IamState {
   accounts: Record<string, IamAccount>;
 }
 
-type Params = Record<string, QueryValue> & Record<string, unknown>;
+export type Params = Record<string, QueryValue> & Record<string, unknown>;
 
 const MAX_MANAGED_POLICIES_PER_ROLE = 10;
 const MAX_TAGS = 50;
@@ -95,21 +126,21 @@ export function emptyIamAccount(): IamAccount {
   return { samlProviders: {}, roles: {}, users: {} };
 }
 
-function account(state: IamState, ctx: RequestContext): IamAccount {
+export function account(state: IamState, ctx: RequestContext): IamAccount {
   state.accounts[ctx.account] ??= emptyIamAccount();
   return state.accounts[ctx.account] as IamAccount;
 }
 
 // ---------------------------------------------------------------- parameters and validation
 
-function str(params: Params, name: string): string | undefined {
+export function str(params: Params, name: string): string | undefined {
   const v = params[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new AwsError('ValidationError', `${name} must be a string`);
   return v;
 }
 
-function req(params: Params, name: string): string {
+export function req(params: Params, name: string): string {
   const v = str(params, name);
   if (v === undefined) throw new AwsError('ValidationError', `1 validation error detected: Value null at '${lowerFirst(name)}' failed to satisfy constraint: Member must not be null`);
   return v;
@@ -119,7 +150,7 @@ function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
-function list(params: Params, name: string): QueryValue[] {
+export function list(params: Params, name: string): QueryValue[] {
   const v = params[name];
   if (v === undefined || v === '') return [];
   if (Array.isArray(v)) return v;
@@ -139,13 +170,13 @@ function tagsParam(params: Params): TagRec[] {
 
 const NAME = /^[\w+=,.@-]+$/;
 
-function checkName(value: string, field: string, max: number): void {
+export function checkName(value: string, field: string, max: number): void {
   if (value.length < 1 || value.length > max || !NAME.test(value)) {
     throw new AwsError('ValidationError', `1 validation error detected: Value '${value}' at '${lowerFirst(field)}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+ and length ${max}`);
   }
 }
 
-function checkPath(path: string): void {
+export function checkPath(path: string): void {
   if (path.length > 512 || !/^(\/|\/[\u0021-\u007e]+\/)$/.test(path)) {
     throw new AwsError('ValidationError', `The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.`);
   }
@@ -165,7 +196,7 @@ function policySize(doc: string): number {
 }
 
 /** A policy document must be a JSON object with a Statement; anything else is MalformedPolicyDocument. */
-function parsePolicy(doc: string): Record<string, unknown> {
+export function parsePolicy(doc: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(doc);
@@ -233,27 +264,27 @@ export function encodePolicy(doc: string): string {
 
 const POLICY_ARN = /^arn:aws:iam::(aws|\d{12}):policy\/(?:[\u0021-\u007e]*\/)?([\w+=,.@-]+)$/;
 
-function policyName(arn: string): string {
+export function policyName(arn: string): string {
   const m = POLICY_ARN.exec(arn);
   if (!m) throw new AwsError('InvalidInput', `ARN ${arn} is not valid.`);
   return m[2] as string;
 }
 
-function uid(prefix: string): string {
+export function uid(prefix: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   let out = prefix;
   for (const b of randomBytes(17)) out += alphabet[b % 32];
   return out;
 }
 
-function now(): string {
+export function now(): string {
   return new Date().toISOString();
 }
 
 // ---------------------------------------------------------------- paging
 
 /** Items in key order; markers name the last key returned, so a list that changes between pages neither repeats nor skips. */
-function page<T>(items: readonly T[], keyOf: (t: T) => string, params: Params): { items: T[]; IsTruncated: boolean; Marker?: string } {
+export function page<T>(items: readonly T[], keyOf: (t: T) => string, params: Params): { items: T[]; IsTruncated: boolean; Marker?: string } {
   const marker = str(params, 'Marker');
   let after: string | undefined;
   if (marker !== undefined) {
@@ -297,7 +328,7 @@ function role(acct: IamAccount, name: string): RoleRec {
   return r;
 }
 
-function user(acct: IamAccount, name: string): UserRec {
+export function user(acct: IamAccount, name: string): UserRec {
   const u = acct.users[name.toLowerCase()];
   if (!u) throw new AwsError('NoSuchEntity', `The user with name ${name} cannot be found.`, 404);
   return u;
@@ -411,7 +442,7 @@ function description(raw: string): string {
 
 // ---------------------------------------------------------------- operations
 
-type Op = (state: IamState, params: Params, ctx: RequestContext) => unknown;
+export type Op = (state: IamState, params: Params, ctx: RequestContext) => unknown;
 
 const samlOps: Record<string, Op> = {
   CreateSAMLProvider(state, p, ctx) {
@@ -443,6 +474,13 @@ const samlOps: Record<string, Op> = {
   GetSAMLProvider(state, p, ctx) {
     const s = samlByArn(account(state, ctx), ctx.account, req(p, 'SAMLProviderArn'));
     return { SAMLProviderUUID: s.uuid, SAMLMetadataDocument: s.metadata, CreateDate: s.createDate, ValidUntil: s.validUntil, Tags: s.tags };
+  },
+  UpdateSAMLProvider(state, p, ctx) {
+    const s = samlByArn(account(state, ctx), ctx.account, req(p, 'SAMLProviderArn'));
+    const metadata = req(p, 'SAMLMetadataDocument');
+    if (metadata.length < 1000) throw new AwsError('ValidationError', "1 validation error detected: Value at 'sAMLMetadataDocument' failed to satisfy constraint: Member must have length greater than or equal to 1000");
+    s.metadata = metadata;
+    return { SAMLProviderArn: `arn:aws:iam::${ctx.account}:saml-provider/${s.name}` };
   },
   DeleteSAMLProvider(state, p, ctx) {
     const acct = account(state, ctx);
@@ -611,7 +649,7 @@ const roleOps: Record<string, Op> = {
     return {
       UserDetailList: pg.items.flatMap((i) =>
         i.kind === 'u'
-          ? [{ ...userOut(ctx.account, i.user, false), UserPolicyList: [], GroupList: [], AttachedManagedPolicies: [], Tags: i.user.tags }]
+          ? [{ ...userOut(ctx.account, i.user, false), UserPolicyList: userPolicyList(i.user), GroupList: [], AttachedManagedPolicies: [], Tags: i.user.tags }]
           : [],
       ),
       GroupDetailList: [],
@@ -671,10 +709,11 @@ const userOps: Record<string, Op> = {
     if (u.accessKeys.length >= MAX_ACCESS_KEYS) throw new AwsError('LimitExceeded', `Cannot exceed quota for AccessKeysPerUser: ${MAX_ACCESS_KEYS}`, 409);
     const key: AccessKeyRec = { accessKeyId: uid('AKIA').slice(0, 20), status: 'Active', createDate: now() };
     u.accessKeys.push(key);
-    // The key authenticates like any other: requests signed with it act in this account.
-    ctx.emulator.registerAccessKey(key.accessKeyId, ctx.account);
-    // The secret is returned once and never stored.
-    return { AccessKey: { UserName: u.userName, AccessKeyId: key.accessKeyId, Status: key.status, SecretAccessKey: randomBytes(30).toString('base64').slice(0, 40), CreateDate: key.createDate } };
+    // The key authenticates as this user. Its secret is returned once and kept only in the
+    // emulator's principal registry (to check signatures), never in the IAM state.
+    const secretAccessKey = newSecret();
+    ctx.emulator.registerCredentials({ accessKeyId: key.accessKeyId, secretAccessKey, principal: userPrincipal(ctx.account, u, 'CreateAccessKey') });
+    return { AccessKey: { UserName: u.userName, AccessKeyId: key.accessKeyId, Status: key.status, SecretAccessKey: secretAccessKey, CreateDate: key.createDate } };
   },
   ListAccessKeys(state, p, ctx) {
     const u = user(account(state, ctx), req(p, 'UserName'));
@@ -696,6 +735,7 @@ const userOps: Record<string, Op> = {
     const acct = account(state, ctx);
     const { user: u } = accessKey(acct, req(p, 'AccessKeyId'));
     u.accessKeys = u.accessKeys.filter((k) => k.accessKeyId !== req(p, 'AccessKeyId'));
+    ctx.emulator.forgetCredentials(req(p, 'AccessKeyId'));
     return undefined;
   },
   GetAccessKeyLastUsed(state, p, ctx) {
@@ -734,6 +774,13 @@ const userOps: Record<string, Op> = {
   },
 };
 
+function userPolicyList(u: UserRec): { PolicyName: string; PolicyDocument: string }[] {
+  const m = u.inlinePolicies ?? {};
+  return Object.keys(m)
+    .sort()
+    .map((n) => ({ PolicyName: n, PolicyDocument: encodePolicy(m[n] as string) }));
+}
+
 export const iamService: ServiceDef<IamState> = {
   signingName: 'iam',
   protocol: 'query',
@@ -741,6 +788,7 @@ export const iamService: ServiceDef<IamState> = {
   throttleBucket: 'iam',
   throttleCode: 'Throttling',
   initialState: () => ({ accounts: {} }),
+  // Identity policies of users and groups, and customer managed policies: services/iam-identity-policies.ts.
   operations: { ...samlOps, ...roleOps, ...userOps },
 };
 

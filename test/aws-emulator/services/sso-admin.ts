@@ -24,6 +24,9 @@ import { AwsError } from '../protocol.js';
 import type { Emulator, ServiceDef } from '../server.js';
 import { DEFAULT_IDENTITY_STORE_ID, page } from './identitystore.js';
 import type { IdentitystoreState } from './identitystore.js';
+import { getRoleCredentials } from './sso-portal.js';
+import { provisionReservedRole, removeReservedRole, reservedRoles } from './sso-roles.js';
+import type { ReservedRoles } from './sso-roles.js';
 
 export const DEFAULT_INSTANCE_ARN = 'arn:aws:sso:::instance/ssoins-7223000000000000';
 const MAX_IN_PROGRESS_CREATES = 10;
@@ -80,6 +83,10 @@ export interface SsoAdminState {
   requests: Record<string, AsyncRequest>;
   /** The next `count` asynchronous requests (of `kinds`, default all) end FAILED with `reason`. */
   failNext: { count: number; reason: string; kinds?: AsyncKind[] } | null;
+  /** The `AWSReservedSSO_*` role each provisioning made in each account (./sso-roles.ts). */
+  reservedRoles?: ReservedRoles;
+  /** The Identity Center region, which the reserved roles' path names outside us-east-1. Default us-east-1. */
+  region?: string;
 }
 
 /** Make the next `count` asynchronous requests (optionally only of some kinds) end FAILED with `reason`. */
@@ -211,6 +218,7 @@ function complete(state: SsoAdminState, r: AsyncRequest, emulator: Emulator): vo
     case 'provision':
       if (r.TargetType === 'ALL_PROVISIONED_ACCOUNTS') for (const a of Object.keys(prov)) prov[a] = ps.Version;
       else if (r.AccountId) prov[r.AccountId] = ps.Version;
+      for (const a of r.TargetType === 'ALL_PROVISIONED_ACCOUNTS' ? Object.keys(prov) : r.AccountId ? [r.AccountId] : []) provisionReservedRole(emulator, state, ps, a);
       break;
     case 'create': {
       if (!principalExists(emulator, state, r.InstanceArn, r.PrincipalType ?? 'GROUP', r.PrincipalId ?? '')) {
@@ -221,10 +229,13 @@ function complete(state: SsoAdminState, r: AsyncRequest, emulator: Emulator): vo
       const exists = state.assignments.some((a) => a.PermissionSetArn === r.PermissionSetArn && a.AccountId === r.AccountId && a.PrincipalType === r.PrincipalType && a.PrincipalId === r.PrincipalId);
       if (!exists) state.assignments.push({ InstanceArn: r.InstanceArn, AccountId: r.AccountId ?? '', PermissionSetArn: r.PermissionSetArn, PrincipalType: r.PrincipalType ?? 'GROUP', PrincipalId: r.PrincipalId ?? '' });
       prov[r.AccountId ?? ''] = ps.Version;
+      provisionReservedRole(emulator, state, ps, r.AccountId ?? '');
       break;
     }
     case 'delete':
       state.assignments = state.assignments.filter((a) => !(a.PermissionSetArn === r.PermissionSetArn && a.AccountId === r.AccountId && a.PrincipalType === r.PrincipalType && a.PrincipalId === r.PrincipalId));
+      // The last assignment of the set in the account takes its role with it.
+      if (!state.assignments.some((a) => a.PermissionSetArn === r.PermissionSetArn && a.AccountId === r.AccountId)) removeReservedRole(emulator, state, r.PermissionSetArn, r.AccountId ?? '');
       break;
   }
   r.Status = 'SUCCEEDED';
@@ -279,6 +290,13 @@ export const ssoAdminService: ServiceDef<SsoAdminState> = {
       state.failNext = { count, reason: String(input['reason'] ?? 'Injected failure'), ...(kinds ? { kinds } : {}) };
       return {};
     },
+    /**
+     * The access portal's `GetRoleCredentials` for a signed-in user (see ./sso-portal.ts):
+     * `POST /__emulator/service/sso/getRoleCredentials {"userId", "accountId", "permissionSetArn" | "permissionSetName"}`.
+     */
+    getRoleCredentials(state, input, emulator) {
+      return getRoleCredentials(emulator, state, input);
+    },
   },
   operations: {
     ListInstances(state, p) {
@@ -326,11 +344,12 @@ export const ssoAdminService: ServiceDef<SsoAdminState> = {
       if (typeof p['RelayState'] === 'string') ps.RelayState = p['RelayState'];
       return {};
     },
-    DeletePermissionSet(state, p) {
+    DeletePermissionSet(state, p, ctx) {
       const ps = psOf(state, p);
       if (state.assignments.some((a) => a.PermissionSetArn === ps.PermissionSetArn) || inProgress(state, ps.PermissionSetArn, ['create', 'delete', 'provision'])) {
         throw new AwsError('ConflictException', `PermissionSet ${ps.PermissionSetArn} has account assignments or operations in progress`);
       }
+      for (const a of Object.keys(reservedRoles(state)[ps.PermissionSetArn] ?? {})) removeReservedRole(ctx.emulator, state, ps.PermissionSetArn, a);
       delete state.permissionSets[ps.PermissionSetArn];
       delete state.provisioned[ps.PermissionSetArn];
       return {};

@@ -265,7 +265,7 @@ async function health(url: string): Promise<{ status: number; body: Record<strin
 
 describe('rolemap daemon end to end (emulator + LDIF)', () => {
   beforeAll(async () => {
-    emulator = await startEmulator({ homeAccount: ACCOUNT });
+    emulator = await startEmulator({ homeAccount: ACCOUNT, baseCredentials: [CREDENTIALS] });
   });
   afterAll(async () => {
     await emulator?.stop();
@@ -294,6 +294,13 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
       const iam = iamClient();
       const out = await iam.send(new ListRolesCommand({}));
       iam.destroy();
+      // Identity Center's own roles (provisioned permission sets) live under /aws-reserved/, as on AWS.
+      return (out.Roles ?? []).filter((r) => !(r.Path ?? '').startsWith('/aws-reserved/')).map((r) => r.RoleName ?? '').sort();
+    };
+    const reservedRoles = async (): Promise<string[]> => {
+      const iam = iamClient();
+      const out = await iam.send(new ListRolesCommand({ PathPrefix: '/aws-reserved/sso.amazonaws.com/' }));
+      iam.destroy();
       return (out.Roles ?? []).map((r) => r.RoleName ?? '').sort();
     };
     /** Identity Center: the users in the store, and the principals the permission set is assigned to in the account. */
@@ -316,6 +323,8 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     };
     expect(await roles()).toEqual(['Admin', 'ReadOnly']);
     expect(await identityCenter()).toEqual({ users: ['user7@corp.example', 'user8@corp.example'], assigned: ['GROUP'] });
+    // The assignment provisioned the permission set: its role is in the account, and rolemap leaves it alone.
+    expect(await reservedRoles()).toEqual([expect.stringMatching(/^AWSReservedSSO_Analyst_[0-9a-f]{16}$/)]);
     // Quiet: no mutating call while converged.
     emulator.resetCalls();
     const quietFrom = d.finished().length;

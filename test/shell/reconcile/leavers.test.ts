@@ -6,7 +6,7 @@
  * - defect 3: applying a saved plan records the entitlements the plan was made from: someone who left
  *   between the plan and its apply stays in the history and is revoked on the next run.
  */
-import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetRolePolicyCommand, UpdateSAMLProviderCommand } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IamRolesTarget } from '../../../src/adapters/aws/iam-roles/iam-roles-target.js';
 import { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
@@ -18,6 +18,10 @@ import { runOnce, type Runtime } from '../../../src/shell/reconcile/run-once.js'
 import { DEV, roleMap, spec, startWorld, type World } from '../../adapters/aws/iam-roles/fixtures.js';
 import { FakeDirectorySource, MemoryLogger } from '../../support/fake-ports.js';
 import { tempDir } from '../../adapters/journal/fixtures.js';
+import { probe } from '../../aws-emulator/probe.js';
+import { samlProviderArn } from '../../../src/adapters/aws/iam-roles/trust-policy.js';
+import { createSamlIdp } from '../../support/saml-idp.js';
+import { samlLogin } from '../../support/saml-login.js';
 
 const JDOE = '0c000000-0000-4000-8000-000000000001';
 const ASMITH = '0c000000-0000-4000-8000-000000000002';
@@ -67,21 +71,29 @@ afterEach(async () => {
 
 describe('defect 2: a failed shared revocation is retried until it succeeds', () => {
   it('two leavers share the Developer revocation; it fails while another change succeeds; both stay leavers and the next run revokes both', async () => {
-    const map = roleMap([spec(DEV, 'Developer')]);
+    const map = roleMap([spec(DEV, 'Developer', { managedPolicyArns: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] })]);
     expect((await runOnce(runtime(map), { mode: 'apply', trigger: 'test' })).outcome).toBe('applied');
+    // Everyone has a live SAML session on Developer.
+    const idp = await createSamlIdp();
+    await world.console(DEV).send(new UpdateSAMLProviderCommand({ SAMLProviderArn: samlProviderArn(DEV, 'ADFS'), SAMLMetadataDocument: idp.metadataXml() }));
+    const session = (user: string) => samlLogin(world.emulator, { idp, user, roleArn: `arn:aws:iam::${DEV}:role/federated/Developer`, providerArn: samlProviderArn(DEV, 'ADFS') });
+    const [jdoeS, asmithS, bwhiteS] = [await session('jdoe@corp.example'), await session('asmith@corp.example'), await session('bwhite@corp.example')];
+    const mayAct = async (s: typeof jdoeS): Promise<boolean> => (await probe(world.emulator.url, s.credentials)) === 'allowed';
+    await new Promise((r) => setTimeout(r, 5));
 
     // jdoe and asmith leave; in the same run a new role is made (which succeeds) while IAM refuses the deny.
     source.snapshot = directory(['jdoe', 'asmith']);
     now = new Date('2026-12-02T09:14:00.000Z');
     world.emulator.injectFault({ kind: 'error', service: 'iam', operation: 'PutRolePolicy', code: 'ServiceFailure', status: 500, message: 'try later' });
-    const withAuditor = roleMap([spec(DEV, 'Developer'), spec(DEV, 'Auditor', { group: { by: 'sAMAccountName', value: `AWS-${DEV}-Developer` } })]);
+    const withAuditor = roleMap([spec(DEV, 'Developer', { managedPolicyArns: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] }), spec(DEV, 'Auditor', { group: { by: 'sAMAccountName', value: `AWS-${DEV}-Developer` } })]);
     const failed = await runOnce(runtime(withAuditor), { mode: 'apply', trigger: 'test' });
     expect(failed.outcome).toBe('partial');
     const shared = failed.plan.changes.find((c) => c.address === 'iam_role_revocations.dev.Developer');
     expect(shared?.concerns).toHaveLength(2);
     expect(failed.report?.results.find((r) => r.change.seq === shared?.seq)?.status).toBe('failed');
-    // Both are still in the history as holding what they lost.
+    // Both are still in the history as holding what they lost, and their sessions still work: not done yet.
     expect(historyHolds()).toEqual(['asmith', 'bwhite', 'jdoe']);
+    expect(await mayAct(jdoeS)).toBe(true);
 
     world.emulator.clearFaults();
     now = new Date('2026-12-02T09:15:00.000Z');
@@ -91,6 +103,8 @@ describe('defect 2: a failed shared revocation is retried until it succeeds', ()
     expect(retry.plan.changes.filter((c) => c.action === 'revoke').map((c) => c.address)).toEqual(['iam_role_revocations.dev.Developer']);
     expect(await revokedNames()).toEqual(['asmith@corp.example', 'jdoe@corp.example']);
     expect(historyHolds()).toEqual(['bwhite']);
+    // The emulator judges: both leavers' sessions are denied, bwhite's still works.
+    expect([await mayAct(jdoeS), await mayAct(asmithS), await mayAct(bwhiteS)]).toEqual([false, false, true]);
     // And then it converges.
     expect((await runOnce(runtime(withAuditor), { mode: 'apply', trigger: 'test' })).outcome).toBe('no-changes');
   });

@@ -1,8 +1,17 @@
 /**
  * Target for `iam_user_credentials`: legacy IAM users linked to an AD account, whose long-lived
  * credentials rolemap switches off when that account leaves. rolemap never creates, changes the
- * tags of, or deletes these users; it only sets access keys Inactive and deletes the console
- * password (login profile). Their owner is whoever made them, so they are read as not owned.
+ * tags of, or deletes these users; it only sets access keys Inactive, deletes the console password
+ * (login profile), and puts one inline user policy, `rolemap-revoked-sessions`, that denies every
+ * action to temporary credentials issued before the revocation (`aws:TokenIssueTime`, as AWS's
+ * "revoke active sessions" does for roles): credentials from `GetSessionToken` keep working for up
+ * to 36 hours after the keys that made them are deactivated. Long-term keys carry no token issue
+ * time, so a key someone re-activates later works again. Their owner is whoever made them, so they
+ * are read as not owned.
+ *
+ * Each step of a disable is tried even when another failed (a refused deny never keeps a key
+ * active, a throttled key never holds back the deny); the change fails if any did, and the next
+ * run plans what is left.
  *
  * Linking: the tag `leavers.iamUsers.linkTag` whose value is the AD sAMAccountName or UPN, or else
  * a name matching `leavers.iamUsers.namePattern` with a named group `sam`. The resource's principal
@@ -16,6 +25,7 @@
 import {
   DeleteLoginProfileCommand,
   GetLoginProfileCommand,
+  PutUserPolicyCommand,
   UpdateAccessKeyCommand,
   paginateGetAccountAuthorizationDetails,
   paginateListAccessKeys,
@@ -27,8 +37,51 @@ import type { Account, AccountId, LeaverPolicy, RoleMap } from '../../../core/mo
 import type { ActualState } from '../../../core/model/state.js';
 import type { Change } from '../../../core/plan/change.js';
 import type { ApplyOutcome, Target } from '../../../core/ports.js';
+import { RolemapError } from '../../../core/errors.js';
+import { REVOCATION_POLICY_NAME } from '../../../core/model/ownership.js';
+import type { PolicyDocument } from '../../../core/model/policy.js';
 import { AwsCallError, CallRecorder, awsErrorName } from '../call-error.js';
 import { IamChangeRefusedError } from '../iam-roles/errors.js';
+import { decodePolicyDocument } from '../iam-roles/policy-encoding.js';
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/** rolemap's user-level deny: every action, for temporary credentials issued before `instant`. */
+export function userRevocationPolicy(instant: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'RolemapRevokedSessions', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': instant } } }],
+  };
+}
+
+/** The instant of a `rolemap-revoked-sessions` user policy as rolemap writes it, or null when it is something else. */
+export function parseUserRevocationPolicy(doc: PolicyDocument): string | null {
+  const raw = doc['Statement'];
+  const statements = Array.isArray(raw) ? raw : [raw];
+  if (statements.length !== 1) return null;
+  const st = statements[0];
+  if (st === null || typeof st !== 'object' || Array.isArray(st) || st['Effect'] !== 'Deny' || st['Action'] !== '*' || st['Resource'] !== '*') return null;
+  const cond = st['Condition'];
+  const lt = cond !== null && typeof cond === 'object' && !Array.isArray(cond) ? cond['DateLessThan'] : undefined;
+  const at = lt !== null && typeof lt === 'object' && !Array.isArray(lt) ? lt['aws:TokenIssueTime'] : undefined;
+  return typeof at === 'string' && ISO_INSTANT.test(at) && Object.keys(cond as object).length === 1 ? at : null;
+}
+
+/** Some steps of a leaver's IAM user disable failed; the others were carried out (their request ids are kept). */
+export class IamUserDisablePartlyFailedError extends RolemapError {
+  readonly retryable = true;
+  readonly requestId: string | undefined;
+  constructor(
+    readonly address: string,
+    readonly failures: readonly { readonly step: string; readonly error: unknown }[],
+    /** Request ids of every call that succeeded. */
+    readonly requestIds: readonly string[],
+  ) {
+    super(`${address}: ${failures.map((f) => `${f.step} failed: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ')} (the other steps were carried out)`, { cause: failures[0]?.error });
+    const first = failures[0]?.error as { requestId?: unknown } | undefined;
+    this.requestId = typeof first?.requestId === 'string' ? first.requestId : undefined;
+  }
+}
 
 export interface IamUsersClientSource {
   iam(account: AccountId): IAMClient;
@@ -94,6 +147,7 @@ export class IamUsersTarget implements Target {
       const attrs: IamUserCredentialsAttrs = {
         accessKeys: Object.fromEntries(keys.map((k) => [k.AccessKeyId ?? '', k.Status === 'Active' ? 'Active' : 'Inactive'])),
         loginProfile,
+        sessionsRevokedBefore: this.#revokedBefore(user, account, warnings),
       };
       const r: CredentialsResource = {
         kind: 'iam_user_credentials',
@@ -116,6 +170,20 @@ export class IamUsersTarget implements Target {
       if (!mfa && (loginProfile || activeKey)) warnings.push(`${where}: no MFA device${loginProfile ? ' although it has a console password' : ''}`);
     }
     return { resources, warnings };
+  }
+
+  /** The instant of the user's `rolemap-revoked-sessions` policy (GetAccountAuthorizationDetails returns inline user policies). */
+  #revokedBefore(user: UserDetail, account: Account, warnings: string[]): string | null {
+    const p = user.UserPolicyList?.find((x) => x.PolicyName === REVOCATION_POLICY_NAME);
+    if (p === undefined) return null;
+    let instant: string | null = null;
+    try {
+      instant = parseUserRevocationPolicy(decodePolicyDocument(p.PolicyDocument ?? ''));
+    } catch {
+      instant = null;
+    }
+    if (instant === null) warnings.push(`iam_user_credentials.${account.alias}.${user.UserName ?? ''}: its ${REVOCATION_POLICY_NAME} policy is not the one rolemap writes (hand edit?); the next disable rewrites it`);
+    return instant;
   }
 
   async #keys(client: IAMClient, rec: CallRecorder, UserName: string): Promise<AccessKeyMetadata[]> {
@@ -160,22 +228,48 @@ export class IamUsersTarget implements Target {
     const client = this.#clients.iam(change.account);
     const rec = new CallRecorder('IAM', change.account, change.address);
     const UserName = before.name;
-    for (const [AccessKeyId, status] of Object.entries(after.attrs.accessKeys).sort(([x], [y]) => (x < y ? -1 : 1))) {
-      const was = before.attrs.accessKeys[AccessKeyId];
-      if (status === 'Active' && was !== 'Active') throw new IamChangeRefusedError(change.address, change.account, `rolemap does not activate access keys (${AccessKeyId})`);
-      if (status === 'Inactive' && was !== 'Inactive') {
-        await rec.send('UpdateAccessKey', () => client.send(new UpdateAccessKeyCommand({ UserName, AccessKeyId, Status: 'Inactive' })));
+    // Refusals first, before any call: only ever toward "switched off".
+    const keys = Object.entries(after.attrs.accessKeys).sort(([x], [y]) => (x < y ? -1 : 1));
+    for (const [AccessKeyId, status] of keys) {
+      if (status === 'Active' && before.attrs.accessKeys[AccessKeyId] !== 'Active') throw new IamChangeRefusedError(change.address, change.account, `rolemap does not activate access keys (${AccessKeyId})`);
+    }
+    if (after.attrs.loginProfile && !before.attrs.loginProfile) throw new IamChangeRefusedError(change.address, change.account, 'rolemap does not create console passwords');
+    const revokeAt = after.attrs.sessionsRevokedBefore ?? null;
+    if (revokeAt !== null && !ISO_INSTANT.test(revokeAt)) throw new IamChangeRefusedError(change.address, change.account, `revocation instant "${revokeAt}" is not an ISO-8601 UTC instant`);
+
+    const failures: { step: string; error: unknown; idsBefore: number }[] = [];
+    const step = async (name: string, f: () => Promise<unknown>): Promise<void> => {
+      try {
+        await f();
+      } catch (error) {
+        failures.push({ step: name, error, idsBefore: rec.requestIds.length });
+      }
+    };
+    // Deny first (the live temporary credentials), then the keys and the password (new ones).
+    if (revokeAt !== null && revokeAt !== (before.attrs.sessionsRevokedBefore ?? null)) {
+      await step('deny of temporary credentials', () =>
+        rec.send('PutUserPolicy', () => client.send(new PutUserPolicyCommand({ UserName, PolicyName: REVOCATION_POLICY_NAME, PolicyDocument: JSON.stringify(userRevocationPolicy(revokeAt)) }))),
+      );
+    }
+    for (const [AccessKeyId, status] of keys) {
+      if (status === 'Inactive' && before.attrs.accessKeys[AccessKeyId] !== 'Inactive') {
+        await step(`deactivation of access key ${AccessKeyId}`, () => rec.send('UpdateAccessKey', () => client.send(new UpdateAccessKeyCommand({ UserName, AccessKeyId, Status: 'Inactive' }))));
       }
     }
     if (!after.attrs.loginProfile && before.attrs.loginProfile) {
-      try {
-        await rec.send('DeleteLoginProfile', () => client.send(new DeleteLoginProfileCommand({ UserName })));
-      } catch (e) {
-        // Already gone (deleted by hand since the plan): the goal is reached.
-        if (!(e instanceof AwsCallError && e.code === 'NoSuchEntityException')) throw e;
-      }
-    } else if (after.attrs.loginProfile && !before.attrs.loginProfile) {
-      throw new IamChangeRefusedError(change.address, change.account, 'rolemap does not create console passwords');
+      await step('removal of the console password', async () => {
+        try {
+          await rec.send('DeleteLoginProfile', () => client.send(new DeleteLoginProfileCommand({ UserName })));
+        } catch (e) {
+          // Already gone (deleted by hand since the plan): the goal is reached.
+          if (!(e instanceof AwsCallError && e.code === 'NoSuchEntityException')) throw e;
+        }
+      });
+    }
+    if (failures.length > 0) {
+      // One failure after which nothing else succeeded: its own error already carries every request id before it.
+      if (failures.length === 1 && failures[0]?.idsBefore === rec.requestIds.length) throw failures[0].error;
+      throw new IamUserDisablePartlyFailedError(change.address, failures, [...rec.requestIds]);
     }
     return { requestIds: rec.requestIds };
   }

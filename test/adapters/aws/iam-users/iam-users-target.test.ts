@@ -7,12 +7,13 @@ import {
   CreateLoginProfileCommand,
   CreateUserCommand,
   GetUserCommand,
+  GetUserPolicyCommand,
   ListAccessKeysCommand,
 } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsCallError } from '../../../../src/adapters/aws/call-error.js';
 import { IamChangeRefusedError } from '../../../../src/adapters/aws/iam-roles/errors.js';
-import { IamUsersTarget, linkedAdAccount } from '../../../../src/adapters/aws/iam-users/iam-users-target.js';
+import { IamUserDisablePartlyFailedError, IamUsersTarget, linkedAdAccount } from '../../../../src/adapters/aws/iam-users/iam-users-target.js';
 import type { ResourceOf } from '../../../../src/core/model/resources.js';
 import type { IamState } from '../../../aws-emulator/services/iam.js';
 import { DEV, PROD, SANDBOX, change, find, roleMap, startWorld } from '../iam-roles/fixtures.js';
@@ -50,7 +51,7 @@ describe('reading linked IAM users', () => {
     const jdoe = find(actual.resources, 'iam_user_credentials', `${PROD}/jdoe-ci`)!;
     expect(jdoe).toMatchObject({ owned: false, name: 'jdoe-ci', principal: { guid: '', name: 'jdoe' } });
     expect(jdoe.awsId).toMatch(/^AIDA/);
-    expect(jdoe.attrs).toEqual({ accessKeys: { [jdoeKeys[0]!]: 'Active', [jdoeKeys[1]!]: 'Active' }, loginProfile: true });
+    expect(jdoe.attrs).toEqual({ accessKeys: { [jdoeKeys[0]!]: 'Active', [jdoeKeys[1]!]: 'Active' }, loginProfile: true, sessionsRevokedBefore: null });
     expect(find(actual.resources, 'iam_user_credentials', `${DEV}/asmith-legacy`)?.principal?.name).toBe('asmith');
   });
 
@@ -99,7 +100,7 @@ describe("disabling a leaver's credentials", () => {
     expect(requestIds).toHaveLength(3); // two UpdateAccessKey, one DeleteLoginProfile
 
     const reread = find((await target.readActual(roleMap())).resources, 'iam_user_credentials', `${PROD}/jdoe-ci`)!;
-    expect(reread.attrs).toEqual(after.attrs);
+    expect(reread.attrs).toEqual({ ...after.attrs, sessionsRevokedBefore: null });
     const c = world.console(PROD);
     expect((await c.send(new GetUserCommand({ UserName: 'jdoe-ci' }))).User?.UserName).toBe('jdoe-ci');
     expect((await c.send(new ListAccessKeysCommand({ UserName: 'jdoe-ci' }))).AccessKeyMetadata?.map((k) => k.Status)).toEqual(['Inactive', 'Inactive']);
@@ -125,6 +126,33 @@ describe("disabling a leaver's credentials", () => {
     await expect(target.apply(change('update', r, { ...r, attrs: { ...r.attrs, loginProfile: true } }))).rejects.toBeInstanceOf(IamChangeRefusedError);
     await expect(target.apply(change('delete', r, null))).rejects.toBeInstanceOf(IamChangeRefusedError);
     await expect(target.apply(change('create', null, r))).rejects.toBeInstanceOf(IamChangeRefusedError);
+  });
+
+  it('denies the temporary credentials issued before the revocation, with a user-level deny on aws:TokenIssueTime (issue 12, defect 9)', async () => {
+    const keys = await legacyUser(PROD, 'jdoe-ci', { tag: 'jdoe', keys: 1, password: true });
+    const before = find((await target.readActual(roleMap())).resources, 'iam_user_credentials', `${PROD}/jdoe-ci`)!;
+    const instant = '2026-11-28T12:00:00.000Z';
+    const after: ResourceOf<'iam_user_credentials'> = { ...before, attrs: { accessKeys: { [keys[0]!]: 'Inactive' }, loginProfile: false, sessionsRevokedBefore: instant } };
+    const { requestIds } = await target.apply(change('disable', before, after));
+    expect(requestIds).toHaveLength(3); // PutUserPolicy, UpdateAccessKey, DeleteLoginProfile
+    const policy = await world.console(PROD).send(new GetUserPolicyCommand({ UserName: 'jdoe-ci', PolicyName: 'rolemap-revoked-sessions' }));
+    expect(JSON.parse(decodeURIComponent(policy.PolicyDocument ?? ''))).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'RolemapRevokedSessions', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': instant } } }],
+    });
+    expect(find((await target.readActual(roleMap())).resources, 'iam_user_credentials', `${PROD}/jdoe-ci`)?.attrs).toEqual(after.attrs);
+  });
+
+  it('a refused deny never keeps a key active: every step is tried, the change fails naming the one that did not work', async () => {
+    const keys = await legacyUser(PROD, 'jdoe-ci', { tag: 'jdoe', keys: 1 });
+    const before = find((await target.readActual(roleMap())).resources, 'iam_user_credentials', `${PROD}/jdoe-ci`)!;
+    world.emulator.injectFault({ kind: 'error', operation: 'PutUserPolicy', code: 'AccessDenied', status: 403, message: 'not allowed' });
+    const after: ResourceOf<'iam_user_credentials'> = { ...before, attrs: { accessKeys: { [keys[0]!]: 'Inactive' }, loginProfile: false, sessionsRevokedBefore: '2026-11-28T12:00:00.000Z' } };
+    const err = await target.apply(change('disable', before, after)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IamUserDisablePartlyFailedError);
+    expect((err as Error).message).toMatch(/deny of temporary credentials failed: .*not allowed.*\(the other steps were carried out\)/);
+    expect((err as IamUserDisablePartlyFailedError).requestIds).toHaveLength(1);
+    expect(world.emulator.state<IamState>('iam').accounts[PROD]?.users['jdoe-ci']?.accessKeys[0]?.status).toBe('Inactive');
   });
 
   it('recovers from a 500 and reports a failure with its request id', async () => {
