@@ -35,23 +35,32 @@ export class StateCache {
     return this.#readAt;
   }
 
-  /** The targets, observed: their reads and applies keep this cache current. */
+  /**
+   * The targets, observed: their reads and applies keep this cache current. Everything else a target
+   * has (optional port methods included) is forwarded to it unchanged, bound to the target.
+   */
   wrap(targets: readonly Target[], clock: () => Date = () => new Date()): Target[] {
-    return targets.map((t) => ({
-      name: t.name,
-      kinds: t.kinds,
-      readActual: async (roleMap: RoleMap) => {
+    return targets.map((t) => {
+      const readActual = async (roleMap: RoleMap): Promise<ActualState> => {
         const state = await t.readActual(roleMap);
         this.#parts.set(t.name, { resources: new Map(state.resources.map((r) => [resourceKey(r), r])), warnings: state.warnings });
         this.#readAt = clock();
         return state;
-      },
-      apply: async (change: Change, signal?: AbortSignal) => {
+      };
+      const apply = async (change: Change, signal?: AbortSignal): Promise<ApplyOutcome> => {
         const outcome = await t.apply(change, signal);
         this.#applied(t.name, change, outcome);
         return outcome;
-      },
-    }));
+      };
+      return new Proxy(t, {
+        get(target, prop) {
+          if (prop === 'readActual') return readActual;
+          if (prop === 'apply') return apply;
+          const v: unknown = Reflect.get(target, prop, target);
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+    });
   }
 
   #applied(target: string, change: Change, outcome: ApplyOutcome): void {
