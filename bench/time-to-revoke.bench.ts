@@ -21,7 +21,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateSAMLProviderCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { CreateSAMLProviderCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { Attribute, Change, Client } from 'ldapts';
 import { startEmulator } from '../test/aws-emulator/index.js';
 import { DEFAULT_IDENTITY_STORE_ID } from '../test/aws-emulator/services/identitystore.js';
