@@ -71,7 +71,8 @@ export interface EntitlementHistory {
 }
 
 /** Where a run came from and what it may do. */
-export type RunMode = 'dry-run' | 'apply' | 'saved-plan';
+/** `fast-lane`: the daemon's leaver fast lane (only leavers' revocations and removals, from the state last known). */
+export type RunMode = 'dry-run' | 'apply' | 'saved-plan' | 'fast-lane';
 export type RunTrigger = 'cli' | 'daemon' | 'demo' | 'test';
 export type RunOutcome = 'no-changes' | 'planned' | 'applied' | 'partial' | 'failed' | 'refused' | 'interrupted';
 

@@ -6,3 +6,5 @@ export type { LdifSourceOptions } from './ldif/ldif-source.js';
 export { parseLdif } from './ldif/ldif-parser.js';
 export * from './errors.js';
 export { guidFromBytes, guidToBytes, isGuid } from './guid.js';
+export { LdapChangeReader, SHOW_DELETED_OID, isUnder } from './ldap/incremental.js';
+export type { ChangeRead, ChangedGroup, ChangedUser, DcIdentity, Watermark } from './ldap/incremental.js';

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { Daemon } from '../daemon/daemon.js';
 import { ApprovalStore, LEGACY_FILES_WARNING, legacyApprovalFiles } from '../daemon/approvals.js';
 import { JournalLockedError } from '../daemon/lock.js';
+import { DaemonMetrics } from '../daemon/metrics.js';
+import { fastLaneFor } from '../fast-lane/wiring.js';
 import { runUntilSignalled } from '../daemon/process.js';
 import { productionWiring, runFunctionFor } from '../daemon/wiring.js';
 import type { DaemonWiring } from '../daemon/wiring.js';
@@ -48,8 +50,14 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<any> = pro
         },
         configPath,
       );
+      const metrics = new DaemonMetrics();
+      // The fast lane needs a config to know whether it runs; an invalid one fails in daemon.start() as before.
+      const firstConfig: unknown = await wiring.loadConfig(configPath).catch(() => undefined);
+      const lane = firstConfig === undefined ? null : fastLaneFor(wiring, runner, { log, metrics, firstConfig });
       const daemon = new Daemon<unknown>({
         loadConfig: () => wiring.loadConfig(configPath),
+        metrics,
+        companions: lane ? [lane] : [],
         settingsOf: (c) => wiring.settingsOf(c),
         run: runner.run,
         log,

@@ -428,6 +428,7 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
       schedule: raw.schedule,
       journal: { path: abs(raw.journal.path) },
       daemon: raw.daemon,
+      fastLane: { pollSeconds: raw.leavers.pollSeconds },
     },
   };
 }

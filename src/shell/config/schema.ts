@@ -251,6 +251,12 @@ const leaversSchema = z.strictObject({
   identityCenter: z.enum(['delete', 'remove-access']).default('delete'),
   revokeSessions: z.boolean().default(true),
   roleSessionName: z.enum(['userPrincipalName', 'sAMAccountName', 'mail']).default('userPrincipalName'),
+  pollSeconds: z
+    .int()
+    .min(0)
+    .max(3600)
+    .default(30)
+    .describe('The daemon\'s leaver fast lane polls the directory (LDAP) this often and revokes leavers at once; 0 turns it off.'),
   iamUsers: z
     .strictObject({
       disableCredentials: z.boolean().default(true),
@@ -290,7 +296,7 @@ export const configSchema = z
     federatedRoles: z.array(federatedRoleSchema).default([]),
     federatedRolePatterns: z.array(federatedRolePatternSchema).default([]),
     identityCenter: identityCenterSchema.optional(),
-    leavers: leaversSchema.default({ identityCenter: 'delete', revokeSessions: true, roleSessionName: 'userPrincipalName', iamUsers: iamUsersDefaults }),
+    leavers: leaversSchema.default({ identityCenter: 'delete', revokeSessions: true, roleSessionName: 'userPrincipalName', pollSeconds: 30, iamUsers: iamUsersDefaults }),
     safety: safetySchema,
     schedule: z.string().default(DEFAULT_SCHEDULE).describe('Cron expression for the daemon (node-cron: 5 or 6 fields).'),
     journal: z.strictObject({ path: nonEmpty('a file path').default('rolemap.sqlite') }).default({ path: 'rolemap.sqlite' }),

@@ -69,4 +69,6 @@ export interface LoadedConfig {
   /** Absolute path of the SQLite journal. */
   readonly journal: { readonly path: string };
   readonly daemon: DaemonConfig;
+  /** The daemon's leaver fast lane (`leavers.pollSeconds`; 0: off). */
+  readonly fastLane: { readonly pollSeconds: number };
 }

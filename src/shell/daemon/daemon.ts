@@ -72,6 +72,13 @@ export interface DaemonDeps<C> {
   readonly options?: Partial<DaemonOptions> | undefined;
   /** Written into the lock file. */
   readonly command?: string | undefined;
+  /** What runs beside the schedule for the daemon's life (the leaver fast lane): started once the lock is held, stopped before it is released. */
+  readonly companions?: readonly DaemonCompanion[] | undefined;
+}
+
+export interface DaemonCompanion {
+  start(): void;
+  stop(): Promise<void>;
 }
 
 export interface RunSummary {
@@ -199,6 +206,7 @@ export class Daemon<C> {
         await this.#server.start(settings.healthHost ?? '127.0.0.1', settings.healthPort);
       }
       this.#schedule(settings);
+      for (const c of this.#deps.companions ?? []) c.start();
     } catch (e) {
       await this.#server?.close();
       this.#store?.close();
@@ -474,6 +482,7 @@ export class Daemon<C> {
     } else {
       this.log.info({ signal: reason }, 'stopping: no run in progress');
     }
+    for (const c of this.#deps.companions ?? []) await c.stop().catch((e: unknown) => this.log.error({ err: e }, 'a companion of the daemon did not stop cleanly'));
     await this.#server?.close();
     this.#closeStore();
     this.#lock?.release();

@@ -12,7 +12,10 @@ import type { DaemonMetrics } from './metrics.js';
 import type { DaemonSettings } from './settings.js';
 import { loadConfig } from '../config/index.js';
 import type { LoadedConfig } from '../config/index.js';
-import { createRuntime } from '../reconcile/runtime.js';
+import { createChangeReader, createRuntime } from '../reconcile/runtime.js';
+import type { DirectoryChangeReader } from '../fast-lane/fast-lane.js';
+import { Mutex } from '../fast-lane/mutex.js';
+import { StateCache } from '../fast-lane/state-cache.js';
 
 export interface RuntimeHandle {
   readonly runtime: Runtime;
@@ -26,6 +29,8 @@ export interface DaemonWiring<C> {
   settingsOf(config: C): DaemonSettings;
   /** The runtime for a config; `log` is the daemon's logger, `metrics` gets the AWS throttle hook. */
   createRuntime(config: C, context: { readonly configPath: string; readonly log: Logger; readonly metrics: DaemonMetrics }): Promise<RuntimeHandle>;
+  /** The leaver fast lane for a config: how often it polls and what reads the directory's changes; null: no lane (LDIF, `pollSeconds: 0`). */
+  fastLaneOf?(config: C): { readonly pollSeconds: number; readonly reader: DirectoryChangeReader } | null;
 }
 
 export const productionWiring: DaemonWiring<LoadedConfig> = {
@@ -43,19 +48,34 @@ export const productionWiring: DaemonWiring<LoadedConfig> = {
     const runtime = await createRuntime(config, { log, onThrottleRetry: metrics.onThrottleRetry });
     return { runtime, close: () => runtime.close() };
   },
+  fastLaneOf: (config) => {
+    if (config.fastLane.pollSeconds === 0) return null;
+    const reader = createChangeReader(config);
+    return reader ? { pollSeconds: config.fastLane.pollSeconds, reader } : null;
+  },
 };
+
+/** The runtime a run function last built, with its AWS state cache: what the fast lane works with. */
+export interface CurrentRuntime<C> {
+  readonly config: C;
+  readonly runtime: Runtime;
+  readonly cache: StateCache;
+}
 
 /**
  * The daemon's run function over a wiring: one runtime per loaded config (rebuilt after a SIGHUP
  * reload), each run with its own logger (bound to the run id) and a directory source that feeds
- * the directory metrics. `close()` releases the last runtime.
+ * the directory metrics. `close()` releases the last runtime. Each run holds `mutex` (the fast lane
+ * takes it too, so the two never apply at once), and the runtime's targets keep `current().cache`
+ * up to date with what they read and apply.
  */
 export function runFunctionFor<C>(
   wiring: DaemonWiring<C>,
   configPath: string,
   run: (runtime: Runtime, options: RunOnceOptions) => Promise<RunResult> = runOnce,
-): { run: RunFunction<C>; close(): Promise<void> } {
-  let cached: { config: C; handle: RuntimeHandle } | undefined;
+  mutex: Mutex = new Mutex(),
+): { run: RunFunction<C>; close(): Promise<void>; current(): CurrentRuntime<C> | undefined; readonly mutex: Mutex } {
+  let cached: { config: C; handle: RuntimeHandle; current: CurrentRuntime<C> } | undefined;
   const close = async (): Promise<void> => {
     const c = cached;
     cached = undefined;
@@ -63,13 +83,19 @@ export function runFunctionFor<C>(
   };
   return {
     close,
-    run: async (config, options, { log, metrics }) => {
-      if (cached?.config !== config) {
-        await close();
-        cached = { config, handle: await wiring.createRuntime(config, { configPath, log, metrics }) };
-      }
-      const base = cached.handle.runtime;
-      return run({ ...base, log, source: metrics.observeSource(base.source) }, options);
-    },
+    mutex,
+    current: () => cached?.current,
+    run: (config, options, { log, metrics }) =>
+      mutex.runExclusive(async () => {
+        if (cached?.config !== config) {
+          await close();
+          const handle = await wiring.createRuntime(config, { configPath, log, metrics });
+          const cache = new StateCache();
+          const runtime: Runtime = { ...handle.runtime, targets: cache.wrap(handle.runtime.targets, handle.runtime.clock) };
+          cached = { config, handle, current: { config, runtime, cache } };
+        }
+        const base = cached.current.runtime;
+        return run({ ...base, log, source: metrics.observeSource(base.source) }, options);
+      }),
   };
 }

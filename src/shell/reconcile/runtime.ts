@@ -11,7 +11,9 @@ import { IamRolesTarget } from '../../adapters/aws/iam-roles/iam-roles-target.js
 import { IamUsersTarget } from '../../adapters/aws/iam-users/iam-users-target.js';
 import { IdentityCenterTarget } from '../../adapters/aws/identity-center/identity-center-target.js';
 import { SqliteJournal } from '../../adapters/journal/sqlite-journal.js';
+import { LdapChangeReader } from '../../adapters/directory/ldap/incremental.js';
 import { LdapDirectorySource } from '../../adapters/directory/ldap/ldap-source.js';
+import type { LdapSourceOptions } from '../../adapters/directory/ldap/options.js';
 import { LdifDirectorySource } from '../../adapters/directory/ldif/ldif-source.js';
 import { resolveSecret } from '../config/index.js';
 import type { LoadedConfig } from '../config/types.js';
@@ -42,24 +44,32 @@ export type RuntimeFactory = (config: LoadedConfig, options: RuntimeOptions) => 
 export function createDirectorySource(config: LoadedConfig): { source: DirectorySource; secrets: readonly string[] } {
   const d = config.directory;
   if (d.type === 'ldif') return { source: new LdifDirectorySource({ path: d.path }), secrets: [] };
+  const options = ldapOptions(d);
+  return { source: new LdapDirectorySource(options), secrets: [options.bindPassword] };
+}
+
+/** The fast lane's reader of what changed in AD, on the same DC and with the same settings as the source; null for an LDIF directory. */
+export function createChangeReader(config: LoadedConfig): LdapChangeReader | null {
+  const d = config.directory;
+  return d.type === 'ldif' ? null : new LdapChangeReader(ldapOptions(d));
+}
+
+function ldapOptions(d: Extract<LoadedConfig['directory'], { type: 'ldap' }>): LdapSourceOptions {
   const bindPassword = resolveSecret(d.bindPassword);
   return {
-    source: new LdapDirectorySource({
-      url: d.url,
-      startTls: d.startTls,
-      allowInsecure: d.allowInsecure,
-      caFile: d.caFile,
-      bindDn: d.bindDn,
-      bindPassword,
-      userBase: d.userBase,
-      groupBase: d.groupBase,
-      nesting: d.nesting,
-      pageSize: d.pageSize,
-      rangeSize: d.rangeSize,
-      connectTimeoutMs: d.connectTimeoutMs,
-      timeoutMs: d.timeoutMs,
-    }),
-    secrets: [bindPassword],
+    url: d.url,
+    startTls: d.startTls,
+    allowInsecure: d.allowInsecure,
+    caFile: d.caFile,
+    bindDn: d.bindDn,
+    bindPassword,
+    userBase: d.userBase,
+    groupBase: d.groupBase,
+    nesting: d.nesting,
+    pageSize: d.pageSize,
+    rangeSize: d.rangeSize,
+    connectTimeoutMs: d.connectTimeoutMs,
+    timeoutMs: d.timeoutMs,
   };
 }
 
