@@ -30,6 +30,7 @@ import { AwsError } from '../protocol.js';
 import type { QueryValue } from '../protocol.js';
 import { checkPolicyGrammar } from './policy-grammar.js';
 import type { PolicyKind } from './policy-grammar.js';
+import { postureControls, postureOps } from './iam-posture.js';
 
 export interface TagRec {
   Key: string;
@@ -864,7 +865,9 @@ export const iamService: ServiceDef<IamState> = {
   throttleBucket: 'iam',
   throttleCode: 'Throttling',
   initialState: () => ({ accounts: {} }),
-  operations: { ...samlOps, ...roleOps, ...userOps, ...instanceProfileOps },
+  operations: { ...samlOps, ...roleOps, ...userOps, ...instanceProfileOps, ...postureOps },
+  // Root user, key dates and report timing (iam-posture.ts).
+  controls: { ...postureControls },
 };
 
 /** For tests and seeds: the account's IAM state, created empty when absent. */
