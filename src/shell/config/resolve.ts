@@ -333,6 +333,10 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
     issue(['schedule'], `not a valid cron expression: '${raw.schedule}': ${why}`);
   }
 
+  if (raw.posture.admins.min > raw.posture.admins.max) issue(['posture', 'admins', 'min'], `min (${raw.posture.admins.min}) is more than max (${raw.posture.admins.max})`);
+  const ps = raw.posture.schedule;
+  if (ps !== undefined && !cron.validateDetailed(ps).valid) issue(['posture', 'schedule'], `not a valid cron expression: '${ps}' (expected 5 or 6 fields, e.g. "0 6 * * *")`);
+
   const tz = raw.daemon.timezone;
   if (tz !== undefined) {
     try {
@@ -404,6 +408,14 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
       schedule: raw.schedule,
       journal: { path: abs(raw.journal.path) },
       daemon: raw.daemon,
+      posture: {
+        maxKeyAgeDays: raw.posture.maxKeyAgeDays,
+        unusedDays: raw.posture.unusedDays,
+        rootUseDays: raw.posture.rootUseDays,
+        admins: raw.posture.admins,
+        passwordPolicy: { ...raw.posture.passwordPolicy, maxAgeDays: raw.posture.passwordPolicy.maxAgeDays ?? null, reusePrevention: raw.posture.passwordPolicy.reusePrevention ?? null },
+        schedule: raw.posture.schedule ?? null,
+      },
     },
   };
 }

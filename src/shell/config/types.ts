@@ -4,6 +4,7 @@
  * read only at use time with `resolveSecret`.
  */
 import type { RoleMap } from '../../core/model/role-map.js';
+import type { PostureSettings } from '../../core/posture/types.js';
 import type { LOG_LEVELS } from './schema.js';
 
 export type SecretRef = { readonly env: string } | { readonly file: string };
@@ -68,4 +69,6 @@ export interface LoadedConfig {
   /** Absolute path of the SQLite journal. */
   readonly journal: { readonly path: string };
   readonly daemon: DaemonConfig;
+  /** The posture report's thresholds; absent in configs built by hand (tests): the defaults. */
+  readonly posture?: PostureSettings | undefined;
 }

@@ -30,7 +30,7 @@ import { AwsError } from '../protocol.js';
 import type { QueryValue } from '../protocol.js';
 import { checkPolicyGrammar } from './policy-grammar.js';
 import type { PolicyKind } from './policy-grammar.js';
-import { postureControls, postureOps } from './iam-posture.js';
+import { postureControls, postureOps, userPolicyDetail } from './iam-posture.js';
 
 export interface TagRec {
   Key: string;
@@ -643,7 +643,7 @@ const roleOps: Record<string, Op> = {
     return {
       UserDetailList: pg.items.flatMap((i) =>
         i.kind === 'u'
-          ? [{ ...userOut(ctx.account, i.user, false), UserPolicyList: [], GroupList: [], AttachedManagedPolicies: [], Tags: i.user.tags }]
+          ? [{ ...userOut(ctx.account, i.user, false), ...userPolicyDetail(i.user), GroupList: [], Tags: i.user.tags }]
           : [],
       ),
       GroupDetailList: [],
