@@ -13,8 +13,8 @@
  *   (404); a report older than four hours: `ReportExpired` (410);
  * - the report shows the account as it was when generation began (a snapshot);
  * - no password policy: `NoSuchEntity` (404).
- * How long a generation takes is a test control (`credentialReportDelayMs`, default 0); AWS
- * documents no duration.
+ * How long a generation takes is a test control (`credentialReportDelayMs`, default 0, and
+ * `credentialReportPolls`, the number of ReportInProgress answers before it is ready); AWS documents no duration.
  *
  * This module imports only types from iam.ts, so the two can load in either order.
  */
@@ -52,6 +52,8 @@ export interface CredentialReportRec {
   readyAt: number;
   /** The CSV, built from the account as it was when generation began. */
   csv: string;
+  /** `GetCredentialReport` answers left that say ReportInProgress (and `GenerateCredentialReport` INPROGRESS) whatever the clock. */
+  pendingPolls?: number | undefined;
 }
 
 /** Fields posture adds to an account's IAM state (absent in dumps made before they existed). */
@@ -65,6 +67,8 @@ export interface IamPostureFields {
 export interface IamPostureSettings {
   /** How long a credential report takes to generate. */
   credentialReportDelayMs?: number | undefined;
+  /** How many `GetCredentialReport` calls answer ReportInProgress before a new report is ready (default 0). */
+  credentialReportPolls?: number | undefined;
 }
 
 type PostureAccount = IamAccount & IamPostureFields;
@@ -305,10 +309,11 @@ export const postureOps: Record<string, Op> = {
     const a = acct(state, ctx.account);
     const now = Date.now();
     const r = a.credentialReport;
-    if (r !== undefined && now < r.readyAt) return { State: 'INPROGRESS', Description: 'Report generation in progress.' };
+    if (r !== undefined && (now < r.readyAt || (r.pendingPolls ?? 0) > 0)) return { State: 'INPROGRESS', Description: 'Report generation in progress.' };
     if (r !== undefined && now - new Date(r.startedAt).getTime() < REPORT_LIFETIME_MS) return { State: 'COMPLETE', Description: 'Report is complete.' };
     const delay = (state as PostureState).credentialReportDelayMs ?? 0;
-    a.credentialReport = { startedAt: new Date(now).toISOString(), readyAt: now + delay, csv: credentialReportCsv(state, ctx.account) };
+    const polls = (state as PostureState).credentialReportPolls ?? 0;
+    a.credentialReport = { startedAt: new Date(now).toISOString(), readyAt: now + delay, csv: credentialReportCsv(state, ctx.account), ...(polls > 0 ? { pendingPolls: polls } : {}) };
     // API_GenerateCredentialReport.html, sample response.
     return { State: 'STARTED', Description: 'No report exists. Starting a new report generation task' };
   },
@@ -316,7 +321,10 @@ export const postureOps: Record<string, Op> = {
     const r = acct(state, ctx.account).credentialReport;
     const now = Date.now();
     if (r === undefined) throw new AwsError('ReportNotPresent', 'Credential report not present. To generate a credential report, use GenerateCredentialReport.', 410);
-    if (now < r.readyAt) throw new AwsError('ReportInProgress', 'Credential report is still being generated.', 404);
+    if (now < r.readyAt || (r.pendingPolls ?? 0) > 0) {
+      if ((r.pendingPolls ?? 0) > 0) r.pendingPolls = (r.pendingPolls ?? 0) - 1;
+      throw new AwsError('ReportInProgress', 'Credential report is still being generated.', 404);
+    }
     if (now - new Date(r.startedAt).getTime() >= REPORT_LIFETIME_MS) throw new AwsError('ReportExpired', 'Credential report has expired. To generate a new credential report, use GenerateCredentialReport.', 410);
     return { Content: Buffer.from(r.csv, 'utf8').toString('base64'), ReportFormat: 'text/csv', GeneratedTime: r.startedAt };
   },
@@ -380,6 +388,7 @@ export interface UserControl {
 
 export interface CredentialReportControl {
   credentialReportDelayMs?: number;
+  credentialReportPolls?: number;
   /** Make this account's report `ageMs` old (to see ReportExpired without waiting four hours). */
   account?: string;
   ageMs?: number;
@@ -429,6 +438,7 @@ export function setUser(state: IamState, input: UserControl): UserRec {
 
 export function setCredentialReport(state: IamState, input: CredentialReportControl): void {
   if (input.credentialReportDelayMs !== undefined) (state as PostureState).credentialReportDelayMs = input.credentialReportDelayMs;
+  if (input.credentialReportPolls !== undefined) (state as PostureState).credentialReportPolls = input.credentialReportPolls;
   if (input.account !== undefined && input.ageMs !== undefined) {
     const r = acct(state, input.account).credentialReport;
     if (r) {
