@@ -7,3 +7,4 @@ export * from './redact.js';
 export * from './sqlite-journal.js';
 export * from './queries.js';
 export * from './format.js';
+export * from './posture-journal.js';
