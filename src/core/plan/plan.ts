@@ -24,6 +24,7 @@ import { stateDigest } from './digest.js';
 import type { DraftChange } from './draft.js';
 import { subject } from './draft.js';
 import { leaverChanges } from './leavers.js';
+import { rotationChanges } from '../posture/rotation.js';
 import { orderChanges } from './order.js';
 import { ResourceIndex } from './resource-index.js';
 import type { Drafting, PlanPolicy, PolicyContext } from './policies.js';
@@ -68,7 +69,8 @@ export function calculatePlan(input: PlanInput): Plan {
   const generic = diffStates(desired.resources, actualByKey, { keepIdentityCenterUsers: roleMap.leavers.identityCenter === 'remove-access' });
   const deleting = new Set(generic.filter((c) => c.action === 'delete').map((c) => c.key));
   const leaverDrafts = leaverChanges({ desired, actualByKey, actual: actual.resources, roleMap, now, deleting, isProtected });
-  const annotated = annotateLeavers([...generic, ...leaverDrafts], desired);
+  const rotationDrafts = rotationChanges({ actualByKey, roleMap, now, isProtected, taken: new Set([...generic, ...leaverDrafts].map((c) => c.key)) });
+  const annotated = annotateLeavers([...generic, ...leaverDrafts, ...rotationDrafts], desired);
 
   const ctx: PolicyContext = { desired, actual: actual.resources, actualByKey, roleMap, allowDeletes: input.allowDeletes, approvedRefusal: input.approvedRefusal, address, isProtected };
   let drafting: Drafting = { changes: annotated, warnings: [], refusal: null };

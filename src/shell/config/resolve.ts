@@ -334,6 +334,13 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
   }
 
   if (raw.posture.admins.min > raw.posture.admins.max) issue(['posture', 'admins', 'min'], `min (${raw.posture.admins.min}) is more than max (${raw.posture.admins.max})`);
+  for (const [i, re] of (raw.posture.rotation?.users ?? []).entries()) {
+    try {
+      new RegExp(re);
+    } catch (e) {
+      issue(['posture', 'rotation', 'users', i], `not a valid regular expression: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   const ps = raw.posture.schedule;
   if (ps !== undefined && !cron.validateDetailed(ps).valid) issue(['posture', 'schedule'], `not a valid cron expression: '${ps}' (expected 5 or 6 fields, e.g. "0 6 * * *")`);
 
@@ -396,6 +403,7 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
       },
     },
     safety: raw.safety,
+    ...(raw.posture.rotation ? { rotation: raw.posture.rotation } : {}),
   };
   return {
     ok: true,

@@ -278,6 +278,14 @@ const postureSchema = z
       .default(passwordPolicyMinimumDefaults)
       .describe('The least account password policy accepted.'),
     schedule: z.string().optional().describe('Cron expression: the daemon runs the posture report on it; absent: it does not.'),
+    rotation: z
+      .strictObject({
+        maxKeyAgeDays: z.int().min(1).default(90),
+        action: z.enum(['warn', 'deactivate']).default('warn'),
+        users: z.array(nonEmpty('a regex on IAM user names')).default([]).describe('IAM user names (regexes) rotated besides those linked to AD.'),
+      })
+      .optional()
+      .describe('Opt-in: plan over-age access keys of linked (or listed) IAM users as disable; never protected principals, never a deletion.'),
   })
   .default(postureDefaults);
 
