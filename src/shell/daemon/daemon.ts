@@ -23,6 +23,8 @@ import { DaemonMetrics } from './metrics.js';
 import type { SkipReason } from './metrics.js';
 import { checkSettings } from './settings.js';
 import type { DaemonSettings } from './settings.js';
+import { PostureSchedule } from './posture-schedule.js';
+import type { PostureJob } from './posture-schedule.js';
 
 /** What a run gets besides its options: its logger (bound to the run id) and the metrics to feed. */
 export interface RunContext {
@@ -65,6 +67,8 @@ export interface DaemonDeps<C> {
   readonly options?: Partial<DaemonOptions> | undefined;
   /** Written into the lock file. */
   readonly command?: string | undefined;
+  /** The posture report on its own schedule (posture-schedule.ts); absent: none. */
+  readonly posture?: PostureJob<C> | undefined;
 }
 
 export interface RunSummary {
@@ -107,6 +111,7 @@ export class Daemon<C> {
   #stopping: Promise<{ graceful: boolean }> | undefined;
   #startedAt: Date | undefined;
   #runsStarted = 0;
+  #posture: PostureSchedule<C> | undefined;
 
   constructor(deps: DaemonDeps<C>) {
     this.#deps = deps;
@@ -170,6 +175,10 @@ export class Daemon<C> {
         await this.#server.start(settings.healthHost ?? '127.0.0.1', settings.healthPort);
       }
       this.#schedule(settings);
+      if (this.#deps.posture) {
+        this.#posture = new PostureSchedule(this.#deps.posture, this.log, this.metrics, settings.timezone);
+        this.#posture.schedule(config, () => this.config);
+      }
     } catch (e) {
       await this.#server?.close();
       this.#lock.release();
@@ -370,6 +379,7 @@ export class Daemon<C> {
     }
     this.#config = config;
     this.#settings = { ...settings, healthPort: old.healthPort, healthHost: old.healthHost };
+    if (!this.#stopping) this.#posture?.schedule(config, () => this.config);
     this.#applyLogLevel(settings);
     if (settings.schedule !== old.schedule || settings.timezone !== old.timezone) {
       if (!this.#stopping) this.#schedule(settings);
@@ -385,7 +395,13 @@ export class Daemon<C> {
     return this.#stopping;
   }
 
+  /** The posture report now (tests, and an operator's signal some day); resolves when done. */
+  async runPosture(): Promise<void> {
+    await this.#posture?.runNow(this.config);
+  }
+
   async #stop(reason: string): Promise<{ graceful: boolean }> {
+    this.#posture?.stop();
     void this.#task?.destroy();
     this.#task = undefined;
     const current = this.#current;

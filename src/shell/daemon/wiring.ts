@@ -13,6 +13,8 @@ import type { DaemonSettings } from './settings.js';
 import { loadConfig } from '../config/index.js';
 import type { LoadedConfig } from '../config/index.js';
 import { createRuntime } from '../reconcile/runtime.js';
+import { postureFromConfig } from '../posture/from-config.js';
+import type { PostureJob } from './posture-schedule.js';
 
 export interface RuntimeHandle {
   readonly runtime: Runtime;
@@ -26,6 +28,8 @@ export interface DaemonWiring<C> {
   settingsOf(config: C): DaemonSettings;
   /** The runtime for a config; `log` is the daemon's logger, `metrics` gets the AWS throttle hook. */
   createRuntime(config: C, context: { readonly configPath: string; readonly log: Logger; readonly metrics: DaemonMetrics }): Promise<RuntimeHandle>;
+  /** The posture report on `posture.schedule`; absent: none. */
+  readonly posture?: PostureJob<C> | undefined;
 }
 
 export const productionWiring: DaemonWiring<LoadedConfig> = {
@@ -42,6 +46,10 @@ export const productionWiring: DaemonWiring<LoadedConfig> = {
   createRuntime: async (config, { log, metrics }) => {
     const runtime = await createRuntime(config, { log, onThrottleRetry: metrics.onThrottleRetry });
     return { runtime, close: () => runtime.close() };
+  },
+  posture: {
+    scheduleOf: (config) => config.posture?.schedule ?? null,
+    run: (config) => postureFromConfig(config, [], { journal: true, directory: true }),
   },
 };
 
