@@ -16,9 +16,9 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateSAMLProviderCommand, IAMClient } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { CreateSAMLProviderCommand } from '@aws-sdk/client-iam';
 import { startEmulator } from '../test/aws-emulator/index.js';
+import { adminIam, provisionRolemapPrincipal } from '../test/support/rolemap-principal.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'rolemap.js');
@@ -32,20 +32,21 @@ copyFileSync(join(root, 'config/demo/directory.ldif'), join(work, 'directory.ldi
 const config = join(work, 'rolemap.yaml');
 const journal = join(work, 'journal.db');
 
-const emulator = await startEmulator({ homeAccount: '111111111111' });
-const credentials = { accessKeyId: 'AKIADEMODEMODEMODEMO', secretAccessKey: 'demo-secret-not-real' };
-const env = {
+// The administrator's credentials (the emulator's base user); rolemap gets a user of its own below.
+const admin = { accessKeyId: 'AKIADEMODEMODEMODEMO', secretAccessKey: 'demo-secret-not-real' };
+const emulator = await startEmulator({ homeAccount: '111111111111', baseCredentials: [admin], memberAccounts: ['222222222222'] });
+const setup = { endpoint: emulator.url, region: 'eu-west-1', admin };
+const env: Record<string, string | undefined> = {
   ...process.env,
   AWS_ENDPOINT_URL: emulator.url,
-  AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
   AWS_REGION: 'eu-west-1',
   NO_COLOR: process.env['NO_COLOR'] ?? '',
   // The SDK warns once per process that its 2027 releases need Node 22; the lockfile pins a release that runs on 20.
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
-delete (env as Record<string, string | undefined>)['AWS_PROFILE'];
+delete env['AWS_PROFILE'];
+delete env['AWS_SESSION_TOKEN'];
 
 function step(title: string): void {
   console.log(`\n${bold(`━━ ${title}`)}`);
@@ -82,14 +83,19 @@ try {
     `<KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${certificate}</X509Certificate></X509Data></KeyInfo>` +
     '</KeyDescriptor><SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://adfs.example.com/adfs/ls/"/>' +
     '</IDPSSODescriptor></EntityDescriptor>';
-  const management = new IAMClient({ endpoint: emulator.url, region: 'eu-west-1', credentials });
-  await management.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: metadata }));
-  const sts = new STSClient({ endpoint: emulator.url, region: 'eu-west-1', credentials });
-  const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::222222222222:role/admin', RoleSessionName: 'demo-setup' }));
-  const c = assumed.Credentials;
-  const prod = new IAMClient({ endpoint: emulator.url, region: 'eu-west-1', credentials: { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' } });
-  await prod.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: metadata }));
+  for (const account of ['111111111111', '222222222222']) {
+    const iam = await adminIam(setup, '111111111111', account);
+    await iam.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: metadata }));
+    iam.destroy();
+  }
+  // rolemap's own identity holds exactly config/iam-policy.json: the user rolemap here, the role
+  // rolemap-reconciler in prod (accounts.prod.assumeRoleArn). The emulator checks every signature and
+  // authorizes every call, so a call outside that policy fails the demo.
+  const rolemapKey = await provisionRolemapPrincipal({ ...setup, assumeRoleArns: ['arn:aws:iam::222222222222:role/rolemap-reconciler'] }, '111111111111');
+  env['AWS_ACCESS_KEY_ID'] = rolemapKey.accessKeyId;
+  env['AWS_SECRET_ACCESS_KEY'] = rolemapKey.secretAccessKey;
   console.log(`AWS emulator on ${emulator.url} (accounts 111111111111 and 222222222222, Identity Center in 111111111111)`);
+  console.log(`rolemap acts as ${rolemapKey.userArn}, holding config/iam-policy.json`);
   console.log(`work folder: ${work}`);
 
   step('1. Validate the configuration and role map, offline');
@@ -125,15 +131,18 @@ try {
   // What AWS looks like now, so the reader can go on planning against it after the demo ends.
   const state = join(work, 'emulator-state.json');
   writeFileSync(state, `${JSON.stringify(emulator.dump())}\n`, { mode: 0o600 });
-  // The demo's (fake) credentials go to a file of their own, not to the terminal.
+  // rolemap's (fake) credentials go to files of their own, not to the terminal: the environment for
+  // rolemap, and the key for the emulator to honour again (a saved state holds no secrets).
   const envFile = join(work, 'emulator.env');
   writeFileSync(
     envFile,
-    `AWS_ENDPOINT_URL=http://127.0.0.1:4566\nAWS_REGION=eu-west-1\nAWS_ACCESS_KEY_ID=${credentials.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}\nAWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true\n`,
+    `AWS_ENDPOINT_URL=http://127.0.0.1:4566\nAWS_REGION=eu-west-1\nAWS_ACCESS_KEY_ID=${env['AWS_ACCESS_KEY_ID'] ?? ''}\nAWS_SECRET_ACCESS_KEY=${env['AWS_SECRET_ACCESS_KEY'] ?? ''}\nAWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true\n`,
     { mode: 0o600 },
   );
+  const keysFile = join(work, 'emulator-credentials.json');
+  writeFileSync(keysFile, `${JSON.stringify([{ account: '111111111111', userName: 'rolemap', accessKeyId: env['AWS_ACCESS_KEY_ID'], secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] }])}\n`, { mode: 0o600 });
   console.log('To dry-run against this emulated AWS again (its ADFS SAML providers are in the saved state: rolemap never creates SAML providers):');
-  console.log(`  node --import tsx test/aws-emulator/main.ts --port 4566 --state ${state} &`);
+  console.log(`  node --import tsx test/aws-emulator/main.ts --port 4566 --state ${state} --credentials ${keysFile} &`);
   console.log(`  (set -a; . ${envFile}; node bin/rolemap.js reconcile --dry-run --config ${config})`);
   if (surprises.length > 0) {
     console.error(`\nThe demo did not go as it should:\n${surprises.map((s) => `  ${s}`).join('\n')}`);

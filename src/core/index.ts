@@ -22,3 +22,4 @@ export { canonicalJson } from './plan/canonical-json.js';
 export { stateDigest } from './plan/digest.js';
 export type { PlanPolicy, PolicyContext, Drafting } from './plan/policies.js';
 export { DEFAULT_POLICIES, ownershipPolicy, protectionPolicy, danglingPolicy, safetyPolicy } from './plan/policies.js';
+export { planHash, planDifference, shortHash, PLAN_HASH } from './plan/plan-hash.js';

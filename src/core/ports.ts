@@ -39,6 +39,11 @@ export interface Target {
   readActual(roleMap: RoleMap): Promise<ActualState>;
   /** Apply one change; throws a typed error (with `requestId` when AWS gave one) on failure. */
   apply(change: Change, signal?: AbortSignal): Promise<ApplyOutcome>;
+  /**
+   * Why this change would not be sent now (its endpoint stopped answering), or undefined. Asked
+   * before each change: the engine skips it with this cause instead of trying and failing.
+   */
+  unavailable?(change: Change): string | undefined;
 }
 
 /** Wraps each change during apply; the journal plugs in here. Hooks are synchronous: they never await. */
@@ -73,6 +78,8 @@ export interface RunStart {
   /** sha256 of the config file's bytes. */
   readonly configHash: string;
   readonly startedAt: string;
+  /** The process running it (on `host`): a later run closes a dry run whose process is gone. */
+  readonly pid?: number | undefined;
 }
 
 /** Another name an AD user is known by (UPN, mail), so auditors can ask for a person by any of them. */
@@ -96,6 +103,10 @@ export interface RunJournal {
   finishRun(runId: string, end: { readonly outcome: RunOutcome; readonly finishedAt: string; readonly error?: string | undefined; readonly directory?: { readonly users: number; readonly groups: number } | undefined }): void;
   /** The last entitlement snapshot, for telling leavers. */
   entitlementHistory(): EntitlementHistory;
+  /** A plan handed out to be applied later (`--plan-out`, `--json`): its hash (`planHash`), so a saved plan can be told from an edited one. */
+  recordSavedPlan(runId: string, planHash: string, changes: number): void;
+  /** Whether the journal recorded a plan with this hash as saved (or refused awaiting approval): only such a plan may be applied later. */
+  isPlanRecorded(planHash: string): boolean;
   /** The tamper-evident chain's last row (id and hash), logged at the end of each run as an anchor outside the database. */
   chainHead?(): { readonly id: number; readonly hash: string } | null;
 }
@@ -111,4 +122,10 @@ export interface OwnershipRegistry {
   record(scope: string, awsId: string, guid: string): void;
   /** Forget an object rolemap deleted. */
   forget(scope: string, awsId: string): void;
+  /**
+   * Creates of `kind` that were sent but whose outcome was never recorded (the process died between
+   * the AWS call and the journal): the AD guid and the AWS name the create carried. Lets a target
+   * recover ownership of what it created just before a crash. Optional: in-memory registries have none.
+   */
+  unconfirmedCreates?(kind: string): readonly { readonly guid: string; readonly name: string; readonly runId: string; readonly seq: number }[];
 }

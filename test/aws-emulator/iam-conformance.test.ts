@@ -56,8 +56,8 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceExcep
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator } from './index.js';
 import type { Emulator } from './index.js';
+import { iamAccount } from './services/iam.js';
 import type { IamState } from './services/iam.js';
-import type { StsState } from './services/sts.js';
 
 const HOME = '111111111111';
 const CREDS = { accessKeyId: 'AKIAHOMEBASE00000001', secretAccessKey: 'not-a-secret' };
@@ -76,7 +76,7 @@ function client(maxAttempts = 3): IAMClient {
 }
 
 beforeEach(async () => {
-  emulator = await startEmulator({ homeAccount: HOME });
+  emulator = await startEmulator({ homeAccount: HOME, baseCredentials: [CREDS] });
   iam = client();
   await iam.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: METADATA }));
 });
@@ -271,10 +271,23 @@ describe('STS', () => {
   }
 
   it('AssumeRole mints credentials that act in the role account', async () => {
+    // The role exists in 222222222222 and trusts the home account (its identity policy allows everything there).
+    iamAccount(emulator.state<IamState>('iam'), '222222222222').roles['rolemap'] = {
+      roleName: 'rolemap',
+      roleId: 'AROAROLEMAPTEST000001',
+      path: '/',
+      createDate: '2026-01-01T00:00:00.000Z',
+      assumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HOME}:root` }, Action: 'sts:AssumeRole' }] }),
+      maxSessionDuration: 3600,
+      tags: [],
+      attachedPolicies: ['arn:aws:iam::aws:policy/IAMFullAccess'],
+      inlinePolicies: {},
+    };
     const base = sts();
     expect((await base.send(new GetCallerIdentityCommand({}))).Account).toBe(HOME);
     const out = await base.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::222222222222:role/rolemap', RoleSessionName: 'rolemap-corp' }));
     expect(out.AssumedRoleUser?.Arn).toBe('arn:aws:sts::222222222222:assumed-role/rolemap/rolemap-corp');
+    expect(out.AssumedRoleUser?.AssumedRoleId).toBe('AROAROLEMAPTEST000001:rolemap-corp');
     expect(out.Credentials?.Expiration?.getTime()).toBeGreaterThan(Date.now() + 3500_000);
     const c = out.Credentials!;
     const assumed = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
@@ -288,7 +301,7 @@ describe('STS', () => {
     expect(JSON.stringify(emulator.dump())).not.toContain(c.SecretAccessKey);
   });
 
-  it('checks the trust policy and the external id of a role it knows, and with requireRole refuses unknown roles', async () => {
+  it('checks the trust policy and the external id, and refuses roles that do not exist', async () => {
     const trustHome = (cond?: object): string =>
       JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HOME}:root` }, Action: 'sts:AssumeRole', ...(cond ? { Condition: cond } : {}) }] });
     await iam.send(new CreateRoleCommand({ RoleName: 'reconciler', AssumeRolePolicyDocument: trustHome({ StringEquals: { 'sts:ExternalId': 'ext-1' } }) }));
@@ -299,9 +312,9 @@ describe('STS', () => {
     const wrong = await base.send(new AssumeRoleCommand({ RoleArn: role('reconciler'), RoleSessionName: 's1', ExternalId: 'nope' })).catch((e: unknown) => e);
     expect(wrong).toBeInstanceOf(STSServiceException);
     expect((wrong as STSServiceException).name).toBe('AccessDenied');
+    expect((wrong as STSServiceException).message).toBe(`User: arn:aws:iam::${HOME}:user/emulator-admin is not authorized to perform: sts:AssumeRole on resource: ${role('reconciler')}`);
+    await expect(base.send(new AssumeRoleCommand({ RoleArn: role('reconciler'), RoleSessionName: 's1' }))).rejects.toMatchObject({ name: 'AccessDenied' });
     await expect(base.send(new AssumeRoleCommand({ RoleArn: role('closed'), RoleSessionName: 's1' }))).rejects.toMatchObject({ name: 'AccessDenied' });
-    await expect(base.send(new AssumeRoleCommand({ RoleArn: role('unknown'), RoleSessionName: 's1' }))).resolves.toBeDefined();
-    emulator.state<StsState>('sts').requireRole = true;
     await expect(base.send(new AssumeRoleCommand({ RoleArn: role('unknown'), RoleSessionName: 's1' }))).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 });

@@ -47,7 +47,7 @@ let iam: IAMClient;
 let once: IAMClient;
 
 beforeEach(async () => {
-  emulator = await startEmulator({ homeAccount: HOME });
+  emulator = await startEmulator({ homeAccount: HOME, baseCredentials: [CREDS] });
   iam = new IAMClient({ region: 'us-east-1', endpoint: emulator.url, credentials: CREDS });
   once = new IAMClient({ region: 'us-east-1', endpoint: emulator.url, credentials: CREDS, maxAttempts: 1 });
   await iam.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: METADATA }));

@@ -31,7 +31,7 @@ let iam: IAMClient;
 const state = (): IamState => emulator.state<IamState>('iam');
 
 beforeEach(async () => {
-  emulator = await startEmulator({ homeAccount: HOME });
+  emulator = await startEmulator({ homeAccount: HOME, baseCredentials: [CREDS] });
   iam = new IAMClient({ region: 'us-east-1', endpoint: emulator.url, credentials: CREDS, maxAttempts: 1 });
 });
 afterEach(async () => {

@@ -105,6 +105,11 @@ export function queryError(err: AwsError, namespace: string, requestId: string):
   return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${namespace}"><Error><Type>${err.type}</Type><Code>${escapeXml(err.code)}</Code><Message>${escapeXml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
 }
 
+/** S3's REST error body: `<Error><Code/><Message/><RequestId/></Error>`. */
+export function restXmlError(err: AwsError, requestId: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(err.code)}</Code><Message>${escapeXml(err.message)}</Message><RequestId>${requestId}</RequestId></Error>`;
+}
+
 export function jsonError(err: AwsError): string {
   return JSON.stringify({ ...err.fields, __type: err.code, message: err.message, Message: err.message });
 }

@@ -11,13 +11,25 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AwsError, jsonError, newRequestId, parseQueryParams, queryError, queryResponse } from './protocol.js';
+import { AwsError, jsonError, newRequestId, parseQueryParams, queryError, queryResponse, restXmlError } from './protocol.js';
 import type { QueryValue } from './protocol.js';
+import { DEFAULT_BASE_CREDENTIALS, PrincipalRegistry, basePrincipal } from './auth/principals.js';
+import type { Credentials, PolicyDoc, Principal } from './auth/principals.js';
+import { authenticate, invalidToken } from './auth/sigv4.js';
+import type { AuthFamily } from './auth/sigv4.js';
+import { accessDenied, evaluate, principalPolicies } from './auth/authorize.js';
+import type { AuthorizationRequest, Decision, PrincipalPolicies } from './auth/authorize.js';
+import { actionFor } from './auth/actions.js';
+import type { IamState } from './services/iam.js';
 
 export interface RequestContext {
   /** The account the caller's credentials act in. */
   readonly account: string;
   readonly accessKeyId: string;
+  /** Who signed the request (from the principal registry); the base principal for unsigned operations. */
+  readonly principal: Principal;
+  /** The region in the request's SigV4 credential scope (`aws:RequestedRegion`). */
+  readonly region: string;
   readonly requestId: string;
   readonly emulator: Emulator;
 }
@@ -26,7 +38,19 @@ export interface RequestContext {
 export interface ServiceDef<S = unknown> {
   /** SigV4 signing name: iam, sts, identitystore, sso. */
   readonly signingName: string;
-  readonly protocol: 'query' | 'json';
+  /** `rest-xml`: S3-style REST, routed by `route` (path-style URLs, XML errors). */
+  readonly protocol: 'query' | 'json' | 'rest-xml';
+  /** IAM action prefix when it differs from the signing name. */
+  readonly actionPrefix?: string;
+  /** Operations AWS serves without a signature (`sts:AssumeRoleWithSAML`): no SigV4, no authorization. */
+  readonly unsignedOperations?: readonly string[];
+  /**
+   * Operations whose handler authorizes the request itself with `ctx.emulator.authorize` (AssumeRole
+   * needs the trust policy; GetCallerIdentity and GetSessionToken need no permission).
+   */
+  readonly selfAuthorizedOperations?: readonly string[];
+  /** `rest-xml`: the operation and its parameters from method, path and query; undefined when not this service's. */
+  readonly route?: (req: RestRequest) => { operation: string; params: Record<string, unknown> } | undefined;
   /** JSON 1.1: the X-Amz-Target prefix (`AWSIdentityStore`). */
   readonly targetPrefix?: string;
   /** Query: the XML namespace of responses. */
@@ -38,13 +62,32 @@ export interface ServiceDef<S = unknown> {
   readonly initialState: () => S;
   /** Query handlers receive parsed form params; JSON handlers receive the parsed body. */
   readonly operations: Readonly<Record<string, (state: S, params: Record<string, QueryValue> & Record<string, unknown>, ctx: RequestContext) => unknown>>;
+  // (a handler may return a Promise; the server awaits it)
   /** Test controls of this service, served at `POST /__emulator/service/<signingName>/<name>` (JSON in and out). */
   readonly controls?: Readonly<Record<string, (state: S, input: Record<string, unknown>) => unknown>>;
   /** Optional periodic work (async request status progression); called before each request. */
   readonly tick?: (state: S, now: number, emulator: Emulator) => void;
 }
 
-export type FaultKind = 'http500' | 'drop' | 'latency' | 'throttle' | 'error';
+/** A REST request as a `rest-xml` service's router sees it. */
+export interface RestRequest {
+  readonly method: string;
+  /** Decoded path, e.g. `/bucket/key`. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** What a `rest-xml` handler answers. */
+export interface RestResponse {
+  readonly status?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body: string | Buffer;
+}
+
+/** `html500`: HTTP 500 with an HTML body and no AWS error headers, as a proxy or load balancer in front of AWS answers. */
+export type FaultKind = 'http500' | 'html500' | 'drop' | 'latency' | 'throttle' | 'error';
 export interface FaultSpec {
   readonly kind: FaultKind;
   /** Only this operation (e.g. `CreateRole`); any when absent. */
@@ -73,6 +116,19 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** Account of the base (non-assumed) credentials. */
   readonly homeAccount?: string;
+  /**
+   * Access keys of the base principal (the IAM user `emulator-admin` in the home account).
+   * Default: `DEFAULT_BASE_CREDENTIALS`. Every key given here acts as that user.
+   */
+  readonly baseCredentials?: readonly { readonly accessKeyId: string; readonly secretAccessKey: string }[];
+  /** The base principal's identity policies. Default: AdministratorAccess. */
+  readonly basePolicies?: readonly PolicyDoc[];
+  /**
+   * Member accounts of the home account's organization: each gets the role AWS Organizations creates
+   * in an account it creates, `OrganizationAccountAccessRole` (AdministratorAccess, trusting the
+   * management account), so a test can reach into them as an administrator would.
+   */
+  readonly memberAccounts?: readonly string[];
   /** Throttle rates by bucket name (`iam`, `sts`, `identitycenter`). Absent: no throttling. */
   readonly throttle?: Readonly<Record<string, ThrottleRate>>;
   /** Seed for the fault injector's randomness, so `rate` faults are repeatable. */
@@ -88,7 +144,7 @@ interface Bucket {
 export class Emulator {
   readonly #services = new Map<string, ServiceDef<unknown>>();
   readonly #state = new Map<string, unknown>();
-  readonly #accessKeys = new Map<string, string>();
+  readonly #principals = new PrincipalRegistry();
   readonly #buckets = new Map<string, Bucket>();
   #faults: (FaultSpec & { fired: number })[] = [];
   #calls = new Map<string, number>();
@@ -109,6 +165,9 @@ export class Emulator {
       this.#state.set(def.signingName, def.initialState());
     }
     for (const [name, rate] of Object.entries(options.throttle ?? {})) this.setThrottle(name, rate);
+    const base = basePrincipal(this.homeAccount, options.basePolicies);
+    for (const c of options.baseCredentials ?? [DEFAULT_BASE_CREDENTIALS]) this.registerCredentials({ ...c, principal: base });
+    for (const account of options.memberAccounts ?? []) this.addMemberAccount(account);
     let seed = options.seed ?? 42;
     this.#rand = () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -127,13 +186,40 @@ export class Emulator {
     return s as S;
   }
 
-  /** Credentials issued by STS map to an account. */
-  registerAccessKey(accessKeyId: string, account: string): void {
-    this.#accessKeys.set(accessKeyId, account);
+  /**
+   * Honour these credentials from now on: requests signed with them act as `principal`. STS,
+   * `iam:CreateAccessKey` and the sign-in helpers call it; tests may too (a key of their own).
+   */
+  registerCredentials(credentials: Credentials): void {
+    this.#principals.register(credentials);
   }
 
-  accountFor(accessKeyId: string): string {
-    return this.#accessKeys.get(accessKeyId) ?? this.homeAccount;
+  /** `OrganizationAccountAccessRole` in `account`, trusting the home (management) account, with AdministratorAccess. */
+  addMemberAccount(account: string): void {
+    const iam = this.#state.get('iam') as IamState | undefined;
+    if (!iam) return;
+    iam.accounts[account] ??= { samlProviders: {}, roles: {}, users: {} };
+    iam.accounts[account].roles['organizationaccountaccessrole'] = {
+      roleName: 'OrganizationAccountAccessRole',
+      roleId: `AROAORGACCESS${account}`.slice(0, 21),
+      path: '/',
+      createDate: new Date(0).toISOString(),
+      assumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${this.homeAccount}:root` }, Action: 'sts:AssumeRole' }] }),
+      maxSessionDuration: 3600,
+      tags: [],
+      attachedPolicies: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+      inlinePolicies: {},
+    };
+  }
+
+  /** The credentials of an access key, or undefined when the emulator does not know it. */
+  credentialsFor(accessKeyId: string): Credentials | undefined {
+    return this.#principals.get(accessKeyId);
+  }
+
+  /** Stop honouring an access key (`iam:DeleteAccessKey`). */
+  forgetCredentials(accessKeyId: string): void {
+    this.#principals.delete(accessKeyId);
   }
 
   setThrottle(bucket: string, rate: ThrottleRate | null): void {
@@ -164,15 +250,20 @@ export class Emulator {
   }
 
   dump(): Record<string, unknown> {
-    return JSON.parse(JSON.stringify({ homeAccount: this.homeAccount, services: Object.fromEntries(this.#state), accessKeys: Object.fromEntries(this.#accessKeys) })) as Record<string, unknown>;
+    // Principals without their secrets: a dump never holds a credential that works.
+    return JSON.parse(JSON.stringify({ homeAccount: this.homeAccount, services: Object.fromEntries(this.#state), principals: this.#principals.describe() })) as Record<string, unknown>;
   }
 
-  load(dump: { services?: Record<string, unknown>; accessKeys?: Record<string, string> }): void {
+  /**
+   * Replace every service's state. Credentials other than the base ones are forgotten (their
+   * secrets are not in a dump, and the sessions they belong to are gone with the old state).
+   */
+  load(dump: { services?: Record<string, unknown> }): void {
     for (const [name, def] of this.#services) {
       const loaded = dump.services?.[name];
       this.#state.set(name, loaded === undefined ? def.initialState() : structuredClone(loaded));
     }
-    for (const [k, a] of Object.entries(dump.accessKeys ?? {})) this.#accessKeys.set(k, a);
+    this.#principals.clearNonBase();
   }
 
   async start(): Promise<string> {
@@ -222,17 +313,18 @@ export class Emulator {
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const raw = Buffer.concat(chunks);
+    const body = raw.toString('utf8');
     if (req.url?.startsWith('/__emulator/')) {
       this.#control(req, res, body);
       return;
     }
     const requestId = newRequestId();
     const auth = String(req.headers['authorization'] ?? '');
-    const cred = /Credential=([^/]+)\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth);
-    const accessKeyId = cred?.[1] ?? '';
-    const signingName = cred?.[2] ?? '';
+    const cred = /Credential=([^/]+)\/[^/]+\/([^/]+)\/([^/]+)\//.exec(auth);
+    const signingName = cred?.[3] ?? '';
     const target = req.headers['x-amz-target'];
+    const path = (req.url ?? '/').replace(/\?.*$/, '');
     let service: ServiceDef<unknown> | undefined;
     let operation = '';
     let params: Record<string, unknown> = {};
@@ -247,7 +339,7 @@ export class Emulator {
         } catch {
           throw new AwsError('SerializationException', 'Request body is not valid JSON');
         }
-      } else {
+      } else if (req.method === 'POST' && path === '/') {
         const form = new URLSearchParams(body);
         operation = form.get('Action') ?? '';
         service = this.#services.get(signingName) ?? [...this.#services.values()].find((s) => s.protocol === 'query');
@@ -255,6 +347,25 @@ export class Emulator {
         form.delete('Action');
         form.delete('Version');
         params = parseQueryParams(form);
+      } else {
+        const url = new URL(req.url ?? '/', 'http://emulator');
+        const rest: RestRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.searchParams, headers: req.headers, body: raw };
+        for (const s of this.#services.values()) {
+          const routed = s.protocol === 'rest-xml' ? s.route?.(rest) : undefined;
+          if (routed) {
+            service = s;
+            operation = routed.operation;
+            params = routed.params;
+            break;
+          }
+        }
+        if (!service) {
+          const err = new AwsError('MethodNotAllowed', `No emulated service serves ${req.method ?? ''} ${path}`, 405);
+          const text = restXmlError(err, requestId);
+          res.writeHead(err.status, { 'content-type': 'application/xml', 'x-amz-request-id': requestId, 'content-length': Buffer.byteLength(text) });
+          res.end(text);
+          return;
+        }
       }
     } catch (e) {
       this.#sendError(res, service, e instanceof AwsError ? e : new AwsError('InternalFailure', String(e), 500), requestId);
@@ -275,6 +386,12 @@ export class Emulator {
       }
       if (fault.kind === 'http500') {
         this.#sendError(res, service, new AwsError(service.protocol === 'json' ? 'InternalServerException' : 'ServiceFailure', 'Injected internal error', 500), requestId);
+        return;
+      }
+      if (fault.kind === 'html500') {
+        const text = '<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>';
+        res.writeHead(500, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
         return;
       }
       if (fault.kind === 'throttle') {
@@ -298,14 +415,37 @@ export class Emulator {
       return;
     }
     const state = this.#state.get(service.signingName);
+    const family: AuthFamily = service.protocol === 'rest-xml' ? 's3' : service.protocol;
     try {
       service.tick?.(state, Date.now(), this);
-      const ctx: RequestContext = { account: this.accountFor(accessKeyId), accessKeyId, requestId, emulator: this };
-      const result = handler(state, params as Record<string, QueryValue> & Record<string, unknown>, ctx);
+      const now = new Date();
+      let principal: Principal;
+      let region = cred?.[2] ?? 'us-east-1';
+      let accessKeyId = cred?.[1] ?? '';
+      if (service.unsignedOperations?.includes(operation)) {
+        principal = basePrincipal(this.homeAccount);
+      } else {
+        const authn = await authenticate({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body: raw }, family, (id) => this.credentialsFor(id), now, (c) => this.#keyActive(c));
+        principal = authn.credentials.principal;
+        region = authn.auth.region;
+        accessKeyId = authn.auth.accessKeyId;
+        // GetSessionToken credentials without MFA cannot call IAM (AWS answers InvalidClientTokenId).
+        if (principal.source === 'GetSessionToken' && !principal.mfa && service.signingName === 'iam') throw invalidToken(family);
+      }
+      const ctx: RequestContext = { account: principal.account, accessKeyId, principal, region, requestId, emulator: this };
+      if (!service.unsignedOperations?.includes(operation) && !service.selfAuthorizedOperations?.includes(operation)) {
+        const { action, resources } = await actionFor(service.actionPrefix ?? service.signingName, operation, params, ctx);
+        await this.authorizeOrThrow(ctx, { action, resources }, family, now);
+      }
+      const result = await handler(state, params as Record<string, QueryValue> & Record<string, unknown>, ctx);
       if (service.protocol === 'json') {
         const text = JSON.stringify(result ?? {});
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(text) });
         res.end(text);
+      } else if (service.protocol === 'rest-xml') {
+        const out = result as RestResponse;
+        res.writeHead(out.status ?? 200, { 'x-amz-request-id': requestId, 'content-length': Buffer.byteLength(out.body), ...(out.headers ?? {}) });
+        res.end(out.body);
       } else {
         const text = queryResponse(operation, service.xmlNamespace ?? '', result, requestId);
         res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(text) });
@@ -316,10 +456,41 @@ export class Emulator {
     }
   }
 
+  /** A long-term key of an IAM user works while the user has it and it is Active. */
+  #keyActive(credentials: Credentials): boolean {
+    const p = credentials.principal;
+    if (p.source !== 'CreateAccessKey') return true;
+    const u = this.state<IamState>('iam').accounts[p.account]?.users[(p.userName ?? '').toLowerCase()];
+    return u?.accessKeys.some((k) => k.accessKeyId === credentials.accessKeyId && k.status === 'Active') ?? false;
+  }
+
+  /** The identity policies (and boundary) that decide for a principal, read from the IAM state now. */
+  policiesOf(principal: Principal): PrincipalPolicies {
+    return principalPolicies(this.state<IamState>('iam'), principal);
+  }
+
+  /**
+   * Evaluates a request for the caller of `ctx` (identity policies, boundary, the request context,
+   * and `resourcePolicy` when given). Services that authorize themselves call it.
+   */
+  async authorize(ctx: Pick<RequestContext, 'principal' | 'region'>, request: AuthorizationRequest, now = new Date()): Promise<Decision> {
+    return await evaluate(ctx.principal, this.policiesOf(ctx.principal), { ...request, context: { 'aws:RequestedRegion': ctx.region, ...(request.context ?? {}) } }, now);
+  }
+
+  /** `authorize`, throwing AWS's AccessDenied answer for the protocol family when denied. */
+  async authorizeOrThrow(ctx: Pick<RequestContext, 'principal' | 'region'>, request: AuthorizationRequest, family: AuthFamily, now = new Date()): Promise<void> {
+    const decision = await this.authorize(ctx, request, now);
+    if (!decision.allowed) throw accessDenied(family, ctx.principal, request.action, decision);
+  }
+
   #sendError(res: http.ServerResponse, service: ServiceDef<unknown> | undefined, err: AwsError, requestId: string): void {
     if (service?.protocol === 'json') {
       const text = jsonError(err);
       res.writeHead(err.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'x-amzn-errortype': err.code, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    } else if (service?.protocol === 'rest-xml') {
+      const text = restXmlError(err, requestId);
+      res.writeHead(err.status, { 'content-type': 'application/xml', 'x-amz-request-id': requestId, 'content-length': Buffer.byteLength(text) });
       res.end(text);
     } else {
       const text = queryError(err, service?.xmlNamespace ?? '', requestId);

@@ -84,6 +84,15 @@ async function waitCreation(requestId: string): Promise<{ Status?: string; Failu
   }
 }
 
+/** Polls an asynchronous request's status until it is no longer IN_PROGRESS. */
+async function settled(status: () => Promise<{ Status?: string | undefined }>): Promise<{ Status?: string | undefined }> {
+  for (;;) {
+    const st = await status();
+    if (st.Status !== 'IN_PROGRESS') return st;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('SSO Admin permission sets', () => {
   it('lists the instance with its identity store', async () => {
     const out = await h.ssoAdmin.send(new ListInstancesCommand({}));
@@ -175,9 +184,8 @@ describe('SSO Admin asynchronous requests', () => {
 
     await expect(h.ssoAdmin.send(new DeletePermissionSetCommand({ InstanceArn, PermissionSetArn: arn }))).rejects.toBeInstanceOf(ConflictException);
     const del = await h.ssoAdmin.send(new DeleteAccountAssignmentCommand({ InstanceArn, TargetId: ACCOUNT, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'GROUP', PrincipalId: groupId }));
-    await new Promise((r) => setTimeout(r, 50));
-    const delDone = await h.ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: del.AccountAssignmentDeletionStatus?.RequestId }));
-    expect(delDone.AccountAssignmentDeletionStatus?.Status).toBe('SUCCEEDED');
+    const delDone = await settled(async () => (await h.ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: del.AccountAssignmentDeletionStatus?.RequestId }))).AccountAssignmentDeletionStatus ?? {});
+    expect(delDone.Status).toBe('SUCCEEDED');
     expect((await h.ssoAdmin.send(new ListAccountAssignmentsCommand({ InstanceArn, AccountId: ACCOUNT, PermissionSetArn: arn }))).AccountAssignments).toEqual([]);
   });
 

@@ -34,7 +34,7 @@ describe('federated roles', () => {
     const desired = computeDesired(snap, acmeMap(), NOW, NO_HISTORY);
     expect(find(desired.resources, 'iam_role', `${PROD}/Admin`)?.principal).toBeUndefined();
     expect(desired.entitlements.filter((e) => e.kind === 'iam_role' && e.target === 'Admin')).toEqual([]);
-    expect(desired.warnings).toEqual([expect.stringMatching(/^AD group .*AWS-Admins.* is not in the directory: the role is kept/)]);
+    expect(desired.warnings).toEqual([expect.stringMatching(/^AD group .*AWS-Admins.* is not in the directory: its current state is held/)]);
   });
 
   it('the ADFS pattern makes one role per matching group of a configured account, and skips unknown accounts', () => {

@@ -109,11 +109,13 @@ describe('IAM users linked to an AD account', () => {
     expect(plan.changes[0]?.leaver?.reason).toBe('deleted-from-ad');
   });
 
-  it('does nothing with disableCredentials off, and counts disables toward the deletion threshold', async () => {
+  it('does nothing with disableCredentials off, and never counts disables toward the deletion threshold (they are reversible)', async () => {
     const gone = legacy('ghost-legacy', 'ghost', { AKIA9: 'Active' }, false);
     const off = acmeMap({ leavers: { iamUsers: { disableCredentials: false, linkTag: 't', namePattern: null, keyAgeWarningDays: 90 } } });
     expect(planFor(acmeSnapshot(), off, actual(await world([gone]))).plan.changes).toEqual([]);
     const strict = acmeMap({ safety: { maxDeletes: 0 } });
-    expect(planFor(acmeSnapshot(), strict, actual(await world([gone]))).plan.refusal?.code).toBe('deletion-threshold');
+    const strictPlan = planFor(acmeSnapshot(), strict, actual(await world([gone]))).plan;
+    expect(strictPlan.refusal).toBeNull();
+    expect(strictPlan.changes.map((c) => c.action)).toEqual(['disable']);
   });
 });

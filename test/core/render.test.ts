@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Plan, Resource } from '../../src/core/index.js';
-import { InvalidInputError, planFromJson, planToJson, renderPlan } from '../../src/core/index.js';
+import { InvalidInputError, planDifference, planFromJson, planHash, planToJson, renderPlan } from '../../src/core/index.js';
+import { savedPlanFromJson, savedPlanToJson } from '../../src/core/render/json.js';
 import { acmeMap, acmeSnapshot, alice, bob, carol, dave, erin, frank } from '../support/acme.js';
 import { actual, converged, history, NO_HISTORY, planFor, PROD, role, SSO } from '../support/builders.js';
 
@@ -108,6 +109,33 @@ describe('JSON plan', () => {
 
   it('is stable: the same inputs give the same bytes', async () => {
     expect(planToJson(await busyMorning())).toBe(planToJson(await busyMorning()));
+  });
+
+  it('a handed-out plan carries planHash, the sha256 of its canonical JSON, which survives the round trip', async () => {
+    const plan = await busyMorning();
+    const text = savedPlanToJson(plan);
+    const { plan: read, carriedHash } = savedPlanFromJson(text);
+    expect(carriedHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(carriedHash).toBe(planHash(plan));
+    expect(planHash(read)).toBe(planHash(plan));
+    expect(planToJson(read)).toBe(planToJson(plan));
+    expect(savedPlanFromJson(planToJson(plan)).carriedHash).toBeNull();
+    expect(planDifference(read, plan)).toBeNull();
+  });
+
+  it('planDifference names the first thing a saved plan has that the plan made now has not', async () => {
+    const plan = await busyMorning();
+    const edit = (f: (p: { changes: Array<Record<string, unknown>>; refusal: unknown }) => void): Plan => {
+      const copy = JSON.parse(planToJson(plan)) as { changes: Array<Record<string, unknown>>; refusal: unknown };
+      f(copy);
+      return planFromJson(JSON.stringify(copy));
+    };
+    const first = plan.changes[0];
+    expect(planDifference(edit((p) => (p.refusal = { code: 'deletion-threshold', message: 'x' })), plan)).toBe('refusal is deletion-threshold in the saved plan, none (not refused) in the plan made now');
+    expect(planDifference(edit((p) => (p.changes[0] = { ...p.changes[0], reason: 'edited' })), plan)).toMatch(new RegExp(`^change #1 ${first?.address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: reason is "edited" in the saved plan, "differs from .* in the plan made now$`));
+    const fewer: Plan = { ...plan, changes: plan.changes.slice(1) };
+    expect(planDifference(plan, fewer)).toBe(`change #1 ${first?.address} (${first?.action}) is in the saved plan, but the plan made now has no such change`);
+    expect(planDifference(fewer, plan)).toBe(`the plan made now has change #1 ${first?.address} (${first?.action}), which the saved plan lacks`);
   });
 
   it('rejects what is not a plan, naming the problem', async () => {

@@ -7,9 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { DeleteRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateUserCommand, DeleteRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
+import { planFromJson, planHash } from '../../src/core/index.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { awsEnv, isReadOnly, mutatingCalls, readJournal, rolemap, rolemapProcess, startWorld, useProcessEnv, type World } from './world.js';
+import { spawn } from 'node:child_process';
+import { BIN, awsEnv, isReadOnly, mutatingCalls, readJournal, rolemap, rolemapProcess, startWorld, useProcessEnv, type World } from './world.js';
 
 let world: World;
 let restoreEnv: () => void;
@@ -188,7 +190,7 @@ describe('rolemap reconcile against the AWS emulator and the demo directory', ()
     world.emulator.resetCalls();
     const refused = await rolemap(['reconcile', '--auto-approve', '--config', world.config]);
     expect(refused.code, refused.stderr).toBe(3);
-    expect(refused.stderr).toMatch(/Plan refused: The plan deletes or disables (\d+) of the \d+ objects rolemap manages/);
+    expect(refused.stderr).toMatch(/Plan refused: The plan deletes (\d+) of the \d+ objects rolemap manages/);
     expect(refused.stdout).not.toContain('Apply complete');
     expect(mutatingCalls(world.emulator.calls())).toEqual({});
     expect(awsState()).toEqual(before);
@@ -225,6 +227,145 @@ describe('rolemap reconcile against the AWS emulator and the demo directory', ()
   });
 });
 
+describe('a dry run killed mid-way', () => {
+  it('is recorded interrupted by the next run (SIGKILL of a child reconcile --dry-run)', { timeout: 60_000 }, async () => {
+    // Reading IAM roles takes long enough to kill the child while it reads.
+    world.emulator.injectFault({ kind: 'latency', service: 'iam', operation: 'ListRoles', latencyMs: 20_000 });
+    const child = spawn(process.execPath, [BIN, 'reconcile', '--dry-run', '--config', world.config], { env: { PATH: process.env['PATH'] ?? '', ...awsEnv(world) }, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const openRun = (): { id: string; outcome: string | null } | undefined => {
+      try {
+        return readJournal(world.journal).runs.find((r) => r.mode === 'dry-run');
+      } catch {
+        return undefined; // the child has not created the journal yet
+      }
+    };
+    const end = Date.now() + 30_000;
+    while (!(openRun() && Object.keys(world.emulator.calls()).includes('iam:ListRoles'))) {
+      if (Date.now() > end) throw new Error('the child dry run never started reading AWS');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const killed = openRun();
+    expect(killed?.outcome).toBeNull();
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    world.emulator.clearFaults();
+
+    const next = await rolemap(['reconcile', '--dry-run', '--config', world.config]);
+    expect(next.code, next.stderr).toBe(2);
+    const after = readJournal(world.journal).runs;
+    const run = after.find((r) => r.id === killed?.id);
+    expect(run).toMatchObject({ outcome: 'interrupted' });
+    expect(run?.error).toMatch(new RegExp(`the process \\(pid ${child.pid} on .+\\) ended before the dry run finished`));
+    expect(after.at(-1)).toMatchObject({ mode: 'dry-run', outcome: 'planned' });
+    const verify = await rolemap(['journal', 'verify', '--journal', world.journal]);
+    expect(verify.code, verify.stdout).toBe(0);
+  });
+});
+
+describe('a saved plan is applied only as rolemap saved it (tamper tests)', () => {
+  type PlanJson = { planHash?: string; refusal: unknown; changes: Array<{ address: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null }> };
+
+  /** A leaver with an IAM user of their own (unowned: disabling its keys is the one change rolemap makes to what it does not own). */
+  async function leaverWithIamUser(): Promise<void> {
+    await applyAll();
+    const iam = await world.iam('111111111111');
+    await iam.send(new CreateUserCommand({ UserName: 'jmueller', Tags: [{ Key: 'rolemap:ad-account', Value: 'juergen.mueller' }] }));
+    await iam.send(new CreateAccessKeyCommand({ UserName: 'jmueller' }));
+    disableLeaver();
+  }
+
+  async function savePlan(name: string, extra: string[] = []): Promise<{ file: string; plan: PlanJson }> {
+    const file = join(world.dir, name);
+    const r = await rolemap(['reconcile', '--dry-run', '--plan-out', file, ...extra, '--config', world.config]);
+    expect([2, 3], r.stderr).toContain(r.code);
+    return { file, plan: JSON.parse(readFileSync(file, 'utf8')) as PlanJson };
+  }
+
+  /** Writes the edited plan twice: as edited (its planHash left alone) and with its planHash recomputed, as a careful forger would. */
+  function forge(file: string, plan: PlanJson): { naive: string; rehashed: string } {
+    const naive = file.replace(/\.json$/, '.naive.json');
+    const rehashed = file.replace(/\.json$/, '.rehashed.json');
+    writeFileSync(naive, JSON.stringify(plan, null, 2));
+    const { planHash: _, ...content } = plan;
+    writeFileSync(rehashed, JSON.stringify({ ...content, planHash: planHash(planFromJson(JSON.stringify(content))) }, null, 2));
+    return { naive, rehashed };
+  }
+
+  async function expectRefused(file: string, reason: RegExp, difference: RegExp): Promise<void> {
+    const before = awsState();
+    world.emulator.resetCalls();
+    const r = await rolemap(['reconcile', '--plan', file, '--auto-approve', '--config', world.config]);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(reason);
+    expect(r.stderr).toMatch(difference);
+    expect(r.stdout).not.toContain('Apply complete');
+    expect(mutatingCalls(world.emulator.calls())).toEqual({});
+    expect(awsState()).toEqual(before);
+    expect(readJournal(world.journal).runs.at(-1)).toMatchObject({ mode: 'saved-plan', outcome: 'refused' });
+  }
+
+  const EDITED = /Error: the saved plan was edited after rolemap saved it: its content hashes to sha256:[0-9a-f]{12}…, not to the sha256:[0-9a-f]{12}… it carries/;
+  const UNRECORDED = /Error: the saved plan's hash sha256:[0-9a-f]{12}… is not recorded in the journal: rolemap never saved this plan/;
+
+  it('refusal: null on a refused plan is refused (exit 4), naming the refusal', async () => {
+    await applyAll();
+    const identityCenterUsers = new Set(['zoe.angstrom', 'juergen.mueller', 'nuno.pena', 'yamada.taro', 'anna.ivanova', 'giorgos.papadopoulos', 'ngoc.nguyen', 'bjork.gudmundsdottir', 'ayse.yilmaz']);
+    shrinkDirectory((name) => !identityCenterUsers.has(name));
+    const { file, plan } = await savePlan('refused.json');
+    expect(plan.refusal).toMatchObject({ code: 'deletion-threshold' });
+    const { naive, rehashed } = forge(file, { ...plan, refusal: null });
+    const difference = /refusal is none \(not refused\) in the saved plan, deletion-threshold in the plan made now/;
+    await expectRefused(naive, EDITED, difference);
+    await expectRefused(rehashed, UNRECORDED, difference);
+    // The plan as saved is still refused by its own refusal (exit 3), never applied.
+    const asSaved = await rolemap(['reconcile', '--plan', file, '--auto-approve', '--config', world.config]);
+    expect(asSaved.code, asSaved.stderr).toBe(3);
+  });
+
+  it('before.owned: true on an unowned object is refused (exit 4), naming the change and the attribute', async () => {
+    await leaverWithIamUser();
+    const { file, plan } = await savePlan('leaver.json');
+    const i = plan.changes.findIndex((c) => c.address === 'iam_user_credentials.management.jmueller');
+    expect(plan.changes[i]?.before?.['owned']).toBe(false);
+    const edited = structuredClone(plan);
+    (edited.changes[i]?.before as Record<string, unknown>)['owned'] = true;
+    const { naive, rehashed } = forge(file, edited);
+    const difference = /change #\d+ iam_user_credentials\.management\.jmueller: before\.owned is true in the saved plan, false in the plan made now/;
+    await expectRefused(naive, EDITED, difference);
+    await expectRefused(rehashed, UNRECORDED, difference);
+  });
+
+  it('an owner tag added to an object rolemap does not own is refused (exit 4), naming the tag', async () => {
+    await leaverWithIamUser();
+    const { file, plan } = await savePlan('leaver.json');
+    const i = plan.changes.findIndex((c) => c.address === 'iam_user_credentials.management.jmueller');
+    const edited = structuredClone(plan);
+    const after = edited.changes[i]?.after as { attrs: Record<string, unknown> };
+    after.attrs['tags'] = { 'rolemap:owner': 'rolemap-demo' };
+    const { naive, rehashed } = forge(file, edited);
+    const difference = /change #\d+ iam_user_credentials\.management\.jmueller: after\.attrs\.tags is \{"rolemap:owner":"rolemap-demo"\} in the saved plan, absent in the plan made now/;
+    await expectRefused(naive, EDITED, difference);
+    await expectRefused(rehashed, UNRECORDED, difference);
+  });
+
+  it('a genuine saved plan is refused (exit 4) once the directory gives another plan, though AWS did not change; applied while it still matches', async () => {
+    await applyAll();
+    disableLeaver();
+    const { file } = await savePlan('leaver.json');
+    const reviewed = readFileSync(world.ldif, 'utf8');
+    // Before it is applied, another user leaves in AD; AWS has not changed.
+    writeFileSync(world.ldif, reviewed.replace(/(sAMAccountName: nuno\.pena\n(?:[^\n]+\n)*?)userAccountControl: 512/, '$1userAccountControl: 514'));
+    expect(readFileSync(world.ldif, 'utf8')).not.toBe(reviewed);
+    await expectRefused(file, /Error: the saved plan is not the plan that the same directory and AWS state give now: /, /nuno\.pena/);
+    // With the directory as it was when the plan was saved, the same file applies, exactly.
+    writeFileSync(world.ldif, reviewed);
+    const applied = await rolemap(['reconcile', '--plan', file, '--auto-approve', '--config', world.config]);
+    expect(applied.code, applied.stderr).toBe(2);
+    expect(applied.stdout).toContain('Apply complete!');
+  });
+});
+
 describe('secrets never leave rolemap', () => {
   const canary = {
     AWS_SECRET_ACCESS_KEY: `SECRETKEY-canary-${randomUUID()}`,
@@ -258,7 +399,9 @@ describe('secrets never leave rolemap', () => {
   }
 
   it('no AWS secret key, session token or bind password reaches stdout, stderr, a saved plan or the journal (its -wal included)', { timeout: 60_000 }, async () => {
-    const env = awsEnv(world, { ...canary, ROLEMAP_LOG_LEVEL: 'trace' });
+    // rolemap's user with a session whose secret and token are the canaries, so the emulator (which checks signatures) accepts them.
+    const session = world.rolemapSession(canary.AWS_SECRET_ACCESS_KEY, canary.AWS_SESSION_TOKEN);
+    const env = awsEnv(world, { ...canary, AWS_ACCESS_KEY_ID: session.accessKeyId, ROLEMAP_LOG_LEVEL: 'trace' });
     const outputs: string[] = [];
     const run = async (...args: string[]): Promise<number> => {
       const r = await rolemapProcess([...args, '--config', world.config], env, world.dir);

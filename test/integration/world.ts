@@ -14,9 +14,9 @@ import { dirname, join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { CreateSAMLProviderCommand, IAMClient } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { startEmulator, type Emulator } from '../aws-emulator/index.js';
+import { CreateSAMLProviderCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { newId, startEmulator, userPrincipal, type Emulator } from '../aws-emulator/index.js';
+import { adminIam, provisionRolemapPrincipal, type AwsCredentials } from '../support/rolemap-principal.js';
 import { main } from '../../src/shell/cli/main.js';
 
 // The SDK warns once per process that its 2027 releases need Node 22; the lockfile pins one that runs on 20.
@@ -25,7 +25,12 @@ process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'rolemap.js');
 export const REGION = 'eu-west-1';
-export const BASE_CREDENTIALS = { accessKeyId: 'AKIAINTEGRATIONTEST1', secretAccessKey: 'integration-secret-not-real' };
+/** The emulator's base (administrator) credentials: what a person setting AWS up uses, never rolemap. */
+export const ADMIN_CREDENTIALS = { accessKeyId: 'AKIAINTEGRATIONTEST1', secretAccessKey: 'integration-secret-not-real' };
+export const HOME_ACCOUNT = '111111111111';
+export const PROD_ACCOUNT = '222222222222';
+/** The role rolemap assumes in prod (config/demo/rolemap.yaml). */
+export const RECONCILER_ROLE_ARN = `arn:aws:iam::${PROD_ACCOUNT}:role/rolemap-reconciler`;
 
 /** One AWS response as the proxy saw it. */
 export interface Exchange {
@@ -98,39 +103,39 @@ export interface World {
   readonly config: string;
   readonly ldif: string;
   readonly journal: string;
-  /** An IAM client acting in `account` (the base credentials, or a role assumed there), straight to the emulator. */
+  /** rolemap's own access key: the IAM user `rolemap`, holding exactly config/iam-policy.json (test/support/rolemap-principal.ts). */
+  readonly rolemapCredentials: AwsCredentials;
+  /** An IAM client acting as an administrator in `account` (base credentials, or OrganizationAccountAccessRole there), straight to the emulator. */
   iam(account: string): Promise<IAMClient>;
+  /**
+   * Temporary credentials of rolemap's user with the given secret and session token (an MFA'd
+   * GetSessionToken session, which may call IAM), for tests that need to know the secret.
+   */
+  rolemapSession(secretAccessKey: string, sessionToken: string): AwsCredentials;
   stop(): Promise<void>;
 }
 
 export async function startWorld(): Promise<World> {
-  const emulator = await startEmulator({ homeAccount: '111111111111' });
+  const emulator = await startEmulator({ homeAccount: HOME_ACCOUNT, baseCredentials: [ADMIN_CREDENTIALS], memberAccounts: [PROD_ACCOUNT] });
   const proxy = await recordingProxy(emulator.url);
   const dir = mkdtempSync(join(tmpdir(), 'rolemap-integration-'));
   copyFileSync(join(ROOT, 'config/demo/rolemap.yaml'), join(dir, 'rolemap.yaml'));
   copyFileSync(join(ROOT, 'config/demo/directory.ldif'), join(dir, 'directory.ldif'));
   const clients: { destroy(): void }[] = [];
+  const setup = { endpoint: emulator.url, region: REGION, admin: ADMIN_CREDENTIALS };
   const iam = async (account: string): Promise<IAMClient> => {
-    if (account === emulator.homeAccount) {
-      const c = new IAMClient({ endpoint: emulator.url, region: REGION, credentials: BASE_CREDENTIALS });
-      clients.push(c);
-      return c;
-    }
-    const sts = new STSClient({ endpoint: emulator.url, region: REGION, credentials: BASE_CREDENTIALS });
-    clients.push(sts);
-    const { Credentials: c } = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/admin`, RoleSessionName: 'integration-setup' }));
-    const client = new IAMClient({
-      endpoint: emulator.url,
-      region: REGION,
-      credentials: { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' },
-    });
-    clients.push(client);
-    return client;
+    const c = await adminIam(setup, HOME_ACCOUNT, account);
+    clients.push(c);
+    return c;
   };
-  // What an administrator set up before rolemap: the ADFS SAML provider in both accounts.
-  for (const account of ['111111111111', '222222222222']) {
+  // What an administrator set up before rolemap: the ADFS SAML provider in both accounts, and
+  // rolemap's own user and role holding exactly config/iam-policy.json.
+  for (const account of [HOME_ACCOUNT, PROD_ACCOUNT]) {
     await (await iam(account)).send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: SAML_METADATA }));
   }
+  const rolemapCredentials = await provisionRolemapPrincipal({ ...setup, assumeRoleArns: [RECONCILER_ROLE_ARN] }, HOME_ACCOUNT);
+  const rolemapUser = emulator.credentialsFor(rolemapCredentials.accessKeyId)?.principal;
+  if (!rolemapUser) throw new Error('world: rolemap\'s access key is not registered');
   emulator.resetCalls();
   return {
     emulator,
@@ -140,7 +145,14 @@ export async function startWorld(): Promise<World> {
     config: join(dir, 'rolemap.yaml'),
     ldif: join(dir, 'directory.ldif'),
     journal: join(dir, 'journal.db'),
+    rolemapCredentials,
     iam,
+    rolemapSession(secretAccessKey, sessionToken) {
+      const accessKeyId = newId('ASIA');
+      const principal = userPrincipal(HOME_ACCOUNT, { userName: rolemapUser.userName ?? 'rolemap', userId: rolemapUser.userId }, 'GetSessionToken', { tokenIssueTime: new Date().toISOString(), mfa: true });
+      emulator.registerCredentials({ accessKeyId, secretAccessKey, sessionToken, expiration: new Date(Date.now() + 3600_000).toISOString(), principal });
+      return { accessKeyId, secretAccessKey, sessionToken };
+    },
     stop: async () => {
       for (const c of clients) c.destroy();
       await proxy.close();
@@ -149,12 +161,12 @@ export async function startWorld(): Promise<World> {
   };
 }
 
-/** The environment the SDK inside rolemap reads: the emulator (through the proxy) and dummy credentials. */
+/** The environment the SDK inside rolemap reads: the emulator (through the proxy) and rolemap's own access key. */
 export function awsEnv(world: World, extra: Record<string, string> = {}): Record<string, string> {
   return {
     AWS_ENDPOINT_URL: world.endpoint,
-    AWS_ACCESS_KEY_ID: BASE_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: BASE_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: world.rolemapCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: world.rolemapCredentials.secretAccessKey,
     AWS_REGION: REGION,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     NO_COLOR: '1',

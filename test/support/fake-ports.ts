@@ -90,6 +90,13 @@ export class MemoryJournal implements RunJournal {
   entitlementHistory(): EntitlementHistory {
     return { last: this.last };
   }
+  readonly savedPlans = new Set<string>();
+  recordSavedPlan(_runId: string, planHash: string, _changes?: number): void {
+    this.savedPlans.add(planHash);
+  }
+  isPlanRecorded(planHash: string): boolean {
+    return this.savedPlans.has(planHash);
+  }
   types(): string[] {
     return this.events.map((e) => e.type);
   }

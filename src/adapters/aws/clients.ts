@@ -10,10 +10,12 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import { STSClient } from '@aws-sdk/client-sts';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Account, AccountId } from '../../core/model/role-map.js';
+import { AccountMismatchError, AwsCallError, nameAwsErrors } from './call-error.js';
+import type { EndpointBreaker } from './endpoint-breaker.js';
 
 export interface AwsSettings {
   readonly region: string;
@@ -27,6 +29,8 @@ export interface AwsSettings {
   readonly credentials?: AwsCredentialIdentityProvider | undefined;
   /** Called once for each client built, e.g. to add an observing middleware (the daemon's throttle counter). */
   readonly onClient?: ((client: { readonly middlewareStack: unknown }, service: 'iam' | 'sts' | 'identitystore' | 'sso') => void) | undefined;
+  /** Told of every call's end (answered or not): the endpoint circuit breaker. */
+  readonly breaker?: EndpointBreaker | undefined;
 }
 
 type ClientConfig = {
@@ -63,6 +67,38 @@ export function sharedAcrossClients(provider: AwsCredentialIdentityProvider, now
   };
 }
 
+/**
+ * Credentials that are proven to act in `account`: after each fetch (the first, and every refresh),
+ * `sts:GetCallerIdentity` with them must answer that account, or AccountMismatchError. A short-form
+ * account (no assumeRoleArn) is read with the base credentials, so without this check two aliases
+ * would read whichever account those act in, and roles there would flip between wanted and unwanted.
+ * A failure to get the credentials (AssumeRole denied) becomes an AwsCallError naming sts:AssumeRole.
+ */
+export function verifiedFor(
+  account: Account,
+  provider: AwsCredentialIdentityProvider,
+  stsFor: (credentials: AwsCredentialIdentity) => STSClient,
+): AwsCredentialIdentityProvider {
+  return async (options) => {
+    let credentials: AwsCredentialIdentity;
+    try {
+      credentials = await provider(options);
+    } catch (e) {
+      throw AwsCallError.from(e, { service: 'sts', operation: account.assumeRoleArn ? 'AssumeRole' : 'credentials', account: account.id, resource: account.assumeRoleArn, completedRequestIds: [] });
+    }
+    const sts = stsFor(credentials);
+    try {
+      const who = await sts.send(new GetCallerIdentityCommand({})).catch((e: unknown) => {
+        throw AwsCallError.from(e, { service: 'sts', operation: 'GetCallerIdentity', account: account.id, completedRequestIds: [] });
+      });
+      if (who.Account !== account.id) throw new AccountMismatchError(account.alias, account.id, who.Account ?? 'unknown', who.Arn);
+    } finally {
+      sts.destroy();
+    }
+    return credentials;
+  };
+}
+
 /** Builds and caches one client per service and account. */
 export class AwsClients {
   readonly #accounts: ReadonlyMap<AccountId, Account>;
@@ -91,14 +127,17 @@ export class AwsClients {
     };
   }
 
-  /** Credentials acting in `account`: the assumed role when the config names one, else the base chain. */
+  /**
+   * Credentials acting in `account`: the assumed role when the config names one, else the base chain;
+   * either way verified with sts:GetCallerIdentity once per fetch (verifiedFor).
+   */
   credentialsFor(account: AccountId): AwsCredentialIdentityProvider | undefined {
     if (this.#credentials.has(account)) return this.#credentials.get(account);
     const acct = this.#accounts.get(account);
+    const base = this.#baseConfig();
     let provider: AwsCredentialIdentityProvider | undefined = this.settings.credentials;
     if (acct?.assumeRoleArn) {
-      const base = this.#baseConfig();
-      provider = sharedAcrossClients(fromTemporaryCredentials({
+      provider = fromTemporaryCredentials({
         params: {
           RoleArn: acct.assumeRoleArn,
           RoleSessionName: this.settings.sessionName,
@@ -107,7 +146,11 @@ export class AwsClients {
         },
         ...(this.settings.credentials ? { masterCredentials: this.settings.credentials } : {}),
         clientConfig: { region: base.region, ...(base.endpoint ? { endpoint: base.endpoint } : {}), maxAttempts: base.maxAttempts, retryMode: 'adaptive' },
-      }));
+      });
+    }
+    if (acct) {
+      const stsFor = (credentials: AwsCredentialIdentity): STSClient => new STSClient({ ...base, credentials });
+      provider = sharedAcrossClients(verifiedFor(acct, provider ?? fromNodeProviderChain(), stsFor));
     }
     this.#credentials.set(account, provider);
     return provider;
@@ -122,6 +165,7 @@ export class AwsClients {
     let c = this.#iam.get(account);
     if (!c) {
       c = new IAMClient(this.#configFor(account));
+      nameAwsErrors(c.middlewareStack, 'iam', account, this.settings.breaker);
       this.settings.onClient?.(c, 'iam');
       this.#iam.set(account, c);
     }
@@ -132,6 +176,7 @@ export class AwsClients {
     let c = this.#sts.get(account);
     if (!c) {
       c = new STSClient(this.#configFor(account));
+      nameAwsErrors(c.middlewareStack, 'sts', account, this.settings.breaker);
       this.settings.onClient?.(c, 'sts');
       this.#sts.set(account, c);
     }
@@ -146,6 +191,7 @@ export class AwsClients {
   identityStore(): IdentitystoreClient {
     if (!this.#identityStore) {
       this.#identityStore = new IdentitystoreClient(this.#configFor(this.#icAccount()));
+      nameAwsErrors(this.#identityStore.middlewareStack, 'identitystore', this.#icAccount(), this.settings.breaker);
       this.settings.onClient?.(this.#identityStore, 'identitystore');
     }
     return this.#identityStore;
@@ -154,6 +200,7 @@ export class AwsClients {
   ssoAdmin(): SSOAdminClient {
     if (!this.#ssoAdmin) {
       this.#ssoAdmin = new SSOAdminClient(this.#configFor(this.#icAccount()));
+      nameAwsErrors(this.#ssoAdmin.middlewareStack, 'sso', this.#icAccount(), this.settings.breaker);
       this.settings.onClient?.(this.#ssoAdmin, 'sso');
     }
     return this.#ssoAdmin;

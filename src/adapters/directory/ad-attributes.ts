@@ -49,26 +49,8 @@ export function decodeGeneralizedTime(value: string | undefined): string | undef
   return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms)).toISOString();
 }
 
-/**
- * A DN in a form fit for comparing: lower case, no spaces around the separators. AD compares DNs
- * case-insensitively and ignores such spaces; escaped characters (`\,`) are kept as they are.
- */
-export function normalizeDn(dn: string): string {
-  let out = '';
-  for (let i = 0; i < dn.length; i++) {
-    const c = dn[i]!;
-    if (c === '\\' && i + 1 < dn.length) {
-      out += c + dn[i + 1]!;
-      i++;
-    } else if (c === ',' || c === '=' || c === '+') {
-      out = out.replace(/ +$/, '') + c;
-      while (dn[i + 1] === ' ') i++;
-    } else {
-      out += c;
-    }
-  }
-  return out.trim().toLowerCase();
-}
+/** A DN in a form fit for comparing: the core's one normaliser, for the directory sources too. */
+export { normalizeDn } from '../../core/model/directory.js';
 
 /**
  * The user fields decoded from AD's attributes, read through `get` (the attribute's first value, named

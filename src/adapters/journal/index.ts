@@ -8,3 +8,4 @@ export * from './sqlite-journal.js';
 export * from './queries.js';
 export * from './format.js';
 export * from './posture-journal.js';
+export * from './plan-records.js';

@@ -26,6 +26,7 @@ import {
 import { InvalidInputError } from '../../core/errors.js';
 import { JournalError, JournalRunError, JournalWriteError } from './errors.js';
 import { loadMigrations, migrate, type Migration } from './migrations.js';
+import { appendPlanRecord, isPlanRecorded, lastRowOf, pendingRefusalRow, refusedRowOf, unusedApprovalRow, type PlanRecordEvent, type PlanRecordInput, type PlanRecordRow } from './plan-records.js';
 import { makeRedactor, secretsFromEnv, type Redactor } from './redact.js';
 import { inTransaction, openForWrite, type SqliteDatabase, type SqliteStatement } from './sqlite.js';
 
@@ -105,6 +106,16 @@ function principalOf(change: Change): { guid: string; name: string; type: 'user'
     if (GUID.test(userGuid) && userName !== '') return { guid: userGuid.toLowerCase(), name: userName, type: 'user' };
   }
   return null;
+}
+
+/** Whether a process with this pid exists on this host (EPERM: it does, as another user's). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function errorText(error: unknown): string {
@@ -294,13 +305,42 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   startRun(run: RunStart): void {
     // Only an applying run holds the journal lock; a dry run must not close a run that may be live.
     if (run.mode !== 'dry-run') this.recoverInterrupted();
+    // Any run may close the open dry runs of dead processes on its own host.
+    this.recoverDeadDryRuns(run.host);
     this.#write('run start', () => {
       if (this.#db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.runId) !== undefined) {
         throw new JournalRunError(this.file, run.runId, 'was already started');
       }
       this.#db
-        .prepare('INSERT INTO runs (id, trigger, mode, host, version, config_hash, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(run.runId, run.trigger, run.mode, run.host, run.version, run.configHash, this.#instant('startedAt', run.startedAt));
+        .prepare('INSERT INTO runs (id, trigger, mode, host, pid, version, config_hash, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(run.runId, run.trigger, run.mode, run.host, run.pid ?? null, run.version, run.configHash, this.#instant('startedAt', run.startedAt));
+    });
+  }
+
+  /**
+   * Closes the dry runs a killed process left open: an open dry run on `host` whose process (runs.pid)
+   * no longer exists becomes `interrupted`. Its planned rows stay as they are (a dry run changes
+   * nothing). A dry run of a live process, of another host, or without a pid is left alone.
+   */
+  recoverDeadDryRuns(host: string): readonly string[] {
+    const open = this.#db
+      .prepare("SELECT id, pid FROM runs WHERE finished_at IS NULL AND outcome IS NULL AND mode = 'dry-run' AND host = ? AND pid IS NOT NULL ORDER BY started_at")
+      .all(host) as { id: string; pid: number }[];
+    const dead = open.filter((r) => r.pid !== process.pid && !processExists(r.pid));
+    if (dead.length === 0) return [];
+    return this.#write('the recovery of dead dry runs', () => {
+      const at = this.#now();
+      const closed: string[] = [];
+      for (const r of dead) {
+        const done = this.#db
+          .prepare("UPDATE runs SET outcome = 'interrupted', error = ? WHERE id = ? AND outcome IS NULL")
+          .run(`the process (pid ${r.pid} on ${host}) ended before the dry run finished; found and closed at ${at}`, r.id);
+        if (done.changes > 0) {
+          this.#seal(r.id);
+          closed.push(r.id);
+        }
+      }
+      return closed;
     });
   }
 
@@ -429,8 +469,9 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     return (this.#stmt.head.get() as Head | undefined) ?? null;
   }
 
+  /** The snapshot written last (by row id: a clock stepped back must not make an older snapshot look newer). */
   entitlementHistory(): EntitlementHistory {
-    const snap = this.#db.prepare('SELECT id FROM entitlement_snapshots ORDER BY at DESC, id DESC LIMIT 1').get() as { id: number } | undefined;
+    const snap = this.#db.prepare('SELECT id FROM entitlement_snapshots ORDER BY id DESC LIMIT 1').get() as { id: number } | undefined;
     if (snap === undefined) return { last: null };
     const rows = this.#db
       .prepare('SELECT user_guid, user_name, account, kind, target, via_group_guid, via_group_name FROM entitlements WHERE snapshot_id = ? ORDER BY rowid')
@@ -487,7 +528,72 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     });
   }
 
+  // Plans handed out and approvals (plan_records, see plan-records.ts)
+
+  recordSavedPlan(runId: string, planHash: string, changes: number): void {
+    this.recordPlanEvent({ event: 'saved', run_id: runId, plan_hash: planHash, changes });
+  }
+
+  isPlanRecorded(planHash: string): boolean {
+    return isPlanRecorded(this.#db, planHash);
+  }
+
+  /** Appends a plan_records row (its own transaction); free text is redacted, the plan itself is stored as given. */
+  recordPlanEvent(input: PlanRecordInput): PlanRecordRow {
+    return this.#write(`the ${input.event} plan record of run ${input.run_id}`, () =>
+      appendPlanRecord(this.#db, this.#now(), { ...input, detail: this.#text(input.detail) }),
+    );
+  }
+
+  /** The refused plan awaiting approval (the last `refused` row not `cleared` since), if any. */
+  pendingRefusal(): PlanRecordRow | null {
+    return pendingRefusalRow(this.#db);
+  }
+
+  refusedPlanOf(runId: string): PlanRecordRow | null {
+    return refusedRowOf(this.#db, runId);
+  }
+
+  unusedApproval(): PlanRecordRow | null {
+    return unusedApprovalRow(this.#db);
+  }
+
+  lastPlanRecord(event: PlanRecordEvent): PlanRecordRow | null {
+    return lastRowOf(this.#db, event);
+  }
+
+  /** A run's row (id, mode, trigger, outcome), or null when the journal has no such run. */
+  runInfo(runId: string): { readonly id: string; readonly mode: string; readonly trigger: string; readonly outcome: string | null; readonly started_at: string } | null {
+    return (this.#db.prepare('SELECT id, mode, trigger, outcome, started_at FROM runs WHERE id = ?').get(runId) as { id: string; mode: string; trigger: string; outcome: string | null; started_at: string } | undefined) ?? null;
+  }
+
   // OwnershipRegistry
+
+  /**
+   * Creates of `kind` that were sent (an intent row) and never answered in the journal: the last row
+   * of the change is its intent, or the `interrupted` row recovery appended after it. A process killed
+   * between CreateUser and recording ownership leaves exactly this; the target recovers ownership of
+   * the object AWS has under that name (users.ts). The AD guid is the change's resource key, the name
+   * the one the create carried (its planned row's `after`).
+   */
+  unconfirmedCreates(kind: string): readonly { readonly guid: string; readonly name: string; readonly runId: string; readonly seq: number }[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT l.run_id, l.seq, l.resource_key, l.address,
+                (SELECT p.after_json FROM change_events AS p WHERE p.run_id = l.run_id AND p.seq = l.seq AND p.after_json IS NOT NULL ORDER BY p.id LIMIT 1) AS after_json
+           FROM change_events AS l
+          WHERE l.kind = ? AND l.action = 'create' AND l.status IN ('intent', 'interrupted')
+            AND l.id = (SELECT max(x.id) FROM change_events AS x WHERE x.run_id = l.run_id AND x.seq = l.seq)
+          ORDER BY l.id`,
+      )
+      .all(kind) as { run_id: string; seq: number; resource_key: string; address: string; after_json: string | null }[];
+    return rows.flatMap((r) => {
+      const after = r.after_json === null ? null : (JSON.parse(r.after_json) as { id?: unknown; name?: unknown } | null);
+      const guid = typeof after?.id === 'string' ? after.id : r.resource_key.slice(r.resource_key.indexOf(':') + 1);
+      const name = typeof after?.name === 'string' ? after.name : undefined;
+      return name === undefined ? [] : [{ guid, name, runId: r.run_id, seq: r.seq }];
+    });
+  }
 
   owned(scope: string): ReadonlyMap<string, string> {
     const rows = this.#db.prepare('SELECT aws_id, guid FROM owned_objects WHERE scope = ? AND removed_at IS NULL').all(scope) as { aws_id: string; guid: string }[];

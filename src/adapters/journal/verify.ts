@@ -16,13 +16,14 @@ import {
   type SnapshotRow,
 } from './chain.js';
 import { verifyPostureChains } from './posture-journal.js';
+import { planRecordHash, type PlanRecordRow } from './plan-records.js';
 import type { SqliteDatabase } from './sqlite.js';
 
 export type ProblemKind = 'altered' | 'deleted' | 'inserted' | 'broken-link' | 'anchor' | 'integrity';
 
 export interface VerifyProblem {
   readonly kind: ProblemKind;
-  readonly table: 'change_events' | 'entitlement_snapshots' | 'entitlements' | 'runs' | 'posture_runs' | 'posture_events' | 'database';
+  readonly table: 'change_events' | 'entitlement_snapshots' | 'entitlements' | 'plan_records' | 'runs' | 'posture_runs' | 'posture_events' | 'database';
   /** The row named (change_events.id / entitlement_snapshots.id), when one is. */
   readonly row: number | null;
   readonly runId: string | null;
@@ -34,6 +35,8 @@ export interface VerifyResult {
   readonly ok: boolean;
   readonly changeRows: number;
   readonly snapshotRows: number;
+  /** Rows of plan_records (saved and refused plans, approvals), when the journal has that table. */
+  readonly planRecordRows: number;
   /** Finished runs whose row is sealed (hash-chained), and finished runs from before seals existed. */
   readonly sealedRuns: number;
   readonly unsealedRuns: number;
@@ -165,12 +168,37 @@ export function verifyJournal(db: SqliteDatabase, options: { readonly maxProblem
     add({ kind: 'inserted', table: 'entitlements', row: null, runId: null, seq: null, message: `${orphans.n} entitlement row(s) belong to no snapshot: inserted, or their snapshot was deleted` });
   }
 
+  // plan_records chain (saved and refused plans, approvals)
+  let planRecordRows = 0;
+  const hasPlanRecords = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'plan_records'").get() !== undefined;
+  if (hasPlanRecords) {
+    let pPrevId = 0;
+    let pPrevHash = GENESIS;
+    for (const raw of db.prepare('SELECT * FROM plan_records ORDER BY id').iterate()) {
+      const p = raw as PlanRecordRow;
+      planRecordRows++;
+      const what = `plan record ${p.id} (${p.event}, run ${p.run_id})`;
+      const base = { table: 'plan_records' as const, row: p.id, runId: p.run_id, seq: null };
+      if (p.id !== pPrevId + 1) {
+        add({ ...base, kind: 'deleted', row: pPrevId + 1, message: `plan record(s) ${pPrevId + 1}${p.id - 1 > pPrevId + 1 ? `-${p.id - 1}` : ''} were deleted: ${what} is the next and its link does not match` });
+      } else if (!runs.has(p.run_id) || (p.by_run_id !== null && !runs.has(p.by_run_id))) {
+        add({ ...base, kind: 'inserted', message: `${what} was inserted: run ${runs.has(p.run_id) ? p.by_run_id : p.run_id} does not exist` });
+      } else if (planRecordHash(p.prev_hash, p) !== p.hash) {
+        add({ ...base, kind: 'altered', message: `${what} was altered: its hash does not match its content` });
+      } else if (p.prev_hash !== pPrevHash) {
+        add({ ...base, kind: 'broken-link', message: `${what} does not link to plan record ${pPrevId}: it was rewritten or inserted` });
+      }
+      pPrevId = p.id;
+      pPrevHash = p.hash;
+    }
+  }
+
   const { sealedRuns, unsealedRuns } = verifyRunSeals(db, add);
   const posture = verifyPostureChains(db);
   for (const p of posture.problems) add({ ...p, seq: null });
 
   const head = prevId === 0 ? null : { id: prevId, hash: prevHash };
-  return { ok: problems.length === 0, changeRows, snapshotRows, sealedRuns, unsealedRuns, postureRuns: posture.runs, postureEvents: posture.events, head, problems, integrity };
+  return { ok: problems.length === 0, changeRows, snapshotRows, planRecordRows, sealedRuns, unsealedRuns, postureRuns: posture.runs, postureEvents: posture.events, head, problems, integrity };
 }
 
 /**

@@ -18,6 +18,8 @@ export interface ApplyOptions {
   readonly concurrency?: number | undefined;
   /** Abort: the changes in flight finish, the rest are skipped. */
   readonly signal?: AbortSignal | undefined;
+  /** A change held back (the daemon backs off a change that keeps failing): skipped with this reason, its dependents with it. */
+  readonly hold?: ((change: Change) => string | null) | undefined;
 }
 
 export interface ChangeResult {
@@ -25,6 +27,8 @@ export interface ChangeResult {
   readonly status: 'applied' | 'failed' | 'skipped';
   readonly requestIds: readonly string[];
   readonly error?: string | undefined;
+  /** Skipped because `hold` held it back (not attempted in this run). */
+  readonly held?: boolean | undefined;
 }
 
 export interface ApplyReport {
@@ -37,6 +41,8 @@ export interface ApplyReport {
   readonly interrupted: boolean;
   /** Set when a hook (the journal) failed: why the run stopped early. */
   readonly haltedBy?: string | undefined;
+  /** Why targets stopped sending (an endpoint that stopped answering), each cause once, with how many changes it kept back. */
+  readonly unavailable?: readonly { readonly cause: string; readonly changes: number }[] | undefined;
 }
 
 /** A refused plan (deletion threshold, directory too small) is never applied. */
@@ -92,7 +98,11 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   for (const c of changes) {
     // A dependency that is not in the plan can never be satisfied: the change and its dependents are skipped.
     const missing = c.dependsOn.find((d) => !bySeq.has(d) || d >= c.seq);
-    if (missing !== undefined) {
+    const held = results.has(c.seq) ? null : (options.hold?.(c) ?? null);
+    if (held !== null) {
+      results.set(c.seq, { ...skip(c, held), held: true });
+      skipDependents(c.seq, `#${c.seq} ${c.address} is held back`);
+    } else if (missing !== undefined) {
       if (results.has(c.seq)) continue;
       results.set(c.seq, skip(c, `depends on #${missing}, which is not before it in the plan`));
       skipDependents(c.seq, `#${c.seq} ${c.address} was skipped`);
@@ -100,8 +110,17 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   }
 
   let interrupted = false;
+  const held = new Map<string, number>();
   const inFlight = new Set<Promise<void>>();
   const run = async (c: Change): Promise<void> => {
+    // A target whose endpoint stopped answering is not sent more: the change is skipped with the cause.
+    const down = options.targetFor(c.kind).unavailable?.(c);
+    if (down !== undefined) {
+      held.set(down, (held.get(down) ?? 0) + 1);
+      results.set(c.seq, skip(c, down));
+      skipDependents(c.seq, `depends on a change that was not sent (${down})`);
+      return;
+    }
     // The journal's intent row must be written before AWS is touched: if it cannot be, nothing more runs.
     try {
       hooks.preApply?.(c);
@@ -167,5 +186,6 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     skipped: ordered.filter((r) => r.status === 'skipped').length,
     interrupted,
     haltedBy,
+    ...(held.size > 0 ? { unavailable: [...held].map(([cause, n]) => ({ cause, changes: n })) } : {}),
   };
 }

@@ -8,9 +8,9 @@ import type { Resource, ResourceKey, ResourceOf } from '../model/resources.js';
 import { resourceKey } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
 import { aliasOf } from '../model/role-map.js';
-import type { DesiredState, Entitlement } from '../model/state.js';
+import type { DesiredState, Entitlement, UnresolvedReference } from '../model/state.js';
 import type { EntitlementHistory } from '../ports.js';
-import { describeGroupRef, resolveFederatedRoles, roleResource, unresolvedFederatedRoles } from './federated-roles.js';
+import { resolveFederatedRoles, roleResource, unresolvedFederatedRoles } from './federated-roles.js';
 import {
   assignmentResource,
   icGroupResource,
@@ -22,6 +22,7 @@ import {
 import { groupLookup } from './group-lookup.js';
 import { findLeavers } from './leavers.js';
 import { UsersByGuid } from './users-by-guid.js';
+import { heldByReference, stillActive, unresolvedReference } from './unresolved.js';
 
 /** A grant without its user: (account, role or permission set) through one group. */
 interface Grant {
@@ -38,6 +39,9 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   const adoptable = new Set<ResourceKey>();
   const grants: Grant[] = [];
   const warnings: string[] = [];
+  // References that stopped resolving: their last entitlements are kept (unresolved.ts).
+  const unresolved: UnresolvedReference[] = [];
+  const heldEntitlements: Entitlement[] = [];
   const add = (r: Resource): boolean => {
     const key = resourceKey(r);
     if (seen.has(key)) return false;
@@ -48,7 +52,7 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
 
   // Federated roles: the role is the ticket; it exists while the map says so, members or not.
   const find = groupLookup(snapshot);
-  for (const { spec, group } of resolveFederatedRoles(snapshot, roleMap, find)) {
+  for (const { spec, group } of resolveFederatedRoles(snapshot, roleMap, find, warnings)) {
     const role = roleResource(spec, group, ownerId);
     if (add(role) && spec.adopt) adoptable.add(resourceKey(role));
     grants.push({ account: spec.account, kind: 'iam_role', target: spec.roleName, group });
@@ -57,7 +61,11 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   for (const spec of unresolvedFederatedRoles(snapshot, roleMap, find)) {
     const role = roleResource(spec, undefined, ownerId);
     if (add(role) && spec.adopt) adoptable.add(resourceKey(role));
-    warnings.push(`AD group ${describeGroupRef(spec.group)} (role ${spec.roleName} in ${spec.account}) is not in the directory: the role is kept, nobody is entitled to it through that group`);
+    const held = heldByReference(spec.group, 'iam_role', spec.roleName, history);
+    heldEntitlements.push(...stillActive(held.entitlements.filter((e) => e.account === spec.account), snapshot, now));
+    const u = unresolvedReference(spec.group, `role ${spec.roleName} in ${spec.account}`, held.guid, snapshot);
+    unresolved.push(u);
+    warnings.push(u.message);
   }
 
   // Users by position in the snapshot: flags in byte arrays rather than sets of 100,000 user objects.
@@ -106,7 +114,12 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     for (const a of ic.assignments) {
       const group = find(a.group);
       if (group === undefined) {
-        warnings.push(`AD group ${describeGroupRef(a.group)} (permission set ${a.permissionSet}) is not in the directory: no Identity Center group, memberships or assignments are planned for it`);
+        // Held, not deleted: the plan keeps its Identity Center group, memberships and assignments (plan/held.ts).
+        const held = heldByReference(a.group, 'permission_set', a.permissionSet, history);
+        heldEntitlements.push(...stillActive(held.entitlements.filter((e) => a.accounts.includes(e.account)), snapshot, now));
+        const u = unresolvedReference(a.group, `permission set ${a.permissionSet}`, held.guid, snapshot);
+        unresolved.push(u);
+        warnings.push(u.message);
         continue;
       }
       if (!psNames.has(a.permissionSet)) continue;
@@ -168,6 +181,18 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
       }
     }
   }
+  // Entitlements through a reference that stopped resolving are held as they were.
+  if (heldEntitlements.length > 0) {
+    const keyOf = (e: Entitlement): string => [e.userGuid, e.account, e.kind, e.target].join('\u0000');
+    const have = new Set(entitlements.map(keyOf));
+    for (const e of heldEntitlements) {
+      if (have.has(keyOf(e))) continue;
+      have.add(keyOf(e));
+      entitlements.push(e);
+      const i = usersByGuid.positionOf(e.userGuid);
+      if (i >= 0) holding[i] = 1;
+    }
+  }
   // Who holds something now, by guid: the flag at the user's position (no set of 100,000 guids).
   const holdsNow = (guid: Guid): boolean => {
     const i = usersByGuid.positionOf(guid);
@@ -183,5 +208,6 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     directoryUsers: usersByGuid,
     adoptable,
     warnings,
+    ...(unresolved.length > 0 ? { unresolved } : {}),
   };
 }

@@ -11,6 +11,9 @@ import type { AccountId, FederatedRoleSpec, RoleMap } from '../model/role-map.js
 
 export const SAML_AUDIENCE = 'https://signin.aws.amazon.com/saml';
 
+/** What IAM accepts as a role name (CreateRole). */
+const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
 /**
  * The trust policy of a SAML-federated role. The IAM target compares what it reads against this
  * (semantically, see `policiesEqual`), so both sides must build it the same way: use this function.
@@ -40,7 +43,7 @@ export interface ResolvedRole {
  * spec per group matching a pattern whose `account` capture is a configured account. A pattern
  * match naming an unknown account is skipped (the config loader warns about the pattern itself).
  */
-export function resolveFederatedRoles(snapshot: DirectorySnapshot, roleMap: RoleMap, find = groupLookup(snapshot)): ResolvedRole[] {
+export function resolveFederatedRoles(snapshot: DirectorySnapshot, roleMap: RoleMap, find = groupLookup(snapshot), warnings: string[] = []): ResolvedRole[] {
   const out: ResolvedRole[] = [];
   for (const spec of roleMap.federatedRoles) {
     const group = find(spec.group);
@@ -55,6 +58,12 @@ export function resolveFederatedRoles(snapshot: DirectorySnapshot, roleMap: Role
         const account = m?.groups?.['account'];
         const roleName = m?.groups?.['role'];
         if (account === undefined || roleName === undefined || !accounts.has(account)) continue;
+        // IAM role names are 1-64 of [\w+=,.@-]: a name the pattern captures beyond that is never planned
+        // (it would fail on every run), and says why once per run.
+        if (!IAM_ROLE_NAME.test(roleName)) {
+          warnings.push(`AD group ${group.name} matches the role pattern, but "${roleName}" cannot be an IAM role name (${roleName.length > 64 ? `${roleName.length} characters, at most 64` : 'only letters, digits and +=,.@_- are allowed'}): no role is planned for it`);
+          continue;
+        }
         out.push({ spec: { ...p.template, group: { by: 'guid', value: group.guid }, account, roleName }, group });
       }
     }

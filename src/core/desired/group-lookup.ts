@@ -1,4 +1,5 @@
 import type { DirectoryGroup, DirectorySnapshot, GroupRef } from '../model/directory.js';
+import { normalizeDn } from '../model/directory.js';
 
 /** Finds a snapshot group by a role map reference in O(1) (the role map may name thousands of groups). */
 export function groupLookup(snapshot: DirectorySnapshot): (ref: GroupRef) => DirectoryGroup | undefined {
@@ -6,14 +7,15 @@ export function groupLookup(snapshot: DirectorySnapshot): (ref: GroupRef) => Dir
   const bySam = new Map<string, DirectoryGroup>();
   const byGuid = new Map<string, DirectoryGroup>();
   for (const g of snapshot.groups) {
-    if (!byDn.has(g.dn.toLowerCase())) byDn.set(g.dn.toLowerCase(), g);
+    const dn = normalizeDn(g.dn);
+    if (!byDn.has(dn)) byDn.set(dn, g);
     if (!bySam.has(g.sAMAccountName.toLowerCase())) bySam.set(g.sAMAccountName.toLowerCase(), g);
     if (!byGuid.has(g.guid)) byGuid.set(g.guid, g);
   }
   return (ref) => {
     switch (ref.by) {
       case 'dn':
-        return byDn.get(ref.value.toLowerCase());
+        return byDn.get(normalizeDn(ref.value));
       case 'sAMAccountName':
         return bySam.get(ref.value.toLowerCase());
       case 'guid':

@@ -66,7 +66,7 @@ export type GroupRef =
 
 /** One key per group reference, case-insensitive like the lookups: two references with one key name one group. */
 export function groupRefKey(ref: GroupRef): string {
-  return `${ref.by}:${ref.value.toLowerCase()}`;
+  return `${ref.by}:${ref.by === 'dn' ? normalizeDn(ref.value) : ref.value.toLowerCase()}`;
 }
 
 /** Is this directory user able to sign in at `now`? */
@@ -76,10 +76,32 @@ export function isActive(user: DirectoryUser, now: Date): boolean {
   return true;
 }
 
+/**
+ * A DN in a form fit for comparing: lower case, no spaces around the separators. AD compares DNs
+ * case-insensitively and ignores such spaces; escaped characters (`\,`) are kept as they are. The
+ * one normaliser: the directory sources select groups with it and the core finds them with it.
+ */
+export function normalizeDn(dn: string): string {
+  let out = '';
+  for (let i = 0; i < dn.length; i++) {
+    const c = dn[i] as string;
+    if (c === '\\' && i + 1 < dn.length) {
+      out += c + (dn[i + 1] as string);
+      i++;
+    } else if (c === ',' || c === '=' || c === '+') {
+      out = out.replace(/ +$/, '') + c;
+      while (dn[i + 1] === ' ') i++;
+    } else {
+      out += c;
+    }
+  }
+  return out.trim().toLowerCase();
+}
+
 export function matchesGroupRef(group: DirectoryGroup, ref: GroupRef): boolean {
   switch (ref.by) {
     case 'dn':
-      return group.dn.toLowerCase() === ref.value.toLowerCase();
+      return normalizeDn(group.dn) === normalizeDn(ref.value);
     case 'sAMAccountName':
       return group.sAMAccountName.toLowerCase() === ref.value.toLowerCase();
     case 'guid':

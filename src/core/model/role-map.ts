@@ -111,8 +111,14 @@ export interface SafetyPolicy {
   readonly ownerId: string;
   /** Refuse a plan that deletes more than this many objects... */
   readonly maxDeletes: number;
-  /** ...or more than this percentage of the objects rolemap manages. */
+  /** ...or more than this percentage of the objects rolemap manages... */
   readonly maxDeletePercent: number;
+  /**
+   * ...a percentage that applies only when rolemap manages more than this many objects: of a handful,
+   * one deletion is a large percentage (a fresh install), and maxDeletes still bounds it. The config
+   * always sets it (default 20); absent means 0 (the percentage always applies).
+   */
+  readonly maxDeletePercentFloor?: number | undefined;
   /** Refuse to plan when the directory returns fewer users than this. */
   readonly minDirectoryUsers: number;
   /** Principals never touched: AD sAMAccountName / UPN / guid, IAM role names, Identity Center user or group names. */

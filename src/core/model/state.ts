@@ -2,7 +2,7 @@
  * Desired and actual states: what the role map and the directory want, and what AWS has now.
  */
 import type { DirectoryUser, Guid } from './directory.js';
-import type { Resource, ResourceKey } from './resources.js';
+import type { Resource, ResourceKey, ResourceKind } from './resources.js';
 import type { AccountId } from './role-map.js';
 
 /** Why an AD account is a leaver. */
@@ -50,6 +50,37 @@ export interface DesiredState {
   readonly adoptable?: ReadonlySet<ResourceKey> | undefined;
   /** Things people should know about the desired state, e.g. a role map group the directory does not have. */
   readonly warnings?: readonly string[] | undefined;
+  /**
+   * Role-map group references the directory no longer resolves: their mapping's current state is
+   * held (plan/held.ts) and the daemon says degraded. Absent: every reference resolved.
+   */
+  readonly unresolved?: readonly UnresolvedReference[] | undefined;
+}
+
+/** A role-map group reference that does not resolve (renamed or deleted AD group). */
+export interface UnresolvedReference {
+  /** `sAMAccountName=Data-Analysts`. */
+  readonly reference: string;
+  /** The group's objectGUID when the journal's history knows it (held by guid in the plan). */
+  readonly groupGuid?: Guid | undefined;
+  /** The group name the reference gives (lower case), to find its Identity Center group when the history does not know it. */
+  readonly groupName?: string | undefined;
+  readonly message: string;
+}
+
+/**
+ * Part of AWS whose state could not be read this run (AssumeRole denied, the credentials act in
+ * another account, a SAML provider missing, throttled out): its actual state is unknown, so the
+ * plan holds everything there (nothing created, changed or deleted) and the run ends `partial`.
+ */
+export interface UnreadableScope {
+  readonly kinds: readonly ResourceKind[];
+  /** The account whose resources of `kinds` are unknown; absent: every account (a whole target failed). */
+  readonly account?: AccountId | undefined;
+  /** Who to name: `account prod (222222222222)`, `Identity Center`. */
+  readonly name: string;
+  /** Why, as the error said it. */
+  readonly reason: string;
 }
 
 export interface ActualState {
@@ -57,4 +88,11 @@ export interface ActualState {
   readonly resources: readonly Resource[];
   /** Problems a target found while reading that do not stop the plan (e.g. an unowned role with a wanted name). */
   readonly warnings: readonly string[];
+  /** What could not be read: nothing is planned there (see UnreadableScope). Absent: everything was read. */
+  readonly unreadable?: readonly UnreadableScope[] | undefined;
+}
+
+/** Does `scope` cover resource `r`? */
+export function scopeCovers(scope: UnreadableScope, r: { readonly kind: ResourceKind; readonly account: AccountId }): boolean {
+  return scope.kinds.includes(r.kind) && (scope.account === undefined || scope.account === r.account);
 }

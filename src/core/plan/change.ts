@@ -34,6 +34,11 @@ export interface Change {
   readonly diffs: readonly AttrDiff[];
   readonly reason: string;
   readonly principal?: PrincipalRef | undefined;
+  /**
+   * An update AWS cannot make in place (an IAM role's path): the target destroys the object and creates
+   * it again. Counted by the deletion threshold; rendered `-/+`.
+   */
+  readonly replace?: true | undefined;
   /** Set when the change exists because of a leaver. */
   readonly leaver?: { readonly guid: Guid; readonly name: string; readonly reason: LeaverReason } | undefined;
   /** seqs of changes that must succeed before this one may run. */

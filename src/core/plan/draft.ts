@@ -18,6 +18,8 @@ export interface DraftChange {
   readonly reason: string;
   readonly principal?: PrincipalRef | undefined;
   readonly leaver?: { readonly guid: Guid; readonly name: string; readonly reason: LeaverReason } | undefined;
+  /** An update AWS cannot make in place: the target destroys and creates the object (replacements.ts). */
+  readonly replace?: true | undefined;
   /** Leavers this change is about (a revocation may add several); used for ordering and the summary. */
   readonly concerns?: readonly Guid[] | undefined;
 }

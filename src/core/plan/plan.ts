@@ -29,6 +29,9 @@ import { orderChanges } from './order.js';
 import { ResourceIndex } from './resource-index.js';
 import type { Drafting, PlanPolicy, PolicyContext } from './policies.js';
 import { DEFAULT_POLICIES } from './policies.js';
+import { markReplacements } from './replacements.js';
+import { unreadablePolicy } from './unreadable.js';
+import { heldPolicy } from './held.js';
 
 export interface PlanInput {
   readonly desired: DesiredState;
@@ -70,11 +73,13 @@ export function calculatePlan(input: PlanInput): Plan {
   const deleting = new Set(generic.filter((c) => c.action === 'delete').map((c) => c.key));
   const leaverDrafts = leaverChanges({ desired, actualByKey, actual: actual.resources, roleMap, now, deleting, isProtected });
   const rotationDrafts = rotationChanges({ actualByKey, roleMap, now, isProtected, taken: new Set([...generic, ...leaverDrafts].map((c) => c.key)) });
-  const annotated = annotateLeavers([...generic, ...leaverDrafts, ...rotationDrafts], desired);
+  const annotated = annotateLeavers(markReplacements([...generic, ...leaverDrafts, ...rotationDrafts]), desired);
 
-  const ctx: PolicyContext = { desired, actual: actual.resources, actualByKey, roleMap, allowDeletes: input.allowDeletes, approvedRefusal: input.approvedRefusal, address, isProtected };
+  const ctx: PolicyContext = { desired, actual: actual.resources, actualByKey, roleMap, allowDeletes: input.allowDeletes, approvedRefusal: input.approvedRefusal, address, isProtected, unreadable: actual.unreadable };
   let drafting: Drafting = { changes: annotated, warnings: [], refusal: null };
-  for (const policy of input.policies ?? DEFAULT_POLICIES) drafting = policy(drafting, ctx);
+  // What could not be read is held before any other filter, whichever filters the caller chose.
+  // So is what a group reference that stopped resolving holds (held.ts).
+  for (const policy of [unreadablePolicy, heldPolicy, ...(input.policies ?? DEFAULT_POLICIES)]) drafting = policy(drafting, ctx);
 
   const changes = orderChanges(drafting.changes, (d) => address(subject(d)));
   // The digest of the actual state is needed only when the plan is saved, compared with a saved plan or
@@ -135,7 +140,10 @@ function summarize(changes: readonly DraftChange[]): PlanSummary {
   for (const c of changes) {
     if (c.action === 'create') add++;
     else if (c.action === 'delete') destroy++;
-    else change++;
+    else if (c.replace) {
+      add++;
+      destroy++;
+    } else change++;
     if (c.leaver) leavers.add(c.leaver.guid);
     for (const g of c.concerns ?? []) leavers.add(g);
   }

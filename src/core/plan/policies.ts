@@ -11,7 +11,7 @@
 import type { Resource, ResourceKey, ResourceKind } from '../model/resources.js';
 import { RESOURCE_KINDS, resourceKey } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
-import type { DesiredState } from '../model/state.js';
+import type { DesiredState, UnreadableScope } from '../model/state.js';
 import type { Refusal } from './change.js';
 import { diffAttrs } from './diff.js';
 import type { DraftChange } from './draft.js';
@@ -28,6 +28,8 @@ export interface PolicyContext {
   readonly approvedRefusal?: boolean | undefined;
   readonly address: (r: Resource) => string;
   readonly isProtected: (...names: readonly (string | undefined)[]) => string | undefined;
+  /** Parts of AWS that could not be read: nothing is planned there (unreadable.ts). */
+  readonly unreadable?: readonly UnreadableScope[] | undefined;
 }
 
 export interface Drafting {
@@ -236,11 +238,25 @@ export const danglingPolicy: PlanPolicy = (plan, ctx) => {
   return { ...plan, changes, warnings };
 };
 
-/** Deletes and credential disables: what the deletion threshold counts. Revocation housekeeping is not counted. */
+/**
+ * Deletes: what the deletion threshold counts (a replacement's delete included). Revocation
+ * housekeeping is not counted, nor are a leaver's reversible steps (session denies, key
+ * deactivation, see reversibleCount): a directory outage cannot cause those in numbers the
+ * minimum-directory-size check lets through, and holding them back would keep a leaver's access.
+ */
 export function destructiveCount(changes: readonly DraftChange[]): number {
   return changes.filter(
-    (c) => (c.action === 'delete' && c.kind !== 'iam_role_revocations' && c.kind !== 'sso_permission_set_revocations') || c.action === 'disable',
+    (c) =>
+      (c.action === 'delete' && c.kind !== 'iam_role_revocations' && c.kind !== 'sso_permission_set_revocations') ||
+      c.replace === true ||
+      // posture.rotation's key deactivations are no leaver's: a clock or a read gone wrong could make them many.
+      (c.action === 'disable' && c.leaver === undefined),
   ).length;
+}
+
+/** A leaver's reversible steps: session denies (revoke) and credential disables (keys Inactive). Counted apart, never refused. */
+export function reversibleCount(changes: readonly DraftChange[]): number {
+  return changes.filter((c) => c.action === 'revoke' || (c.action === 'disable' && c.leaver !== undefined)).length;
 }
 
 export const safetyPolicy: PlanPolicy = (plan, ctx) => {
@@ -263,16 +279,21 @@ export const safetyPolicy: PlanPolicy = (plan, ctx) => {
   if (n === 0 || (ctx.allowDeletes !== undefined && ctx.allowDeletes >= n)) return plan;
   const managed = ctx.actual.filter((r) => r.owned || r.kind === 'iam_user_credentials').length;
   const overAbsolute = n > s.maxDeletes;
-  const overPercent = n * 100 > s.maxDeletePercent * managed;
+  // The percentage only above the floor: one deletion of three objects is not an outage's signature.
+  const floor = s.maxDeletePercentFloor ?? 0;
+  const overPercent = managed > floor && n * 100 > s.maxDeletePercent * managed;
   if (!overAbsolute && !overPercent) return plan;
   const pct = managed === 0 ? 100 : Math.round((n * 1000) / managed) / 10;
+  const reversible = reversibleCount(plan.changes);
+  const rotations = plan.changes.filter((c) => c.action === 'disable' && c.leaver === undefined).length;
   return {
     ...plan,
     refusal: {
       code: 'deletion-threshold',
       message:
-        `The plan deletes or disables ${n} of the ${managed} objects rolemap manages (${pct}%), past the threshold ` +
-        `(safety.maxDeletes ${s.maxDeletes}, safety.maxDeletePercent ${s.maxDeletePercent}%). ` +
+        `The plan deletes ${rotations > 0 ? `or deactivates (posture.rotation: ${rotations} key change${rotations === 1 ? '' : 's'}) ` : ''}${n} of the ${managed} objects rolemap manages (${pct}%), past the threshold ` +
+        `(safety.maxDeletes ${s.maxDeletes}, safety.maxDeletePercent ${s.maxDeletePercent}% above ${floor} managed objects)` +
+        `${reversible > 0 ? `; besides, ${reversible} reversible leaver step${reversible === 1 ? '' : 's'} (session denies, key deactivations), not counted` : ''}. ` +
         `If this is intended, run again with --allow-deletes ${n}.`,
     },
   };

@@ -84,6 +84,7 @@ function legend(plan: Plan, paint: Paint): string[] {
   return [
     'Actions are marked with the following symbols:',
     ...(Object.keys(ACTIONS) as Action[]).filter((a) => used.has(a)).map((a) => `  ${paint(ACTION_STYLE[a], ACTIONS[a])} ${VERB[a]}`),
+    ...(plan.changes.some((c) => c.replace) ? [`  ${paint('red', '-/+')} destroy and then create replacement`] : []),
   ];
 }
 
@@ -113,9 +114,10 @@ class StandardTrusts {
 }
 
 function renderChange(c: Change, paint: Paint, trusts: StandardTrusts, compact: boolean): string[] {
-  const mark = paint(ACTION_STYLE[c.action], ACTIONS[c.action]);
+  const mark = c.replace ? paint('red', '-/+') : paint(ACTION_STYLE[c.action], ACTIONS[c.action]);
   const deps = c.dependsOn.length > 0 ? paint('dim', `  (after #${c.dependsOn.join(', #')})`) : '';
-  const lines = [`  #${c.seq} ${mark} ${paint('bold', c.address)} will be ${pastTense(c.action)}${deps}`];
+  const verb = c.replace ? 'destroyed and then created again (replaced)' : pastTense(c.action);
+  const lines = [`  #${c.seq} ${mark} ${paint('bold', c.address)} will be ${verb}${deps}`];
   lines.push(`      ${paint(c.leaver ? 'magenta' : 'dim', `# ${c.reason}`)}`);
   // The leaver is named once: in the reason when it says who left, else on a line of its own.
   if (c.leaver && !c.reason.includes(describeLeaver(c.leaver.name, c.leaver.reason))) lines.push(`      ${paint('magenta', `# leaver: ${describeLeaver(c.leaver.name, c.leaver.reason)}`)}`);

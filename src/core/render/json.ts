@@ -10,9 +10,18 @@ import { ACTIONS } from '../plan/action.js';
 import { canonicalJson } from '../plan/canonical-json.js';
 import type { Plan } from '../plan/change.js';
 import { PLAN_FORMAT_VERSION } from '../plan/change.js';
+import { PLAN_HASH, planHash } from '../plan/plan-hash.js';
 
 export function planToJson(plan: Plan): string {
   return `${canonicalJson(plan, 2)}\n`;
+}
+
+/**
+ * The plan as it is handed out to be applied later (`--plan-out`, `--json`): its JSON plus `planHash`,
+ * the sha256 of the plan's canonical form without that field. The journal records the same hash.
+ */
+export function savedPlanToJson(plan: Plan): string {
+  return `${canonicalJson({ ...plan, planHash: planHash(plan) }, 2)}\n`;
 }
 
 const kind = z.enum(RESOURCE_KINDS);
@@ -45,6 +54,7 @@ const change = z.strictObject({
   diffs: z.array(z.strictObject({ name: z.string(), type: z.enum(['scalar', 'set', 'policy', 'policyMap', 'stringMap']), before: z.unknown(), after: z.unknown() })),
   reason: z.string(),
   principal: principal.optional(),
+  replace: z.literal(true).optional(),
   leaver: z.strictObject({ guid: z.string(), name: z.string(), reason: leaverReason }).optional(),
   dependsOn: z.array(z.number().int().positive()),
 });
@@ -58,10 +68,17 @@ const planSchema = z.strictObject({
   refusal: z.strictObject({ code: z.enum(['deletion-threshold', 'directory-too-small']), message: z.string() }).nullable(),
   actualDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   summary: z.strictObject({ add: z.number().int().nonnegative(), change: z.number().int().nonnegative(), destroy: z.number().int().nonnegative(), leavers: z.number().int().nonnegative() }),
+  /** Written by `savedPlanToJson`; not part of the plan (the hash is of the plan without it). */
+  planHash: z.string().regex(PLAN_HASH).optional(),
 });
 
 /** Parse a saved plan; throws `InvalidInputError` naming the field on a wrong format version or a malformed file. */
 export function planFromJson(text: string, source = 'plan'): Plan {
+  return savedPlanFromJson(text, source).plan;
+}
+
+/** A saved plan and the `planHash` it carries (null when it carries none), validated as `planFromJson` does. */
+export function savedPlanFromJson(text: string, source = 'plan'): { plan: Plan; carriedHash: string | null } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -77,12 +94,13 @@ export function planFromJson(text: string, source = 'plan'): Plan {
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`);
     throw new InvalidInputError(`${source}: not a valid rolemap plan: ${issues.join('; ')}`, { cause: parsed.error });
   }
-  const plan = parsed.data as unknown as Plan;
+  const { planHash: carried, ...data } = parsed.data;
+  const plan = data as unknown as Plan;
   plan.changes.forEach((c, i) => {
     if (c.seq !== i + 1) throw new InvalidInputError(`${source}: changes.${i}.seq is ${c.seq}, expected ${i + 1} (changes must be numbered in order)`);
     for (const d of c.dependsOn) {
       if (d >= c.seq) throw new InvalidInputError(`${source}: changes.${i}.dependsOn names #${d}, which does not come before #${c.seq}`);
     }
   });
-  return plan;
+  return { plan, carriedHash: carried ?? null };
 }

@@ -15,7 +15,7 @@ export interface ChangeCounts {
   readonly disable: number;
 }
 
-export function countChanges(changes: readonly Pick<Change, 'action'>[]): ChangeCounts {
+export function countChanges(changes: readonly (Pick<Change, 'action'> & { readonly replace?: true | undefined })[]): ChangeCounts {
   let add = 0;
   let change = 0;
   let destroy = 0;
@@ -23,7 +23,11 @@ export function countChanges(changes: readonly Pick<Change, 'action'>[]): Change
   let disable = 0;
   for (const c of changes) {
     if (c.action === 'create') add++;
-    else if (c.action === 'update') change++;
+    else if (c.replace) {
+      // A replacement (-/+) adds one and destroys one, as terraform counts it.
+      add++;
+      destroy++;
+    } else if (c.action === 'update') change++;
     else if (c.action === 'delete') destroy++;
     else if (c.action === 'revoke') revoke++;
     else disable++;

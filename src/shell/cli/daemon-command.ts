@@ -1,7 +1,8 @@
+import { chownSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Daemon } from '../daemon/daemon.js';
-import { ApprovalStore } from '../daemon/approvals.js';
+import { ApprovalStore, LEGACY_FILES_WARNING, legacyApprovalFiles } from '../daemon/approvals.js';
 import { JournalLockedError } from '../daemon/lock.js';
 import { runUntilSignalled } from '../daemon/process.js';
 import { productionWiring, runFunctionFor } from '../daemon/wiring.js';
@@ -68,20 +69,50 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<any> = pro
 
   program
     .command('approve')
-    .description('Approve the refused plan of run RUN; the daemon applies exactly that plan at its next run, unless the AWS state changed since.')
+    .description('Approve the refused plan of run RUN, by its hash; the daemon applies exactly that plan at its next run, unless the directory or AWS changed since.')
     .argument('<run>', 'the refused run\'s id (from /healthz or the daemon\'s log)')
     .option('-c, --config <file>', 'config file, for journal.path (default: $ROLEMAP_CONFIG or ./rolemap.yaml)')
     .option('--journal <file>', 'the journal file (instead of reading --config)')
     .action(async (run: string, opts: { config?: string; journal?: string }) => {
-      const journal = opts.journal ?? wiring.settingsOf(await wiring.loadConfig(resolve(configPathFrom(opts.config)))).journalPath;
-      const store = new ApprovalStore(resolve(journal));
-      const approval = store.approve(run, new Date());
-      const summary = store.pending()?.plan.summary;
+      const journal = resolve(opts.journal ?? wiring.settingsOf(await wiring.loadConfig(resolve(configPathFrom(opts.config)))).journalPath);
+      for (const file of legacyApprovalFiles(journal)) process.stderr.write(`Warning: ${file}: ${LEGACY_FILES_WARNING}.\n`);
+      const store = ApprovalStore.open(journal);
+      let result: ReturnType<ApprovalStore['approve']>;
+      try {
+        result = store.approve(run);
+      } finally {
+        store.close();
+        keepJournalFilesOwned(journal);
+      }
+      const { approval, plan, already } = result;
+      const s = plan.summary;
       process.stdout.write(
-        `Approved run ${approval.runId}: ${approval.code}, ${approval.changes} changes` +
-          (summary ? ` (${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy, ${summary.leavers} leavers)` : '') +
-          `, approved by ${approval.approvedBy}.\n` +
-          'The daemon applies exactly that plan at its next run, and refuses it if the AWS state has changed since.\n',
+        `${already ? 'Already approved' : 'Approved'} the plan of run ${approval.runId} (${approval.planHash}): ${plan.refusal?.code ?? 'not refused'}, ${plan.changes.length} changes ` +
+          `(${s.add} to add, ${s.change} to change, ${s.destroy} to destroy, ${s.leavers} leavers), approved by ${approval.approvedBy} on ${approval.approver.host} at ${approval.approvedAt}.\n` +
+          'The daemon applies exactly that plan at its next run, and refuses it if the directory or AWS no longer give exactly these changes.\n',
       );
     });
+}
+
+/**
+ * `approve` is often run with sudo while the daemon runs as its own user: SQLite files this process
+ * created beside the journal (-wal, -shm, when the daemon was not running) would be root's and
+ * unreadable to the daemon. Give them the journal's owner.
+ */
+function keepJournalFilesOwned(journal: string): void {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
+  let owner: { uid: number; gid: number };
+  try {
+    owner = statSync(journal);
+  } catch {
+    return;
+  }
+  for (const f of [`${journal}-wal`, `${journal}-shm`]) {
+    try {
+      const st = statSync(f);
+      if (st.uid !== owner.uid || st.gid !== owner.gid) chownSync(f, owner.uid, owner.gid);
+    } catch {
+      // absent (SQLite removes them when the last connection closes): nothing to do
+    }
+  }
 }

@@ -244,7 +244,7 @@ export function registerJournal(program: Command, ctx: Pick<CliContext, 'stdout'
         out(`${JSON.stringify({ file, ...result }, null, 2)}\n`);
       } else {
         const lines = [
-          `Journal ${file}: ${result.changeRows} change rows, ${result.snapshotRows} entitlement snapshots, ${result.sealedRuns} sealed runs` +
+          `Journal ${file}: ${result.changeRows} change rows, ${result.snapshotRows} entitlement snapshots, ${result.planRecordRows} plan records, ${result.sealedRuns} sealed runs` +
             (result.unsealedRuns > 0 ? ` (${result.unsealedRuns} finished before run seals existed, not covered)` : '') +
             (result.postureRuns > 0 ? `, ${result.postureRuns} posture runs with ${result.postureEvents} finding events.` : '.'),
           `SQLite integrity check: ${result.integrity.join('; ')}.`,

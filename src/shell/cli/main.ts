@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { RolemapError } from '../../core/errors.js';
 import { EXIT, ExitError } from '../exit-codes.js';
 import { JournalLockedError } from '../daemon/lock.js';
-import { StalePlanError } from '../reconcile/errors.js';
+import { SavedPlanRefusedError } from '../reconcile/errors.js';
 import { processContext, type CliContext } from './context.js';
 import { registerDaemon } from './daemon-command.js';
 import { registerJournal } from './journal-command.js';
@@ -53,7 +53,7 @@ export async function main(argv: readonly string[], overrides: Partial<CliContex
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? EXIT.OK : EXIT.ERROR;
     }
-    if (e instanceof StalePlanError) {
+    if (e instanceof SavedPlanRefusedError) {
       ctx.stderr.write(`Error: ${e.message}\n`);
       return EXIT.STALE_PLAN;
     }

@@ -14,7 +14,8 @@ import { InvalidInputError } from '../../core/errors.js';
 import type { RunMode } from '../../core/ports.js';
 import type { Plan } from '../../core/plan/change.js';
 import { renderPlan } from '../../core/render/human.js';
-import { planFromJson, planToJson } from '../../core/render/json.js';
+import { planHash } from '../../core/plan/plan-hash.js';
+import { savedPlanFromJson, savedPlanToJson } from '../../core/render/json.js';
 import { configPathFrom, loadConfig, type LoadedConfig } from '../config/index.js';
 import { acquireJournalLock, type JournalLock } from '../daemon/lock.js';
 import { assertWritable } from '../preflight/paths.js';
@@ -58,7 +59,12 @@ export function registerReconcile(program: Command, ctx: CliContext): void {
     });
 }
 
-function readSavedPlan(file: string): Plan {
+interface SavedPlanFile {
+  readonly plan: Plan;
+  readonly carriedHash: string | null;
+}
+
+function readSavedPlan(file: string): SavedPlanFile {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -66,7 +72,7 @@ function readSavedPlan(file: string): Plan {
     throw new InvalidInputError(`cannot read the saved plan ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
   }
   try {
-    return planFromJson(text);
+    return savedPlanFromJson(text, file);
   } catch (e) {
     throw new InvalidInputError(`${file} is not a usable rolemap plan: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
@@ -105,13 +111,27 @@ function applySummary(result: RunResult): { line: string; failures: string[] } {
   const leavers = leaverLine(applied, leaverSteps ? result.plan.summary.leavers : 0);
   const resources = `${c.add} added, ${c.change} changed, ${c.destroy} destroyed${extra === '' ? '' : `; ${extra}`}`;
   const line =
-    (failed.length === 0 && skipped.length === 0
+    (failed.length === 0 && skipped.length === 0 && result.outcome !== 'partial'
       ? `Apply complete! Resources: ${resources}.`
       : `Apply ${result.outcome === 'interrupted' ? 'interrupted' : 'incomplete'}: ${resources}; ${failed.length} failed, ${skipped.length} skipped.`) +
     (leavers === '' ? '' : ` ${leavers}.`);
+  // Skipped changes that share a cause (an endpoint that stopped answering, one failed change many
+  // depend on) are one line each cause, not one line each change.
+  const byCause = new Map<string, ChangeResult[]>();
+  for (const r of skipped) {
+    const why = r.error ?? '';
+    const list = byCause.get(why);
+    if (list) list.push(r);
+    else byCause.set(why, [r]);
+  }
+  const skippedLines = [...byCause].flatMap(([why, rs]) =>
+    rs.length <= 3
+      ? rs.map((r) => `  skipped  ${r.change.address}${why ? `: ${why}` : ''}`)
+      : [`  skipped  ${rs.length} changes (${rs.slice(0, 2).map((r) => r.change.address).join(', ')}, ...)${why ? `: ${why}` : ''}`],
+  );
   const failures = [
     ...failed.map((r) => `  failed   ${r.change.address}: ${r.error ?? 'unknown error'}`),
-    ...skipped.map((r) => `  skipped  ${r.change.address}${r.error ? `: ${r.error}` : ''}`),
+    ...skippedLines,
   ];
   return { line, failures };
 }
@@ -120,12 +140,12 @@ function applySummary(result: RunResult): { line: string; failures: string[] } {
 export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promise<ExitCode> {
   const configPath = configPathFrom(opts.config, ctx.env);
   const config = loadConfig(configPath);
-  const savedPlan = opts.plan !== undefined ? readSavedPlan(opts.plan) : undefined;
+  const saved = opts.plan !== undefined ? readSavedPlan(opts.plan) : undefined;
   const dryRun = opts.dryRun === true;
   // Before reading AD or AWS: the journal (every run writes it, a dry run too) and --plan-out must be writable.
   assertWritable(config.journal.path, 'journal.path');
   if (opts.planOut !== undefined) assertWritable(opts.planOut, '--plan-out');
-  const mode: RunMode = dryRun ? 'dry-run' : savedPlan ? 'saved-plan' : 'apply';
+  const mode: RunMode = dryRun ? 'dry-run' : saved ? 'saved-plan' : 'apply';
 
   if (!dryRun && opts.autoApprove !== true && ctx.stdin.isTTY !== true) {
     throw new ExitError(
@@ -140,7 +160,7 @@ export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promis
   // live process: JournalLockedError, exit 5 (main.ts). A dry run changes nothing and takes no lock.
   const lock = dryRun ? undefined : takeLock(config.journal.path, configPath, ctx);
   try {
-    return await planAndApply(opts, ctx, config, savedPlan, mode);
+    return await planAndApply(opts, ctx, config, saved, mode);
   } finally {
     lock?.release();
   }
@@ -154,7 +174,7 @@ function takeLock(journalPath: string, configPath: string, ctx: CliContext): Jou
   });
 }
 
-async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: LoadedConfig, savedPlan: Plan | undefined, mode: RunMode): Promise<ExitCode> {
+async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: LoadedConfig, saved: SavedPlanFile | undefined, mode: RunMode): Promise<ExitCode> {
   // Messages for people go to stderr when stdout carries JSON.
   const human = opts.json ? ctx.stderr : ctx.stdout;
   const color = useColor(ctx, opts.color && !opts.json);
@@ -173,15 +193,19 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
       mode,
       trigger: 'cli',
       allowDeletes: opts.allowDeletes,
-      savedPlan,
+      savedPlan: saved?.plan,
+      savedPlanHash: saved?.carriedHash,
       signal: controller.signal,
-      onPlan: (plan) => {
+      onPlan: (plan, runId) => {
         // Serialised once when both --json and --plan-out want it (a plan of 100,000 users is large).
-        const json = opts.json || opts.planOut !== undefined ? `${planToJson(plan)}\n` : '';
+        // A plan handed out carries its hash, and the journal records it: `--plan FILE` applies only such a plan.
+        const handedOut = opts.json === true || opts.planOut !== undefined;
+        const json = handedOut ? `${savedPlanToJson(plan)}\n` : '';
+        if (handedOut) runtime.journal?.recordSavedPlan(runId, planHash(plan), plan.changes.length);
         if (opts.json) ctx.stdout.write(json);
         // An apply that asks for nothing shows the plan as one line a change: it applies a plan already
         // read (a saved one, or the dry run before --auto-approve). A dry run and a prompt show it whole.
-        else ctx.stdout.write(renderPlan(plan, { color, compact: mode !== 'dry-run' && (opts.autoApprove === true || savedPlan !== undefined) }).replace(/\n*$/, '\n'));
+        else ctx.stdout.write(renderPlan(plan, { color, compact: mode !== 'dry-run' && (opts.autoApprove === true || saved !== undefined) }).replace(/\n*$/, '\n'));
         if (opts.planOut !== undefined) {
           writeFileSync(opts.planOut, json, { mode: 0o640 });
           human.write(`Saved the plan to ${opts.planOut}. Apply exactly this plan with: rolemap reconcile --plan ${opts.planOut}\n`);
@@ -196,6 +220,10 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
       if (refusal?.code === 'deletion-threshold') ctx.stderr.write('Review the deletions above; to accept them, re-run with --allow-deletes N.\n');
       return EXIT.REFUSED;
     }
+    // Parts of AWS that could not be read were held (nothing planned there): said once each, exit 1.
+    const unreadable = result.unreadable ?? [];
+    for (const u of unreadable) ctx.stderr.write(`Not read: ${u.name}: ${u.reason}. Nothing was planned there; everything else went ahead.\n`);
+    if (mode === 'dry-run' && unreadable.length > 0) return EXIT.ERROR;
     if (result.outcome === 'no-changes') return EXIT.OK;
     if (mode === 'dry-run') return EXIT.CHANGES;
     if (result.declined) {
@@ -205,6 +233,8 @@ async function planAndApply(opts: ReconcileOptions, ctx: CliContext, config: Loa
     const summary = applySummary(result);
     human.write(`${summary.line}\n`);
     for (const f of summary.failures) ctx.stderr.write(`${f}\n`);
+    // An endpoint that stopped answering: the one line that says what happened, last.
+    for (const u of result.report?.unavailable ?? []) ctx.stderr.write(`Stopped sending to AWS: ${u.cause.replace(/^not sent: /, '')}. ${u.changes} change${u.changes === 1 ? ' was' : 's were'} not sent; run again when it answers.\n`);
     return result.outcome === 'applied' ? EXIT.CHANGES : EXIT.ERROR;
   } finally {
     process.off('SIGINT', onSignal);

@@ -2,6 +2,7 @@
  * `rolemap validate`: checks the configuration and role map offline (no directory, no AWS).
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { configPathFrom, loadConfig, type LoadedConfig } from '../config/index.js';
 import type { CliContext } from './context.js';
@@ -19,6 +20,11 @@ export function offlineWarnings(config: LoadedConfig, env: NodeJS.ProcessEnv): s
     const ref = d.bindPassword;
     if ('env' in ref && (env[ref.env] ?? '') === '') out.push(`directory.bindPassword: environment variable ${ref.env} is not set here`);
     if ('file' in ref && !existsSync(ref.file)) out.push(`directory.bindPassword: ${ref.file} does not exist`);
+    if ('credential' in ref) {
+      const dir = env['CREDENTIALS_DIRECTORY'];
+      if (dir === undefined || dir === '') out.push(`directory.bindPassword: systemd credential ${ref.credential}: $CREDENTIALS_DIRECTORY is not set here (systemd sets it for LoadCredential=${ref.credential}:PATH)`);
+      else if (!existsSync(join(dir, ref.credential))) out.push(`directory.bindPassword: systemd credential ${ref.credential} is not in ${dir}`);
+    }
     if (d.allowInsecure && d.url.startsWith('ldap://') && !d.startTls) out.push('directory.allowInsecure: the bind password will cross the network in clear');
   }
   const journal = whyNotWritable(config.journal.path, 'journal.path');

@@ -24,6 +24,10 @@ import type { DataPath, Position } from './positions.js';
 import { POLICY_ARN_RE, SAML_PROVIDER_ARN_RE, type RawConfig, type RawGroupRef } from './schema.js';
 import type { DirectoryConfig, LoadedConfig } from './types.js';
 
+/** What all of a role's inline policies may total, in characters without whitespace (IAM quotas). */
+export const MAX_ROLE_INLINE_CHARS = 10_240;
+/** Names the Identity Store refuses for users and groups (CreateGroup / CreateUser API reference). */
+export const RESERVED_IDENTITY_STORE_NAMES: ReadonlySet<string> = new Set(['administrator', 'awsadministrators']);
 /** What each cron field takes, for messages. */
 const CRON_RANGES: Readonly<Record<string, string>> = {
   second: 'second 0-59',
@@ -169,6 +173,14 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
     return m.groups['name'] as string;
   };
 
+  // A role's inline policies together are at most 10,240 characters (IAM quotas; whitespace not counted).
+  const inlineAggregate = (path: DataPath, docs: Readonly<Record<string, PolicyDocument>>): void => {
+    const size = Object.values(docs).reduce((n, d) => n + JSON.stringify(d).replace(/\s/g, '').length, 0);
+    if (size > MAX_ROLE_INLINE_CHARS) {
+      issue(path, `the inline policies of one role total ${size} characters (whitespace not counted); IAM allows ${MAX_ROLE_INLINE_CHARS} for all of a role's inline policies together: move some into a managed policy`);
+    }
+  };
+
   // ----- federated roles -----
   const federatedRoles: FederatedRoleSpec[] = [];
   const roleSeen = new Map<string, number>();
@@ -185,6 +197,7 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
     r.managedPolicyArns.forEach((arn, j) => policyArnInAccount([...path, 'managedPolicyArns', j], arn, account));
     if (r.permissionsBoundary !== undefined) policyArnInAccount([...path, 'permissionsBoundary'], r.permissionsBoundary, account);
     const inlinePolicies = policies([...path, 'inlinePolicies'], r.inlinePolicies);
+    inlineAggregate([...path, 'inlinePolicies'], inlinePolicies);
     const samlProvider = samlName([...path, 'samlProvider'], r.samlProvider, account);
     if (account === undefined) return;
     federatedRoles.push({
@@ -227,6 +240,7 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
     p.managedPolicyArns.forEach((arn, j) => awsManagedOnly([...path, 'managedPolicyArns', j], arn));
     if (p.permissionsBoundary !== undefined) awsManagedOnly([...path, 'permissionsBoundary'], p.permissionsBoundary);
     const inlinePolicies = policies([...path, 'inlinePolicies'], p.inlinePolicies);
+    inlineAggregate([...path, 'inlinePolicies'], inlinePolicies);
     const samlProvider = samlName([...path, 'samlProvider'], p.samlProvider, undefined);
     federatedRolePatterns.push({
       regex: p.regex,
@@ -287,6 +301,9 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
         if (id !== undefined) ids.push(id);
       });
       const g = groupRef(a.group);
+      if (g.by === 'sAMAccountName' && RESERVED_IDENTITY_STORE_NAMES.has(g.value.toLowerCase())) {
+        issue([...path, 'group'], `${g.value} is a reserved name in the Identity Store (Administrator and AWSAdministrators cannot name a user or group): give the AD group another name`);
+      }
       const key = `${groupRefKey(g)}|${a.permissionSet}`;
       const first = assignmentSeen.get(key);
       if (first !== undefined) {
@@ -371,7 +388,12 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
       allowInsecure: d.allowInsecure,
       caFile: d.caFile === undefined ? undefined : abs(d.caFile),
       bindDn: d.bindDn,
-      bindPassword: 'env' in d.bindPassword && d.bindPassword.env !== undefined ? { env: d.bindPassword.env } : { file: abs(d.bindPassword.file as string) },
+      bindPassword:
+        d.bindPassword.env !== undefined
+          ? { env: d.bindPassword.env }
+          : d.bindPassword.credential !== undefined
+            ? { credential: d.bindPassword.credential }
+            : { file: abs(d.bindPassword.file as string) },
       userBase: d.userBase,
       groupBase: d.groupBase ?? d.userBase,
       nesting: d.nesting,

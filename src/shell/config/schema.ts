@@ -40,9 +40,27 @@ const roleArn = z.string().regex(ROLE_ARN_RE, { error: 'expected an IAM role ARN
 const policyArn = z.string().regex(POLICY_ARN_RE, {
   error: 'expected a managed policy ARN: arn:aws:iam::aws:policy/<name> or arn:aws:iam::<12-digit account>:policy/<path><name>',
 });
+/** AWS allows 50 tags on a role or a permission set; rolemap adds its own `rolemap:owner`, so 49 are left. */
+export const MAX_USER_TAGS = 49;
 const tags = z
-  .record(z.string().min(1).max(128), z.string().max(256, { error: 'a tag value has at most 256 characters' }), { error: 'expected a mapping of tag key to string value' })
-  .describe('Tags: key -> value (strings).');
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(128)
+      .refine((k) => !/^aws:/i.test(k), { error: 'tag keys starting with aws: are reserved for AWS' })
+      .refine((k) => k !== 'rolemap:owner', { error: 'rolemap:owner is rolemap\'s own tag (set from safety.ownerId)' }),
+    z.string().max(256, { error: 'a tag value has at most 256 characters' }),
+    { error: 'expected a mapping of tag key to string value' },
+  )
+  .refine((t) => Object.keys(t).length <= MAX_USER_TAGS, {
+    error: `at most ${MAX_USER_TAGS} tags: AWS allows 50 on a role or permission set, and rolemap adds its rolemap:owner tag`,
+  })
+  .describe('Tags: key -> value (strings); at most 49 (AWS allows 50, rolemap adds rolemap:owner).');
+
+/** The characters IAM accepts in a role description (CreateRole / UpdateRole): tab, LF, CR, printable ASCII, Latin-1. */
+// eslint-disable-next-line no-control-regex -- tab, LF and CR are exactly what IAM allows besides printable characters
+export const IAM_DESCRIPTION_RE = /^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$/;
 
 /** An inline policy: a JSON string, or the document written as a YAML mapping. */
 const policyDocument = z
@@ -55,16 +73,21 @@ export const secretRefSchema = z
     {
       env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' }).optional().describe('Environment variable holding the secret.'),
       file: nonEmpty('a file path').optional().describe('File holding the secret (relative to the config file); trailing newline ignored.'),
+      credential: z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: 'expected a systemd credential name (letters, digits and _.:-), as in LoadCredential=NAME:PATH' })
+        .optional()
+        .describe('systemd credential (LoadCredential=NAME:PATH in the unit), read from $CREDENTIALS_DIRECTORY/NAME.'),
     },
     {
       error: (iss) =>
         iss.code === 'invalid_type' && typeof iss.input === 'string'
-          ? 'secrets are never written inline: use {env: VARIABLE_NAME} or {file: /path/to/secret}'
-          : 'expected {env: VARIABLE_NAME} or {file: PATH}',
+          ? 'secrets are never written inline: use {env: VARIABLE_NAME}, {file: /path/to/secret} or {credential: NAME}'
+          : 'expected {env: VARIABLE_NAME}, {file: PATH} or {credential: NAME}',
     },
   )
-  .refine((v) => (v.env === undefined) !== (v.file === undefined), { error: 'give exactly one of env or file' })
-  .describe('A secret by reference: {env: NAME} or {file: PATH}. Inline secrets are refused.');
+  .refine((v) => [v.env, v.file, v.credential].filter((x) => x !== undefined).length === 1, { error: 'give exactly one of env, file or credential' })
+  .describe('A secret by reference: {env: NAME}, {file: PATH} or {credential: NAME} (systemd LoadCredential). Inline secrets are refused.');
 
 /** An AD group: exactly one of dn, sAMAccountName, guid (objectGUID). */
 export const groupRefSchema = z
@@ -144,7 +167,11 @@ const accountSchema = z.union(
 
 const roleTemplateShape = {
   path: z.string().regex(IAM_PATH_RE, { error: 'expected an IAM path: "/" or "/a/b/"' }).default('/'),
-  description: z.string().max(1000).default(''),
+  description: z
+    .string()
+    .max(1000)
+    .regex(IAM_DESCRIPTION_RE, { error: 'IAM accepts only tab, line feed, carriage return, printable ASCII and Latin-1 characters (U+00A1-U+00FF) in a role description' })
+    .default(''),
   managedPolicyArns: z.array(policyArn).max(20).default([]),
   inlinePolicies: z.record(z.string().regex(/^[\w+=,.@-]{1,128}$/, { error: 'expected a policy name' }), policyDocument).default({}),
   permissionsBoundary: policyArn.optional(),
@@ -238,6 +265,7 @@ const safetySchema = z.strictObject({
   ownerId: z.string().regex(/^[\w.:/=+@-]{1,64}$/, { error: 'expected an owner id: 1-64 of letters, digits and _.:/=+@-' }).describe('Value of the rolemap:owner tag.'),
   maxDeletes: z.int().min(0).default(10),
   maxDeletePercent: z.number().min(0).max(100).default(10),
+  maxDeletePercentFloor: z.int().min(0).default(20).describe('maxDeletePercent applies only when rolemap manages more than this many objects; maxDeletes always applies.'),
   minDirectoryUsers: z.int().min(0).default(1),
   protectedPrincipals: z.array(nonEmpty('a principal name')).default([]),
 });

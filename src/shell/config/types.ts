@@ -7,7 +7,8 @@ import type { RoleMap } from '../../core/model/role-map.js';
 import type { PostureSettings } from '../../core/posture/types.js';
 import type { LOG_LEVELS } from './schema.js';
 
-export type SecretRef = { readonly env: string } | { readonly file: string };
+/** A secret by reference; `credential` is a systemd credential, read from `$CREDENTIALS_DIRECTORY/<name>`. */
+export type SecretRef = { readonly env: string } | { readonly file: string } | { readonly credential: string };
 
 export interface LdapDirectoryConfig {
   readonly type: 'ldap';

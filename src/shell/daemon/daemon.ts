@@ -13,8 +13,11 @@ import type { ScheduledTask } from 'node-cron';
 import type { Logger } from '../logging.js';
 import type { RunOnceOptions, RunResult } from '../reconcile/run-once.js';
 import type { RunOutcome } from '../../core/ports.js';
-import { ApprovalStore, nextPendingRefusal } from './approvals.js';
+import type { Plan } from '../../core/plan/change.js';
+import { SavedPlanRefusedError } from '../reconcile/errors.js';
+import { ApprovalStore, LEGACY_FILES_WARNING, legacyApprovalFiles } from './approvals.js';
 import type { Approval, PendingRefusal } from './approvals.js';
+import { ChangeBackoff } from './change-backoff.js';
 import { HealthServer } from './health-server.js';
 import type { HealthReport } from './health-server.js';
 import { acquireJournalLock } from './lock.js';
@@ -42,7 +45,11 @@ export interface DaemonOptions {
   readonly staleIntervals: number;
   /** ...and never stale sooner than this (a schedule of seconds would otherwise flap during a run). */
   readonly staleMinMs: number;
-  /** Backoff after n consecutive failures: min(initialMs * 2^(n-1), maxMs) before the next run. */
+  /**
+   * Backoff after n consecutive runs that failed as a whole (the run threw: directory or AWS unreadable):
+   * min(initialMs * 2^(n-1), maxMs) before the next scheduled run. A change that fails is backed off
+   * by itself with the same figures (change-backoff.ts); the rest of the plan stays on schedule.
+   */
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
 }
@@ -82,6 +89,21 @@ export interface RunSummary {
   readonly durationMs: number;
 }
 
+/** One part the last run held because it could not see it: an account (or target) it could not read. */
+export interface DegradedPart {
+  /** `account prod (222222222222)`, `the identity-center target`, `AD group sAMAccountName=Data-Analysts`. */
+  readonly name: string;
+  readonly account: string | null;
+  readonly reason: string;
+}
+
+function degradedParts(result: RunResult): DegradedPart[] {
+  return [
+    ...(result.unreadable ?? []).map((u) => ({ name: u.name, account: u.account ?? null, reason: u.reason })),
+    ...(result.unresolved ?? []).map((u) => ({ name: `AD group ${u.reference}`, account: null, reason: u.message })),
+  ];
+}
+
 const SUCCESS: ReadonlySet<RunOutcome | 'error'> = new Set(['no-changes', 'applied', 'planned']);
 const FAILURE: ReadonlySet<RunOutcome | 'error'> = new Set(['failed', 'partial', 'error']);
 
@@ -106,8 +128,13 @@ export class Daemon<C> {
   #last: RunSummary | undefined;
   #lastSuccessAt: Date | undefined;
   #lastFailure: RunSummary | undefined;
+  /** What the last run could not read or resolve and so held (per-account isolation): /healthz says degraded. */
+  #degraded: readonly DegradedPart[] = [];
   #consecutiveFailures = 0;
+  /** Consecutive runs that threw: these back off the schedule. */
+  #consecutiveErrors = 0;
   #backoffUntil: Date | undefined;
+  readonly #changes: ChangeBackoff;
   #stopping: Promise<{ graceful: boolean }> | undefined;
   #startedAt: Date | undefined;
   #runsStarted = 0;
@@ -118,6 +145,7 @@ export class Daemon<C> {
     this.#options = { ...DEFAULT_DAEMON_OPTIONS, ...(deps.options ?? {}) };
     this.#clock = deps.clock ?? (() => new Date());
     this.metrics = deps.metrics ?? new DaemonMetrics();
+    this.#changes = new ChangeBackoff(this.#options.backoffInitialMs, this.#options.backoffMaxMs);
   }
 
   get log(): Logger {
@@ -167,7 +195,8 @@ export class Daemon<C> {
       onStaleRecovered: (stale, why) => this.log.warn({ lock: `${settings.journalPath}.lock`, stale }, `recovered a stale journal lock: ${why}`),
     });
     try {
-      this.#store = new ApprovalStore(settings.journalPath);
+      this.#store = ApprovalStore.open(settings.journalPath, { create: true });
+      for (const file of legacyApprovalFiles(settings.journalPath)) this.log.warn({ file }, `${file}: ${LEGACY_FILES_WARNING}`);
       this.#pending = this.#store.pending();
       this.metrics.refusalPending.set(this.#pending ? 1 : 0);
       if (settings.healthPort !== null) {
@@ -181,6 +210,8 @@ export class Daemon<C> {
       }
     } catch (e) {
       await this.#server?.close();
+      this.#store?.close();
+      this.#store = undefined;
       this.#lock.release();
       throw e;
     }
@@ -220,7 +251,7 @@ export class Daemon<C> {
       return null;
     }
     if (why === 'schedule' && this.#backoffUntil && now < this.#backoffUntil) {
-      this.#skip('backoff', { consecutiveFailures: this.#consecutiveFailures, until: this.#backoffUntil.toISOString() }, `backing off after ${this.#consecutiveFailures} consecutive failures: this tick is skipped`);
+      this.#skip('backoff', { consecutiveFailures: this.#consecutiveErrors, until: this.#backoffUntil.toISOString() }, `backing off after ${this.#consecutiveErrors} consecutive failed runs: this tick is skipped`);
       return null;
     }
     return this.#startRun(now, why);
@@ -248,13 +279,17 @@ export class Daemon<C> {
     await Promise.resolve();
     const log = this.log.child({ runId });
     const config = this.config;
-    const pending = this.#pending;
-    const approval = pending ? this.#approvalFor(pending, log) : null;
-    const options: RunOnceOptions = approval && pending
-      ? { mode: 'saved-plan', trigger: 'daemon', runId, signal, savedPlan: pending.plan, approvedRefusal: true }
-      : { mode: 'apply', trigger: 'daemon', runId, signal };
-    if (approval && pending) {
-      log.warn({ approvedRun: pending.runId, approvedBy: approval.approvedBy, approvedAt: approval.approvedAt, refusal: pending.refusal.code, changes: pending.changes }, `applying the refused plan of run ${pending.runId} that ${approval.approvedBy} approved`);
+    const approved = this.#approvalFor(log);
+    const holdBack = this.#changes.holdFor(startedAt);
+    const options: RunOnceOptions = approved
+      ? { mode: 'saved-plan', trigger: 'daemon', runId, signal, holdBack, savedPlan: approved.plan, approvedRefusal: true }
+      : { mode: 'apply', trigger: 'daemon', runId, signal, holdBack };
+    if (approved) {
+      const { approval, plan } = approved;
+      log.warn(
+        { approvedRun: approval.runId, planHash: approval.planHash, approvedBy: approval.approvedBy, approvedAt: approval.approvedAt, refusal: plan.refusal?.code ?? null, changes: plan.changes.length },
+        `applying the refused plan of run ${approval.runId} that ${approval.approvedBy} approved`,
+      );
     }
     // runOnce logs "run started" and "run finished" (it sees the run id already bound and binds it
     // no second time); the daemon adds why it ran and, at the end, its summary.
@@ -272,40 +307,51 @@ export class Daemon<C> {
       if (FAILURE.has(result.outcome)) log.error(fields, 'run summary: finished with failures');
       else if (result.outcome === 'refused') log.warn({ ...fields, refusal: result.plan.refusal }, 'run summary: refused by the safety checks');
       else log.info({ ...fields, trigger: why }, 'run summary');
-      this.#afterRunSafely(summary, result, approval !== null, log);
+      this.#afterRunSafely(summary, result, approved?.approval ?? null, log);
     } catch (e) {
       const durationMs = performance.now() - t0;
-      this.metrics.recordError(durationMs / 1000);
       const error = e instanceof Error ? e.message : String(e);
-      summary = { runId, startedAt: startedAt.toISOString(), finishedAt: this.#clock().toISOString(), outcome: 'error', error, changes: 0, durationMs };
-      log.error({ err: e, durationMs: Math.round(durationMs) }, 'run failed');
-      this.#afterRunSafely(summary, null, approval !== null, log);
+      if (approved && e instanceof SavedPlanRefusedError) {
+        // Not a failure: the approved plan is no longer what the directory and AWS give, so it is not applied.
+        this.metrics.recordRefusedSavedPlan(durationMs / 1000);
+        summary = { runId, startedAt: startedAt.toISOString(), finishedAt: this.#clock().toISOString(), outcome: 'refused', error, changes: 0, durationMs };
+        log.warn(
+          { approvedRun: approved.approval.runId, planHash: approved.approval.planHash, reason: error, durationMs: Math.round(durationMs) },
+          `the approved plan of run ${approved.approval.runId} was not applied: it no longer matches what the directory and AWS give now (${error}); the approval is used up and the next run plans afresh`,
+        );
+      } else {
+        this.metrics.recordError(durationMs / 1000);
+        summary = { runId, startedAt: startedAt.toISOString(), finishedAt: this.#clock().toISOString(), outcome: 'error', error, changes: 0, durationMs };
+        log.error({ err: e, durationMs: Math.round(durationMs) }, 'run failed');
+      }
+      this.#afterRunSafely(summary, null, approved?.approval ?? null, log);
     }
     return summary;
   }
 
-  /** The operator's approval of the pending refusal; an unreadable approvals file counts as none (and says so). */
-  #approvalFor(pending: PendingRefusal, log: Logger): Approval | null {
+  /** The operator's approval not yet used, with its plan; an unreadable one counts as none (and says so). */
+  #approvalFor(log: Logger): { approval: Approval; plan: Plan } | null {
     try {
-      return this.#store?.approvalFor(pending) ?? null;
+      return this.#store?.unusedApproval() ?? null;
     } catch (e) {
-      log.error({ err: e }, 'cannot read the approvals file; the refused plan stays refused');
+      log.error({ err: e }, 'cannot read the approval from the journal; the refused plan stays refused');
       return null;
     }
   }
 
   /** Bookkeeping after a run never throws: a run promise that rejects would end the process. */
-  #afterRunSafely(summary: RunSummary, result: RunResult | null, wasApproved: boolean, log: Logger): void {
+  #afterRunSafely(summary: RunSummary, result: RunResult | null, approval: Approval | null, log: Logger): void {
     try {
-      this.#afterRun(summary, result, wasApproved, log);
+      this.#afterRun(summary, result, approval, log);
     } catch (e) {
-      log.error({ err: e }, 'could not record the run\'s refusal state; it is kept in memory only');
+      log.error({ err: e }, 'could not record the run\'s refusal state in the journal; it is kept in memory only');
     }
   }
 
-  #afterRun(summary: RunSummary, result: RunResult | null, wasApproved: boolean, log: Logger): void {
+  #afterRun(summary: RunSummary, result: RunResult | null, approval: Approval | null, log: Logger): void {
     const finished = new Date(summary.finishedAt);
     this.#last = summary;
+    if (result) this.#degraded = degradedParts(result);
     this.metrics.lastRun.set(finished.getTime() / 1000);
     if (SUCCESS.has(summary.outcome)) {
       this.#lastSuccessAt = finished;
@@ -314,42 +360,64 @@ export class Daemon<C> {
     if (FAILURE.has(summary.outcome)) {
       this.#consecutiveFailures++;
       this.#lastFailure = summary;
-      const delay = Math.min(this.#options.backoffInitialMs * 2 ** (this.#consecutiveFailures - 1), this.#options.backoffMaxMs);
-      this.#backoffUntil = new Date(finished.getTime() + delay);
-      log.warn({ consecutiveFailures: this.#consecutiveFailures, backoffMs: delay, until: this.#backoffUntil.toISOString() }, 'backing off: scheduled runs before this time are skipped');
     } else if (summary.outcome !== 'interrupted') {
       if (this.#consecutiveFailures > 0) log.info({ after: this.#consecutiveFailures }, 'recovered from consecutive failures');
       this.#consecutiveFailures = 0;
+    }
+    // Only a run that failed as a whole backs off the schedule; failed changes back off one by one.
+    if (summary.outcome === 'error') {
+      this.#consecutiveErrors++;
+      const delay = Math.min(this.#options.backoffInitialMs * 2 ** (this.#consecutiveErrors - 1), this.#options.backoffMaxMs);
+      this.#backoffUntil = new Date(finished.getTime() + delay);
+      log.warn({ consecutiveFailures: this.#consecutiveErrors, backoffMs: delay, until: this.#backoffUntil.toISOString() }, 'backing off: scheduled runs before this time are skipped');
+    } else if (summary.outcome !== 'interrupted') {
+      this.#consecutiveErrors = 0;
       this.#backoffUntil = undefined;
     }
+    if (result?.report) {
+      this.#changes.record(result.report, finished, {
+        heldBack: (h) => log.warn({ change: h.address, failures: h.failures, until: h.until, error: h.lastError }, `change ${h.address} failed in ${h.failures} run${h.failures === 1 ? '' : 's'} in a row: it is held back until ${h.until}; the rest of the plan stays on schedule`),
+        recovered: (address, failures) => log.info({ change: address, after: failures }, `change ${address} applied after ${failures} failed run${failures === 1 ? '' : 's'}`),
+      });
+    } else if (result?.outcome === 'no-changes') {
+      this.#changes.clear();
+    }
+    this.metrics.changesHeldBack.set(this.#changes.held().length);
     this.metrics.consecutiveFailures.set(this.#consecutiveFailures);
+    this.#afterRunRefusals(summary, result, approval, log);
+  }
 
-    // Refusals: a refused plan stays pending until approved; an approved plan is used up by one attempt.
+  /** Refusals: a refused plan stays pending until approved (or no longer refused); an approval is used up by one attempt. */
+  #afterRunRefusals(summary: RunSummary, result: RunResult | null, approval: Approval | null, log: Logger): void {
     const store = this.#store;
     if (!store) return;
-    if (result && result.outcome === 'refused' && !wasApproved) {
-      const before = this.#pending;
-      this.metrics.refusalPending.set(1);
-      // In memory first, as the store would record it: when the file cannot be written, the daemon still refuses.
-      this.#pending = nextPendingRefusal(before, summary.runId, result.plan, result.plan.refusal ?? { code: 'deletion-threshold', message: 'refused' }, finished);
-      this.#pending = store.recordRefusal(summary.runId, result.plan, finished);
-      if (before?.runId !== this.#pending.runId) {
-        log.warn({ refusal: this.#pending.refusal, approve: `rolemap approve ${this.#pending.runId}` }, 'the plan awaits an operator approval');
+    try {
+      if (approval) {
+        const applied = result !== null && result.outcome !== 'interrupted' && result.outcome !== 'refused';
+        const detail = result ? `run ${summary.runId} ended ${result.outcome}` : `run ${summary.runId}: ${summary.error ?? summary.outcome}`;
+        store.recordUsed(approval, summary.runId, detail);
+        if (result && !SUCCESS.has(result.outcome)) {
+          log.warn({ outcome: summary.outcome }, 'the approved plan did not apply cleanly; the approval is used up and the next run plans afresh');
+        }
+        if (applied) {
+          store.clearRefusal(summary.runId, `the approved plan of run ${approval.runId} was applied (${result.outcome})`);
+          this.#pending = null;
+        }
+      } else if (result && result.outcome === 'refused') {
+        // In memory first: when the journal cannot be written, the daemon still shows the refusal.
+        this.#pending = { runId: summary.runId, refusal: result.plan.refusal ?? { code: 'deletion-threshold', message: 'refused' }, planHash: '', changes: result.plan.changes.length, firstRunId: summary.runId, firstSeenAt: summary.finishedAt, lastSeenAt: summary.finishedAt, contentHash: '' };
+        const { pending, isNew } = store.recordRefusal(summary.runId, result.plan);
+        this.#pending = pending;
+        if (isNew) log.warn({ refusal: pending.refusal, planHash: pending.planHash, approve: `rolemap approve ${pending.runId}` }, 'the plan awaits an operator approval');
+        else log.info({ refusal: pending.refusal.code, firstRefusedRun: pending.firstRunId, approve: `rolemap approve ${pending.runId}` }, 'the same plan is refused again; it still awaits an operator approval');
+      } else if (this.#pending && result && result.outcome !== 'interrupted') {
+        log.info({ previouslyRefused: this.#pending.runId }, 'the plan is no longer refused; the pending refusal is cleared');
+        this.#pending = null;
+        store.clearRefusal(summary.runId, `run ${summary.runId} ended ${result.outcome}`);
       }
-    } else if (wasApproved) {
-      if (!result || !SUCCESS.has(result.outcome)) {
-        log.warn({ outcome: summary.outcome, error: summary.error }, 'the approved plan did not apply cleanly; the approval is used up and the next run plans afresh');
-      }
-      this.#pending = null;
-      this.metrics.refusalPending.set(0);
-      store.clearRefusal();
-    } else if (this.#pending && result && result.outcome !== 'interrupted') {
-      log.info({ previouslyRefused: this.#pending.runId }, 'the plan is no longer refused; the pending refusal is cleared');
-      this.#pending = null;
-      this.metrics.refusalPending.set(0);
-      store.clearRefusal();
+    } finally {
+      this.metrics.refusalPending.set(this.#pending ? 1 : 0);
     }
-    this.metrics.refusalPending.set(this.#pending ? 1 : 0);
   }
 
   /** SIGHUP: reload the config. An invalid config, or one that moves the journal, keeps the old one. */
@@ -423,9 +491,19 @@ export class Daemon<C> {
       this.log.info({ signal: reason }, 'stopping: no run in progress');
     }
     await this.#server?.close();
+    this.#closeStore();
     this.#lock?.release();
     this.log.info({ graceful }, 'rolemap daemon stopped');
     return { graceful };
+  }
+
+  #closeStore(): void {
+    try {
+      this.#store?.close();
+    } catch (e) {
+      this.log.warn({ err: e }, 'could not close the journal connection of the approvals');
+    }
+    this.#store = undefined;
   }
 
   /** The schedule's interval: the gap between its next two times. */
@@ -448,17 +526,40 @@ export class Daemon<C> {
     if (this.#stopping) return unhealthy('stopping', { message: 'the daemon is shutting down' });
     if (this.#pending) {
       const p = this.#pending;
-      const approved = this.#approvalFor(p, this.log);
+      let approved: Approval | null = null;
+      try {
+        approved = this.#store?.unusedApprovalOnly() ?? null;
+      } catch (e) {
+        this.log.error({ err: e }, 'cannot read the approval from the journal');
+      }
       return unhealthy('refused', {
         message: approved
-          ? `run ${p.runId} was refused (${p.refusal.message}); approved by ${approved.approvedBy}, it is applied at the next run`
+          ? `run ${p.runId} was refused (${p.refusal.message}); ${approved.approvedBy} approved the plan of run ${approved.runId}, it is applied at the next run if it still matches`
           : `run ${p.runId} was refused (${p.refusal.message}); review it and run: rolemap approve ${p.runId}`,
-        refusal: { runId: p.runId, code: p.refusal.code, message: p.refusal.message, changes: p.changes, since: p.firstSeenAt, lastRunId: p.lastRunId, approved: approved !== null },
+        refusal: { runId: p.runId, code: p.refusal.code, message: p.refusal.message, changes: p.changes, planHash: p.planHash, since: p.firstSeenAt, firstRunId: p.firstRunId, approved: approved !== null },
       });
+    }
+    if (this.#degraded.length > 0) {
+      const parts = this.#degraded;
+      return {
+        healthy: false,
+        status: 'degraded',
+        reason: 'degraded',
+        message: `the last run held what it could not read or resolve: ${parts.map((p) => `${p.name} (${p.reason})`).join('; ')}`,
+        degraded: parts,
+        ...common,
+      };
     }
     if (this.#consecutiveFailures > 0 && this.#lastFailure) {
       const f = this.#lastFailure;
-      return unhealthy('failed', { message: `the last run ${f.runId} ${f.outcome === 'error' ? `failed: ${f.error ?? 'unknown error'}` : `ended ${f.outcome}`}`, error: f.error ?? null, nextRunNotBefore: this.#backoffUntil?.toISOString() ?? null });
+      const heldBack = this.#changes.held();
+      const held = heldBack.length > 0 ? `; ${heldBack.length} change${heldBack.length === 1 ? '' : 's'} held back after failing (${heldBack.map((h) => h.address).slice(0, 3).join(', ')}${heldBack.length > 3 ? ', ...' : ''})` : '';
+      return unhealthy('failed', {
+        message: `the last run ${f.runId} ${f.outcome === 'error' ? `failed: ${f.error ?? 'unknown error'}` : `ended ${f.outcome}`}${held}`,
+        error: f.error ?? null,
+        nextRunNotBefore: this.#backoffUntil?.toISOString() ?? null,
+        heldBack,
+      });
     }
     if (!this.#lastSuccessAt) return unhealthy('never-ran', { message: this.#current ? 'the first run is in progress' : 'no run has succeeded yet' });
     const interval = this.intervalMs();

@@ -8,8 +8,9 @@ import type { DaemonMetrics } from './metrics.js';
 
 export interface HealthReport {
   readonly healthy: boolean;
-  readonly status: 'healthy' | 'unhealthy';
-  /** Why not healthy: never-ran, failed, refused, stale, stopping. */
+  /** `degraded`: the last run could not read part of AWS, or resolve a role-map group, and held it (503 like unhealthy). */
+  readonly status: 'healthy' | 'degraded' | 'unhealthy';
+  /** Why not healthy: never-ran, failed, refused, stale, stopping, degraded. */
   readonly reason?: string | undefined;
   readonly [detail: string]: unknown;
 }

@@ -2,7 +2,7 @@ export { Daemon, DEFAULT_DAEMON_OPTIONS, newRunId } from './daemon.js';
 export type { DaemonDeps, DaemonOptions, RunContext, RunFunction, RunSummary } from './daemon.js';
 export { acquireJournalLock, JournalLockedError, lockPathFor, isAliveHere } from './lock.js';
 export type { JournalLock, LockInfo, AcquireOptions } from './lock.js';
-export { ApprovalStore, approvalsPathFor, refusalPathFor } from './approvals.js';
+export { ApprovalStore, legacyApprovalFiles, osApprover } from './approvals.js';
 export type { Approval, PendingRefusal } from './approvals.js';
 export { DaemonMetrics } from './metrics.js';
 export { HealthServer } from './health-server.js';

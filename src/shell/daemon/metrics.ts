@@ -29,6 +29,7 @@ export class DaemonMetrics {
   readonly lastRun: Gauge;
   readonly consecutiveFailures: Gauge;
   readonly refusalPending: Gauge;
+  readonly changesHeldBack: Gauge;
   readonly directoryUsers: Gauge;
   readonly directoryGroups: Gauge;
   readonly throttleRetries: Counter<'service'>;
@@ -53,6 +54,7 @@ export class DaemonMetrics {
     this.lastSuccess = new Gauge({ name: 'rolemap_last_success_timestamp_seconds', help: 'Unix time of the end of the last successful run (0: none yet).', registers });
     this.lastRun = new Gauge({ name: 'rolemap_last_run_timestamp_seconds', help: 'Unix time of the end of the last run, whatever its outcome (0: none yet).', registers });
     this.consecutiveFailures = new Gauge({ name: 'rolemap_consecutive_failures', help: 'Failed runs since the last success.', registers });
+    this.changesHeldBack = new Gauge({ name: 'rolemap_changes_held_back', help: 'Changes held back after failing in consecutive runs (per-change backoff).', registers });
     this.refusalPending = new Gauge({ name: 'rolemap_refusal_pending', help: '1 while a refused plan awaits an operator approval (rolemap approve RUN).', registers });
     this.directoryUsers = new Gauge({ name: 'rolemap_directory_users', help: 'Users in the last directory snapshot read.', registers });
     this.directoryGroups = new Gauge({ name: 'rolemap_directory_groups', help: 'Groups in the last directory snapshot read.', registers });
@@ -64,6 +66,7 @@ export class DaemonMetrics {
     this.lastRun.set(0);
     this.consecutiveFailures.set(0);
     this.refusalPending.set(0);
+    this.changesHeldBack.set(0);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'rolemap_' });
   }
 
@@ -110,6 +113,12 @@ export class DaemonMetrics {
       }
     }
     this.postureLastRun.set(new Date(report.at).getTime() / 1000);
+  }
+
+  /** An approved plan that run-once refused (it no longer matches): counted as refused, not as an error. */
+  recordRefusedSavedPlan(seconds: number): void {
+    this.runDuration.observe({ outcome: 'refused' }, seconds);
+    this.runs.inc({ outcome: 'refused' });
   }
 
   recordError(seconds: number): void {

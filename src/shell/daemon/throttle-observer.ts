@@ -4,32 +4,12 @@
  * reports each attempt AWS answered with a throttling error (the SDK's `adaptive` retry then backs
  * off and retries it). It only observes: it never retries, delays or changes a request.
  */
+import { classifyAwsError } from '../../adapters/aws/call-error.js';
 import type { FinalizeHandler, FinalizeHandlerArguments, FinalizeRequestMiddleware, MiddlewareStack } from '@smithy/types';
 
-/** The throttling error codes the SDK's retry strategy recognises, plus HTTP 429. */
-const THROTTLING_CODES = new Set([
-  'BandwidthLimitExceeded',
-  'EC2ThrottledException',
-  'LimitExceededException',
-  'PriorRequestNotComplete',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'SlowDown',
-  'ThrottledException',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'TransactionInProgressException',
-]);
-
+/** A throttled attempt, by the one AWS error classifier rolemap has. */
 export function isThrottlingError(e: unknown): boolean {
-  if (typeof e !== 'object' || e === null) return false;
-  const err = e as { name?: unknown; Code?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
-  if (err.$retryable?.throttling === true) return true;
-  if (err.$metadata?.httpStatusCode === 429) return true;
-  return [err.name, err.Code, err.code].some((c) => typeof c === 'string' && THROTTLING_CODES.has(c));
+  return classifyAwsError(e).throttling;
 }
 
 export const THROTTLE_OBSERVER_NAME = 'rolemapThrottleObserver';

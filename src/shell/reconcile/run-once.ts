@@ -14,12 +14,13 @@ import type { DirectoryUser, GroupRef } from '../../core/model/directory.js';
 import { groupRefKey } from '../../core/model/directory.js';
 import type { ResourceKind } from '../../core/model/resources.js';
 import type { RoleMap } from '../../core/model/role-map.js';
-import type { ActualState, Entitlement } from '../../core/model/state.js';
-import type { Plan } from '../../core/plan/change.js';
+import type { ActualState, Entitlement, UnreadableScope, UnresolvedReference } from '../../core/model/state.js';
+import type { Change, Plan } from '../../core/plan/change.js';
 import { calculatePlan } from '../../core/plan/plan.js';
-import type { DirectorySource, GroupSelection, PrincipalAlias, RunJournal, RunMode, RunOutcome, RunTrigger, Target } from '../../core/ports.js';
+import type { DirectorySource, EntitlementHistory, GroupSelection, PrincipalAlias, RunJournal, RunMode, RunOutcome, RunTrigger, Target } from '../../core/ports.js';
 import { VERSION } from '../version.js';
-import { ForeignPlanError, NoTargetError, StalePlanError } from './errors.js';
+import { ForeignPlanError, NoTargetError, SavedPlanRefusedError } from './errors.js';
+import { savedPlanTime, verifiedSavedPlan } from './saved-plan.js';
 
 export interface Runtime {
   readonly roleMap: RoleMap;
@@ -54,10 +55,15 @@ export interface RunOnceOptions {
   /** Pre-assigned run id (the daemon assigns it so every log line carries it). */
   readonly runId?: string | undefined;
   readonly allowDeletes?: number | undefined;
-  /** Operator approval of a refusal (daemon, `approve RUN`). */
+  /** Operator approval of a refusal (daemon, `approve RUN`): the saved plan's refusal is lifted. */
   readonly approvedRefusal?: boolean | undefined;
-  /** `--plan FILE`: apply exactly this plan, refusing when the actual state changed. */
+  /**
+   * `--plan FILE`, or the daemon's approved plan: apply exactly this plan, refusing (saved-plan.ts)
+   * when AWS changed, when its hash is not the journal's, or when it is not the plan made now.
+   */
   readonly savedPlan?: Plan | undefined;
+  /** The `planHash` the saved plan's file carries (null: none); absent for a plan from the journal. */
+  readonly savedPlanHash?: string | null | undefined;
   /** Told the plan as soon as it is made (and journaled), before any confirmation or apply: the CLI prints it here. */
   readonly onPlan?: ((plan: Plan, runId: string) => void | Promise<void>) | undefined;
   /** Asked before applying (TTY confirmation); absent means approved (auto-approve). */
@@ -66,6 +72,8 @@ export interface RunOnceOptions {
   readonly signal?: AbortSignal | undefined;
   /** Independent changes applied at once (the apply engine's default when absent). */
   readonly concurrency?: number | undefined;
+  /** Changes not to attempt in this run (the daemon's per-change backoff): the reason, or null to apply. */
+  readonly holdBack?: ((change: Change) => string | null) | undefined;
 }
 
 export interface RunResult {
@@ -75,23 +83,67 @@ export interface RunResult {
   readonly outcome: RunOutcome;
   /** The confirmation was asked and declined: nothing was applied (outcome `planned`). */
   readonly declined?: boolean | undefined;
+  /** What this run could not read (nothing was planned there): the daemon's /healthz says degraded. */
+  readonly unreadable?: readonly UnreadableScope[] | undefined;
+  /** Role-map group references the directory did not resolve (their state held): degraded too. */
+  readonly unresolved?: readonly UnresolvedReference[] | undefined;
 }
 
-/** The groups the role map names, for the directory source. */
-export function groupSelection(roleMap: RoleMap): GroupSelection {
+/**
+ * The groups the role map names, for the directory source; with `history`, also the groups its last
+ * entitlements came through (by objectGUID), so that a group renamed under a reference by name is
+ * still read and can be named as the likely match (core/desired/unresolved.ts).
+ */
+export function groupSelection(roleMap: RoleMap, history?: EntitlementHistory): GroupSelection {
   const refs = new Map<string, GroupRef>();
   const add = (g: GroupRef): void => {
     refs.set(groupRefKey(g), g);
   };
   roleMap.federatedRoles.forEach((r) => add(r.group));
   roleMap.identityCenter?.assignments.forEach((a) => add(a.group));
+  for (const guid of new Set((history?.last ?? []).map((e) => e.viaGroupGuid))) add({ by: 'guid', value: guid });
   return { refs: [...refs.values()], namePatterns: roleMap.federatedRolePatterns.map((p) => p.regex) };
 }
 
-/** Every target's actual state, merged. Targets read in parallel; one failure fails the read. */
+/**
+ * Every target's actual state, merged. Targets read in parallel, each account on its own: what one
+ * target or account could not read is returned as `unreadable` (nothing is planned there) and the
+ * rest goes ahead. Only when every target fails does the read throw (the first error).
+ */
 export async function readActual(targets: readonly Target[], roleMap: RoleMap): Promise<ActualState> {
-  const states = await Promise.all(targets.map((t) => t.readActual(roleMap)));
-  return { resources: states.flatMap((s) => s.resources), warnings: states.flatMap((s) => s.warnings) };
+  const settled = await Promise.allSettled(targets.map((t) => t.readActual(roleMap)));
+  const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ target: targets[i] as Target, error: r.reason as unknown }] : []));
+  if (failed.length > 0 && failed.length === settled.length) throw failed[0]?.error;
+  const states = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const scopes: UnreadableScope[] = [
+    ...states.flatMap((s) => s.unreadable ?? []),
+    ...failed.map((f) => ({ kinds: f.target.kinds, name: `the ${f.target.name} target`, reason: f.error instanceof Error ? f.error.message : String(f.error) })),
+  ];
+  // One account that two targets could not read (IAM roles and IAM users) is one scope.
+  const byName = new Map<string, UnreadableScope>();
+  for (const u of scopes) {
+    const seen = byName.get(u.name);
+    byName.set(u.name, seen ? { ...seen, kinds: [...new Set([...seen.kinds, ...u.kinds])] } : u);
+  }
+  const unreadable = [...byName.values()];
+  return { resources: states.flatMap((s) => s.resources), warnings: states.flatMap((s) => s.warnings), ...(unreadable.length > 0 ? { unreadable } : {}) };
+}
+
+/** What a run could not see, in one line for the journal's run row and the log. */
+export function degradedMessage(scopes: readonly UnreadableScope[]): string {
+  return scopes.map((s) => `${s.name} could not be read: ${s.reason}`).join('; ');
+}
+
+/**
+ * The former grants in scopes that could not be read stay in the entitlement history: their
+ * leavers' revocations did not happen there, so the next run must still know them as leavers.
+ */
+function keepUnread(after: readonly Entitlement[], previous: readonly Entitlement[] | null, scopes: readonly UnreadableScope[]): Entitlement[] {
+  if (scopes.length === 0 || previous === null) return [...after];
+  const unread = (e: Entitlement): boolean =>
+    scopes.some((s) => (e.kind === 'iam_role' ? s.kinds.includes('iam_role') && (s.account === undefined || s.account === e.account) : s.kinds.includes('sso_account_assignment')));
+  const keys = new Set(after.map(entitlementKey));
+  return [...after, ...previous.filter((e) => unread(e) && !keys.has(entitlementKey(e)))];
 }
 
 /** kind -> target, from the targets' `kinds`; a kind claimed twice is a wiring mistake. */
@@ -117,7 +169,9 @@ function hasChanges(plan: Plan): boolean {
 
 function outcomeOf(report: ApplyReport): RunOutcome {
   if (report.interrupted) return 'interrupted';
-  if (report.failed > 0) return report.applied > 0 ? 'partial' : 'failed';
+  // A change held back (it kept failing) is as unfinished as a failed one.
+  const unfinished = report.failed + report.results.filter((r) => r.held === true).length;
+  if (unfinished > 0) return report.applied > 0 ? 'partial' : 'failed';
   return 'applied';
 }
 
@@ -171,7 +225,7 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     log.info({ outcome, ...(error !== undefined ? { error } : {}), ...(head ? { journalChainHead: head } : {}) }, 'run finished');
   };
 
-  journal?.startRun({ runId, trigger: options.trigger, mode: options.mode, host: hostname(), version: VERSION, configHash: runtime.configHash, startedAt: iso() });
+  journal?.startRun({ runId, trigger: options.trigger, mode: options.mode, host: hostname(), pid: process.pid, version: VERSION, configHash: runtime.configHash, startedAt: iso() });
   log.info({ mode: options.mode, trigger: options.trigger, source: runtime.source.describe, targets: runtime.targets.map((t) => t.name) }, 'run started');
 
   try {
@@ -180,25 +234,31 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     if (saved && saved.ownerId !== roleMap.safety.ownerId) {
       throw new ForeignPlanError(`the saved plan was made for owner id ${saved.ownerId}, but this configuration's owner id is ${roleMap.safety.ownerId}`);
     }
-    const snapshot = await runtime.source.read(groupSelection(roleMap));
+    const history = journal?.entitlementHistory() ?? { last: null };
+    const snapshot = await runtime.source.read(groupSelection(roleMap, history));
     // Known from here on, so a run interrupted or failing later still records what it read.
     directoryCounts = { users: snapshot.users.length, groups: snapshot.groups.length };
     log.info(directoryCounts, 'directory read');
     const actual = await readActual(runtime.targets, roleMap);
     log.info({ resources: actual.resources.length, warnings: actual.warnings.length }, 'actual state read');
     for (const w of actual.warnings) log.warn({ warning: w }, 'target warning');
+    const unreadable = actual.unreadable ?? [];
+    const degraded: { unreadable?: readonly UnreadableScope[]; unresolved?: readonly UnresolvedReference[] } = unreadable.length > 0 ? { unreadable } : {};
+    for (const u of unreadable) log.error({ unreadable: u.name, kinds: u.kinds, error: u.reason }, `${u.name} could not be read; nothing is planned there this run`);
+    // A run that could not read everything ends `partial`, naming what it could not read.
+    const partly = (outcome: RunOutcome): RunOutcome => (unreadable.length > 0 && (outcome === 'applied' || outcome === 'no-changes') ? 'partial' : outcome);
+    const partError = unreadable.length > 0 ? degradedMessage(unreadable) : undefined;
 
-    const now = runtime.clock();
-    const history = journal?.entitlementHistory() ?? { last: null };
+    // A saved plan is re-planned at its own time: the same directory and AWS state give the same plan.
+    const now = saved ? savedPlanTime(saved) : runtime.clock();
     const desired = computeDesired(snapshot, roleMap, now, history);
     directoryCounts = { users: desired.directory.users, groups: desired.directory.groups };
-    const fresh = calculatePlan({ desired, actual, roleMap, now, allowDeletes: options.allowDeletes, approvedRefusal: options.approvedRefusal });
+    Object.assign(degraded, desired.unresolved !== undefined ? { unresolved: desired.unresolved } : {});
+    const fresh = calculatePlan({ desired, actual, roleMap, now, allowDeletes: options.allowDeletes, approvedRefusal: saved ? undefined : options.approvedRefusal });
 
-    let plan = fresh;
-    if (saved) {
-      if (saved.actualDigest !== fresh.actualDigest) throw new StalePlanError(saved.actualDigest, fresh.actualDigest);
-      plan = saved;
-    }
+    const plan = saved
+      ? verifiedSavedPlan({ saved, fresh, carriedHash: options.savedPlanHash, journal, approved: options.approvedRefusal === true })
+      : fresh;
     journal?.recordPlan(runId, plan);
     log.info({ ...plan.summary, changes: plan.changes.length, refused: plan.refusal?.code ?? null }, 'plan made');
     await options.onPlan?.(plan, runId);
@@ -206,19 +266,20 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     if (plan.refusal) {
       log.warn({ refusal: plan.refusal.code }, plan.refusal.message);
       finish('refused', plan.refusal.message);
-      return { runId, plan, report: null, outcome: 'refused' };
+      return { runId, plan, report: null, outcome: 'refused', ...degraded };
     }
     if (options.mode === 'dry-run') {
       const outcome = hasChanges(plan) ? 'planned' : 'no-changes';
-      finish(outcome);
-      return { runId, plan, report: null, outcome };
+      finish(outcome, partError);
+      return { runId, plan, report: null, outcome, ...degraded };
     }
     if (!hasChanges(plan)) {
       // AWS already matches, yet who holds what may have changed inside AD (a new member of a mapped
       // group needs no AWS change): remember it, or a later leaver would have no former grants to revoke.
-      if (!options.savedPlan && !sameEntitlements(desired.entitlements, history.last)) journal?.recordEntitlements(runId, iso(), desired.entitlements, aliasesOf(desired.entitlements, snapshot.users));
-      finish('no-changes');
-      return { runId, plan, report: null, outcome: 'no-changes' };
+      const now2 = keepUnread(desired.entitlements, history.last, unreadable);
+      if (!options.savedPlan && !sameEntitlements(now2, history.last)) journal?.recordEntitlements(runId, iso(), now2, aliasesOf(now2, snapshot.users));
+      finish(partly('no-changes'), partError);
+      return { runId, plan, report: null, outcome: partly('no-changes'), ...degraded };
     }
     // Every change must have a target before the first one runs.
     for (const kind of new Set(plan.changes.map((c) => c.kind))) targetFor(kind);
@@ -232,22 +293,22 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
       return { runId, plan, report: null, outcome: 'interrupted' };
     }
 
-    const report = await applyPlan(plan, { targetFor, hooks: journal?.hooks(runId), signal: options.signal, concurrency: options.concurrency });
-    const outcome = outcomeOf(report);
+    const report = await applyPlan(plan, { targetFor, hooks: journal?.hooks(runId), signal: options.signal, concurrency: options.concurrency, hold: options.holdBack });
+    const outcome = partly(outcomeOf(report));
     log.info({ applied: report.applied, failed: report.failed, skipped: report.skipped, interrupted: report.interrupted }, 'plan applied');
     if (report.applied > 0) {
-      const after = entitlementsAfter(desired.entitlements, history.last, report);
+      const after = keepUnread(entitlementsAfter(desired.entitlements, history.last, report), history.last, unreadable);
       journal?.recordEntitlements(runId, iso(), after, aliasesOf(after, snapshot.users));
     }
-    finish(outcome);
-    return { runId, plan, report, outcome };
+    finish(outcome, partError);
+    return { runId, plan, report, outcome, ...degraded };
   } catch (e) {
     // Not logged here: the error is rethrown, and whoever catches it says it once (the CLI prints
     // `Error: ...`, the daemon logs `run failed`); logging it here too printed every error twice.
     const message = e instanceof Error ? e.message : String(e);
     if (!finished) {
       try {
-        finish(e instanceof StalePlanError || e instanceof ForeignPlanError ? 'refused' : 'failed', message);
+        finish(e instanceof SavedPlanRefusedError || e instanceof ForeignPlanError ? 'refused' : 'failed', message);
       } catch (journalError) {
         // The run's own error matters more; the journal's is logged.
         log.error({ error: journalError instanceof Error ? journalError.message : String(journalError) }, 'journal could not record the failed run');

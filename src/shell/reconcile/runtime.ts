@@ -6,6 +6,7 @@
 import type { DirectorySource, OwnershipRegistry, RunJournal, Target } from '../../core/ports.js';
 import type { MiddlewareStack } from '@smithy/types';
 import { AwsClients } from '../../adapters/aws/clients.js';
+import { EndpointBreaker } from '../../adapters/aws/endpoint-breaker.js';
 import { IamRolesTarget } from '../../adapters/aws/iam-roles/iam-roles-target.js';
 import { IamUsersTarget } from '../../adapters/aws/iam-users/iam-users-target.js';
 import { IdentityCenterTarget } from '../../adapters/aws/identity-center/identity-center-target.js';
@@ -75,8 +76,10 @@ export function openJournal(config: LoadedConfig, options: RuntimeOptions, secre
  */
 export function createTargets(config: LoadedConfig, options: RuntimeOptions, ownership: OwnershipRegistry): { targets: Target[]; close(): void } {
   const onThrottleRetry = options.onThrottleRetry;
+  const breaker = new EndpointBreaker();
   const clients = new AwsClients(
     {
+      breaker,
       region: config.aws.region,
       endpoint: config.aws.endpoint,
       maxAttempts: config.aws.maxAttempts,
@@ -87,19 +90,30 @@ export function createTargets(config: LoadedConfig, options: RuntimeOptions, own
     config.roleMap.identityCenter?.account,
   );
   const clock = options.clock ?? (() => new Date());
-  const targets: Target[] = [new IamRolesTarget(clients), new IamUsersTarget(clients, { clock })];
+  const targets: Target[] = [guarded(new IamRolesTarget(clients), breaker, ['iam', 'sts']), guarded(new IamUsersTarget(clients, { clock }), breaker, ['iam', 'sts'])];
   if (config.roleMap.identityCenter) {
     targets.push(
-      new IdentityCenterTarget({
+      guarded(new IdentityCenterTarget({
         identityStore: clients.identityStore(),
         ssoAdmin: clients.ssoAdmin(),
         registry: ownership,
         roleMap: config.roleMap,
         rateLimit: { rps: 20 },
-      }),
+      }), breaker, ['identitystore', 'sso', 'sts']),
     );
   }
   return { targets, close: () => clients.destroy() };
+}
+
+/** A target that is not sent more once the endpoints it needs stopped answering (EndpointBreaker). */
+function guarded(target: Target, breaker: EndpointBreaker, services: readonly string[]): Target {
+  return {
+    name: target.name,
+    kinds: target.kinds,
+    readActual: (roleMap) => target.readActual(roleMap),
+    apply: (change, signal) => target.apply(change, signal),
+    unavailable: () => breaker.openFor(services),
+  };
 }
 
 export const createRuntime: RuntimeFactory = async (config, options) => {

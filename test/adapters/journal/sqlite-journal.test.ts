@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { INTERRUPTED_MESSAGE, JournalWriteError, NEVER_STARTED_MESSAGE, SqliteJournal, accessAsOf, listChanges, openJournalForQuery, showRun, verifyJournal } from '../../../src/adapters/journal/index.js';
@@ -171,6 +172,47 @@ describe('SqliteJournal', () => {
     journal.recordEntitlements('r1', '2026-02-01T10:00:06.000Z', [entitlement(ALICE, PROD, 'Admin', ADMINS)]);
     expect(journal.entitlementHistory().last).toEqual([entitlement(ALICE, PROD, 'Admin', ADMINS)]);
     expect(verifyJournal(journal.database)).toMatchObject({ ok: true, snapshotRows: 2 });
+  });
+
+  it('the history is the snapshot written last, by row id, even when the clock stepped back between two runs', () => {
+    journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'));
+    journal.recordEntitlements('r1', '2026-02-01T10:00:05.000Z', [entitlement(ALICE, PROD, 'Admin', ADMINS), entitlement(BOB, PROD, 'Reader', READERS)]);
+    journal.finishRun('r1', { outcome: 'applied', finishedAt: '2026-02-01T10:00:06.000Z' });
+    // NTP steps the clock back an hour; the next run writes a newer snapshot with an older time (Bob left).
+    journal.startRun(runStart('r2', '2026-02-01T09:00:00.000Z'));
+    journal.recordEntitlements('r2', '2026-02-01T09:00:05.000Z', [entitlement(ALICE, PROD, 'Admin', ADMINS)]);
+    expect(journal.entitlementHistory().last).toEqual([entitlement(ALICE, PROD, 'Admin', ADMINS)]);
+  });
+
+  it('a later run closes the open dry runs of dead processes on its host, and only those', () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(dead.stdout);
+    expect(deadPid).toBeGreaterThan(0);
+    journal.startRun({ ...runStart('killed', '2026-02-01T10:00:00.000Z', 'dry-run'), pid: deadPid });
+    journal.startRun({ ...runStart('live', '2026-02-01T10:00:01.000Z', 'dry-run'), pid: process.ppid });
+    journal.startRun({ ...runStart('elsewhere', '2026-02-01T10:00:02.000Z', 'dry-run'), host: 'bastion-2', pid: deadPid });
+    journal.startRun(runStart('next', '2026-02-01T10:01:00.000Z', 'dry-run'));
+    const runs = journal.database.prepare('SELECT id, outcome, error FROM runs ORDER BY started_at').all() as { id: string; outcome: string | null; error: string | null }[];
+    expect(runs.map((r) => [r.id, r.outcome])).toEqual([
+      ['killed', 'interrupted'],
+      ['live', null],
+      ['elsewhere', null],
+      ['next', null],
+    ]);
+    expect(runs[0]?.error).toMatch(new RegExp(`^the process \\(pid ${deadPid} on bastion-1\\) ended before the dry run finished`));
+    expect(verifyJournal(journal.database).ok).toBe(true);
+  });
+
+  it('journal verify covers plan records: an edited approval is named', () => {
+    journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'));
+    journal.finishRun('r1', { outcome: 'refused', finishedAt: '2026-02-01T10:00:01.000Z' });
+    journal.recordPlanEvent({ event: 'refused', run_id: 'r1', plan_hash: `sha256:${'a'.repeat(64)}`, plan_json: '{}', refusal_code: 'deletion-threshold', changes: 3 });
+    journal.recordPlanEvent({ event: 'approved', run_id: 'r1', plan_hash: `sha256:${'a'.repeat(64)}`, os_uid: 1001, os_user: 'alice', host: 'bastion-1' });
+    expect(verifyJournal(journal.database)).toMatchObject({ ok: true, planRecordRows: 2 });
+    journal.database.prepare("UPDATE plan_records SET os_user = 'root', os_uid = 0 WHERE event = 'approved'").run();
+    expect(verifyJournal(journal.database)).toMatchObject({ ok: false, problems: [{ kind: 'altered', table: 'plan_records', row: 2, message: 'plan record 2 (approved, run r1) was altered: its hash does not match its content' }] });
+    journal.database.prepare('DELETE FROM plan_records WHERE id = 1').run();
+    expect(verifyJournal(journal.database).problems[0]).toMatchObject({ kind: 'deleted', table: 'plan_records', row: 1 });
   });
 
   it('finds a person by UPN through the aliases recorded with the entitlements, with no Identity Center user to name it', () => {

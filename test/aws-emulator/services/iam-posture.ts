@@ -251,26 +251,9 @@ function summaryMap(state: IamState, accountId: string): Map<string, number> {
   return new Map(entries);
 }
 
-/** Policies of an IAM user (AttachUserPolicy, PutUserPolicy), kept beside the user record. */
-export interface UserPolicyFields {
-  attachedPolicies?: string[] | undefined;
-  inlinePolicies?: Record<string, string> | undefined;
-}
-
-function userRec(a: PostureAccount, name: string): UserRec & UserPolicyFields {
-  const u = a.users[name.toLowerCase()];
-  if (!u) throw new AwsError('NoSuchEntity', `The user with name ${name} cannot be found.`, 404);
-  return u;
-}
-
-function reqStr(p: Params, name: string): string {
-  const v = p[name];
-  if (typeof v !== 'string') throw new AwsError('ValidationError', `1 validation error detected: Value null at '${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`);
-  return v;
-}
-
 /** GetAccountAuthorizationDetails' UserDetail policy fields (documents URL-encoded, as AWS sends them). */
-export function userPolicyDetail(u: UserRec & UserPolicyFields): { UserPolicyList: { PolicyName: string; PolicyDocument: string }[]; AttachedManagedPolicies: { PolicyName: string; PolicyArn: string }[] } {
+/** (The policies themselves are set by iam-identity-policies.ts.) */
+export function userPolicyDetail(u: UserRec): { UserPolicyList: { PolicyName: string; PolicyDocument: string }[]; AttachedManagedPolicies: { PolicyName: string; PolicyArn: string }[] } {
   return {
     UserPolicyList: Object.keys(u.inlinePolicies ?? {})
       .sort()
@@ -280,28 +263,6 @@ export function userPolicyDetail(u: UserRec & UserPolicyFields): { UserPolicyLis
 }
 
 export const postureOps: Record<string, Op> = {
-  AttachUserPolicy(state, p, ctx) {
-    const u = userRec(acct(state, ctx.account), reqStr(p, 'UserName'));
-    const arn = reqStr(p, 'PolicyArn');
-    u.attachedPolicies ??= [];
-    if (!u.attachedPolicies.includes(arn)) {
-      if (u.attachedPolicies.length >= 10) throw new AwsError('LimitExceeded', 'Cannot exceed quota for PoliciesPerUser: 10', 409);
-      u.attachedPolicies.push(arn);
-    }
-    return undefined;
-  },
-  PutUserPolicy(state, p, ctx) {
-    const u = userRec(acct(state, ctx.account), reqStr(p, 'UserName'));
-    const doc = reqStr(p, 'PolicyDocument');
-    try {
-      JSON.parse(doc);
-    } catch {
-      throw new AwsError('MalformedPolicyDocument', 'Syntax errors in policy.');
-    }
-    u.inlinePolicies ??= {};
-    u.inlinePolicies[reqStr(p, 'PolicyName')] = doc;
-    return undefined;
-  },
   GetAccountSummary(state, _p, ctx) {
     return { SummaryMap: summaryMap(state, ctx.account) };
   },

@@ -31,6 +31,7 @@ import type { QueryValue } from '../protocol.js';
 import { checkPolicyGrammar } from './policy-grammar.js';
 import type { PolicyKind } from './policy-grammar.js';
 import { postureControls, postureOps, userPolicyDetail } from './iam-posture.js';
+import { newSecret, userPrincipal } from '../auth/principals.js';
 
 export interface TagRec {
   Key: string;
@@ -90,6 +91,32 @@ export interface UserRec {
   loginProfile?: { createDate: string; passwordResetRequired: boolean } | undefined;
   mfaDevices: { serialNumber: string; enableDate: string }[];
   passwordLastUsed?: string | undefined;
+  /** Identity policies (services/iam-identity-policies.ts): name -> document as sent. */
+  inlinePolicies?: Record<string, string> | undefined;
+  attachedPolicies?: string[] | undefined;
+  permissionsBoundary?: string | undefined;
+  /** Lower-case names of the groups the user is in. */
+  groups?: string[] | undefined;
+}
+
+export interface GroupRec {
+  groupName: string;
+  groupId: string;
+  path: string;
+  createDate: string;
+  inlinePolicies: Record<string, string>;
+  attachedPolicies: string[];
+}
+
+/** A customer managed policy: its versions, one of them the default. */
+export interface ManagedPolicyRec {
+  policyName: string;
+  policyId: string;
+  path: string;
+  createDate: string;
+  description?: string | undefined;
+  defaultVersionId: string;
+  versions: Record<string, { document: string; createDate: string }>;
 }
 
 export interface IamAccount {
@@ -100,13 +127,17 @@ export interface IamAccount {
   users: Record<string, UserRec>;
   /** Keyed by lower-case instance profile name. Absent in state dumps made before it existed. */
   instanceProfiles?: Record<string, InstanceProfileRec>;
+  /** Keyed by lower-case group name. */
+  groups?: Record<string, GroupRec> | undefined;
+  /** Customer managed policies by ARN. */
+  policies?: Record<string, ManagedPolicyRec> | undefined;
 }
 
 export interface IamState {
   accounts: Record<string, IamAccount>;
 }
 
-type Params = Record<string, QueryValue> & Record<string, unknown>;
+export type Params = Record<string, QueryValue> & Record<string, unknown>;
 
 const MAX_MANAGED_POLICIES_PER_ROLE = 10;
 const MAX_TAGS = 50;
@@ -119,20 +150,20 @@ export function emptyIamAccount(): IamAccount {
   return { samlProviders: {}, roles: {}, users: {}, instanceProfiles: {} };
 }
 
-function account(state: IamState, ctx: RequestContext): IamAccount {
+export function account(state: IamState, ctx: RequestContext): IamAccount {
   return iamAccount(state, ctx.account);
 }
 
 // ---------------------------------------------------------------- parameters and validation
 
-function str(params: Params, name: string): string | undefined {
+export function str(params: Params, name: string): string | undefined {
   const v = params[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new AwsError('ValidationError', `${name} must be a string`);
   return v;
 }
 
-function req(params: Params, name: string): string {
+export function req(params: Params, name: string): string {
   const v = str(params, name);
   if (v === undefined) throw new AwsError('ValidationError', `1 validation error detected: Value null at '${lowerFirst(name)}' failed to satisfy constraint: Member must not be null`);
   return v;
@@ -142,7 +173,7 @@ function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
-function list(params: Params, name: string): QueryValue[] {
+export function list(params: Params, name: string): QueryValue[] {
   const v = params[name];
   if (v === undefined || v === '') return [];
   if (Array.isArray(v)) return v;
@@ -178,13 +209,13 @@ function validation(value: string, at: string, constraint: string): AwsError {
 
 const NAME = /^[\w+=,.@-]+$/;
 
-function checkName(value: string, field: string, max: number): void {
+export function checkName(value: string, field: string, max: number): void {
   if (value.length < 1 || value.length > max || !NAME.test(value)) {
     throw new AwsError('ValidationError', `1 validation error detected: Value '${value}' at '${lowerFirst(field)}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+ and length ${max}`);
   }
 }
 
-function checkPath(path: string): void {
+export function checkPath(path: string): void {
   if (path.length > 512 || !/^(\/|\/[\u0021-\u007e]+\/)$/.test(path)) {
     throw new AwsError('ValidationError', `The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.`);
   }
@@ -204,7 +235,7 @@ function policySize(doc: string): number {
 }
 
 /** A policy document as IAM checks it (./policy-grammar.ts): anything else is `MalformedPolicyDocument` with IAM's message. */
-function parsePolicy(doc: string, kind: PolicyKind): Record<string, unknown> {
+export function parsePolicy(doc: string, kind: PolicyKind = 'permissions'): Record<string, unknown> {
   const checked = checkPolicyGrammar(doc, kind);
   if (!checked.ok) throw new AwsError('MalformedPolicyDocument', checked.message);
   return checked.doc;
@@ -255,27 +286,27 @@ export function encodePolicy(doc: string): string {
 
 const POLICY_ARN = /^arn:aws:iam::(aws|\d{12}):policy\/(?:[\u0021-\u007e]*\/)?([\w+=,.@-]+)$/;
 
-function policyName(arn: string): string {
+export function policyName(arn: string): string {
   const m = POLICY_ARN.exec(arn);
   if (!m) throw new AwsError('InvalidInput', `ARN ${arn} is not valid.`);
   return m[2] as string;
 }
 
-function uid(prefix: string): string {
+export function uid(prefix: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   let out = prefix;
   for (const b of randomBytes(17)) out += alphabet[b % 32];
   return out;
 }
 
-function now(): string {
+export function now(): string {
   return new Date().toISOString();
 }
 
 // ---------------------------------------------------------------- paging
 
 /** Items in key order; markers name the last key returned, so a list that changes between pages neither repeats nor skips. */
-function page<T>(items: readonly T[], keyOf: (t: T) => string, params: Params): { items: T[]; IsTruncated: boolean; Marker?: string } {
+export function page<T>(items: readonly T[], keyOf: (t: T) => string, params: Params): { items: T[]; IsTruncated: boolean; Marker?: string } {
   const marker = str(params, 'Marker');
   let after: string | undefined;
   if (marker !== undefined) {
@@ -319,7 +350,7 @@ function role(acct: IamAccount, name: string): RoleRec {
   return r;
 }
 
-function user(acct: IamAccount, name: string): UserRec {
+export function user(acct: IamAccount, name: string): UserRec {
   const u = acct.users[name.toLowerCase()];
   if (!u) throw new AwsError('NoSuchEntity', `The user with name ${name} cannot be found.`, 404);
   return u;
@@ -441,7 +472,7 @@ function description(raw: string): string {
 
 // ---------------------------------------------------------------- operations
 
-type Op = (state: IamState, params: Params, ctx: RequestContext) => unknown;
+export type Op = (state: IamState, params: Params, ctx: RequestContext) => unknown;
 
 const samlOps: Record<string, Op> = {
   CreateSAMLProvider(state, p, ctx) {
@@ -703,10 +734,11 @@ const userOps: Record<string, Op> = {
     if (u.accessKeys.length >= MAX_ACCESS_KEYS) throw new AwsError('LimitExceeded', `Cannot exceed quota for AccessKeysPerUser: ${MAX_ACCESS_KEYS}`, 409);
     const key: AccessKeyRec = { accessKeyId: uid('AKIA').slice(0, 20), status: 'Active', createDate: now() };
     u.accessKeys.push(key);
-    // The key authenticates like any other: requests signed with it act in this account.
-    ctx.emulator.registerAccessKey(key.accessKeyId, ctx.account);
-    // The secret is returned once and never stored.
-    return { AccessKey: { UserName: u.userName, AccessKeyId: key.accessKeyId, Status: key.status, SecretAccessKey: randomBytes(30).toString('base64').slice(0, 40), CreateDate: key.createDate } };
+    // The key authenticates as this user. Its secret is returned once and kept only in the
+    // emulator's principal registry (to check signatures), never in the IAM state.
+    const secretAccessKey = newSecret();
+    ctx.emulator.registerCredentials({ accessKeyId: key.accessKeyId, secretAccessKey, principal: userPrincipal(ctx.account, u, 'CreateAccessKey') });
+    return { AccessKey: { UserName: u.userName, AccessKeyId: key.accessKeyId, Status: key.status, SecretAccessKey: secretAccessKey, CreateDate: key.createDate } };
   },
   ListAccessKeys(state, p, ctx) {
     const u = user(account(state, ctx), req(p, 'UserName'));
@@ -728,6 +760,7 @@ const userOps: Record<string, Op> = {
     const acct = account(state, ctx);
     const { user: u } = accessKey(acct, req(p, 'AccessKeyId'));
     u.accessKeys = u.accessKeys.filter((k) => k.accessKeyId !== req(p, 'AccessKeyId'));
+    ctx.emulator.forgetCredentials(req(p, 'AccessKeyId'));
     return undefined;
   },
   GetAccessKeyLastUsed(state, p, ctx) {
@@ -865,6 +898,7 @@ export const iamService: ServiceDef<IamState> = {
   throttleBucket: 'iam',
   throttleCode: 'Throttling',
   initialState: () => ({ accounts: {} }),
+  // Identity policies of users and groups, and customer managed policies: services/iam-identity-policies.ts.
   operations: { ...samlOps, ...roleOps, ...userOps, ...instanceProfileOps, ...postureOps },
   // Root user, key dates and report timing (iam-posture.ts).
   controls: { ...postureControls },

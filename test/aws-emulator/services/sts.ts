@@ -1,33 +1,41 @@
 /**
- * STS over the query protocol: `GetCallerIdentity` and `AssumeRole`.
+ * STS over the query protocol: `GetCallerIdentity`, `AssumeRole` and `GetSessionToken`.
  *
- * `AssumeRole` mints temporary credentials and registers the new access key with the account
- * named in the RoleArn, so every later call signed with them acts in that account: multi-account
- * code paths are real. When the role exists in the emulator's IAM state its trust policy must
- * allow the caller (an `AWS` principal naming the caller's account root, the account id, the
- * caller's ARN or `*`, and a matching `sts:ExternalId` condition when it has one); with
- * `requireRole` set the role must exist. Otherwise, as a convenience for tests that do not model
- * the role rolemap assumes, any role ARN is accepted.
+ * Every session is registered in the emulator's principal registry with its secret and session
+ * token, so SigV4 checks it, and with the principal it acts as, so the policy evaluator judges it.
+ *
+ * - `AssumeRole` is allowed when the caller's identity policies allow `sts:AssumeRole` on the role
+ *   and the role's trust policy (evaluated as a resource-based policy: principal, `sts:ExternalId`,
+ *   any condition) admits the caller, by AWS's same- and cross-account rules. A role that does not
+ *   exist is `AccessDenied`. `DurationSeconds` is 900..43200 and at most the role's
+ *   `MaxSessionDuration`; a role session that assumes a role (role chaining) gets at most one hour,
+ *   and asking for more is `ValidationError`. The session: `aws:userid` = `ROLEID:SESSION`,
+ *   `aws:TokenIssueTime`, the assumed-role ARN.
+ * - `GetSessionToken` is for IAM users' long-term keys only (session credentials: `AccessDenied`);
+ *   `DurationSeconds` 900..129600, default 43200. The session acts as the user, with
+ *   `aws:TokenIssueTime`; it survives the deactivation of the key that made it. Without MFA
+ *   (`SerialNumber` of one of the user's MFA devices and a six-digit `TokenCode`) it cannot call IAM
+ *   (`InvalidClientTokenId`, enforced by the server) nor STS other than `AssumeRole` and
+ *   `GetCallerIdentity`.
+ * - `GetCallerIdentity` needs no permission.
  */
-import { randomBytes } from 'node:crypto';
 import type { RequestContext, ServiceDef } from '../server.js';
 import { AwsError } from '../protocol.js';
 import type { QueryValue } from '../protocol.js';
 import type { IamState } from './iam.js';
+import { newId, newSecret, newSessionToken, rolePrincipal, userPrincipal } from '../auth/principals.js';
 
 export interface StsSession {
   account: string;
-  /** arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION */
+  /** arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION, or the user ARN for GetSessionToken. */
   arn: string;
-  /** ROLEID:SESSION */
+  /** ROLEID:SESSION, or the user id. */
   userId: string;
   expiration: string;
 }
 
 export interface StsState {
-  /** Refuse AssumeRole on a role that does not exist in the emulator's IAM state. */
-  requireRole: boolean;
-  /** Sessions by access key id (no secrets kept). */
+  /** Sessions by access key id (no secrets kept: those are in the principal registry). */
   sessions: Record<string, StsSession>;
 }
 
@@ -38,49 +46,24 @@ function param(p: Params, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function callerArn(state: StsState, ctx: RequestContext): { arn: string; userId: string } {
-  const s = state.sessions[ctx.accessKeyId];
-  if (s) return { arn: s.arn, userId: s.userId };
-  // An access key of an IAM user made through CreateAccessKey acts as that user.
-  const users = ctx.emulator.state<IamState>('iam').accounts[ctx.account]?.users ?? {};
-  const owner = Object.values(users).find((u) => u.accessKeys.some((k) => k.accessKeyId === ctx.accessKeyId));
-  if (owner) return { arn: `arn:aws:iam::${ctx.account}:user${owner.path}${owner.userName}`, userId: owner.userId };
-  // The base credentials: a user the emulator does not model.
-  return { arn: `arn:aws:iam::${ctx.account}:user/emulator`, userId: 'AIDAEMULATORBASEUSER' };
+function duration(p: Params, min: number, max: number, fallback: number): number {
+  const raw = param(p, 'DurationSeconds');
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw new AwsError('ValidationError', `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
+  if (n < min) throw new AwsError('ValidationError', `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to ${min}`);
+  if (n > max) throw new AwsError('ValidationError', `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
+  return n;
 }
 
-function denied(caller: string, roleArn: string): AwsError {
-  return new AwsError('AccessDenied', `User: ${caller} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
-}
+/** A session from GetSessionToken without MFA may call only these STS operations. */
+const WITHOUT_MFA = new Set(['AssumeRole', 'GetCallerIdentity']);
 
-function asList(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : v === undefined ? [] : [v];
-}
-
-/** Does the trust policy allow this caller to call sts:AssumeRole? */
-function trusts(doc: Record<string, unknown>, callerAccount: string, caller: string, externalId: string | undefined): boolean {
-  let allowed = false;
-  for (const raw of asList(doc['Statement'])) {
-    const s = raw as Record<string, unknown>;
-    const actions = asList(s['Action']).map(String);
-    if (!actions.some((a) => a === 'sts:AssumeRole' || a === 'sts:*' || a === '*')) continue;
-    const principal = s['Principal'];
-    const aws = principal === '*' ? ['*'] : asList((principal as Record<string, unknown> | undefined)?.['AWS']).map(String);
-    const match = aws.some((a) => a === '*' || a === callerAccount || a === `arn:aws:iam::${callerAccount}:root` || a === caller);
-    if (!match) continue;
-    const wanted = (s['Condition'] as Record<string, Record<string, unknown>> | undefined)?.['StringEquals']?.['sts:ExternalId'];
-    if (wanted !== undefined && !asList(wanted).map(String).includes(externalId ?? '')) continue;
-    if (s['Effect'] === 'Deny') return false;
-    if (s['Effect'] === 'Allow') allowed = true;
+function restrictSessionToken(ctx: RequestContext, operation: string): void {
+  const p = ctx.principal;
+  if (p.source === 'GetSessionToken' && !p.mfa && !WITHOUT_MFA.has(operation)) {
+    throw new AwsError('AccessDenied', `User: ${p.arn} is not authorized to perform: sts:${operation} because credentials from GetSessionToken without MFA can only call AssumeRole and GetCallerIdentity`, 403);
   }
-  return allowed;
-}
-
-function key(prefix: string, n: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let out = prefix;
-  for (const b of randomBytes(n)) out += alphabet[b % 32];
-  return out;
 }
 
 export const stsService: ServiceDef<StsState> = {
@@ -89,13 +72,14 @@ export const stsService: ServiceDef<StsState> = {
   xmlNamespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
   throttleBucket: 'sts',
   throttleCode: 'Throttling',
-  initialState: () => ({ requireRole: false, sessions: {} }),
+  selfAuthorizedOperations: ['AssumeRole', 'GetCallerIdentity', 'GetSessionToken'],
+  initialState: () => ({ sessions: {} }),
   operations: {
-    GetCallerIdentity(state, _p, ctx) {
-      const c = callerArn(state, ctx);
-      return { UserId: c.userId, Account: ctx.account, Arn: c.arn };
+    GetCallerIdentity(_state, _p, ctx) {
+      return { UserId: ctx.principal.userId, Account: ctx.principal.account, Arn: ctx.principal.arn };
     },
-    AssumeRole(state, p, ctx) {
+    async AssumeRole(state, p, ctx) {
+      restrictSessionToken(ctx, 'AssumeRole');
       const roleArn = param(p, 'RoleArn');
       const sessionName = param(p, 'RoleSessionName');
       if (!roleArn || !sessionName) throw new AwsError('ValidationError', 'RoleArn and RoleSessionName are required');
@@ -104,37 +88,68 @@ export const stsService: ServiceDef<StsState> = {
       if (!m) throw new AwsError('ValidationError', `${roleArn} is not a valid role ARN`);
       const target = m[1] as string;
       const roleName = m[2] as string;
-      const duration = param(p, 'DurationSeconds') === undefined ? 3600 : Number(param(p, 'DurationSeconds'));
-      if (!Number.isInteger(duration) || duration < 900 || duration > 43200) throw new AwsError('ValidationError', `The requested DurationSeconds ${String(duration)} is out of range (900..43200).`);
-      const caller = callerArn(state, ctx).arn;
+      const chained = ctx.principal.kind === 'assumed-role';
+      const seconds = duration(p, 900, 43200, 3600);
+      const externalId = param(p, 'ExternalId');
       const iam = ctx.emulator.state<IamState>('iam');
       const role = iam.accounts[target]?.roles[roleName.toLowerCase()];
-      if (!role && state.requireRole) throw denied(caller, roleArn);
-      if (role) {
-        if (duration > role.maxSessionDuration) throw new AwsError('ValidationError', `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`);
-        if (!trusts(JSON.parse(role.assumeRolePolicyDocument) as Record<string, unknown>, ctx.account, caller, param(p, 'ExternalId'))) throw denied(caller, roleArn);
-      }
-      const roleId = role?.roleId ?? 'AROAEMULATORUNMODELED';
-      const accessKeyId = key('ASIA', 16);
-      const expiration = new Date(Date.now() + duration * 1000).toISOString();
-      const session: StsSession = {
-        account: target,
-        arn: `arn:aws:sts::${target}:assumed-role/${roleName}/${sessionName}`,
-        userId: `${roleId}:${sessionName}`,
-        expiration,
+      const fullArn = role ? `arn:aws:iam::${target}:role${role.path}${role.roleName}` : roleArn;
+      const request = {
+        action: 'sts:AssumeRole',
+        resources: [fullArn],
+        ...(role ? { resourcePolicy: role.assumeRolePolicyDocument } : {}),
+        context: { 'sts:RoleSessionName': sessionName, ...(externalId !== undefined ? { 'sts:ExternalId': externalId } : {}) },
       };
-      state.sessions[accessKeyId] = session;
-      ctx.emulator.registerAccessKey(accessKeyId, target);
+      const decision = role ? await ctx.emulator.authorize(ctx, request) : undefined;
+      if (!role || !decision?.allowed) {
+        // AWS names no reason when the role is missing or its trust policy does not admit the caller.
+        const reason = decision?.reason !== undefined && decision.reason.includes('identity-based') ? ` ${decision.reason}` : '';
+        throw new AwsError('AccessDenied', `User: ${ctx.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}${reason}`, 403);
+      }
+      if (chained && seconds > 3600) throw new AwsError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+      if (seconds > role.maxSessionDuration) throw new AwsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+      const accessKeyId = newId('ASIA');
+      const issued = new Date();
+      const expiration = new Date(issued.getTime() + seconds * 1000).toISOString();
+      const principal = rolePrincipal(target, role, sessionName, 'AssumeRole', { tokenIssueTime: issued.toISOString(), roleChained: chained });
+      state.sessions[accessKeyId] = { account: target, arn: principal.arn, userId: principal.userId, expiration };
+      const secretAccessKey = newSecret();
+      const sessionToken = newSessionToken();
+      ctx.emulator.registerCredentials({ accessKeyId, secretAccessKey, sessionToken, expiration, principal });
       return {
-        Credentials: {
-          AccessKeyId: accessKeyId,
-          SecretAccessKey: randomBytes(30).toString('base64').slice(0, 40),
-          SessionToken: randomBytes(48).toString('base64'),
-          Expiration: expiration,
-        },
-        AssumedRoleUser: { AssumedRoleId: session.userId, Arn: session.arn },
+        Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: secretAccessKey, SessionToken: sessionToken, Expiration: expiration },
+        AssumedRoleUser: { AssumedRoleId: principal.userId, Arn: principal.arn },
         PackedPolicySize: 0,
       };
+    },
+    GetSessionToken(state, p, ctx) {
+      const caller = ctx.principal;
+      if (caller.tokenIssueTime !== undefined || caller.kind !== 'user') throw new AwsError('AccessDenied', 'Cannot call GetSessionToken with session credentials', 403);
+      const seconds = duration(p, 900, 129600, 43200);
+      const serial = param(p, 'SerialNumber');
+      const code = param(p, 'TokenCode');
+      let mfa = false;
+      if (serial !== undefined || code !== undefined) {
+        const u = ctx.emulator.state<IamState>('iam').accounts[caller.account]?.users[(caller.userName ?? '').toLowerCase()];
+        const device = u?.mfaDevices.some((d) => d.serialNumber === serial);
+        if (!device || code === undefined || !/^\d{6}$/.test(code)) throw new AwsError('AccessDenied', 'MultiFactorAuthentication failed with invalid MFA one time pass code.', 403);
+        mfa = true;
+      }
+      const accessKeyId = newId('ASIA');
+      const issued = new Date();
+      const expiration = new Date(issued.getTime() + seconds * 1000).toISOString();
+      const principal = userPrincipal(caller.account, { userName: caller.userName ?? '', path: /:user(\/(?:.*\/)?)[^/]+$/.exec(caller.arn)?.[1] ?? '/', userId: caller.userId }, 'GetSessionToken', {
+        tokenIssueTime: issued.toISOString(),
+        mfa,
+        extraContext: caller.extraContext,
+        ...(caller.policies !== undefined ? { policies: caller.policies } : {}),
+        ...(caller.boundary !== undefined ? { boundary: caller.boundary } : {}),
+      });
+      state.sessions[accessKeyId] = { account: caller.account, arn: principal.arn, userId: principal.userId, expiration };
+      const secretAccessKey = newSecret();
+      const sessionToken = newSessionToken();
+      ctx.emulator.registerCredentials({ accessKeyId, secretAccessKey, sessionToken, expiration, principal });
+      return { Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: secretAccessKey, SessionToken: sessionToken, Expiration: expiration } };
     },
   },
 };

@@ -96,7 +96,7 @@ safety: {ownerId: test}
       roleSessionName: 'userPrincipalName',
       iamUsers: { disableCredentials: true, linkTag: 'rolemap:ad-account', namePattern: null, keyAgeWarningDays: 90 },
     });
-    expect(c.roleMap.safety).toEqual({ ownerId: 'test', maxDeletes: 10, maxDeletePercent: 10, minDirectoryUsers: 1, protectedPrincipals: [] });
+    expect(c.roleMap.safety).toEqual({ ownerId: 'test', maxDeletes: 10, maxDeletePercent: 10, maxDeletePercentFloor: 20, minDirectoryUsers: 1, protectedPrincipals: [] });
   });
 
   it('resolves secret files and the CA bundle against the config directory', () => {

@@ -42,7 +42,7 @@ aws: {region: eu-west-1}
 accounts: {prod: "123456789012"}
 safety: {ownerId: t}
 `),
-    ).toEqual([`${FILE}:5:17: directory.bindPassword: secrets are never written inline: use {env: VARIABLE_NAME} or {file: /path/to/secret}`]);
+    ).toEqual([`${FILE}:5:17: directory.bindPassword: secrets are never written inline: use {env: VARIABLE_NAME}, {file: /path/to/secret} or {credential: NAME}`]);
   });
 
   it('never echoes the inline secret', () => {

@@ -1,4 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { planHash } from '../../../src/core/plan/plan-hash.js';
+import { PlanMismatchError } from '../../../src/shell/reconcile/errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -285,6 +288,7 @@ describe('config reload (SIGHUP)', () => {
 
 describe('refused plans and approval', () => {
   const refusal = { code: 'deletion-threshold' as const, message: '40 deletions exceed the threshold of 10' };
+  const alice = { uid: 1001, user: 'alice', sudoUser: null, host: 'bastion' };
 
   it('stays refused on later runs until approved, then applies exactly the approved plan once', async () => {
     const { daemon, fake, lines } = build();
@@ -292,20 +296,20 @@ describe('refused plans and approval', () => {
     fake.fallback = { refusal, changes: 40, actualDigest: 'A' };
     await daemon.trigger('manual');
     const refusedRun = fake.calls[0]?.options.runId ?? '';
-    await daemon.trigger('manual'); // the same plan again: still refused, the same pending run
-    expect(daemon.pendingRefusal).toMatchObject({ runId: refusedRun, lastRunId: fake.calls[1]?.options.runId, changes: 40 });
+    await daemon.trigger('manual'); // the same plan again: still refused, now awaiting as the later run
+    const laterRun = fake.calls[1]?.options.runId ?? '';
+    expect(daemon.pendingRefusal).toMatchObject({ runId: laterRun, firstRunId: refusedRun, changes: 40 });
     expect(lines.filter((l) => l['msg'] === 'the plan awaits an operator approval')).toHaveLength(1);
 
     let h = await getJson(`${daemon.url}/healthz`);
     expect(h.status).toBe(503);
-    expect(h.body).toMatchObject({ reason: 'refused', refusal: { runId: refusedRun, code: 'deletion-threshold', changes: 40, approved: false } });
-    expect(String(h.body['message'])).toContain(`rolemap approve ${refusedRun}`);
+    expect(h.body).toMatchObject({ reason: 'refused', refusal: { runId: laterRun, firstRunId: refusedRun, code: 'deletion-threshold', changes: 40, approved: false } });
+    expect(String(h.body['message'])).toContain(`rolemap approve ${laterRun}`);
 
-    // The operator, from another process: the wrong run is refused, the right one recorded.
-    const store = new ApprovalStore(journal);
-    expect(() => store.approve('20200101T000000Z-000000', new Date())).toThrow(/is not the refused run awaiting approval; that is run/);
-    const approval = store.approve(refusedRun, new Date('2026-03-01T10:05:00Z'), 'alice');
-    expect(approval).toMatchObject({ runId: refusedRun, code: 'deletion-threshold', actualDigest: 'A', changes: 40, approvedBy: 'alice' });
+    // The operator: an unknown run is refused; the first refused run is approved, by its plan's hash.
+    expect(() => operator((s) => s.approve('20200101T000000Z-000000', alice))).toThrow(/has no run 20200101T000000Z-000000/);
+    const { approval } = operator((s) => s.approve(refusedRun, alice));
+    expect(approval).toMatchObject({ runId: refusedRun, planHash: planHash(plan(40, refusal, 'A')), approvedBy: 'alice (uid 1001)' });
     h = await getJson(`${daemon.url}/healthz`);
     expect(h.body).toMatchObject({ reason: 'refused', refusal: { approved: true } });
 
@@ -313,7 +317,9 @@ describe('refused plans and approval', () => {
     await daemon.trigger('manual');
     const approvedCall = fake.calls[2];
     expect(approvedCall?.options).toMatchObject({ mode: 'saved-plan', approvedRefusal: true });
+    // Exactly the first refused run's plan, as the journal holds it.
     expect(approvedCall?.options.savedPlan).toEqual(plan(40, refusal, 'A'));
+    expect(planHash(approvedCall?.options.savedPlan ?? plan(0))).toBe(approval.planHash);
     expect(daemon.pendingRefusal).toBeNull();
     expect((await getJson(`${daemon.url}/healthz`)).status).toBe(200);
 
@@ -321,29 +327,50 @@ describe('refused plans and approval', () => {
     await daemon.trigger('manual');
     expect(fake.calls[3]?.options).toMatchObject({ mode: 'apply' });
     expect(fake.calls[3]?.options.approvedRefusal).toBeUndefined();
-    // The approvals file keeps the record.
-    expect(JSON.parse(readFileSync(`${journal}.approvals.json`, 'utf8'))).toMatchObject({ approvals: [{ runId: refusedRun, approvedBy: 'alice' }] });
+    // The journal keeps the record, hash-chained.
+    const events = operatorRows().map((r) => [r['event'], r['run_id']]);
+    expect(events).toEqual([
+      ['refused', refusedRun],
+      ['refused', laterRun],
+      ['approved', refusedRun],
+      ['used', refusedRun],
+      ['cleared', laterRun],
+    ]);
   });
 
-  it('does not carry an approval over to a different plan', async () => {
+  it('does not carry an approval over to a different plan: approve names one run\'s plan, and a superseded one is refused', async () => {
     const { daemon, fake } = build();
+    await daemon.start();
+    fake.steps.push({ refusal, changes: 40, actualDigest: 'A' }, { refusal, changes: 40, actualDigest: 'B' });
+    await daemon.trigger('manual');
+    await daemon.trigger('manual');
+    const [first, second] = [fake.calls[0]?.options.runId ?? '', fake.calls[1]?.options.runId ?? ''];
+    // Same number of changes, same code, other content (another AWS state): the first run's plan is superseded.
+    expect(daemon.pendingRefusal?.runId).toBe(second);
+    expect(() => operator((s) => s.approve(first, alice))).toThrow(new RegExp(`run ${first}'s plan is not the one awaiting approval: run ${second} was refused since with other changes`));
+    const { approval } = operator((s) => s.approve(second, alice));
+    expect(approval.planHash).toBe(planHash(plan(40, refusal, 'B')));
+    await daemon.trigger('manual');
+    expect(fake.calls[2]?.options.savedPlan).toEqual(plan(40, refusal, 'B'));
+  });
+
+  it('an approved plan that no longer matches is refused by the run: not a failure, the approval used up, the next run plans afresh', async () => {
+    const { daemon, fake, lines } = build();
     await daemon.start();
     fake.steps.push({ refusal, changes: 40, actualDigest: 'A' });
     await daemon.trigger('manual');
-    const first = fake.calls[0]?.options.runId ?? '';
-    new ApprovalStore(journal).approve(first, new Date(), 'alice');
-    // The actual state changed before the daemon's next run could apply... simulate: a new refused plan first.
-    fake.steps.push({ refusal, changes: 41, actualDigest: 'B' });
-    // Pending is A and approved: the next run applies A (saved plan).
-    await daemon.trigger('manual');
+    operator((s) => s.approve(fake.calls[0]?.options.runId ?? '', alice));
+    fake.steps.push({ throws: 'stale' });
+    fake.throwsAs = (m) => new PlanMismatchError(`the saved plan is not the plan that the same directory and AWS state give now: ${m}`);
+    const summary = await daemon.trigger('manual');
+    expect(summary).toMatchObject({ outcome: 'refused' });
     expect(fake.calls[1]?.options.mode).toBe('saved-plan');
-    // A fresh refusal with another plan needs its own approval.
-    fake.steps.push({ refusal, changes: 41, actualDigest: 'B' }, { refusal, changes: 41, actualDigest: 'B' });
+    expect(lines.some((l) => String(l['msg']).startsWith(`the approved plan of run ${fake.calls[0]?.options.runId} was not applied: it no longer matches`))).toBe(true);
+    expect(daemon.health()).toMatchObject({ consecutiveFailures: 0, reason: 'refused', refusal: { approved: false } });
+    fake.steps.push({ refusal, changes: 41, actualDigest: 'C' });
     await daemon.trigger('manual');
-    await daemon.trigger('manual');
-    expect(fake.calls[3]?.options.mode).toBe('apply');
+    expect(fake.calls[2]?.options.mode).toBe('apply');
     expect(daemon.pendingRefusal?.runId).toBe(fake.calls[2]?.options.runId);
-    expect(daemon.pendingRefusal?.actualDigest).toBe('B');
   });
 
   it('clears the refusal when a later plan is no longer refused, and survives a restart while pending', async () => {
@@ -360,37 +387,80 @@ describe('refused plans and approval', () => {
     second.fake.steps.push({ changes: 0 });
     await second.daemon.trigger('manual');
     expect(second.daemon.pendingRefusal).toBeNull();
-    expect(JSON.parse(readFileSync(`${journal}.refusal.json`, 'utf8'))).toBeNull();
+    expect(operatorRows().at(-1)).toMatchObject({ event: 'cleared', by_run_id: second.fake.calls[0]?.options.runId });
+  });
+
+  it('warns about, and ignores, the JSON files of earlier versions', async () => {
+    writeFileSync(`${journal}.refusal.json`, '{"runId": "old"}');
+    writeFileSync(`${journal}.approvals.json`, '{"approvals": [{"runId": "old"}]}');
+    const { daemon, fake, lines } = build();
+    await daemon.start();
+    expect(lines.filter((l) => String(l['msg']).includes('ignored: refused plans and approvals now live in the journal'))).toHaveLength(2);
+    expect(daemon.pendingRefusal).toBeNull();
+    await daemon.trigger('manual');
+    expect(fake.calls[0]?.options.mode).toBe('apply');
   });
 });
 
+/** The operator's side, from another process: its own connection to the journal. */
+function operator<T>(fn: (store: ApprovalStore) => T): T {
+  const store = ApprovalStore.open(journal);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** plan_records rows of the test journal, in order. */
+function operatorRows(): Record<string, unknown>[] {
+  const db = new Database(journal, { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM plan_records ORDER BY id').all() as Record<string, unknown>[];
+  } finally {
+    db.close();
+  }
+}
+
 describe('bookkeeping failures', () => {
-  it('keeps a refusal in memory (health still refused) when its file cannot be written, and goes on', async () => {
+  it('keeps a refusal in memory (health still refused) when the journal cannot record it, and goes on', async () => {
     const { daemon, fake, lines } = build();
     await daemon.start();
-    // The temporary file the atomic write needs is a directory: the write fails with EISDIR.
-    mkdirSync(`${journal}.refusal.json.${process.pid}.tmp`);
-    fake.steps.push({ refusal: { code: 'deletion-threshold', message: 'too many' }, changes: 30 });
-    const summary = await daemon.trigger('manual');
-    expect(summary?.outcome).toBe('refused');
-    expect(lines.some((l) => String(l['msg']).startsWith('could not record the run\'s refusal state'))).toBe(true);
+    // Another writer holds the journal's write lock for longer than the busy timeout.
+    const blocker = new Database(journal);
+    blocker.pragma('busy_timeout = 0');
+    blocker.exec('BEGIN EXCLUSIVE');
+    try {
+      fake.steps.push({ refusal: { code: 'deletion-threshold', message: 'too many' }, changes: 30 });
+      const summary = await daemon.trigger('manual');
+      expect(summary?.outcome).toBe('refused');
+    } finally {
+      blocker.exec('ROLLBACK');
+      blocker.close();
+    }
+    expect(lines.some((l) => String(l['msg']).startsWith('could not record the run\'s refusal state in the journal'))).toBe(true);
     expect((await getJson(`${daemon.url}/healthz`)).body).toMatchObject({ reason: 'refused', refusal: { changes: 30 } });
     expect(await daemon.metrics.text()).toMatch(/^rolemap_refusal_pending 1$/m);
     expect(daemon.trigger('manual')).not.toBeNull();
-  });
+  }, 20_000);
 });
 
-describe('a broken approvals file', () => {
+describe('an approval whose stored plan was altered', () => {
   it('counts as no approval: the plan stays refused and the error is logged', async () => {
     const { daemon, fake, lines } = build();
     await daemon.start();
     fake.fallback = { refusal: { code: 'deletion-threshold', message: 'too many' }, changes: 30 };
     await daemon.trigger('manual');
-    writeFileSync(`${journal}.approvals.json`, '{ not json');
+    operator((s) => s.approve(fake.calls[0]?.options.runId ?? '', { uid: 0, user: 'root', sudoUser: 'mallory', host: 'h' }));
+    // Someone edits the stored plan in the database (journal verify reports it too).
+    const db = new Database(journal);
+    db.prepare("UPDATE plan_records SET plan_json = replace(plan_json, '\"refusal\":{', '\"refusal\":null,\"x\":{') WHERE event = 'refused'").run();
+    db.close();
     expect((await getJson(`${daemon.url}/healthz`)).body).toMatchObject({ reason: 'refused', refusal: { approved: false } });
     await daemon.trigger('manual');
     expect(fake.calls[1]?.options.mode).toBe('apply');
-    expect(lines.some((l) => l['msg'] === 'cannot read the approvals file; the refused plan stays refused')).toBe(true);
+    const logged = lines.find((l) => l['msg'] === 'cannot read the approval from the journal; the refused plan stays refused');
+    expect(JSON.stringify(logged)).toContain('does not match its hash');
   });
 });
 

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { IAMClient, CreateSAMLProviderCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { IdentitystoreClient, ListUsersCommand } from '@aws-sdk/client-identitystore';
@@ -131,6 +131,26 @@ aws:
   return path;
 }
 
+/** The journal's plan_records rows (refused plans, approvals), in order, read-only. */
+function planRecords(journal: string): Record<string, unknown>[] {
+  const db = new Database(journal, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT id, at, event, run_id, plan_hash, refusal_code, changes, by_run_id, os_uid, os_user, sudo_user, host, detail FROM plan_records ORDER BY id').all() as Record<string, unknown>[];
+  } finally {
+    db.close();
+  }
+}
+
+/** The IAM roles in the account, sorted. */
+async function roleNames(): Promise<string[]> {
+  const iam = iamClient();
+  try {
+    return ((await iam.send(new ListRolesCommand({}))).Roles ?? []).map((r) => r.RoleName ?? '').sort();
+  } finally {
+    iam.destroy();
+  }
+}
+
 /** Rows of the journal's `runs` table or `changes` view (migrations/), read-only. */
 function journalRows(journal: string, table: 'runs' | 'changes'): Record<string, unknown>[] {
   const db = new Database(journal, { readonly: true, fileMustExist: true });
@@ -195,8 +215,8 @@ async function rolemap(...args: string[]): Promise<{ code: number | null; stdout
   return { code, stdout, stderr };
 }
 
-function startDaemon(configPath: string): DaemonProcess {
-  const child = spawn(process.execPath, [BIN, 'daemon', '--config', configPath, '--grace', '10', '--backoff', '1', '--backoff-max', '2'], {
+function startDaemon(configPath: string, backoff: { initial: string; max: string } = { initial: '1', max: '2' }): DaemonProcess {
+  const child = spawn(process.execPath, [BIN, 'daemon', '--config', configPath, '--grace', '10', '--backoff', backoff.initial, '--backoff-max', backoff.max], {
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -265,7 +285,7 @@ async function health(url: string): Promise<{ status: number; body: Record<strin
 
 describe('rolemap daemon end to end (emulator + LDIF)', () => {
   beforeAll(async () => {
-    emulator = await startEmulator({ homeAccount: ACCOUNT });
+    emulator = await startEmulator({ homeAccount: ACCOUNT, baseCredentials: [CREDENTIALS] });
   });
   afterAll(async () => {
     await emulator?.stop();
@@ -347,6 +367,159 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     expect(d.stderr()).toBe('');
     expect(d.lines.filter((l) => l['unparsed'] === true)).toEqual([]);
   });
+
+  it('a change that fails on every run is held back by itself (exponential, journaled); the rest of each plan stays on schedule', async () => {
+    const journal = join(dir, 'journal.db');
+    // Backoff of 30 s: were the schedule backed off, nothing below would happen within the test's waits.
+    const d = startDaemon(writeConfig(dir), { initial: '30', max: '3600' });
+    await d.until(() => d.finished().some((l) => l['outcome'] === 'applied'), 30_000, 'a first applied run');
+    // AWS rejects this one role, every time (as it would a role name over 64 characters).
+    emulator.resetCalls();
+    emulator.injectFault({ kind: 'error', service: 'iam', operation: 'CreateRole', status: 400, code: 'ValidationError', message: 'roleName failed to satisfy constraint: Member must have length less than or equal to 64' });
+    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { ...GROUPS, [`AWS-${ACCOUNT}-Auditor`]: ['user6'] }));
+    const heldLine = (l: Record<string, unknown>): boolean => String(l['msg']).startsWith(`change iam_role.prod.Auditor failed in 1 run in a row: it is held back until `);
+    await d.until(() => d.lines.some(heldLine), 15_000, 'the failing change to be held back');
+    expect(d.lines.find(heldLine)).toMatchObject({ level: 'warn', change: 'iam_role.prod.Auditor', failures: 1 });
+    const failedAt = d.finished().length;
+
+    // Meanwhile AD changes elsewhere: the next ticks apply it, with the failing role held back.
+    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { ...GROUPS, Analysts: ['user6', 'user7', 'user8'], [`AWS-${ACCOUNT}-Auditor`]: ['user6'] }));
+    const storeUsers = async (): Promise<string[]> => {
+      const store = new IdentitystoreClient({ region: 'us-east-1', endpoint: emulator.url, credentials: CREDENTIALS });
+      try {
+        return ((await store.send(new ListUsersCommand({ IdentityStoreId: DEFAULT_IDENTITY_STORE_ID }))).Users ?? []).map((u) => u.UserName ?? '').sort();
+      } finally {
+        store.destroy();
+      }
+    };
+    const end = Date.now() + 15_000;
+    while (!(await storeUsers()).includes('user6@corp.example')) {
+      if (Date.now() > end) throw new Error(`user6 was not created while a change was held back; last log lines:\n${d.lines.slice(-6).map((l) => JSON.stringify(l)).join('\n')}`);
+      await sleep(100);
+    }
+    await d.until(() => d.finished().length >= failedAt + 3, 15_000, 'more runs on schedule');
+
+    // The schedule never backed off; the role was tried once, then held back in each later run, journaled as such.
+    expect(d.lines.filter((l) => l['msg'] === 'backing off: scheduled runs before this time are skipped' || l['skipped'] === 'backoff')).toEqual([]);
+    expect(emulator.calls()['iam:CreateRole']).toBe(1);
+    const auditor = journalRows(journal, 'changes').filter((c) => c['address'] === 'iam_role.prod.Auditor');
+    expect(auditor.filter((c) => c['status'] === 'failed')).toHaveLength(1);
+    const held = auditor.filter((c) => c['status'] === 'skipped');
+    expect(held.length).toBeGreaterThanOrEqual(2);
+    for (const c of held) expect(String(c['error'])).toMatch(/^held back: it failed in 1 run in a row \(last: .*length less than or equal to 64.*\); next attempt after \d{4}-/);
+    const h = await health(d.url());
+    expect(h.status).toBe(503);
+    expect(h.body).toMatchObject({ reason: 'failed', heldBack: [{ address: 'iam_role.prod.Auditor', failures: 1 }] });
+    expect(String(h.body['message'])).toContain('1 change held back after failing (iam_role.prod.Auditor)');
+    expect(await (await fetch(`${d.url()}/metrics`)).text()).toMatch(/^rolemap_changes_held_back 1$/m);
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toBe(0);
+  }, 90_000);
+
+  it('a refused plan, rolemap approve RUN, and the next tick applies exactly that plan (the real run, emulator and journal)', async () => {
+    const config = writeConfig(dir);
+    const journal = join(dir, 'journal.db');
+    const d = startDaemon(config);
+    await d.until(() => d.finished().some((l) => l['outcome'] === 'applied'), 30_000, 'a first applied run');
+    expect(await roleNames()).toEqual(['Admin', 'ReadOnly']);
+
+    // Both ADFS groups go from AD at once: deleting both roles is past the 10% threshold.
+    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { Analysts: GROUPS.Analysts }));
+    await d.until(() => d.lines.some((l) => l['msg'] === 'the plan awaits an operator approval'), 15_000, 'a refusal awaiting approval');
+    const awaiting = d.lines.find((l) => l['msg'] === 'the plan awaits an operator approval');
+    const refusedRun = String(awaiting?.['runId']);
+    expect(awaiting?.['approve']).toBe(`rolemap approve ${refusedRun}`);
+    const h = await health(d.url());
+    expect(h.status).toBe(503);
+    expect(h.body).toMatchObject({ reason: 'refused', refusal: { code: 'deletion-threshold', approved: false } });
+    expect(await roleNames()).toEqual(['Admin', 'ReadOnly']);
+
+    // Refused again and again while nobody approves; nothing is applied.
+    const refusedRuns = (): number => d.lines.filter((l) => l['msg'] === 'run summary: refused by the safety checks').length;
+    const refusedSoFar = refusedRuns();
+    await d.until(() => refusedRuns() >= refusedSoFar + 2, 10_000, 'two more refused runs');
+    expect(await roleNames()).toEqual(['Admin', 'ReadOnly']);
+
+    const approve = await rolemap('approve', refusedRun, '--config', config);
+    expect(approve.code, approve.stderr).toBe(0);
+    expect(approve.stdout).toMatch(new RegExp(`^Approved the plan of run ${refusedRun} \\(sha256:[0-9a-f]{64}\\): deletion-threshold, 2 changes \\(0 to add, 0 to change, 2 to destroy, 0 leavers\\), approved by ${userInfo().username} \\(uid ${userInfo().uid}\\)`));
+
+    await d.until(() => d.lines.some((l) => String(l['msg']).startsWith(`applying the refused plan of run ${refusedRun}`)), 15_000, 'the approved plan to be applied');
+    const approvedRun = String(d.lines.find((l) => String(l['msg']).startsWith(`applying the refused plan of run ${refusedRun}`))?.['runId']);
+    await d.until(() => d.finished().some((l) => l['runId'] === approvedRun), 15_000, 'the approved run to finish');
+    expect(d.finished().find((l) => l['runId'] === approvedRun)).toMatchObject({ msg: 'run summary', outcome: 'applied', changes: 2 });
+    expect(await roleNames()).toEqual([]);
+    // Exactly the approved plan: the changes applied are the refused run's, one by one.
+    const changes = journalRows(journal, 'changes');
+    const addresses = (runId: string, status: string): string[] => changes.filter((c) => c['run_id'] === runId && c['status'] === status).map((c) => String(c['address'])).sort();
+    expect(addresses(approvedRun, 'applied')).toEqual(addresses(refusedRun, 'refused'));
+    expect(addresses(approvedRun, 'applied')).toEqual([`iam_role.prod.Admin`, `iam_role.prod.ReadOnly`]);
+    expect(journalRows(journal, 'runs').find((r) => r['id'] === approvedRun)).toMatchObject({ mode: 'saved-plan', outcome: 'applied' });
+    // Then quiet and healthy; the approval is used once.
+    await d.until(() => d.finished().some((l) => l['outcome'] === 'no-changes'), 15_000, 'a quiet run after the approved one');
+    expect((await health(d.url())).status).toBe(200);
+    expect(d.lines.filter((l) => String(l['msg']).startsWith('applying the refused plan'))).toHaveLength(1);
+
+    // The journal holds the story, hash-chained: refused (each run), approved (by whom), used, cleared.
+    const records = planRecords(journal);
+    expect(records.filter((r) => r['event'] === 'approved')).toMatchObject([{ run_id: refusedRun, os_uid: userInfo().uid, os_user: userInfo().username }]);
+    expect(records.filter((r) => r['event'] === 'used')).toMatchObject([{ run_id: refusedRun, by_run_id: approvedRun, detail: `run ${approvedRun} ended applied` }]);
+    expect(records.filter((r) => r['event'] === 'cleared')).toMatchObject([{ run_id: expect.any(String), by_run_id: approvedRun }]);
+    expect(records.filter((r) => r['event'] === 'refused').length).toBeGreaterThanOrEqual(3);
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toBe(0);
+    const verify = await rolemap('journal', 'verify', '--journal', journal);
+    expect(verify.code, verify.stdout).toBe(0);
+    expect(verify.stdout).toMatch(/[1-9]\d* plan records, /);
+  }, 90_000);
+
+  it('refuses an approval whose plan no longer matches what the directory and AWS give, and an approval of a superseded plan', async () => {
+    const config = writeConfig(dir);
+    const journal = join(dir, 'journal.db');
+    let d = startDaemon(config);
+    await d.until(() => d.finished().some((l) => l['outcome'] === 'applied'), 30_000, 'a first applied run');
+    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { Analysts: GROUPS.Analysts }));
+    await d.until(() => d.lines.some((l) => l['msg'] === 'the plan awaits an operator approval'), 15_000, 'a refusal awaiting approval');
+    const refusedRun = String(d.lines.find((l) => l['msg'] === 'the plan awaits an operator approval')?.['runId']);
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toBe(0);
+
+    // Approved while the daemon is down; before it starts again, AD changes once more (Admin's group is back).
+    const approve = await rolemap('approve', refusedRun, '--config', config);
+    expect(approve.code, approve.stderr).toBe(0);
+    writeFileSync(join(dir, 'directory.ldif'), ldif(PEOPLE, { [`AWS-${ACCOUNT}-Admin`]: ['user1'], Analysts: GROUPS.Analysts }));
+    emulator.resetCalls();
+    d = startDaemon(config);
+    const notApplied = (l: Record<string, unknown>): boolean => String(l['msg']).startsWith(`the approved plan of run ${refusedRun} was not applied`);
+    await d.until(() => d.lines.some(notApplied), 30_000, 'the approved plan to be refused');
+    const line = d.lines.find(notApplied);
+    expect(String(line?.['msg'])).toMatch(/it no longer matches what the directory and AWS give now \(the saved plan is not the plan that the same directory and AWS state give now: change #\d+ iam_role\.prod\.Admin \(delete\) is in the saved plan, but the plan made now has no such change/);
+    expect(String(line?.['msg'])).toContain('the approval is used up and the next run plans afresh');
+    // Nothing of the approved plan was applied: Admin is still there.
+    expect(emulator.calls()['iam:DeleteRole']).toBeUndefined();
+    expect((await roleNames()).includes('Admin')).toBe(true);
+    const mismatchRun = String(line?.['runId']);
+    expect(journalRows(journal, 'runs').find((r) => r['id'] === mismatchRun)).toMatchObject({ mode: 'saved-plan', outcome: 'refused' });
+
+    // The approval is used up: the next run is an ordinary one; it plans only ReadOnly's deletion,
+    // still past the threshold, and that new refusal supersedes the old run's.
+    const isNewRefusal = (l: Record<string, unknown>): boolean => l['msg'] === 'the plan awaits an operator approval' && l['runId'] !== refusedRun;
+    await d.until(() => d.lines.some(isNewRefusal), 15_000, 'a new refusal');
+    const newRefusal = String(d.lines.find(isNewRefusal)?.['runId']);
+    expect(d.lines.filter((l) => String(l['msg']).startsWith('applying the refused plan'))).toHaveLength(1);
+    const stale = await rolemap('approve', refusedRun, '--config', config);
+    expect(stale.code).toBe(EXIT.ERROR);
+    expect(stale.stderr).toContain(`run ${refusedRun}'s plan is not the one awaiting approval: run `);
+    expect(stale.stderr).toMatch(/was refused since with other changes \(deletion-threshold, \d+ changes\)\. Review that plan \(rolemap journal show \S+\) and run: rolemap approve \S+/);
+    expect(await roleNames()).toEqual(['Admin', 'ReadOnly']);
+
+    const approve2 = await rolemap('approve', newRefusal, '--config', config);
+    expect(approve2.code, approve2.stderr).toBe(0);
+    await d.until(() => d.finished().some((l) => l['outcome'] === 'applied' && l['runId'] !== newRefusal), 15_000, 'the new approved plan to be applied');
+    expect(await roleNames()).toEqual(['Admin']);
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toBe(0);
+  }, 120_000);
 
   it('SIGTERM mid-run: the calls in flight finish, the rest is skipped, the run is journaled interrupted and the daemon exits 0', async () => {
     // Twelve roles to create, more than the apply runs at once; each CreateRole takes 2 s, so the
@@ -432,7 +605,8 @@ describe('rolemap daemon end to end (emulator + LDIF)', () => {
     await d.until(() => d.finished().some((l) => l['msg'] !== 'run summary'), 30_000, 'a failed run');
     const sick = await health(d.url());
     expect(sick.status).toBe(503);
-    expect(sick.body['reason']).toBe('failed');
+    // IAM fails, Identity Center still answers: the IAM targets are held and the run is partial (degraded).
+    expect(['failed', 'degraded']).toContain(sick.body['reason']);
 
     emulator.clearFaults();
     // Backoff (1 s, at most 2 s here): the daemon recovers at its next allowed run.

@@ -3,6 +3,7 @@
  * does what the test scripts: finish after a delay, fail, throw, refuse, or stop when aborted the
  * way the apply engine does (the call in flight finishes, the run ends `interrupted`).
  */
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Change, Plan, Refusal } from '../../../src/core/plan/change.js';
 import type { ApplyReport } from '../../../src/core/apply/engine.js';
@@ -54,7 +55,9 @@ export function change(seq: number, action: Change['action'] = 'create', kind: C
   };
 }
 
+/** A plan as run-once makes them; `actualDigest` is a tag, turned into a well-formed digest. */
 export function plan(changes: number, refusal: Refusal | null = null, actualDigest = 'digest-1', action: Change['action'] = 'create'): Plan {
+  const digest = `sha256:${createHash('sha256').update(actualDigest).digest('hex')}`;
   const list = Array.from({ length: changes }, (_, i) => change(i + 1, action));
   return {
     formatVersion: 1,
@@ -63,7 +66,7 @@ export function plan(changes: number, refusal: Refusal | null = null, actualDige
     changes: list,
     warnings: [],
     refusal,
-    actualDigest,
+    actualDigest: digest,
     summary: { add: action === 'create' ? changes : 0, change: 0, destroy: action === 'delete' ? changes : 0, leavers: 0 },
   };
 }
@@ -90,6 +93,8 @@ export class FakeRun {
   /** Steps taken in order; when none is left, `fallback` is used. */
   readonly steps: Step[] = [];
   fallback: Step = { changes: 0, outcome: 'no-changes' };
+  /** The error a `throws` step throws (a plain Error by default). */
+  throwsAs: (message: string) => Error = (m) => new Error(m);
 
   readonly run: RunFunction<TestConfig> = async (config, options, context) => {
     const call: Call = { config, options, context, aborted: false, finished: false };
@@ -110,7 +115,7 @@ export class FakeRun {
       });
     }
     call.finished = true;
-    if (step.throws) throw new Error(step.throws);
+    if (step.throws) throw this.throwsAs(step.throws);
     const p = options.savedPlan ?? plan(step.changes ?? 1, step.refusal ?? null, step.actualDigest);
     const outcome: RunOutcome = call.aborted ? 'interrupted' : (step.outcome ?? (step.refusal ? 'refused' : p.changes.length === 0 ? 'no-changes' : 'applied'));
     const result: RunResult = { runId: options.runId ?? 'none', plan: p, report: report(p, outcome), outcome };

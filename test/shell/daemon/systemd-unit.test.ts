@@ -3,12 +3,14 @@
  * exists, as on Debian) systemd itself accepts the unit and rates its exposure as low.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const UNIT = join(import.meta.dirname, '..', '..', '..', 'config', 'rolemap.service');
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const UNIT = join(ROOT, 'config', 'rolemap.service');
+const BIN = join(ROOT, 'bin', 'rolemap.js');
 const text = readFileSync(UNIT, 'utf8');
 
 /** Directive -> values, in order (a directive may repeat). */
@@ -46,8 +48,38 @@ describe('config/rolemap.service', () => {
     ] as const) {
       expect(d.get(k), k).toContain(v);
     }
+    // The bind password comes as a systemd credential, and the config the unit documents for it is valid.
+    expect(d.get('LoadCredential')).toEqual(['ldap-bind-password:/etc/rolemap/ldap-bind-password']);
     // systemd waits longer than the daemon's default grace (30 s) before SIGKILL.
     expect(Number(d.get('TimeoutStopSec')?.[0])).toBeGreaterThan(30);
+  });
+
+  it('the config it documents for the bind password is a valid rolemap config, and validate looks for the credential in $CREDENTIALS_DIRECTORY', () => {
+    const documented = /^# {3}directory:\n# {5}(bindPassword: .+)$/m.exec(text)?.[1];
+    expect(documented).toBe('bindPassword: {credential: ldap-bind-password}');
+    const dir = mkdtempSync(join(tmpdir(), 'rolemap-credential-'));
+    try {
+      const config = join(dir, 'rolemap.yaml');
+      writeFileSync(
+        config,
+        `directory:\n  type: ldap\n  url: ldaps://dc1.corp.example\n  bindDn: CN=svc-rolemap,DC=corp,DC=example\n  ${documented}\n  userBase: DC=corp,DC=example\naws: {region: eu-west-1}\naccounts: {prod: "222222222222"}\nsafety: {ownerId: unit}\n`,
+      );
+      const credentials = join(dir, 'credentials');
+      mkdirSync(credentials);
+      writeFileSync(join(credentials, 'ldap-bind-password'), 'from-systemd\n');
+      const run = (env: Record<string, string>): { status: number | null; out: string } => {
+        const r = spawnSync(process.execPath, [BIN, 'validate', '--config', config], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', ...env } });
+        return { status: r.status, out: r.stdout + r.stderr };
+      };
+      const ok = run({ CREDENTIALS_DIRECTORY: credentials });
+      expect(ok.status, ok.out).toBe(0);
+      expect(ok.out).not.toContain('bindPassword');
+      const outside = run({});
+      expect(outside.status, outside.out).toBe(0);
+      expect(outside.out).toContain('systemd credential ldap-bind-password: $CREDENTIALS_DIRECTORY is not set here');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.skipIf(!hasSystemd)('is accepted by systemd-analyze verify and rates a low exposure', () => {

@@ -8,7 +8,7 @@ import { isThrottlingError, observeThrottling } from '../../../src/shell/daemon/
 
 let emulator: Emulator;
 beforeAll(async () => {
-  emulator = await startEmulator();
+  emulator = await startEmulator({ baseCredentials: [{ accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' }] });
 });
 afterAll(async () => {
   await emulator.stop();

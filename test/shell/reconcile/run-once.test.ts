@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import { groupSelection, runOnce, targetResolver } from '../../../src/shell/reconcile/run-once.js';
-import { StalePlanError } from '../../../src/shell/reconcile/errors.js';
+import { StalePlanError, TamperedPlanError } from '../../../src/shell/reconcile/errors.js';
+import { planHash } from '../../../src/core/plan/plan-hash.js';
 import { MemoryTarget } from '../../support/fake-ports.js';
 import { loadTestConfig, NOW, world } from './fixtures.js';
 
@@ -140,10 +141,35 @@ describe('run-once with the core', () => {
   it('applies a saved plan exactly when AWS has not changed since', async () => {
     const w = world();
     const dry = await runOnce(w.runtime, { mode: 'dry-run', trigger: 'test' });
+    w.journal.recordSavedPlan(dry.runId, planHash(dry.plan), dry.plan.changes.length);
     const result = await runOnce(w.runtime, { mode: 'saved-plan', trigger: 'test', savedPlan: dry.plan });
     expect(result.outcome).toBe('applied');
     expect(result.plan).toBe(dry.plan);
     expect(w.iam.applied.map((c) => c.key)).toEqual(dry.plan.changes.map((c) => c.key));
+  });
+
+  it('refuses a saved plan whose hash the journal never recorded, before applying anything', async () => {
+    const w = world();
+    const dry = await runOnce(w.runtime, { mode: 'dry-run', trigger: 'test' });
+    await expect(runOnce(w.runtime, { mode: 'saved-plan', trigger: 'test', savedPlan: dry.plan, runId: 'unsaved' })).rejects.toThrow(TamperedPlanError);
+    expect(w.iam.applied).toEqual([]);
+    expect(w.journal.finish()).toMatchObject({ runId: 'unsaved', outcome: 'refused' });
+  });
+
+  it('applies an approved refused plan, its refusal lifted (the daemon after rolemap approve RUN); unapproved it stays refused', async () => {
+    const w = world({ minDirectoryUsers: 100 });
+    const refused = await runOnce(w.runtime, { mode: 'apply', trigger: 'test' });
+    expect(refused.outcome).toBe('refused');
+    expect(refused.plan.refusal?.code).toBe('directory-too-small');
+    w.journal.recordSavedPlan(refused.runId, planHash(refused.plan), refused.plan.changes.length);
+    const again = await runOnce(w.runtime, { mode: 'saved-plan', trigger: 'test', savedPlan: refused.plan });
+    expect(again.outcome).toBe('refused');
+    expect(w.iam.applied).toEqual([]);
+    const approved = await runOnce(w.runtime, { mode: 'saved-plan', trigger: 'test', savedPlan: refused.plan, approvedRefusal: true });
+    expect(approved.outcome).toBe('applied');
+    expect(approved.plan.refusal).toBeNull();
+    expect(approved.plan.changes).toEqual(refused.plan.changes);
+    expect(w.iam.applied.map((c) => c.key)).toEqual(refused.plan.changes.map((c) => c.key));
   });
 
   it('refuses a saved plan with StalePlanError when AWS changed since it was made', async () => {

@@ -37,6 +37,7 @@ import type { PolicyDocument } from '../../../core/model/policy.js';
 import type { IamRoleAttrs, Resource, ResourceOf, RevocationsAttrs } from '../../../core/model/resources.js';
 import type { Account, AccountId, RoleMap } from '../../../core/model/role-map.js';
 import type { ActualState } from '../../../core/model/state.js';
+import { settleAccounts } from '../account-reads.js';
 import type { Change } from '../../../core/plan/change.js';
 import type { ApplyOutcome, Target } from '../../../core/ports.js';
 import { AwsCallError, CallRecorder, awsErrorName } from '../call-error.js';
@@ -73,11 +74,20 @@ export class IamRolesTarget implements Target {
 
   // ------------------------------------------------------------------ reading
 
+  /**
+   * Every account, each on its own: an account that cannot be read (its role cannot be assumed, its
+   * credentials act elsewhere, a SAML provider is missing) is reported in `unreadable` and the others
+   * are returned. Only when no account can be read does this throw (the first account's error).
+   */
   async readActual(roleMap: RoleMap): Promise<ActualState> {
-    const perAccount = await Promise.all(roleMap.accounts.map((a) => this.#readAccount(a, roleMap)));
-    const missing = perAccount.flatMap((r) => r.missingProviders);
-    if (missing.length > 0) throw new SamlProviderMissingError(missing);
-    return { resources: perAccount.flatMap((r) => r.resources), warnings: perAccount.flatMap((r) => r.warnings) };
+    const settled = await Promise.allSettled(
+      roleMap.accounts.map(async (a) => {
+        const r = await this.#readAccount(a, roleMap);
+        if (r.missingProviders.length > 0) throw new SamlProviderMissingError(r.missingProviders);
+        return r;
+      }),
+    );
+    return settleAccounts(roleMap.accounts, settled, this.kinds);
   }
 
   async #readAccount(
@@ -85,7 +95,7 @@ export class IamRolesTarget implements Target {
     roleMap: RoleMap,
   ): Promise<{ resources: Resource[]; warnings: string[]; missingProviders: { account: AccountId; alias: string; provider: string }[] }> {
     const client = this.#clients.iam(account.id);
-    const recorder = new CallRecorder('IAM', account.id, undefined);
+    const recorder = new CallRecorder('iam', account.id, undefined);
     const [details, listed, providers] = await Promise.all([
       this.#roleDetails(client, recorder),
       this.#roleSummaries(client, recorder),
@@ -206,7 +216,7 @@ export class IamRolesTarget implements Target {
 
   async apply(change: Change, _signal?: AbortSignal): Promise<ApplyOutcome> {
     const client = this.#clients.iam(change.account);
-    const recorder = new CallRecorder('IAM', change.account, change.address);
+    const recorder = new CallRecorder('iam', change.account, change.address);
     if (change.kind === 'iam_role') {
       const before = change.before as RoleResource | null;
       const after = change.after as RoleResource | null;
@@ -277,7 +287,8 @@ export class IamRolesTarget implements Target {
   /**
    * Only what differs, each its own call. Order: tags first (an adopted role carries the owner tag
    * before anything else changes), then trust, settings, boundary, managed policies (detach before
-   * attach, so the quota of ten is never exceeded), inline policies, and tag removals last.
+   * attach, so the quota of ten is never exceeded), inline policies (delete before put, so their
+   * aggregate size quota is never exceeded), and tag removals last.
    */
   async #update(client: IAMClient, rec: CallRecorder, change: Change, before: RoleResource, after: RoleResource): Promise<void> {
     const b = before.attrs;
@@ -287,7 +298,13 @@ export class IamRolesTarget implements Target {
       throw new IamChangeRefusedError(change.address, change.account, 'the role is not owned by rolemap and the change does not adopt it');
     }
     if (b.path !== a.path) {
-      throw new IamChangeRefusedError(change.address, change.account, `IAM cannot change a role's path in place (${b.path} -> ${a.path}); delete and re-create the role, or keep the path`);
+      // The plan marks a path change as a replacement (core/plan/replacements.ts): destroy, then create.
+      if (change.replace !== true) {
+        throw new IamChangeRefusedError(change.address, change.account, `IAM cannot change a role's path in place (${b.path} -> ${a.path}); delete and re-create the role, or keep the path`);
+      }
+      await this.#delete(client, rec, change, before);
+      await this.#create(client, rec, change, after);
+      return;
     }
     const RoleName = before.name;
     const tagged = Object.entries(a.tags)
@@ -317,14 +334,16 @@ export class IamRolesTarget implements Target {
     for (const PolicyArn of a.managedPolicyArns.filter((p) => !b.managedPolicyArns.includes(p)).sort()) {
       await rec.send('AttachRolePolicy', () => client.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
     }
+    // Removed inline policies go before new ones are put: the 10,240 characters a role's inline
+    // policies may total together must hold at every step, not only at the end.
+    for (const PolicyName of Object.keys(b.inlinePolicies).sort()) {
+      if (a.inlinePolicies[PolicyName] === undefined) await this.#deleteInline(client, rec, RoleName, PolicyName);
+    }
     for (const PolicyName of Object.keys(a.inlinePolicies).sort()) {
       const want = a.inlinePolicies[PolicyName] as PolicyDocument;
       const have = b.inlinePolicies[PolicyName];
       if (have !== undefined && policiesEqual(have, want)) continue;
       await rec.send('PutRolePolicy', () => client.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: JSON.stringify(want) })));
-    }
-    for (const PolicyName of Object.keys(b.inlinePolicies).sort()) {
-      if (a.inlinePolicies[PolicyName] === undefined) await this.#deleteInline(client, rec, RoleName, PolicyName);
     }
     const untagged = Object.keys(b.tags)
       .filter((k) => a.tags[k] === undefined)

@@ -25,6 +25,7 @@ import type { AccessKeyMetadata, IAMClient, UserDetail } from '@aws-sdk/client-i
 import type { IamUserCredentialsAttrs, Resource, ResourceOf } from '../../../core/model/resources.js';
 import type { Account, AccountId, LeaverPolicy, RoleMap } from '../../../core/model/role-map.js';
 import type { ActualState } from '../../../core/model/state.js';
+import { settleAccounts } from '../account-reads.js';
 import type { Change } from '../../../core/plan/change.js';
 import type { ApplyOutcome, Target } from '../../../core/ports.js';
 import { AwsCallError, CallRecorder, awsErrorName } from '../call-error.js';
@@ -74,13 +75,14 @@ export class IamUsersTarget implements Target {
     const now = this.#clock();
     // posture.rotation.users: IAM users rotated although not linked to AD (their principal stays unset).
     const rotated = rotating ? (roleMap.rotation?.users ?? []).map((re) => new RegExp(re)) : [];
-    const perAccount = await Promise.all(roleMap.accounts.map((a) => this.#readAccount(a, roleMap.leavers.iamUsers, now, rotated)));
-    return { resources: perAccount.flatMap((r) => r.resources), warnings: perAccount.flatMap((r) => r.warnings) };
+    // Each account on its own: one that cannot be read is reported, the others returned (account-reads.ts).
+    const settled = await Promise.allSettled(roleMap.accounts.map((a) => this.#readAccount(a, roleMap.leavers.iamUsers, now, rotated)));
+    return settleAccounts(roleMap.accounts, settled, this.kinds);
   }
 
   async #readAccount(account: Account, policy: LeaverPolicy['iamUsers'], now: Date, rotated: readonly RegExp[] = []): Promise<{ resources: Resource[]; warnings: string[] }> {
     const client = this.#clients.iam(account.id);
-    const rec = new CallRecorder('IAM', account.id, undefined);
+    const rec = new CallRecorder('iam', account.id, undefined);
     const users: UserDetail[] = [];
     try {
       for await (const page of paginateGetAccountAuthorizationDetails({ client, pageSize: this.#pageSize }, { Filter: ['User'] })) users.push(...(page.UserDetailList ?? []));
@@ -162,7 +164,7 @@ export class IamUsersTarget implements Target {
     const after = change.after as CredentialsResource | null;
     if (before === null || after === null) throw new IamChangeRefusedError(change.address, change.account, 'rolemap never creates or deletes IAM users; it only disables their credentials');
     const client = this.#clients.iam(change.account);
-    const rec = new CallRecorder('IAM', change.account, change.address);
+    const rec = new CallRecorder('iam', change.account, change.address);
     const UserName = before.name;
     for (const [AccessKeyId, status] of Object.entries(after.attrs.accessKeys).sort(([x], [y]) => (x < y ? -1 : 1))) {
       const was = before.attrs.accessKeys[AccessKeyId];

@@ -7,7 +7,7 @@ import type { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import type { AccountId, RoleMap } from '../../../core/model/role-map.js';
 import type { OwnershipRegistry } from '../../../core/ports.js';
-import { awsErrorName } from '../call-error.js';
+import { awsErrorName, awsErrorReason } from '../call-error.js';
 import { backoffDelay, KeyedRwLock, Semaphore, sleep } from './async-tools.js';
 import type { Backoff } from './async-tools.js';
 import { AsyncRequestFailedError, IdentityCenterError } from './errors.js';
@@ -147,7 +147,7 @@ export class IdentityCenterContext {
       try {
         return await fn();
       } catch (e) {
-        const uniqueness = (e as { Reason?: string }).Reason === 'UNIQUENESS_CONSTRAINT_VIOLATION';
+        const uniqueness = awsErrorReason(e) === 'UNIQUENESS_CONSTRAINT_VIOLATION';
         if (!isName(e, 'ConflictException') || uniqueness || attempt + 1 >= this.conflict.attempts) throw e;
         await sleep(backoffDelay(this.conflict, attempt), signal);
       }

@@ -3,6 +3,7 @@
  * AWS's error code, whether a retry may help, and the object it concerns.
  */
 import { RolemapError } from '../../../core/errors.js';
+import { AwsCallError, classifyAwsError } from '../call-error.js';
 
 export class IdentityCenterError extends RolemapError {
   readonly retryable: boolean;
@@ -45,32 +46,15 @@ export class NotOwnedError extends IdentityCenterError {
   }
 }
 
-interface SdkErrorLike {
-  name?: string;
-  message?: string;
-  $fault?: 'client' | 'server';
-  $retryable?: unknown;
-  $metadata?: { requestId?: string; httpStatusCode?: number };
-}
-
-/** AWS's error (or a network failure) as an IdentityCenterError naming the subject. */
+/**
+ * AWS's error (or a network failure) as an IdentityCenterError naming the subject. The message is
+ * the AWS call's own (service:operation, HTTP status, AWS code, request id; see AwsCallError), the
+ * classification the one in call-error.ts.
+ */
 export function toIdentityCenterError(e: unknown, subject: string, operation: string): IdentityCenterError {
   if (e instanceof IdentityCenterError) return e;
-  const err = (typeof e === 'object' && e !== null ? e : {}) as SdkErrorLike;
-  const code = err.name ?? 'Error';
-  const status = err.$metadata?.httpStatusCode;
-  const network = (err as { code?: string }).code;
-  const retryable =
-    err.$retryable !== undefined ||
-    err.$fault === 'server' ||
-    (status !== undefined && status >= 500) ||
-    ['ThrottlingException', 'ConflictException', 'InternalServerException', 'TimeoutError'].includes(code) ||
-    (network !== undefined && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'].includes(network));
-  return new IdentityCenterError(`${operation} for ${subject} failed: ${code}: ${err.message ?? String(e)}`, {
-    code,
-    requestId: err.$metadata?.requestId,
-    retryable,
-    subject,
-    cause: e,
-  });
+  const aws = e instanceof AwsCallError ? AwsCallError.from(e, { ...e.facts(), resource: e.resource ?? subject }) : undefined;
+  const c = classifyAwsError(e);
+  const message = aws ? aws.message : `${operation} for ${subject} failed: ${c.code}: ${c.message}`;
+  return new IdentityCenterError(message, { code: c.code, requestId: c.requestId, retryable: c.retryable, subject, cause: e });
 }

@@ -6,6 +6,7 @@
 import { CreateGroupMembershipCommand, DeleteGroupMembershipCommand, GetGroupMembershipIdCommand, paginateListGroupMemberships } from '@aws-sdk/client-identitystore';
 import type { Resource } from '../../../core/model/resources.js';
 import type { Change } from '../../../core/plan/change.js';
+import { awsErrorReason } from '../call-error.js';
 import { mapLimit } from './async-tools.js';
 import type { ApplyLog, IdentityCenterContext, Settings } from './context.js';
 import { isName, UNOWNED } from './context.js';
@@ -52,7 +53,7 @@ export async function applyMembership(ctx: IdentityCenterContext, change: Change
       if (out.MembershipId) detail['membershipId'] = out.MembershipId;
     } catch (e) {
       // Already a member (a retried apply): the wanted state holds.
-      if (!(isName(e, 'ConflictException') && (e as { Reason?: string }).Reason === 'UNIQUENESS_CONSTRAINT_VIOLATION')) throw e;
+      if (!(isName(e, 'ConflictException') && awsErrorReason(e) === 'UNIQUENESS_CONSTRAINT_VIOLATION')) throw e;
       detail['note'] = 'already a member';
     }
     return;

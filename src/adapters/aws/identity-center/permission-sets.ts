@@ -230,17 +230,19 @@ export async function applyPermissionSet(ctx: IdentityCenterContext, change: Cha
   const removeTags = Object.keys(b.tags).filter((k) => !(k in a.tags) && k !== OWNER_TAG); // never drop our own mark
   if (addTags.length > 0) await send(() => ctx.sso.send(new TagResourceCommand({ InstanceArn: s.instanceArn, ResourceArn: arn, Tags: addTags.map(([Key, Value]) => ({ Key, Value })) }), opts));
   if (removeTags.length > 0) await send(() => ctx.sso.send(new UntagResourceCommand({ InstanceArn: s.instanceArn, ResourceArn: arn, TagKeys: removeTags }), opts));
-  for (const m of a.managedPolicyArns.filter((x) => !b.managedPolicyArns.includes(x))) {
-    await send(() => ctx.sso.send(new AttachManagedPolicyToPermissionSetCommand({ ...base, ManagedPolicyArn: m }), opts));
-  }
+  // Detach before attach, as for roles: the number of policies a permission set may hold is limited
+  // (an IAM Identity Center quota), and a swap at the limit must not pass through one too many.
   for (const m of b.managedPolicyArns.filter((x) => !a.managedPolicyArns.includes(x))) {
     await send(() => ctx.sso.send(new DetachManagedPolicyFromPermissionSetCommand({ ...base, ManagedPolicyArn: m }), opts));
   }
-  for (const c of a.customerManagedPolicies.filter((x) => !b.customerManagedPolicies.includes(x))) {
-    await send(() => ctx.sso.send(new AttachCustomerManagedPolicyReferenceToPermissionSetCommand({ ...base, CustomerManagedPolicyReference: splitCustomerPolicy(c) }), opts));
-  }
   for (const c of b.customerManagedPolicies.filter((x) => !a.customerManagedPolicies.includes(x))) {
     await send(() => ctx.sso.send(new DetachCustomerManagedPolicyReferenceFromPermissionSetCommand({ ...base, CustomerManagedPolicyReference: splitCustomerPolicy(c) }), opts));
+  }
+  for (const m of a.managedPolicyArns.filter((x) => !b.managedPolicyArns.includes(x))) {
+    await send(() => ctx.sso.send(new AttachManagedPolicyToPermissionSetCommand({ ...base, ManagedPolicyArn: m }), opts));
+  }
+  for (const c of a.customerManagedPolicies.filter((x) => !b.customerManagedPolicies.includes(x))) {
+    await send(() => ctx.sso.send(new AttachCustomerManagedPolicyReferenceToPermissionSetCommand({ ...base, CustomerManagedPolicyReference: splitCustomerPolicy(c) }), opts));
   }
   if (!policiesEqual(a.inlinePolicy, b.inlinePolicy)) {
     // Keep the leavers' revocation statements that are there now.

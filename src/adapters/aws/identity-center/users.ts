@@ -45,13 +45,28 @@ function emailsFor(email: string | null): { Value: string; Type: string; Primary
 export async function readUsers(ctx: IdentityCenterContext, s: Settings): Promise<{ resources: Resource[]; warnings: string[]; byUserId: Map<string, PrincipalKey> }> {
   const resources: Resource[] = [];
   const warnings: string[] = [];
-  const ownedUsers = ctx.registry.owned(userOwnershipScope(s.identityStoreId));
+  const scope = userOwnershipScope(s.identityStoreId);
+  const ownedUsers = ctx.registry.owned(scope);
   const users = await listUsers(ctx, s.identityStoreId);
   const byUserId = new Map<string, PrincipalKey>();
   const seenGuids = new Set<string>();
+  // A CreateUser that was sent but whose ownership was never recorded (a crash in between): the user
+  // AWS has under the name the create carried is rolemap's. Recorded now, said once.
+  const ownedGuids = new Set(ownedUsers.values());
+  const unconfirmed = new Map<string, { guid: string; runId: string; seq: number }>();
+  for (const c of ctx.registry.unconfirmedCreates?.('identitystore_user') ?? []) if (!ownedGuids.has(c.guid)) unconfirmed.set(c.name.toLowerCase(), c);
   for (const u of users) {
     const userId = u.UserId ?? '';
     let guid = ownedUsers.get(userId);
+    const recovered = guid === undefined && userId !== '' ? unconfirmed.get((u.UserName ?? '').toLowerCase()) : undefined;
+    if (recovered !== undefined && !seenGuids.has(recovered.guid)) {
+      ctx.registry.record(scope, userId, recovered.guid);
+      unconfirmed.delete((u.UserName ?? '').toLowerCase());
+      guid = recovered.guid;
+      warnings.push(
+        `identitystore_user.${u.UserName ?? userId}: rolemap created it in run ${recovered.runId} (change #${recovered.seq}) and stopped before recording it; ownership recovered from the journal's intent row`,
+      );
+    }
     if (guid !== undefined && seenGuids.has(guid)) {
       warnings.push(`the ownership registry maps two identity store users to AD guid ${guid}; ${u.UserName ?? userId} (${userId}) is treated as not owned`);
       guid = undefined;

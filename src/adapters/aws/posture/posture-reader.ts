@@ -170,7 +170,9 @@ export class PostureReader {
       }
     }
     const facts = { service: 'IAM', operation: 'GetCredentialReport', account: rec.account, resource: undefined, code: 'ReportInProgress', completedRequestIds: [...rec.requestIds] };
-    throw new CredentialReportTimeoutError(facts, true, `the credential report of account ${rec.account} was not ready after ${maxPolls} polls ${pollMs} ms apart`);
+    const message = `the credential report of account ${rec.account} was not ready after ${maxPolls} polls ${pollMs} ms apart`;
+    const klass = { code: 'ReportInProgress', httpStatus: 404, requestId: undefined, throttling: false, network: false, retryable: true, unparsable: false, contentType: undefined, message };
+    throw new CredentialReportTimeoutError(facts, klass, { message });
   }
 
   async #passwordPolicy(client: Pick<IAMClient, 'send'>, rec: CallRecorder, count: () => void): Promise<AccountPasswordPolicy | null> {

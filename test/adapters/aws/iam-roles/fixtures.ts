@@ -20,7 +20,6 @@ import { startEmulator } from '../../../aws-emulator/index.js';
 import type { Emulator } from '../../../aws-emulator/index.js';
 import { iamAccount } from '../../../aws-emulator/services/iam.js';
 import type { IamState } from '../../../aws-emulator/services/iam.js';
-import type { StsState } from '../../../aws-emulator/services/sts.js';
 
 export const SECURITY = '111111111111';
 export const PROD = '222222222222';
@@ -65,7 +64,6 @@ function seedReconcilerRoles(emulator: Emulator): void {
       inlinePolicies: {},
     };
   }
-  emulator.state<StsState>('sts').requireRole = true;
 }
 
 export function clientsFor(emulator: Emulator, maxAttempts = 8): AwsClients {
@@ -76,7 +74,7 @@ export function clientsFor(emulator: Emulator, maxAttempts = 8): AwsClients {
 }
 
 export async function startWorld(options: { maxAttempts?: number } = {}): Promise<World> {
-  const emulator = await startEmulator({ homeAccount: SECURITY });
+  const emulator = await startEmulator({ homeAccount: SECURITY, baseCredentials: [BASE_CREDENTIALS] });
   seedReconcilerRoles(emulator);
   const clients = clientsFor(emulator, options.maxAttempts);
   for (const account of WORKLOADS) {

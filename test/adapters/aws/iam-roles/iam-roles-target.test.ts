@@ -324,10 +324,16 @@ describe('ownership', () => {
 });
 
 describe('SAML providers', () => {
-  it('reports a missing provider as an error naming the account and provider', async () => {
+  it('reports a missing provider naming the account and provider; that account is unreadable, the others are read', async () => {
     await world.console(DEV).send(new DeleteSAMLProviderCommand({ SAMLProviderArn: `arn:aws:iam::${DEV}:saml-provider/ADFS` }));
     const specs = [spec(PROD, 'Admin'), spec(DEV, 'Admin'), spec(DEV, 'Ops', { samlProvider: 'Okta' })];
-    const err = await target.readActual(roleMap(specs)).catch((e: unknown) => e);
+    const state = await target.readActual(roleMap(specs));
+    expect(state.unreadable?.map((u) => u.account)).toEqual([DEV]);
+    expect(state.unreadable?.[0]?.reason).toContain('"ADFS" in account dev (333333333333)');
+    expect(state.resources.every((r) => r.account !== DEV)).toBe(true);
+    // Only when no account can be read does the read throw.
+    const devOnly = roleMap(specs.filter((x) => x.account === DEV));
+    const err = await target.readActual({ ...devOnly, accounts: devOnly.accounts.filter((a) => a.id === DEV) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SamlProviderMissingError);
     expect((err as SamlProviderMissingError).missing).toEqual([
       { account: DEV, alias: 'dev', provider: 'ADFS' },
@@ -435,14 +441,18 @@ describe('failures and recovery', () => {
     expect(e.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(e.completedRequestIds).toHaveLength(1);
     expect(e.retryable).toBe(false);
-    expect(e.message).toContain('IAM AttachRolePolicy failed for iam_role.prod.Admin in account 222222222222');
+    expect(e.message).toContain('iam:AttachRolePolicy for iam_role.prod.Admin in account 222222222222 answered HTTP 404 NoSuchEntityException: ');
   });
 
   it('names the account when its role cannot be assumed', async () => {
     const { clientsFor } = await import('./fixtures.js');
     delete world.emulator.state<IamState>('iam').accounts[SANDBOX]!.roles['rolemap-reconciler'];
     const fresh = clientsFor(world.emulator, 2);
-    const err = await new IamRolesTarget(fresh).readActual(roleMap()).catch((e: unknown) => e);
+    const state = await new IamRolesTarget(fresh).readActual(roleMap());
+    expect(state.unreadable?.map((u) => u.account)).toEqual([SANDBOX]);
+    expect(state.unreadable?.[0]?.reason).toMatch(/^sts:AssumeRole for arn:aws:iam::\d{12}:role\/rolemap-reconciler in account \d{12} answered HTTP 403 AccessDenied: .*not authorized to perform: sts:AssumeRole/);
+    // Alone, the account's error is thrown as it is.
+    const err = await new IamRolesTarget(fresh).readActual({ ...roleMap(), accounts: roleMap().accounts.filter((a) => a.id === SANDBOX) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AwsCallError);
     expect((err as AwsCallError).account).toBe(SANDBOX);
     expect((err as AwsCallError).code).toBe('AccessDenied');

@@ -91,7 +91,7 @@ describe('posture.rotation: deactivate', () => {
     const strict = rotating({ safety: { ...roleMap().safety, maxDeletes: 2, maxDeletePercent: 100 } });
     const { plan } = planFor(snapshot([], []), strict, await target.readActual(strict), { now: NOW });
     expect(plan.refusal?.code).toBe('deletion-threshold');
-    expect(plan.refusal?.message).toContain('deletes or disables 3 of the 3 objects');
+    expect(plan.refusal?.message).toContain('The plan deletes or deactivates (posture.rotation: 3 key changes) 3 of the 3 objects');
     const warn = rotating({ rotation: { maxKeyAgeDays: 90, action: 'warn', users: ['^ci-'] } });
     expect(actions(planFor(snapshot([], []), warn, await target.readActual(warn), { now: NOW }).plan)).toEqual([]);
   });
