@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` (core, adapters against the AWS emulator and SQLite files, shell) and
-// `samba` (the directory source against a real Samba AD DC that test/samba/global-setup.ts starts).
+// Two projects: `unit` (core, adapters against the AWS emulator and SQLite files, shell, the
+// installed package; test/support/build-dist.ts builds dist/ first when stale) and `samba` (the
+// directory source against a real Samba AD DC that test/samba/global-setup.ts starts).
 // The SDK warns once per process that its releases from 2027 need Node 22; the lockfile pins one that
 // runs on Node 20. Quiet in tests (and the child processes they start), where it is only noise.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
@@ -14,6 +15,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/samba/**', 'node_modules/**'],
+          // Builds dist/ (what `node bin/rolemap.js` runs) when it is stale against src/.
+          globalSetup: ['test/support/build-dist.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -22,7 +25,8 @@ export default defineConfig({
         test: {
           name: 'samba',
           include: ['test/samba/**/*.test.ts'],
-          globalSetup: ['test/samba/global-setup.ts'],
+          // Its end-to-end tests run `rolemap daemon` from dist/ too.
+          globalSetup: ['test/support/build-dist.ts', 'test/samba/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 300_000,
           fileParallelism: false,

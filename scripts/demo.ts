@@ -10,6 +10,9 @@
  *   2. plan (dry run)               5. a leaver: disable juergen.mueller in the snapshot, plan and apply
  *   3. apply                        6. the journal of what happened, and where it is
  *
+ * The command line it runs is the compiled one, `node bin/rolemap.js` (dist/), as installed on a
+ * bastion; it builds dist/ first when it is stale against src/ (the emulator runs from test/ through tsx).
+ *
  * ROLEMAP_DEMO_DIR chooses the work folder (default: .rolemap/demo-<time> in the current folder).
  */
 
@@ -19,9 +22,11 @@ import { fileURLToPath } from 'node:url';
 import { CreateSAMLProviderCommand } from '@aws-sdk/client-iam';
 import { startEmulator } from '../test/aws-emulator/index.js';
 import { adminIam, provisionRolemapPrincipal } from '../test/support/rolemap-principal.js';
+import { ensureDist } from './dist.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'rolemap.js');
+if (ensureDist(root).built) console.log('(built dist/, the compiled command line, from src/)');
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
 const work = resolve(process.env['ROLEMAP_DEMO_DIR'] ?? join('.rolemap', `demo-${stamp}`));
 const bold = (s: string): string => (process.stdout.isTTY && !process.env['NO_COLOR'] ? `\u001b[1m${s}\u001b[0m` : s);

@@ -122,7 +122,9 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
           const line = before.split('\n').length;
           const column = offset - before.lastIndexOf('\n');
           const where = ctx.locateInString(path, line, column);
-          issue(path, `policy document is not valid JSON: ${msg} (line ${line}, column ${column} of the document)`, where);
+          // Node 22 and later (V8 12) end the message with their own "(line 3 column 36)": say it once.
+          const reason = msg.replace(/ \(line \d+ column \d+\)$/, '');
+          issue(path, `policy document is not valid JSON: ${reason} (line ${line}, column ${column} of the document)`, where);
         } else {
           issue(path, `policy document is not valid JSON: ${msg}`);
         }
