@@ -79,11 +79,13 @@ function escapeXml(s: string): string {
 
 /**
  * A value as query-protocol XML: objects become elements, arrays become `<member>` lists,
- * `Date` becomes ISO-8601, `undefined` / `null` are left out.
+ * `Map` becomes `<entry><key>/<value>` pairs, `Date` becomes ISO-8601, `undefined` / `null` are left out.
  */
 export function toXml(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (value instanceof Date) return value.toISOString();
+  // A query-protocol map (e.g. IAM's SummaryMap): <entry><key>k</key><value>v</value></entry>.
+  if (value instanceof Map) return [...value].map(([k, v]) => `<entry><key>${escapeXml(String(k))}</key><value>${toXml(v)}</value></entry>`).join('');
   if (Array.isArray(value)) return value.map((v) => `<member>${toXml(v)}</member>`).join('');
   if (typeof value === 'object') {
     return Object.entries(value as Record<string, unknown>)

@@ -7,4 +7,5 @@ export * from './redact.js';
 export * from './sqlite-journal.js';
 export * from './queries.js';
 export * from './format.js';
+export * from './posture-journal.js';
 export * from './plan-records.js';

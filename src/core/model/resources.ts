@@ -61,6 +61,11 @@ export interface IamUserCredentialsAttrs {
    * Deactivating keys leaves `GetSessionToken` credentials working for up to 36 hours; only this cuts them.
    */
   readonly sessionsRevokedBefore?: string | null | undefined;
+  /**
+   * access key id -> creation (ISO), as read; not compared (not in ATTR_SCHEMA). The key rotation pass
+   * (posture.rotation) judges ages by it.
+   */
+  readonly keyCreatedAt?: Readonly<Record<string, string>> | undefined;
 }
 
 /** An Identity Center group. id: the AD group's guid. */
@@ -119,7 +124,10 @@ export interface AttrsByKind {
  */
 export type AttrType = 'scalar' | 'set' | 'policy' | 'policyMap' | 'stringMap';
 
-export const ATTR_SCHEMA: { readonly [K in ResourceKind]: { readonly [A in keyof AttrsByKind[K]]-?: AttrType } } = {
+/** Attributes read for judgement only, never compared, digested or rendered as drift. */
+type ObservedOnly = 'keyCreatedAt';
+
+export const ATTR_SCHEMA: { readonly [K in ResourceKind]: { readonly [A in Exclude<keyof AttrsByKind[K], ObservedOnly>]-?: AttrType } } = {
   iam_role: {
     path: 'scalar',
     description: 'scalar',

@@ -128,6 +128,15 @@ export interface SafetyPolicy {
   readonly protectedPrincipals: readonly string[];
 }
 
+/** Opt-in key rotation (`posture.rotation`): over-age access keys of IAM users rolemap is told about. */
+export interface RotationPolicy {
+  readonly maxKeyAgeDays: number;
+  /** `warn`: the posture report only; `deactivate`: over-age keys are planned as `disable`. */
+  readonly action: 'warn' | 'deactivate';
+  /** Regexes on IAM user names rotated besides those linked to AD (leavers.iamUsers.linkTag / namePattern). */
+  readonly users: readonly string[];
+}
+
 export interface RoleMap {
   readonly accounts: readonly Account[];
   readonly federatedRoles: readonly FederatedRoleSpec[];
@@ -135,6 +144,8 @@ export interface RoleMap {
   readonly identityCenter: IdentityCenterSpec | null;
   readonly leavers: LeaverPolicy;
   readonly safety: SafetyPolicy;
+  /** Absent: no key rotation. */
+  readonly rotation?: RotationPolicy | undefined;
 }
 
 /** Account id -> alias (the id itself for an account the role map does not name), for addresses such as `iam_role.prod.Admin`. */

@@ -24,6 +24,7 @@ import { stateDigest } from './digest.js';
 import type { DraftChange } from './draft.js';
 import { subject } from './draft.js';
 import { leaverChanges } from './leavers.js';
+import { rotationChanges } from '../posture/rotation.js';
 import { orderChanges } from './order.js';
 import type { PlanEntitlements } from './plan-entitlements.js';
 import { packEntitlements } from './plan-entitlements.js';
@@ -73,7 +74,8 @@ export function calculatePlan(input: PlanInput): Plan {
   const generic = diffStates(desired.resources, actualByKey, { keepIdentityCenterUsers: roleMap.leavers.identityCenter === 'remove-access' });
   const deleting = new Set(generic.filter((c) => c.action === 'delete').map((c) => c.key));
   const leaverPass = leaverChanges({ desired, actualByKey, actual: actual.resources, roleMap, now, deleting, isProtected });
-  const annotated = annotateLeavers(markReplacements([...generic, ...leaverPass.changes]), desired, now);
+  const rotationDrafts = rotationChanges({ actualByKey, roleMap, now, isProtected, taken: new Set([...generic, ...leaverPass.changes].map((c) => c.key)) });
+  const annotated = annotateLeavers(markReplacements([...generic, ...leaverPass.changes, ...rotationDrafts]), desired, now);
 
   const ctx: PolicyContext = { desired, actual: actual.resources, actualByKey, roleMap, allowDeletes: input.allowDeletes, approvedRefusal: input.approvedRefusal, address, isProtected, unreadable: actual.unreadable };
   let drafting: Drafting = { changes: annotated, warnings: leaverPass.warnings, refusal: null };

@@ -245,12 +245,18 @@ export const danglingPolicy: PlanPolicy = (plan, ctx) => {
  * minimum-directory-size check lets through, and holding them back would keep a leaver's access.
  */
 export function destructiveCount(changes: readonly DraftChange[]): number {
-  return changes.filter((c) => (c.action === 'delete' && c.kind !== 'iam_role_revocations' && c.kind !== 'sso_permission_set_revocations') || c.replace === true).length;
+  return changes.filter(
+    (c) =>
+      (c.action === 'delete' && c.kind !== 'iam_role_revocations' && c.kind !== 'sso_permission_set_revocations') ||
+      c.replace === true ||
+      // posture.rotation's key deactivations are no leaver's: a clock or a read gone wrong could make them many.
+      (c.action === 'disable' && c.leaver === undefined),
+  ).length;
 }
 
 /** A leaver's reversible steps: session denies (revoke) and credential disables (keys Inactive). Counted apart, never refused. */
 export function reversibleCount(changes: readonly DraftChange[]): number {
-  return changes.filter((c) => c.action === 'revoke' || c.action === 'disable').length;
+  return changes.filter((c) => c.action === 'revoke' || (c.action === 'disable' && c.leaver !== undefined)).length;
 }
 
 export const safetyPolicy: PlanPolicy = (plan, ctx) => {
@@ -279,12 +285,13 @@ export const safetyPolicy: PlanPolicy = (plan, ctx) => {
   if (!overAbsolute && !overPercent) return plan;
   const pct = managed === 0 ? 100 : Math.round((n * 1000) / managed) / 10;
   const reversible = reversibleCount(plan.changes);
+  const rotations = plan.changes.filter((c) => c.action === 'disable' && c.leaver === undefined).length;
   return {
     ...plan,
     refusal: {
       code: 'deletion-threshold',
       message:
-        `The plan deletes ${n} of the ${managed} objects rolemap manages (${pct}%), past the threshold ` +
+        `The plan deletes ${rotations > 0 ? `or deactivates (posture.rotation: ${rotations} key change${rotations === 1 ? '' : 's'}) ` : ''}${n} of the ${managed} objects rolemap manages (${pct}%), past the threshold ` +
         `(safety.maxDeletes ${s.maxDeletes}, safety.maxDeletePercent ${s.maxDeletePercent}% above ${floor} managed objects)` +
         `${reversible > 0 ? `; besides, ${reversible} reversible leaver step${reversible === 1 ? '' : 's'} (session denies, key deactivations), not counted` : ''}. ` +
         `If this is intended, run again with --allow-deletes ${n}.`,

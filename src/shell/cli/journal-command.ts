@@ -245,7 +245,8 @@ export function registerJournal(program: Command, ctx: Pick<CliContext, 'stdout'
       } else {
         const lines = [
           `Journal ${file}: ${result.changeRows} change rows, ${result.snapshotRows} entitlement snapshots, ${result.planRecordRows} plan records, ${result.sealedRuns} sealed runs` +
-            (result.unsealedRuns > 0 ? ` (${result.unsealedRuns} finished before run seals existed, not covered).` : '.'),
+            (result.unsealedRuns > 0 ? ` (${result.unsealedRuns} finished before run seals existed, not covered)` : '') +
+            (result.postureRuns > 0 ? `, ${result.postureRuns} posture runs with ${result.postureEvents} finding events.` : '.'),
           `SQLite integrity check: ${result.integrity.join('; ')}.`,
           result.head === null ? 'Chain head: none (empty change log).' : `Chain head: row ${result.head.id}, sha256 ${result.head.hash}.`,
         ];

@@ -11,6 +11,7 @@ import { SavedPlanRefusedError } from '../reconcile/errors.js';
 import { processContext, type CliContext } from './context.js';
 import { registerDaemon } from './daemon-command.js';
 import { registerJournal } from './journal-command.js';
+import { registerPosture } from './posture-command.js';
 import { registerReconcile } from './reconcile-command.js';
 import { registerValidate } from './validate-command.js';
 import { SecretScrubber } from './redacting-stream.js';
@@ -26,6 +27,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerValidate(program, ctx);
   registerReconcile(program, ctx);
   registerJournal(program, ctx);
+  registerPosture(program, ctx);
   registerDaemon(program);
   return program;
 }

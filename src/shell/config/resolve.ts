@@ -352,6 +352,17 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
     issue(['schedule'], `not a valid cron expression: '${raw.schedule}': ${why}`);
   }
 
+  if (raw.posture.admins.min > raw.posture.admins.max) issue(['posture', 'admins', 'min'], `min (${raw.posture.admins.min}) is more than max (${raw.posture.admins.max})`);
+  for (const [i, re] of (raw.posture.rotation?.users ?? []).entries()) {
+    try {
+      new RegExp(re);
+    } catch (e) {
+      issue(['posture', 'rotation', 'users', i], `not a valid regular expression: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const ps = raw.posture.schedule;
+  if (ps !== undefined && !cron.validateDetailed(ps).valid) issue(['posture', 'schedule'], `not a valid cron expression: '${ps}' (expected 5 or 6 fields, e.g. "0 6 * * *")`);
+
   const tz = raw.daemon.timezone;
   if (tz !== undefined) {
     try {
@@ -416,6 +427,7 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
       },
     },
     safety: raw.safety,
+    ...(raw.posture.rotation ? { rotation: raw.posture.rotation } : {}),
   };
   return {
     ok: true,
@@ -429,6 +441,14 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
       journal: { path: abs(raw.journal.path) },
       daemon: raw.daemon,
       fastLane: { pollSeconds: raw.leavers.pollSeconds },
+      posture: {
+        maxKeyAgeDays: raw.posture.maxKeyAgeDays,
+        unusedDays: raw.posture.unusedDays,
+        rootUseDays: raw.posture.rootUseDays,
+        admins: raw.posture.admins,
+        passwordPolicy: { ...raw.posture.passwordPolicy, maxAgeDays: raw.posture.passwordPolicy.maxAgeDays ?? null, reusePrevention: raw.posture.passwordPolicy.reusePrevention ?? null },
+        schedule: raw.posture.schedule ?? null,
+      },
     },
   };
 }

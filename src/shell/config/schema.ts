@@ -286,6 +286,43 @@ const daemonSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).default('info'),
 });
 
+// ---------- posture (credential and root posture report, docs/config.md#posture) ----------
+
+const passwordPolicyMinimumDefaults = { minimumLength: 14, requireSymbols: false, requireNumbers: false, requireUppercase: false, requireLowercase: false, reusePrevention: 24 };
+const postureDefaults = { maxKeyAgeDays: 90, unusedDays: 90, rootUseDays: 30, admins: { min: 2, max: 3 }, passwordPolicy: passwordPolicyMinimumDefaults };
+const postureSchema = z
+  .strictObject({
+    maxKeyAgeDays: z.int().min(1).default(90).describe('An active access key older than this many days is a finding.'),
+    unusedDays: z.int().min(1).default(90).describe('An active access key unused for this many days (never used: created that long ago) is a finding.'),
+    rootUseDays: z.int().min(1).default(30).describe('Root signing in or using a key within this many days is a finding.'),
+    admins: z
+      .strictObject({ min: z.int().min(0).default(2), max: z.int().min(1).default(3) })
+      .default({ min: 2, max: 3 })
+      .describe('How many administrators (AdministratorAccess or Allow * on *) an account should have.'),
+    passwordPolicy: z
+      .strictObject({
+        minimumLength: z.int().min(6).max(128).default(14),
+        requireSymbols: z.boolean().default(false),
+        requireNumbers: z.boolean().default(false),
+        requireUppercase: z.boolean().default(false),
+        requireLowercase: z.boolean().default(false),
+        maxAgeDays: z.int().min(1).max(1095).optional().describe('Passwords must expire within this many days; absent: expiry not required.'),
+        reusePrevention: z.int().min(1).max(24).optional().default(24),
+      })
+      .default(passwordPolicyMinimumDefaults)
+      .describe('The least account password policy accepted.'),
+    schedule: z.string().optional().describe('Cron expression: the daemon runs the posture report on it; absent: it does not.'),
+    rotation: z
+      .strictObject({
+        maxKeyAgeDays: z.int().min(1).default(90),
+        action: z.enum(['warn', 'deactivate']).default('warn'),
+        users: z.array(nonEmpty('a regex on IAM user names')).default([]).describe('IAM user names (regexes) rotated besides those linked to AD.'),
+      })
+      .optional()
+      .describe('Opt-in: plan over-age access keys of linked (or listed) IAM users as disable; never protected principals, never a deletion.'),
+  })
+  .default(postureDefaults);
+
 export const DEFAULT_SCHEDULE = '*/15 * * * *';
 
 export const configSchema = z
@@ -301,6 +338,7 @@ export const configSchema = z
     schedule: z.string().default(DEFAULT_SCHEDULE).describe('Cron expression for the daemon (node-cron: 5 or 6 fields).'),
     journal: z.strictObject({ path: nonEmpty('a file path').default('rolemap.sqlite') }).default({ path: 'rolemap.sqlite' }),
     daemon: daemonSchema.default(daemonDefaults),
+    posture: postureSchema,
   })
   .describe('rolemap configuration: see docs/config.md.');
 

@@ -4,6 +4,7 @@
  * read only at use time with `resolveSecret`.
  */
 import type { RoleMap } from '../../core/model/role-map.js';
+import type { PostureSettings } from '../../core/posture/types.js';
 import type { LOG_LEVELS } from './schema.js';
 
 /** A secret by reference; `credential` is a systemd credential, read from `$CREDENTIALS_DIRECTORY/<name>`. */
@@ -71,4 +72,6 @@ export interface LoadedConfig {
   readonly daemon: DaemonConfig;
   /** The daemon's leaver fast lane (`leavers.pollSeconds`; 0: off). */
   readonly fastLane: { readonly pollSeconds: number };
+  /** The posture report's thresholds; absent in configs built by hand (tests): the defaults. */
+  readonly posture?: PostureSettings | undefined;
 }

@@ -26,6 +26,8 @@ import { DaemonMetrics } from './metrics.js';
 import type { SkipReason } from './metrics.js';
 import { checkSettings } from './settings.js';
 import type { DaemonSettings } from './settings.js';
+import { PostureSchedule } from './posture-schedule.js';
+import type { PostureJob } from './posture-schedule.js';
 
 /** What a run gets besides its options: its logger (bound to the run id) and the metrics to feed. */
 export interface RunContext {
@@ -72,6 +74,8 @@ export interface DaemonDeps<C> {
   readonly options?: Partial<DaemonOptions> | undefined;
   /** Written into the lock file. */
   readonly command?: string | undefined;
+  /** The posture report on its own schedule (posture-schedule.ts); absent: none. */
+  readonly posture?: PostureJob<C> | undefined;
   /** What runs beside the schedule for the daemon's life (the leaver fast lane): started once the lock is held, stopped before it is released. */
   readonly companions?: readonly DaemonCompanion[] | undefined;
 }
@@ -141,6 +145,7 @@ export class Daemon<C> {
   #stopping: Promise<{ graceful: boolean }> | undefined;
   #startedAt: Date | undefined;
   #runsStarted = 0;
+  #posture: PostureSchedule<C> | undefined;
 
   constructor(deps: DaemonDeps<C>) {
     this.#deps = deps;
@@ -207,6 +212,10 @@ export class Daemon<C> {
       }
       this.#schedule(settings);
       for (const c of this.#deps.companions ?? []) c.start();
+      if (this.#deps.posture) {
+        this.#posture = new PostureSchedule(this.#deps.posture, this.log, this.metrics, settings.timezone);
+        this.#posture.schedule(config, () => this.config);
+      }
     } catch (e) {
       await this.#server?.close();
       this.#store?.close();
@@ -446,6 +455,7 @@ export class Daemon<C> {
     }
     this.#config = config;
     this.#settings = { ...settings, healthPort: old.healthPort, healthHost: old.healthHost };
+    if (!this.#stopping) this.#posture?.schedule(config, () => this.config);
     this.#applyLogLevel(settings);
     if (settings.schedule !== old.schedule || settings.timezone !== old.timezone) {
       if (!this.#stopping) this.#schedule(settings);
@@ -461,7 +471,13 @@ export class Daemon<C> {
     return this.#stopping;
   }
 
+  /** The posture report now (tests, and an operator's signal some day); resolves when done. */
+  async runPosture(): Promise<void> {
+    await this.#posture?.runNow(this.config);
+  }
+
   async #stop(reason: string): Promise<{ graceful: boolean }> {
+    this.#posture?.stop();
     void this.#task?.destroy();
     this.#task = undefined;
     const current = this.#current;

@@ -5,6 +5,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RunResult } from '../reconcile/run-once.js';
 import type { DirectorySource } from '../../core/ports.js';
+import { SEVERITIES } from '../../core/posture/types.js';
+import type { PostureReport } from '../posture/run-posture.js';
 
 /** Size of a directory snapshot. */
 export interface DirectoryCounts {
@@ -31,6 +33,8 @@ export class DaemonMetrics {
   readonly directoryUsers: Gauge;
   readonly directoryGroups: Gauge;
   readonly throttleRetries: Counter<'service'>;
+  readonly postureOpenFindings: Gauge<'account' | 'severity'>;
+  readonly postureLastRun: Gauge;
 
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -55,6 +59,9 @@ export class DaemonMetrics {
     this.directoryUsers = new Gauge({ name: 'rolemap_directory_users', help: 'Users in the last directory snapshot read.', registers });
     this.directoryGroups = new Gauge({ name: 'rolemap_directory_groups', help: 'Groups in the last directory snapshot read.', registers });
     this.throttleRetries = new Counter({ name: 'rolemap_aws_throttle_retries_total', help: 'AWS calls answered with a throttling error and retried by the SDK, by service.', labelNames: ['service'], registers });
+    this.postureOpenFindings = new Gauge({ name: 'rolemap_posture_open_findings', help: 'Posture findings open after the last posture report, by account and severity.', labelNames: ['account', 'severity'], registers });
+    this.postureLastRun = new Gauge({ name: 'rolemap_posture_last_run_timestamp_seconds', help: 'Unix time of the last posture report (0: none yet).', registers });
+    this.postureLastRun.set(0);
     this.lastSuccess.set(0);
     this.lastRun.set(0);
     this.consecutiveFailures.set(0);
@@ -95,6 +102,17 @@ export class DaemonMetrics {
       else if (r.status === 'failed') this.failedChanges.inc(labels);
       else this.skippedChanges.inc(labels);
     }
+  }
+
+  /** The open findings of each account the report read (every severity, zeros included); unread accounts keep their figures. */
+  recordPosture(report: PostureReport): void {
+    for (const a of report.accounts) {
+      if (a.error !== null) continue;
+      for (const severity of SEVERITIES) {
+        this.postureOpenFindings.set({ account: a.account, severity }, report.findings.filter((f) => f.account === a.account && f.severity === severity).length);
+      }
+    }
+    this.postureLastRun.set(new Date(report.at).getTime() / 1000);
   }
 
   /** An approved plan that run-once refused (it no longer matches): counted as refused, not as an error. */

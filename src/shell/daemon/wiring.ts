@@ -16,6 +16,9 @@ import { createChangeReader, createRuntime } from '../reconcile/runtime.js';
 import type { DirectoryChangeReader } from '../fast-lane/fast-lane.js';
 import { Mutex } from '../fast-lane/mutex.js';
 import { StateCache } from '../fast-lane/state-cache.js';
+import { createRuntime } from '../reconcile/runtime.js';
+import { postureFromConfig } from '../posture/from-config.js';
+import type { PostureJob } from './posture-schedule.js';
 
 export interface RuntimeHandle {
   readonly runtime: Runtime;
@@ -31,6 +34,8 @@ export interface DaemonWiring<C> {
   createRuntime(config: C, context: { readonly configPath: string; readonly log: Logger; readonly metrics: DaemonMetrics }): Promise<RuntimeHandle>;
   /** The leaver fast lane for a config: how often it polls and what reads the directory's changes; null: no lane (LDIF, `pollSeconds: 0`). */
   fastLaneOf?(config: C): { readonly pollSeconds: number; readonly reader: DirectoryChangeReader } | null;
+  /** The posture report on `posture.schedule`; absent: none. */
+  readonly posture?: PostureJob<C> | undefined;
 }
 
 export const productionWiring: DaemonWiring<LoadedConfig> = {
@@ -52,6 +57,10 @@ export const productionWiring: DaemonWiring<LoadedConfig> = {
     if (config.fastLane.pollSeconds === 0) return null;
     const reader = createChangeReader(config);
     return reader ? { pollSeconds: config.fastLane.pollSeconds, reader } : null;
+  },
+  posture: {
+    scheduleOf: (config) => config.posture?.schedule ?? null,
+    run: (config) => postureFromConfig(config, [], { journal: true, directory: true }),
   },
 };
 

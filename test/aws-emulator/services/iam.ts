@@ -31,6 +31,7 @@ import type { QueryValue } from '../protocol.js';
 import { newSecret, userPrincipal } from '../auth/principals.js';
 import { checkPolicyGrammar } from './policy-grammar.js';
 import type { PolicyKind } from './policy-grammar.js';
+import { postureControls, postureOps, userPolicyDetail } from './iam-posture.js';
 
 export interface TagRec {
   Key: string;
@@ -680,7 +681,7 @@ const roleOps: Record<string, Op> = {
     return {
       UserDetailList: pg.items.flatMap((i) =>
         i.kind === 'u'
-          ? [{ ...userOut(ctx.account, i.user, false), UserPolicyList: userPolicyList(i.user), GroupList: [], AttachedManagedPolicies: [], Tags: i.user.tags }]
+          ? [{ ...userOut(ctx.account, i.user, false), ...userPolicyDetail(i.user), GroupList: [], Tags: i.user.tags }]
           : [],
       ),
       GroupDetailList: [],
@@ -805,13 +806,6 @@ const userOps: Record<string, Op> = {
   },
 };
 
-function userPolicyList(u: UserRec): { PolicyName: string; PolicyDocument: string }[] {
-  const m = u.inlinePolicies ?? {};
-  return Object.keys(m)
-    .sort()
-    .map((n) => ({ PolicyName: n, PolicyDocument: encodePolicy(m[n] as string) }));
-}
-
 
 // ---------------------------------------------------------------- instance profiles
 
@@ -913,7 +907,9 @@ export const iamService: ServiceDef<IamState> = {
   throttleCode: 'Throttling',
   initialState: () => ({ accounts: {} }),
   // Identity policies of users and groups, and customer managed policies: services/iam-identity-policies.ts.
-  operations: { ...samlOps, ...roleOps, ...userOps, ...instanceProfileOps },
+  operations: { ...samlOps, ...roleOps, ...userOps, ...instanceProfileOps, ...postureOps },
+  // Root user, key dates and report timing (iam-posture.ts).
+  controls: { ...postureControls },
 };
 
 /** For tests and seeds: the account's IAM state, created empty when absent. */

@@ -123,14 +123,17 @@ export class IamUsersTarget implements Target {
 
   /** Reads nothing when the role map does not ask for leavers' IAM user credentials to be disabled. */
   async readActual(roleMap: RoleMap): Promise<ActualState> {
-    if (!roleMap.leavers.iamUsers.disableCredentials) return { resources: [], warnings: [] };
+    const rotating = roleMap.rotation?.action === 'deactivate';
+    if (!roleMap.leavers.iamUsers.disableCredentials && !rotating) return { resources: [], warnings: [] };
     const now = this.#clock();
+    // posture.rotation.users: IAM users rotated although not linked to AD (their principal stays unset).
+    const rotated = rotating ? (roleMap.rotation?.users ?? []).map((re) => new RegExp(re)) : [];
     // Each account on its own: one that cannot be read is reported, the others returned (account-reads.ts).
-    const settled = await Promise.allSettled(roleMap.accounts.map((a) => this.#readAccount(a, roleMap.leavers.iamUsers, now)));
+    const settled = await Promise.allSettled(roleMap.accounts.map((a) => this.#readAccount(a, roleMap.leavers.iamUsers, now, rotated)));
     return settleAccounts(roleMap.accounts, settled, this.kinds);
   }
 
-  async #readAccount(account: Account, policy: LeaverPolicy['iamUsers'], now: Date): Promise<{ resources: Resource[]; warnings: string[] }> {
+  async #readAccount(account: Account, policy: LeaverPolicy['iamUsers'], now: Date, rotated: readonly RegExp[] = []): Promise<{ resources: Resource[]; warnings: string[] }> {
     const client = this.#clients.iam(account.id);
     const rec = new CallRecorder('iam', account.id, undefined);
     const users: UserDetail[] = [];
@@ -143,13 +146,14 @@ export class IamUsersTarget implements Target {
     const warnings: string[] = [];
     for (const user of users) {
       const adName = linkedAdAccount(user, policy);
-      if (adName === undefined) continue;
       const userName = user.UserName ?? '';
+      if (adName === undefined && !rotated.some((re) => re.test(userName))) continue;
       const [keys, loginProfile, mfa] = await Promise.all([this.#keys(client, rec, userName), this.#hasLoginProfile(client, rec, userName), this.#hasMfa(client, rec, userName)]);
       const attrs: IamUserCredentialsAttrs = {
         accessKeys: Object.fromEntries(keys.map((k) => [k.AccessKeyId ?? '', k.Status === 'Active' ? 'Active' : 'Inactive'])),
         loginProfile,
         sessionsRevokedBefore: this.#revokedBefore(user, account, warnings),
+        keyCreatedAt: Object.fromEntries(keys.flatMap((k) => (k.CreateDate ? [[k.AccessKeyId ?? '', k.CreateDate.toISOString()]] : []))),
       };
       const r: CredentialsResource = {
         kind: 'iam_user_credentials',
@@ -159,10 +163,10 @@ export class IamUsersTarget implements Target {
         attrs,
         owned: false,
         awsId: user.UserId,
-        principal: { guid: '', name: adName },
+        ...(adName !== undefined ? { principal: { guid: '', name: adName } } : {}),
       };
       resources.push(r);
-      const where = `iam_user_credentials.${account.alias}.${userName} (AD ${adName})`;
+      const where = `iam_user_credentials.${account.alias}.${userName}${adName !== undefined ? ` (AD ${adName})` : ''}`;
       for (const k of keys) {
         if (k.Status !== 'Active' || k.CreateDate === undefined) continue;
         const days = Math.floor((now.getTime() - k.CreateDate.getTime()) / 86_400_000);
