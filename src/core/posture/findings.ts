@@ -9,7 +9,8 @@
  * | access-key-too-old | medium | report: an active key last rotated more than maxKeyAgeDays ago |
  * | access-key-unused | medium | report: an active key not used for unusedDays (never used: created that long ago) |
  * | console-without-mfa | high | report: password enabled, mfa_active false |
- * | two-active-keys | low | report: both keys active |
+ * | two-active-keys | low | report: both keys active, the newer one not used since it was created (a rotation under way) |
+ * | rotation-ready | medium | report: both keys active and the newer one used since its creation: the older one can be deactivated |
  * | leaver-iam-user | high | an IAM user linked to an AD leaver that still has an active key or a password |
  * | password-policy-missing / -weak | medium | GetAccountPasswordPolicy against the configured minimum |
  * | too-few-admins / too-many-admins | medium | the administrators counted against admins.min / max |
@@ -79,7 +80,26 @@ export function computeFindings(input: AccountPostureInput, settings: PostureSet
       }
     });
     if (row.passwordEnabled && !row.mfaActive) add('console-without-mfa', 'high', user, `IAM user ${row.user} in ${where} has a console password and no MFA device`, `Assign an MFA device to ${row.user}, or delete its console password if it does not sign in.`);
-    if (row.keys[0].active && row.keys[1].active) add('two-active-keys', 'low', user, `IAM user ${row.user} in ${where} has two active access keys`, `Finish the rotation: deactivate the older key of ${row.user} once the newer one is in use.`);
+    if (row.keys[0].active && row.keys[1].active) {
+      // The overlap rotation: two keys while the users of the old one move to the new one. Once the
+      // newer key has been used since it was created, the move has begun and the older key can go.
+      const [a, b] = row.keys;
+      const newer = (b.lastRotated?.getTime() ?? 0) >= (a.lastRotated?.getTime() ?? 0) ? 1 : 0;
+      const n = row.keys[newer];
+      const inUse = n.lastUsed !== null && n.lastRotated !== null && n.lastUsed.getTime() >= n.lastRotated.getTime();
+      if (inUse) {
+        const older = 1 - newer;
+        add(
+          'rotation-ready',
+          'medium',
+          `${user}/key${older + 1}`,
+          `IAM user ${row.user} in ${where}: access key ${newer + 1} (created ${day(n.lastRotated as Date)}) has been used since (last ${day(n.lastUsed as Date)}), so key ${older + 1} is no longer needed`,
+          `Deactivate access key ${older + 1} of ${row.user} (posture.rotation with action: deactivate does it), then delete it if nothing breaks.`,
+        );
+      } else {
+        add('two-active-keys', 'low', user, `IAM user ${row.user} in ${where} has two active access keys, and the newer one has not been used yet`, `Finish the rotation: move the users of ${row.user}'s older key to the newer one, then deactivate the older key.`);
+      }
+    }
   }
 
   // ----- leavers -----

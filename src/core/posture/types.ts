@@ -15,6 +15,7 @@ export type FindingKind =
   | 'access-key-unused'
   | 'console-without-mfa'
   | 'two-active-keys'
+  | 'rotation-ready'
   | 'leaver-iam-user'
   | 'password-policy-missing'
   | 'password-policy-weak'

@@ -16,7 +16,6 @@ import { createChangeReader, createRuntime } from '../reconcile/runtime.js';
 import type { DirectoryChangeReader } from '../fast-lane/fast-lane.js';
 import { Mutex } from '../fast-lane/mutex.js';
 import { StateCache } from '../fast-lane/state-cache.js';
-import { createRuntime } from '../reconcile/runtime.js';
 import { postureFromConfig } from '../posture/from-config.js';
 import type { PostureJob } from './posture-schedule.js';
 

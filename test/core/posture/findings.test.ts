@@ -84,13 +84,33 @@ describe('computeFindings', () => {
     expect(fs[3]?.detail).toContain('has never been used since 2026-05-16');
   });
 
-  it('a console password without MFA is high; two active keys is low', () => {
+  it('a console password without MFA is high; two active keys is low while the newer is unused, and the older is rotation-ready once the newer is used', () => {
     const fs = computeFindings(
-      input({ report: report(ROOT_OK, row('eve', { password: true }), row('fay', { password: true, mfa: true }), row('gus', { k1: [true, '2026-11-01T00:00:00+00:00', '2026-12-01T00:00:00+00:00'], k2: [true, '2026-11-30T00:00:00+00:00', '2026-12-01T00:00:00+00:00'] })) }),
+      input({
+        report: report(
+          ROOT_OK,
+          row('eve', { password: true }),
+          row('fay', { password: true, mfa: true }),
+          // gus: the overlap rotation is done (key 2, created 11-30, used 12-01): key 1 can go.
+          row('gus', { k1: [true, '2026-11-01T00:00:00+00:00', '2026-12-01T00:00:00+00:00'], k2: [true, '2026-11-30T00:00:00+00:00', '2026-12-01T00:00:00+00:00'] }),
+          // hal: key 2 was made but never used: the rotation is under way, key 1 is still needed.
+          row('hal', { k1: [true, '2026-11-01T00:00:00+00:00', '2026-12-01T00:00:00+00:00'], k2: [true, '2026-11-30T00:00:00+00:00', 'N/A'] }),
+          // ida: key 1 is the newer one (created after key 2) and is in use: key 2 can go.
+          row('ida', { k1: [true, '2026-11-30T00:00:00+00:00', '2026-12-01T00:00:00+00:00'], k2: [true, '2026-11-01T00:00:00+00:00', '2026-11-29T00:00:00+00:00'] }),
+        ),
+      }),
       DEFAULT_POSTURE_SETTINGS,
       NOW,
     );
-    expect(ids(fs)).toEqual([`console-without-mfa:${ACCT}:user/eve high`, `two-active-keys:${ACCT}:user/gus low`]);
+    expect(ids(fs)).toEqual([
+      `console-without-mfa:${ACCT}:user/eve high`,
+      `rotation-ready:${ACCT}:user/gus/key1 medium`,
+      `rotation-ready:${ACCT}:user/ida/key2 medium`,
+      `two-active-keys:${ACCT}:user/hal low`,
+    ]);
+    expect(fs.find((f) => f.principal === 'user/gus/key1')?.detail).toBe(
+      `IAM user gus in account prod (${ACCT}): access key 2 (created 2026-11-30) has been used since (last 2026-12-01), so key 1 is no longer needed`,
+    );
   });
 
   it('an IAM user linked to an AD leaver with live credentials is high; one whose credentials are off is not', () => {
