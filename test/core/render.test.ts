@@ -93,6 +93,8 @@ describe('human plan', () => {
     const text = renderPlan(await busyMorning(), { color: false });
     expect(text).toContain(`! iam_role_revocations.dev.Developer will be revoked`);
     expect(text).toContain(`x iam_user_credentials.prod.carol-legacy will be disabled`);
+    // A permission set's revocation entries are keyed by Identity Store UserId: the reason names whose it is.
+    expect(text).toMatch(/# carol disabled in AD, seen [^(]+ \(UserId mem-9\): live sessions on permission set PowerUser denied from/);
     expect(text).toContain("Plan: 0 to add, 1 to change, 2 to destroy; 2 session revocations, 1 IAM user's credentials disabled.");
     expect(text).toContain("1 leaver (carol): 2 session revocations, 1 IAM user's credentials disabled, 1 membership removed, 1 Identity Center user deleted.");
   });

@@ -226,6 +226,7 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
       else entries[k] = at;
     }
     const added: SessionCut[] = [];
+    const entryOf = new Map<SessionCut, string>();
     for (const { cut, entry } of additions.get(key) ?? []) {
       // Already revoked at or after the last moment they held it (a pruned entry too: no session from before
       // it can still be alive). Revoked before that (re-added since): this removal gets its own instant.
@@ -233,6 +234,7 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
       if (existing !== undefined && (cut.heldAt === undefined || !(Date.parse(existing) < Date.parse(cut.heldAt)))) continue;
       entries[entry] = revokedAt;
       added.push(cut);
+      entryOf.set(cut, entry);
     }
     const pruned = [...prunedAt.keys()].filter((k) => !Object.hasOwn(entries, k));
     if (added.length === 0 && pruned.length === 0) continue;
@@ -259,7 +261,8 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
     if (added.length > 0) {
       const what = kind === 'iam_role_revocations' ? `live sessions on ${parent.name} (${alias(parent.account)})` : `live sessions on permission set ${parent.name}`;
       const from = humanInstant(revokedAt);
-      const people = added.map((c) => `${c.why}: ${what} denied from ${from}`);
+      // A permission set's entries are keyed by Identity Store UserId: the reason says whose each one is.
+      const people = added.map((c) => `${c.why}${kind === 'sso_permission_set_revocations' ? ` (UserId ${entryOf.get(c) ?? '?'})` : ''}: ${what} denied from ${from}`);
       const leavers = added.filter((c) => c.leaver !== undefined);
       const only = added.length === 1 ? (added[0] as SessionCut) : undefined;
       out.push({
