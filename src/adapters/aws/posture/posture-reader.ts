@@ -251,6 +251,9 @@ export class PostureReader {
     for (const r of d.roles) {
       // Service-linked roles are AWS's own, not people's administrator access.
       if ((r.Path ?? '').startsWith('/aws-service-role/')) continue;
+      // Identity Center's AWSReservedSSO_* roles are its permission sets provisioned here: counted as
+      // the permission-set assignments below, not a second time as roles.
+      if ((r.Path ?? '').startsWith('/aws-reserved/sso.amazonaws.com/')) continue;
       const via = viaAttached((r.AttachedManagedPolicies ?? []).map((a) => a.PolicyArn)) ?? viaInline(r.RolePolicyList ?? []);
       if (via !== null) yield { principal: `role/${r.RoleName ?? ''}`, via };
     }

@@ -145,7 +145,8 @@ describe("disabling a leaver's credentials", () => {
       Version: '2012-10-17',
       Statement: [{ Sid: 'RolemapRevokedSessions', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': instant } } }],
     });
-    expect(find((await target.readActual(roleMap())).resources, 'iam_user_credentials', `${PROD}/jdoe-ci`)?.attrs).toEqual(after.attrs);
+    const { keyCreatedAt: _created, ...reread } = find((await target.readActual(roleMap())).resources, 'iam_user_credentials', `${PROD}/jdoe-ci`)?.attrs ?? {};
+    expect(reread).toEqual(after.attrs);
   });
 
   it('a refused deny never keeps a key active: every step is tried, the change fails naming the one that did not work', async () => {
