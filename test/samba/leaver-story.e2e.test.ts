@@ -12,227 +12,37 @@
  * leaver, and the mover's session on the role they lost, while everyone else's still works; and the
  * journal, asked about each person by name, tells what happened to them, why, and AWS's request ids.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CreateSAMLProviderCommand } from '@aws-sdk/client-iam';
-import { IdentitystoreClient, paginateListUsers } from '@aws-sdk/client-identitystore';
-import { Attribute, Change } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAccountExpires } from '../../src/adapters/directory/ad-attributes.js';
-import { startEmulator, type Emulator } from '../aws-emulator/index.js';
 import { probe } from '../aws-emulator/probe.js';
-import { DEFAULT_IDENTITY_STORE_ID } from '../aws-emulator/services/identitystore.js';
-import { DEFAULT_INSTANCE_ARN } from '../aws-emulator/services/sso-admin.js';
-import { rolemap, useProcessEnv } from '../integration/world.js';
-import { portalCredentials } from '../support/portal.js';
-import { adminIam, provisionRolemapPrincipal, type AwsCredentials } from '../support/rolemap-principal.js';
-import { createSamlIdp, type SamlIdp } from '../support/saml-idp.js';
-import { samlLogin, type SessionCredentials } from '../support/saml-login.js';
-import { facts, samba } from './helpers.js';
-import { ScratchOu } from './scratch-ou.js';
+import { rolemap } from '../integration/world.js';
+import { samba } from './helpers.js';
+import { ALLOWED, DENIED, startLeaverWorld, upn, type JournalLine, type LeaverWorld, type Sessions } from './leaver-world.js';
 
-const MANAGEMENT = '111111111111';
-const PROD = '222222222222';
-const REGION = 'us-east-1';
-const ADMIN = { accessKeyId: 'AKIALEAVERSTORY00001', secretAccessKey: 'leaver-story-admin-secret-not-real' };
-const RECONCILER = `arn:aws:iam::${PROD}:role/rolemap-reconciler`;
-const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
-const ADMIN_ROLE = `arn:aws:iam::${PROD}:role/federated/StoryAdmin`;
-const DEV_ROLE = `arn:aws:iam::${MANAGEMENT}:role/federated/StoryDev`;
-const provider = (account: string): string => `arn:aws:iam::${account}:saml-provider/ADFS`;
-
-/** One person's live sessions, by where they lead. */
-interface Sessions {
-  readonly admin: SessionCredentials;
-  readonly dev: SessionCredentials;
-  readonly analyst: SessionCredentials;
-}
-
-interface JournalLine {
-  readonly runId: string;
-  readonly status: string;
-  readonly action: string;
-  readonly kind: string;
-  readonly address: string;
-  readonly principalName: string | null;
-  readonly leaverReason: string | null;
-  readonly reason: string | null;
-  readonly requestIds: readonly string[];
-}
-
-// Who is who (sAMAccountNames get a random suffix: they are unique in the whole domain).
-const SUFFIX = randomBytes(2).toString('hex');
 const KINDS = ['disabled', 'expired', 'nogroups', 'deleted', 'moved', 'renamed', 'readded', 'mover', 'stays'] as const;
 type Kind = (typeof KINDS)[number];
-const sam = (k: Kind): string => `ls.${k}-${SUFFIX}`;
-const upn = (name: string): string => `${name}@rolemap.test`;
-const RENAMED_TO = `ls.married-${SUFFIX}`;
 
 describe.skipIf(!samba)('leaver story end to end (Samba AD + judging emulator + rolemap CLI)', () => {
-  let emulator: Emulator;
-  let idp: SamlIdp;
-  let ou: ScratchOu;
-  let dir: string;
-  let configFile: string;
-  let restoreEnv: () => void = () => undefined;
-  let rolemapKey: AwsCredentials;
-  const dn: Partial<Record<Kind, string>> = {};
-  const groups = { admins: '', devs: '', analysts: '' };
-
+  let w: LeaverWorld<Kind>;
+  let sam: (k: Kind) => string;
+  let RENAMED_TO: string;
   beforeAll(async () => {
-    emulator = await startEmulator({ homeAccount: MANAGEMENT, baseCredentials: [ADMIN], memberAccounts: [PROD] });
-    idp = await createSamlIdp();
-    const setup = { endpoint: emulator.url, region: REGION, admin: ADMIN };
-    // What an administrator set up before rolemap: ADFS in both accounts, rolemap's own user and role.
-    for (const account of [MANAGEMENT, PROD]) {
-      const iam = await adminIam(setup, MANAGEMENT, account);
-      await iam.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: idp.metadataXml() }));
-      iam.destroy();
-    }
-    rolemapKey = await provisionRolemapPrincipal({ ...setup, assumeRoleArns: [RECONCILER] }, MANAGEMENT);
-
-    ou = await ScratchOu.create(facts(), 'LeaverStory');
-    for (const k of KINDS) dn[k] = await ou.addUser(sam(k));
-    const everyone = KINDS.map((k) => dn[k] as string);
-    groups.admins = await ou.addGroup(`LS-Admins-${SUFFIX}`, everyone);
-    groups.devs = await ou.addGroup(`LS-Devs-${SUFFIX}`, everyone);
-    groups.analysts = await ou.addGroup(`LS-Analysts-${SUFFIX}`, everyone);
-
-    dir = mkdtempSync(join(tmpdir(), 'rolemap-leaver-story-'));
-    configFile = join(dir, 'rolemap.yaml');
-    writeFileSync(configFile, config());
-    restoreEnv = useProcessEnv({
-      AWS_ENDPOINT_URL: emulator.url,
-      AWS_ACCESS_KEY_ID: rolemapKey.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: rolemapKey.secretAccessKey,
-      AWS_REGION: REGION,
-      AWS_MAX_ATTEMPTS: '2',
-      AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
-      LS_BIND_PASSWORD: facts().adminPassword,
-      NO_COLOR: '1',
-    });
+    w = await startLeaverWorld('ls', KINDS);
+    sam = w.sam;
+    RENAMED_TO = `ls.married-${w.suffix}`;
   });
   afterAll(async () => {
-    restoreEnv();
-    await ou?.remove();
-    await emulator?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await w?.stop();
   });
 
-  const config = (): string => `directory:
-  type: ldap
-  url: ${facts().ldapsUrl}
-  caFile: ${facts().caFile}
-  bindDn: ${facts().adminUpn}
-  bindPassword: {env: LS_BIND_PASSWORD}
-  userBase: "${ou.staff}"
-  groupBase: "${ou.groups}"
-aws:
-  region: ${REGION}
-accounts:
-  management: "${MANAGEMENT}"
-  prod:
-    id: "${PROD}"
-    assumeRoleArn: ${RECONCILER}
-federatedRoles:
-  - group: {dn: "${groups.admins}"}
-    account: prod
-    roleName: StoryAdmin
-    path: /federated/
-    samlProvider: ADFS
-    managedPolicyArns: ["${S3_READ}"]
-  - group: {dn: "${groups.devs}"}
-    account: management
-    roleName: StoryDev
-    path: /federated/
-    samlProvider: ADFS
-    managedPolicyArns: ["${S3_READ}"]
-identityCenter:
-  instanceArn: ${DEFAULT_INSTANCE_ARN}
-  identityStoreId: ${DEFAULT_IDENTITY_STORE_ID}
-  account: management
-  permissionSets:
-    StoryAnalyst:
-      sessionDuration: PT4H
-      managedPolicyArns: ["${S3_READ}"]
-  assignments:
-    - group: {dn: "${groups.analysts}"}
-      permissionSet: StoryAnalyst
-      accounts: [prod]
-leavers:
-  identityCenter: delete
-  revokeSessions: true
-  roleSessionName: userPrincipalName
-safety:
-  ownerId: leaver-story
-  minDirectoryUsers: 1
-  maxDeletes: 100
-  maxDeletePercent: 100   # nine people: a layoff of seven is most of what rolemap owns in Identity Center
-journal:
-  path: ${join(dir, 'journal.db')}
-`;
-
-  const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
-
-  /** `rolemap reconcile --auto-approve`: changes applied (exit 2), nothing failed; the plan's text. */
-  const reconcile = async (): Promise<string> => {
-    await tick(); // every session opened so far was issued strictly before this run's revocation instants
-    const r = await rolemap(['reconcile', '--auto-approve', '--config', configFile]);
+  /** `rolemap reconcile --auto-approve`: changes applied (exit 2), nothing failed. */
+  const reconcile = async (): Promise<void> => {
+    const r = await w.reconcile();
     if (r.code !== 2) throw new Error(`rolemap reconcile exited ${r.code}\n${r.stdout}\n${r.stderr}`);
-    await tick();
-    return r.stdout;
   };
-
-  const userId = async (name: string): Promise<string> => {
-    const store = new IdentitystoreClient({ region: REGION, endpoint: emulator.url, credentials: ADMIN });
-    try {
-      for await (const page of paginateListUsers({ client: store }, { IdentityStoreId: DEFAULT_IDENTITY_STORE_ID })) {
-        const u = (page.Users ?? []).find((x) => x.UserName === upn(name) || x.UserName === name);
-        if (u?.UserId) return u.UserId;
-      }
-    } finally {
-      store.destroy();
-    }
-    throw new Error(`no Identity Center user for ${name}`);
-  };
-
-  /** SAML to StoryAdmin (prod) and StoryDev (management), as ADFS lists both; the portal for StoryAnalyst in prod. */
-  const login = async (name: string): Promise<Sessions> => {
-    const both = [
-      { roleArn: ADMIN_ROLE, providerArn: provider(PROD) },
-      { roleArn: DEV_ROLE, providerArn: provider(MANAGEMENT) },
-    ];
-    const admin = await samlLogin(emulator, { idp, user: upn(name), ...both[0]!, otherRoles: [both[1]!] });
-    const dev = await samlLogin(emulator, { idp, user: upn(name), ...both[1]!, otherRoles: [both[0]!] });
-    const analyst = await portalCredentials(emulator, { userId: await userId(name), accountId: PROD, permissionSetName: 'StoryAnalyst' });
-    return { admin: admin.credentials, dev: dev.credentials, analyst: analyst.credentials };
-  };
-
-  const judged = async (s: Sessions): Promise<Record<keyof Sessions, string>> => ({
-    admin: await probe(emulator.url, s.admin),
-    dev: await probe(emulator.url, s.dev),
-    analyst: await probe(emulator.url, s.analyst),
-  });
-  const ALLOWED = { admin: 'allowed', dev: 'allowed', analyst: 'allowed' };
-  const DENIED = { admin: 'denied', dev: 'denied', analyst: 'denied' };
-
-  const journalOf = async (name: string): Promise<JournalLine[]> => {
-    const r = await rolemap(['journal', 'list', '--user', name, '--format', 'json', '--config', configFile]);
-    if (r.code !== 0) throw new Error(`rolemap journal list --user ${name} exited ${r.code}\n${r.stderr}`);
-    const text = r.stdout.trim();
-    if (text === '') return [];
-    return text.startsWith('[') ? (JSON.parse(text) as JournalLine[]) : text.split('\n').map((l) => JSON.parse(l) as JournalLine);
-  };
-
-  const removeFromAll = async (k: Kind): Promise<void> => {
-    for (const g of Object.values(groups)) await ou.removeMember(g, dn[k] as string);
-  };
-  const addToAll = async (k: Kind): Promise<void> => {
-    for (const g of Object.values(groups)) await ou.client.modify(g, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn[k] as string] }) }));
-  };
+  const login = (name: string): Promise<Sessions> => w.login(name);
+  const judged = (s: Sessions) => w.judged(s);
+  const journalOf = (name: string): Promise<JournalLine[]> => w.journalOf(name);
 
   // The story, in order: each step builds on the one before (one Samba OU, one emulator, one journal).
   const first: Partial<Record<Kind, Sessions>> = {};
@@ -247,16 +57,16 @@ journal:
     for (const k of KINDS) expect({ who: k, ...(await judged(first[k]!)) }).toEqual({ who: k, ...ALLOWED });
 
     // ls.readded is removed from every group (a first removal); ls.renamed changes name (marriage).
-    await removeFromAll('readded');
+    await w.removeFromAll('readded');
     for (const [type, value] of [['sAMAccountName', RENAMED_TO], ['userPrincipalName', upn(RENAMED_TO)], ['mail', upn(RENAMED_TO)]] as const) {
-      await ou.setAttribute(dn.renamed!, type, value);
+      await w.ou.setAttribute(w.dn.renamed, type, value);
     }
     await reconcile();
     expect({ who: 'readded', ...(await judged(first.readded!)) }).toEqual({ who: 'readded', ...DENIED });
     expect({ who: 'renamed', ...(await judged(first.renamed!)) }).toEqual({ who: 'renamed', ...ALLOWED });
 
     // ls.readded comes back and logs in again; ls.renamed logs in under the new name.
-    await addToAll('readded');
+    await w.addToAll('readded');
     await reconcile();
     readdedAgain = await login(sam('readded'));
     renamedAgain = await login(RENAMED_TO);
@@ -265,21 +75,21 @@ journal:
   }, 180_000);
 
   it('the layoff, every kind at once: every session of every leaver is denied, the mover loses only that role, the bystander nothing', async () => {
-    await ou.disable(dn.disabled!);
-    await ou.setAttribute(dn.expired!, 'accountExpires', encodeAccountExpires(new Date(Date.now() - 86_400_000)));
-    await removeFromAll('nogroups');
-    await ou.delete(dn.deleted!);
-    await ou.moveToLeavers(dn.moved!);
-    await ou.disable(dn.renamed!);
-    await removeFromAll('readded');
-    await ou.removeMember(groups.admins, dn.mover!); // keeps Devs and Analysts
+    await w.ou.disable(w.dn.disabled);
+    await w.ou.setAttribute(w.dn.expired, 'accountExpires', encodeAccountExpires(new Date(Date.now() - 86_400_000)));
+    await w.removeFromAll('nogroups');
+    await w.ou.delete(w.dn.deleted);
+    await w.ou.moveToLeavers(w.dn.moved);
+    await w.ou.disable(w.dn.renamed);
+    await w.removeFromAll('readded');
+    await w.ou.removeMember(w.groups.admins, w.dn.mover); // keeps Devs and Analysts
     await reconcile();
 
     for (const k of LEAVERS.filter((x) => x !== 'renamed')) expect({ who: k, ...(await judged(first[k]!)) }).toEqual({ who: k, ...DENIED });
     expect({ who: 'readded again', ...(await judged(readdedAgain)) }).toEqual({ who: 'readded again', ...DENIED });
     expect({ who: 'renamed again', ...(await judged(renamedAgain)) }).toEqual({ who: 'renamed again', ...DENIED });
     // Its portal session (denied by identity store UserId, which a rename keeps) too; the old-name SAML sessions: below.
-    expect(await probe(emulator.url, first.renamed!.analyst)).toBe('denied');
+    expect(await probe(w.emulator.url, first.renamed!.analyst)).toBe('denied');
     expect({ who: 'mover', ...(await judged(first.mover!)) }).toEqual({ who: 'mover', admin: 'denied', dev: 'allowed', analyst: 'allowed' });
     expect({ who: 'stays', ...(await judged(first.stays!)) }).toEqual({ who: 'stays', ...ALLOWED });
     // And whoever stays may still sign in.
@@ -295,7 +105,7 @@ journal:
   });
 
   it('the next run has nothing left to do', async () => {
-    const again = await rolemap(['reconcile', '--dry-run', '--config', configFile]);
+    const again = await rolemap(['reconcile', '--dry-run', '--config', w.configFile]);
     expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
   });
 
