@@ -191,7 +191,8 @@ export function listChanges(db: SqliteDatabase, filter: ChangeFilter, now: Date)
     params['until'] = parseTime(filter.until, now).toISOString();
   }
   if (filter.user !== undefined) {
-    where.push(`principal_guid IN ${resolve('user')}`);
+    // Its own changes, and the shared revocations that cut them (a change's `concerns`).
+    where.push(`(principal_guid IN ${resolve('user')} OR EXISTS (SELECT 1 FROM change_concerns k WHERE k.run_id = changes.run_id AND k.seq = changes.seq AND k.guid IN ${resolve('user')}))`);
     params['user'] = filter.user;
   }
   if (filter.group !== undefined) {

@@ -148,6 +148,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     readonly head: SqliteStatement;
     readonly insertEvent: SqliteStatement;
     readonly alias: SqliteStatement;
+    readonly concern: SqliteStatement;
   };
 
   private constructor(file: string, db: SqliteDatabase, options: SqliteJournalOptions, migrated: readonly string[]) {
@@ -162,6 +163,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
         `INSERT INTO change_events (${CHANGE_EVENT_COLUMNS.join(', ')}, prev_hash, hash) VALUES (${CHANGE_EVENT_COLUMNS.map(() => '?').join(', ')}, ?, ?)`,
       ),
       alias: db.prepare('INSERT OR IGNORE INTO principal_aliases (alias, guid, type) VALUES (?, ?, ?)'),
+      concern: db.prepare('INSERT OR IGNORE INTO change_concerns (guid, run_id, seq) VALUES (?, ?, ?)'),
     };
   }
 
@@ -357,6 +359,8 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
         for (const c of changes) yield event(c);
       })());
       this.#aliases(plan.changes);
+      // Everyone a shared revocation cuts, so `--user` finds it under each of them.
+      for (const c of changes) for (const guid of c.concerns ?? []) this.#stmt.concern.run(guid.toLowerCase(), runId, c.seq);
     });
   }
 
