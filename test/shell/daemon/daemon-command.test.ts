@@ -72,7 +72,7 @@ describe('rolemap approve RUN', () => {
     chmodSync(dir, 0o777);
     const side = (...args: string[]): string => {
       const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'approvals-side.ts'), journal, ...args], { ...nobody, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', HOME: dir } });
-      if (r.status !== 0) throw new Error(`approvals-side.ts ${args.join(' ')} as uid ${nobody.uid} failed: ${r.stderr}`);
+      if (r.status !== 0) throw new Error(`approvals-side.ts ${args.join(' ')} as uid ${nobody.uid} failed: ${r.error?.message ?? r.stderr}`);
       return r.stdout;
     };
     side('refuse', '20260301T100000Z-abcdef');
