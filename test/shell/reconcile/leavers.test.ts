@@ -84,7 +84,9 @@ describe('defect 2: a failed shared revocation is retried until it succeeds', ()
 
     // jdoe and asmith leave; in the same run a new role is made (which succeeds) while IAM refuses the deny.
     source.snapshot = directory(['jdoe', 'asmith']);
-    now = new Date('2026-12-02T09:14:00.000Z');
+    // The sessions above carry the real clock's aws:TokenIssueTime: the revocation instants must come after it.
+    const leftAt = Date.now() + 60_000;
+    now = new Date(leftAt);
     world.emulator.injectFault({ kind: 'error', service: 'iam', operation: 'PutRolePolicy', code: 'ServiceFailure', status: 500, message: 'try later' });
     const withAuditor = roleMap([spec(DEV, 'Developer', { managedPolicyArns: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] }), spec(DEV, 'Auditor', { group: { by: 'sAMAccountName', value: `AWS-${DEV}-Developer` } })]);
     const failed = await runOnce(runtime(withAuditor), { mode: 'apply', trigger: 'test' });
@@ -97,7 +99,7 @@ describe('defect 2: a failed shared revocation is retried until it succeeds', ()
     expect(await mayAct(jdoeS)).toBe(true);
 
     world.emulator.clearFaults();
-    now = new Date('2026-12-02T09:15:00.000Z');
+    now = new Date(leftAt + 60_000);
     const retry = await runOnce(runtime(withAuditor), { mode: 'apply', trigger: 'test' });
     expect(retry.outcome).toBe('applied');
     // Only Developer: the new Auditor role was never theirs (they were disabled before it existed).
