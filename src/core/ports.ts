@@ -1,10 +1,10 @@
 /**
  * The interfaces the core defines and the adapters implement (dependencies point inward).
  */
-import type { DirectorySnapshot, GroupRef } from './model/directory.js';
+import type { DirectorySnapshot, GroupRef, Guid } from './model/directory.js';
 import type { ResourceKind } from './model/resources.js';
 import type { RoleMap } from './model/role-map.js';
-import type { ActualState, Entitlement } from './model/state.js';
+import type { ActualState, Entitlement, FormerNames } from './model/state.js';
 import type { Change, Plan } from './plan/change.js';
 
 /** What the directory source needs to know about the role map: which groups to read. */
@@ -68,6 +68,14 @@ export interface EntitlementHistory {
    * Absent (a journal that does not say): existing revocations are taken to cover them.
    */
   readonly at?: string | null | undefined;
+  /**
+   * Every set of session names (sAMAccountName, UPN, mail) each person (by objectGUID, as in `last`) was
+   * journaled under within the longest session that could still be live (`LONGEST_SESSION_SECONDS`
+   * before the time asked for), each with `until`: the time of the first snapshot after the last one
+   * that showed it (absent when the last snapshot shows it). A person renamed in AD before leaving is
+   * revoked under each of them. Absent: the journal does not say (only `last`'s names are known).
+   */
+  readonly names?: ReadonlyMap<Guid, readonly FormerNames[]> | undefined;
 }
 
 /** Where a run came from and what it may do. */
@@ -109,7 +117,11 @@ export interface RunJournal {
   recordEntitlements(runId: string, at: string, entitlements: readonly Entitlement[], aliases?: readonly PrincipalAlias[]): void;
   finishRun(runId: string, end: { readonly outcome: RunOutcome; readonly finishedAt: string; readonly error?: string | undefined; readonly directory?: { readonly users: number; readonly groups: number } | undefined }): void;
   /** The last entitlement snapshot, for telling leavers. */
-  entitlementHistory(): EntitlementHistory;
+  /**
+   * The history as of `now` (default: the journal's clock): `names` reaches back the longest session
+   * duration from it.
+   */
+  entitlementHistory(now?: Date): EntitlementHistory;
   /** A plan handed out to be applied later (`--plan-out`, `--json`): its hash (`planHash`), so a saved plan can be told from an edited one. */
   recordSavedPlan(runId: string, planHash: string, changes: number): void;
   /** Whether the journal recorded a plan with this hash as saved (or refused awaiting approval): only such a plan may be applied later. */

@@ -7,7 +7,8 @@
  * attempted, then applied is three rows (pending, intent, applied); the `changes` view shows one line
  * per change with its final status.
  */
-import type { Entitlement } from '../../core/model/state.js';
+import { compareFormerNames, LONGEST_SESSION_SECONDS } from '../../core/model/session-name.js';
+import type { Entitlement, FormerNames } from '../../core/model/state.js';
 import type { Change, Plan } from '../../core/plan/change.js';
 import type { ApplyHooks, ApplyOutcome, EntitlementHistory, OwnershipRegistry, PrincipalAlias, RunJournal, RunOutcome, RunStart } from '../../core/ports.js';
 import {
@@ -476,15 +477,20 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     return (this.#stmt.head.get() as Head | undefined) ?? null;
   }
 
-  /** The snapshot written last (by row id: a clock stepped back must not make an older snapshot look newer). */
-  entitlementHistory(): EntitlementHistory {
+  /**
+   * The snapshot written last (by row id: a clock stepped back must not make an older snapshot look newer),
+   * and every set of names each person was journaled under in the snapshots that may matter for a session
+   * still live at `now` (see `sessionNames`).
+   */
+  entitlementHistory(now: Date = this.#clock()): EntitlementHistory {
     const snap = this.#db.prepare('SELECT id, at FROM entitlement_snapshots ORDER BY id DESC LIMIT 1').get() as { id: number; at: string } | undefined;
-    if (snap === undefined) return { last: null, at: null };
+    if (snap === undefined) return { last: null, at: null, names: new Map() };
     const rows = this.#db
       .prepare('SELECT user_guid, user_name, account, kind, target, via_group_guid, via_group_name, user_principal_name, mail, seen_at FROM entitlements WHERE snapshot_id = ? ORDER BY rowid')
       .all(snap.id) as EntitlementRow[];
     return {
       at: snap.at,
+      names: this.#sessionNames(now),
       last: rows.map((r) => ({
         userGuid: r.user_guid,
         userName: r.user_name,
@@ -498,6 +504,48 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
         ...(typeof r.seen_at === 'string' ? { seenAt: r.seen_at } : {}),
       })),
     };
+  }
+
+
+  /**
+   * Per person, each distinct (sAMAccountName, UPN, mail) the snapshots journaled them under, with
+   * `until`: the time of the first snapshot after the last one that showed it (the names changed, or the
+   * grants ended, before then), absent when the latest snapshot shows it. Only snapshots whose successor
+   * was written within LONGEST_SESSION_SECONDS before `now` are read (plus the latest): a name replaced
+   * earlier can be on no live session. Order: the latest first, then by `until` descending and name,
+   * so plans built from it are the same every run.
+   */
+  #sessionNames(now: Date): Map<string, FormerNames[]> {
+    const cutoff = new Date(now.getTime() - LONGEST_SESSION_SECONDS * 1000).toISOString();
+    // The last snapshot written before the window: its successor (if any) is inside it. By id, as above.
+    const from = this.#db.prepare('SELECT max(id) AS id FROM entitlement_snapshots WHERE at < ?').get(cutoff) as { id: number | null } | undefined;
+    const firstId = from?.id ?? 0;
+    const snaps = this.#db.prepare('SELECT id, at FROM entitlement_snapshots WHERE id >= ? ORDER BY id').all(firstId) as { id: number; at: string }[];
+    const nextAt = new Map<number, string>();
+    for (let i = 0; i + 1 < snaps.length; i++) nextAt.set((snaps[i] as { id: number }).id, (snaps[i + 1] as { at: string }).at);
+    const rows = this.#db
+      .prepare(
+        `SELECT user_guid, user_name, user_principal_name, mail, max(snapshot_id) AS last_id FROM entitlements WHERE snapshot_id >= ?
+           GROUP BY user_guid, user_name, user_principal_name, mail`,
+      )
+      .all(firstId) as { user_guid: string; user_name: string; user_principal_name: string | null; mail: string | null; last_id: number }[];
+    const out = new Map<string, FormerNames[]>();
+    for (const r of rows) {
+      const until = nextAt.get(r.last_id);
+      // A snapshot before the window whose successor is inside it is read whole: only what it showed last counts.
+      if (until !== undefined && until < cutoff) continue;
+      const n: FormerNames = {
+        sAMAccountName: r.user_name,
+        ...(r.user_principal_name !== null ? { userPrincipalName: r.user_principal_name } : {}),
+        ...(r.mail !== null ? { mail: r.mail } : {}),
+        ...(until !== undefined ? { until } : {}),
+      };
+      const list = out.get(r.user_guid);
+      if (list === undefined) out.set(r.user_guid, [n]);
+      else list.push(n);
+    }
+    for (const list of out.values()) list.sort(compareFormerNames);
+    return out;
   }
 
   /**

@@ -7,10 +7,13 @@
  *   `deleted-from-ad` when it is gone from the snapshot, `removed-from-groups` when it is still there and active.
  * - An active account that lost only some grants is a mover, not a leaver.
  * - An account the journal already shows with no grants was handled before and is not a leaver again.
+ * - Leavers and movers carry `formerNames`: the other names the history journaled them under within the
+ *   longest session duration (renamed in AD before leaving), so their sessions are cut under each.
  */
 import type { DirectorySnapshot, DirectoryUser, Guid } from '../model/directory.js';
 import { isActive } from '../model/directory.js';
-import type { Entitlement, Leaver, LeaverReason, Mover } from '../model/state.js';
+import { compareFormerNames } from '../model/session-name.js';
+import type { Entitlement, FormerNames, Leaver, LeaverReason, Mover } from '../model/state.js';
 import type { EntitlementHistory } from '../ports.js';
 
 export interface LeaversAndMovers {
@@ -58,7 +61,7 @@ export function findLeavers(
     if (former.length === 0) continue;
     seen.add(user.guid);
     const reason: LeaverReason = user.disabled ? 'disabled' : 'expired';
-    leavers.push(fromUser(user, reason, former, reason === 'disabled' ? user.whenChanged : user.expiresAt));
+    leavers.push(fromUser(user, reason, former, reason === 'disabled' ? user.whenChanged : user.expiresAt, history));
   }
   if (last !== null) {
     for (const [guid, former] of last) {
@@ -67,9 +70,10 @@ export function findLeavers(
       if (user === undefined) {
         // Gone from the snapshot (deleted, or moved out of the user base): the names the history kept.
         const named = former.find((e) => e.userPrincipalName !== undefined || e.mail !== undefined) ?? (former[0] as Entitlement);
-        leavers.push({ guid, sAMAccountName: named.userName, userPrincipalName: named.userPrincipalName, mail: named.mail, reason: 'deleted-from-ad', formerEntitlements: former });
+        const names = { sAMAccountName: named.userName, userPrincipalName: named.userPrincipalName, mail: named.mail };
+        leavers.push({ guid, ...names, reason: 'deleted-from-ad', formerEntitlements: former, ...formerNamesOf(history, guid, names) });
       } else if (isActive(user, now)) {
-        leavers.push(fromUser(user, 'removed-from-groups', former, undefined));
+        leavers.push(fromUser(user, 'removed-from-groups', former, undefined, history));
       }
     }
   }
@@ -78,7 +82,14 @@ export function findLeavers(
   for (const [guid, lostGrants] of lost) {
     const user = usersByGuid.get(guid);
     if (user === undefined) continue;
-    movers.push({ guid, sAMAccountName: user.sAMAccountName, userPrincipalName: user.userPrincipalName, mail: user.mail, lostEntitlements: lostGrants.map(withSeenAt(history)) });
+    movers.push({
+      guid,
+      sAMAccountName: user.sAMAccountName,
+      userPrincipalName: user.userPrincipalName,
+      mail: user.mail,
+      lostEntitlements: lostGrants.map(withSeenAt(history)),
+      ...formerNamesOf(history, guid, user),
+    });
   }
   movers.sort(bySam);
   return { leavers: leavers.map((l) => ({ ...l, formerEntitlements: l.formerEntitlements.map(withSeenAt(history)) })), movers };
@@ -94,7 +105,7 @@ function bySam(a: { sAMAccountName: string; guid: Guid }, b: { sAMAccountName: s
   return a.sAMAccountName < b.sAMAccountName ? -1 : a.sAMAccountName > b.sAMAccountName ? 1 : a.guid < b.guid ? -1 : 1;
 }
 
-function fromUser(user: DirectoryUser, reason: LeaverReason, former: readonly Entitlement[], happenedAt: string | undefined): Leaver {
+function fromUser(user: DirectoryUser, reason: LeaverReason, former: readonly Entitlement[], happenedAt: string | undefined, history: EntitlementHistory): Leaver {
   return {
     guid: user.guid,
     sAMAccountName: user.sAMAccountName,
@@ -103,7 +114,29 @@ function fromUser(user: DirectoryUser, reason: LeaverReason, former: readonly En
     reason,
     formerEntitlements: former,
     ...(happenedAt !== undefined ? { happenedAt } : {}),
+    ...formerNamesOf(history, user.guid, user),
   };
+}
+
+type Names = Pick<FormerNames, 'sAMAccountName' | 'userPrincipalName' | 'mail'>;
+
+/**
+ * The names the history journaled this person under other than `current` (a rename in AD), newest first;
+ * `{}` when there are none, so a leaver without a rename looks as it always did.
+ */
+function formerNamesOf(history: EntitlementHistory, guid: Guid, current: Names): { formerNames?: FormerNames[] } {
+  const known = history.names?.get(guid) ?? history.names?.get(guid.toLowerCase());
+  if (known === undefined) return {};
+  const same = (n: Names): boolean => n.sAMAccountName === current.sAMAccountName && (n.userPrincipalName ?? '') === (current.userPrincipalName ?? '') && (n.mail ?? '') === (current.mail ?? '');
+  const seen = new Set<string>();
+  const formerNames: FormerNames[] = [];
+  for (const n of [...known].sort(compareFormerNames)) {
+    const k = `${n.sAMAccountName}\u0000${n.userPrincipalName ?? ''}\u0000${n.mail ?? ''}`;
+    if (same(n) || seen.has(k)) continue;
+    seen.add(k);
+    formerNames.push(n);
+  }
+  return formerNames.length > 0 ? { formerNames } : {};
 }
 
 /** "2026-12-02 09:14 UTC": minutes are what people compare with their HR records. */

@@ -34,6 +34,23 @@ export interface Entitlement {
 }
 
 /**
+ * A set of names a person's federated sessions could carry (ADFS sends one of them as the
+ * RoleSessionName, `leavers.roleSessionName`) before a rename in AD, and until when: a session opened
+ * under them may still be live until `until` plus the role's (or permission set's) session duration.
+ */
+export interface FormerNames {
+  readonly sAMAccountName: string;
+  readonly userPrincipalName?: string | undefined;
+  readonly mail?: string | undefined;
+  /**
+   * The latest moment the person may still have carried these names (ISO): the time of the first journal
+   * snapshot after the last one that showed them (the rename happened before it), or when the fast lane
+   * saw the rename. Absent: they may carry them now.
+   */
+  readonly until?: string | undefined;
+}
+
+/**
  * An AD account that has lost, or must lose, every grant. `formerEntitlements` are the grants it
  * held before (from the journal's last entitlement snapshot when one exists, otherwise from the
  * groups it is still a member of), which decide which roles and permission sets need revoking.
@@ -45,6 +62,11 @@ export interface Leaver {
   readonly mail?: string | undefined;
   readonly reason: LeaverReason;
   readonly formerEntitlements: readonly Entitlement[];
+  /**
+   * Names other than the ones above that their sessions may still carry (renamed in AD within the
+   * longest session duration): their sessions are cut under these too. Absent: none known.
+   */
+  readonly formerNames?: readonly FormerNames[] | undefined;
   /**
    * When AD says it happened, when it says so: the account's expiry (`expired`), its whenChanged
    * (`disabled`: the last change of the account, usually the disabling). Deletions, moves and group
@@ -64,6 +86,8 @@ export interface Mover {
   readonly mail?: string | undefined;
   /** The grants of the last snapshot for roles and permission sets the account no longer holds. */
   readonly lostEntitlements: readonly Entitlement[];
+  /** Names their sessions may still carry from before a rename (see Leaver.formerNames). */
+  readonly formerNames?: readonly FormerNames[] | undefined;
 }
 
 export interface DesiredState {

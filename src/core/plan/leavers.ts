@@ -4,7 +4,10 @@
  * - Live sessions outlast access removal. With `leavers.revokeSessions`, every role or permission set a
  *   person no longer holds (a leaver's every former grant, a mover's lost ones) gets an entry in its
  *   revocation: for a role, the session name ADFS sends (`leavers.roleSessionName`, from the directory or,
- *   for someone gone from AD, from the entitlement history) -> the revocation instant; for a permission set,
+ *   for someone gone from AD, from the entitlement history) -> the revocation instant, and the same for each
+ *   name they carried before a rename in AD (`formerNames`) while a session under it can still be live (the
+ *   rename, or the snapshot after the name was last journaled, within the role's max session duration);
+ *   for a permission set,
  *   the person's identity store UserId -> the instant. An entry made before the person was last seen holding
  *   the grant (removed, re-added, removed again) no longer covers them and gets a new instant. Entries older
  *   than the role's max session duration (or the set's session duration) can no longer match a live session
@@ -29,8 +32,8 @@ import type { Resource, ResourceKey, ResourceOf } from '../model/resources.js';
 import { resourceKey } from '../model/resources.js';
 import type { AccountId, RoleMap, RoleSessionNameSource } from '../model/role-map.js';
 import { aliasOf } from '../model/role-map.js';
-import { isValidSessionName } from '../model/session-name.js';
-import type { DesiredState, Entitlement, Leaver, LeaverReason, Mover } from '../model/state.js';
+import { isValidSessionName, LONGEST_SESSION_SECONDS } from '../model/session-name.js';
+import type { DesiredState, Entitlement, FormerNames, Leaver, LeaverReason, Mover } from '../model/state.js';
 import { describeLeaver, describeLeaverEvent, humanInstant } from '../desired/leavers.js';
 import { diffAttrs } from './diff.js';
 import type { DraftChange } from './draft.js';
@@ -62,6 +65,8 @@ export interface SessionCut {
   readonly sAMAccountName: string;
   readonly userPrincipalName?: string | undefined;
   readonly mail?: string | undefined;
+  /** Names from before a rename in AD that a live session may still carry (newest first): cut too, on roles. */
+  readonly formerNames?: readonly FormerNames[] | undefined;
   readonly kind: Entitlement['kind'];
   /** The role's account; for a permission set, one of the accounts it was assigned on (the revocation covers all). */
   readonly account: AccountId;
@@ -118,6 +123,7 @@ export function sessionCuts(leavers: readonly Leaver[], movers: readonly Mover[]
         sAMAccountName: who.sAMAccountName,
         userPrincipalName: who.userPrincipalName,
         mail: who.mail,
+        ...(who.formerNames !== undefined && who.formerNames.length > 0 ? { formerNames: who.formerNames } : {}),
         kind: e.kind,
         account: e.account,
         target: e.target,
@@ -166,35 +172,53 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
   const revokedAt = now.toISOString();
   const alias = aliasOf(roleMap);
   const warnings: string[] = [];
-  const additions = new Map<ResourceKey, { cut: SessionCut; entry: string }[]>();
+  const additions = new Map<ResourceKey, { cut: SessionCut; entries: string[]; former: ReadonlySet<string> }[]>();
   const source = roleMap.leavers.roleSessionName;
   for (const c of input.cuts) {
     if (input.isProtected(c.sAMAccountName, c.userPrincipalName, c.mail, c.guid) !== undefined) continue;
     let key: ResourceKey;
-    let entry: string | undefined;
+    const entries: string[] = [];
+    const former = new Set<string>();
     if (c.kind === 'iam_role') {
       key = `iam_role_revocations:${c.account}/${c.target}`;
-      entry = sessionNameOf(c, source);
+      const entry = sessionNameOf(c, source);
       if (entry === undefined || entry === '') {
         warnings.push(
           `${c.sAMAccountName} (${c.guid}) has no ${source} ${c.userPrincipalName === undefined && c.mail === undefined ? 'in the directory or the entitlement history' : ''}`.trimEnd() +
             `: no session of theirs on role ${c.target} (${alias(c.account)}) can be matched by leavers.roleSessionName; if ADFS sent another name, revoke their sessions on that role by hand`,
         );
-        continue;
-      }
-      if (!isValidSessionName(entry)) {
+      } else if (!isValidSessionName(entry)) {
         warnings.push(`${c.sAMAccountName} (${c.guid}): "${entry}" is not a session name STS accepts (2 to 64 ASCII letters, digits and _+=,.@-), so ADFS cannot have opened a session under it on role ${c.target} (${alias(c.account)}); skipped, the others on that role are revoked`);
-        continue;
+      } else entries.push(entry);
+      // The names carried before a rename, while a session opened under them can still be live on this role.
+      const role = actualByKey.get(`iam_role:${c.account}/${c.target}`);
+      const maxAge = (role?.kind === 'iam_role' ? role.attrs.maxSessionDuration : undefined) ?? LONGEST_SESSION_SECONDS;
+      for (const n of c.formerNames ?? []) {
+        const name = sessionNameOf(n, source);
+        if (name === undefined || name === '' || name === entry || entries.includes(name)) continue;
+        if (n.until !== undefined && now.getTime() - Date.parse(n.until) > maxAge * 1000) continue;
+        if (!isValidSessionName(name)) {
+          warnings.push(`${c.sAMAccountName} (${c.guid}): former name "${name}" is not a session name STS accepts (2 to 64 ASCII letters, digits and _+=,.@-), so ADFS cannot have opened a session under it on role ${c.target} (${alias(c.account)}); skipped, the others on that role are revoked`);
+          continue;
+        }
+        entries.push(name);
+        former.add(name);
       }
+      if (entries.length === 0) continue;
     } else {
       key = `sso_permission_set_revocations:${c.target}`;
-      // The deny matches identitystore:UserId: without an Identity Center user there is no session to cut.
-      entry = input.userIdOf(c.guid);
+      // The deny matches identitystore:UserId (a rename keeps it): without an Identity Center user there is no session to cut.
+      const entry = input.userIdOf(c.guid);
       if (entry === undefined) continue;
+      entries.push(entry);
     }
     const list = additions.get(key);
-    if (list === undefined) additions.set(key, [{ cut: c, entry }]);
-    else if (!list.some((x) => x.entry === entry)) list.push({ cut: c, entry }); // a set assigned on two accounts: one entry
+    if (list === undefined) additions.set(key, [{ cut: c, entries, former }]);
+    else {
+      // A set assigned on two accounts (or one person twice): each entry once.
+      const fresh = entries.filter((e) => !list.some((x) => x.entries.includes(e)));
+      if (fresh.length > 0) list.push({ cut: c, entries: fresh, former });
+    }
   }
 
   const keys = new Set<ResourceKey>(additions.keys());
@@ -226,15 +250,18 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
       else entries[k] = at;
     }
     const added: SessionCut[] = [];
-    const entryOf = new Map<SessionCut, string>();
-    for (const { cut, entry } of additions.get(key) ?? []) {
+    const entryOf = new Map<SessionCut, { names: string[]; former: ReadonlySet<string> }>();
+    for (const { cut, entries: names, former } of additions.get(key) ?? []) {
       // Already revoked at or after the last moment they held it (a pruned entry too: no session from before
       // it can still be alive). Revoked before that (re-added since): this removal gets its own instant.
-      const existing = entries[entry] ?? prunedAt.get(entry);
-      if (existing !== undefined && (cut.heldAt === undefined || !(Date.parse(existing) < Date.parse(cut.heldAt)))) continue;
-      entries[entry] = revokedAt;
+      const newNames = names.filter((entry) => {
+        const existing = entries[entry] ?? prunedAt.get(entry);
+        return existing === undefined || (cut.heldAt !== undefined && Date.parse(existing) < Date.parse(cut.heldAt));
+      });
+      if (newNames.length === 0) continue;
+      for (const entry of newNames) entries[entry] = revokedAt;
       added.push(cut);
-      entryOf.set(cut, entry);
+      entryOf.set(cut, { names: newNames, former });
     }
     const pruned = [...prunedAt.keys()].filter((k) => !Object.hasOwn(entries, k));
     if (added.length === 0 && pruned.length === 0) continue;
@@ -262,7 +289,11 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
       const what = kind === 'iam_role_revocations' ? `live sessions on ${parent.name} (${alias(parent.account)})` : `live sessions on permission set ${parent.name}`;
       const from = humanInstant(revokedAt);
       // A permission set's entries are keyed by Identity Store UserId: the reason says whose each one is.
-      const people = added.map((c) => `${c.why}${kind === 'sso_permission_set_revocations' ? ` (UserId ${entryOf.get(c) ?? '?'})` : ''}: ${what} denied from ${from}`);
+      const people = added.map((c) => {
+        const e = entryOf.get(c);
+        if (kind === 'sso_permission_set_revocations') return `${c.why} (UserId ${e?.names[0] ?? '?'}): ${what} denied from ${from}`;
+        return `${c.why}: ${what}${e !== undefined ? asNames(e.names, e.former) : ''} denied from ${from}`;
+      });
       const leavers = added.filter((c) => c.leaver !== undefined);
       const only = added.length === 1 ? (added[0] as SessionCut) : undefined;
       out.push({
@@ -284,6 +315,19 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
     }
   }
   return { changes: out, warnings };
+}
+
+/**
+ * " as a@new.example and former name a@old.example", when a cut covers a name from before a rename (or only
+ * such names); "" for the usual single current name, so those plans read as they always did.
+ */
+function asNames(names: readonly string[], former: ReadonlySet<string>): string {
+  const old = names.filter((n) => former.has(n));
+  if (old.length === 0) return '';
+  const current = names.filter((n) => !former.has(n));
+  const list = (xs: readonly string[]): string => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1] ?? ''}`);
+  const formerText = `former name${old.length > 1 ? 's' : ''} ${list(old)}`;
+  return current.length > 0 ? ` as ${list(current)} and ${formerText}` : ` as ${formerText}`;
 }
 
 function linkedIamUsers(input: LeaverPassInput): DraftChange[] {

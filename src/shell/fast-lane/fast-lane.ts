@@ -22,6 +22,8 @@ import type { ApplyReport } from '../../core/apply/engine.js';
 import type { LeaverPlanner } from '../../core/fast-lane/plan-leavers.js';
 import { historyAfter, planLeaverRevocations } from '../../core/fast-lane/plan-leavers.js';
 import type { DirectoryGroup, DirectorySnapshot, DirectoryUser, Guid } from '../../core/model/directory.js';
+import { LONGEST_SESSION_SECONDS } from '../../core/model/session-name.js';
+import type { FormerNames } from '../../core/model/state.js';
 import type { EntitlementHistory, RunOutcome } from '../../core/ports.js';
 import { newRunId } from '../daemon/daemon.js';
 import type { Logger } from '../logging.js';
@@ -74,8 +76,15 @@ interface View {
   /** When AD recorded each user's latest change (whenChanged), for the leaver lag. */
   changedAt: Map<Guid, string>;
   /** The session names of everyone the view has seen, kept after they leave it (moved out, deleted). */
-  names: Map<Guid, { readonly userPrincipalName?: string | undefined; readonly mail?: string | undefined }>;
+  names: Map<Guid, SessionNames>;
+  /**
+   * Names the view saw someone carry before a rename it saw (until: when it saw the rename), for renames
+   * between two journal snapshots: the history then has neither the name before nor the one after.
+   */
+  renamed: Map<Guid, FormerNames[]>;
 }
+
+type SessionNames = Pick<FormerNames, 'sAMAccountName' | 'userPrincipalName' | 'mail'>;
 
 export class FastLane {
   readonly #deps: FastLaneDeps;
@@ -165,14 +174,15 @@ export class FastLane {
       const why = changes.kind === 'full-read-needed' ? changes.reason : 'a group changed';
       this.#deps.log.info({ reason: why }, 'leaver fast lane: full directory read');
       const snapshot = await runtime.source.read(groupSelection(runtime.roleMap));
-      this.#view = viewOf(lane, snapshot, changes.watermark, this.#view);
+      this.#view = viewOf(lane, snapshot, changes.watermark, this.#view, this.#clock().toISOString());
       if (changes.kind === 'incremental') for (const g of changes.groups) if (g.whenChanged) this.#noteGroupChange(g.whenChanged);
       changed = true;
       result = 'full-read';
     } else {
       const view = this.#view;
       view.watermark = changes.watermark;
-      for (const u of changes.users) applyUserChange(view, u);
+      const seenAt = this.#clock().toISOString();
+      for (const u of changes.users) applyUserChange(view, u, seenAt);
       if (changes.users.length > 0) {
         changed = true;
         result = 'changes';
@@ -221,7 +231,7 @@ export class FastLane {
     const { runtime, cache } = lane;
     const journal = runtime.journal;
     const actual = cache.actual(runtime.targets);
-    const history = journal?.entitlementHistory() ?? { last: null };
+    const history = journal?.entitlementHistory(this.#clock()) ?? { last: null };
     if (journal === undefined || actual === null || history.last === null) {
       // Nothing to plan from yet (no full run has read AWS or written a history): plan at the next poll.
       this.#dirty = true;
@@ -230,7 +240,7 @@ export class FastLane {
     this.#dirty = false;
     const now = this.#clock();
     const snapshot: DirectorySnapshot = { source: view.source, users: [...view.users.values()], groups: view.groups };
-    const input = { snapshot, roleMap: runtime.roleMap, now, history: withNames(history, view.names), actual };
+    const input = { snapshot, roleMap: runtime.roleMap, now, history: withNames(history, view.names, view.renamed), actual };
     let planned = this.#planner(input);
     if (planned.leavers.length === 0) return this.#done(pollResult, 0);
     const runId = newRunId(now);
@@ -303,22 +313,38 @@ export class FastLane {
   }
 }
 
-function viewOf(lane: LaneRuntime, snapshot: DirectorySnapshot, watermark: Watermark, before: View | undefined): View {
+function viewOf(lane: LaneRuntime, snapshot: DirectorySnapshot, watermark: Watermark, before: View | undefined, seenAt: string): View {
   const same = before?.lane === lane;
   const changedAt = same ? before.changedAt : new Map<Guid, string>();
-  const names = same ? before.names : new Map<Guid, { userPrincipalName?: string; mail?: string }>();
+  const names = same ? before.names : new Map<Guid, SessionNames>();
+  const renamed = same ? before.renamed : new Map<Guid, FormerNames[]>();
   const users = new Map(snapshot.users.map((u) => [u.guid, u] as const));
   for (const u of snapshot.users) {
     if (u.whenChanged) changedAt.set(u.guid, u.whenChanged);
-    names.set(u.guid, { userPrincipalName: u.userPrincipalName, mail: u.mail });
+    noteNames(names, renamed, u, seenAt);
   }
-  return { lane, source: snapshot.source, watermark, users, groups: snapshot.groups, changedAt, names };
+  return { lane, source: snapshot.source, watermark, users, groups: snapshot.groups, changedAt, names, renamed };
+}
+
+/** Records the names a user carries now; the ones they carried before, if different, go to `renamed` (until now). */
+function noteNames(names: Map<Guid, SessionNames>, renamed: Map<Guid, FormerNames[]>, u: DirectoryUser, seenAt: string): void {
+  const now: SessionNames = { sAMAccountName: u.sAMAccountName, userPrincipalName: u.userPrincipalName, mail: u.mail };
+  const before = names.get(u.guid);
+  if (before !== undefined && (before.sAMAccountName !== now.sAMAccountName || before.userPrincipalName !== now.userPrincipalName || before.mail !== now.mail)) {
+    // Names replaced longer ago than any session lasts are forgotten.
+    const oldest = Date.parse(seenAt) - LONGEST_SESSION_SECONDS * 1000;
+    const list = (renamed.get(u.guid) ?? []).filter(
+      (n) => (n.until === undefined || Date.parse(n.until) >= oldest) && (n.sAMAccountName !== before.sAMAccountName || n.userPrincipalName !== before.userPrincipalName || n.mail !== before.mail),
+    );
+    renamed.set(u.guid, [...list, { ...before, until: seenAt }]);
+  }
+  names.set(u.guid, now);
 }
 
 /** A changed user: kept (or added) when still under the user base, else gone from the view (moved out or deleted). */
-function applyUserChange(view: View, u: ChangedUser): void {
+function applyUserChange(view: View, u: ChangedUser, seenAt: string): void {
   if (u.whenChanged) view.changedAt.set(u.guid, u.whenChanged);
-  if (u.user) view.names.set(u.guid, { userPrincipalName: u.user.userPrincipalName, mail: u.user.mail });
+  if (u.user) noteNames(view.names, view.renamed, u.user, seenAt);
   if (u.inUserBase && u.user) view.users.set(u.guid, u.user);
   else view.users.delete(u.guid);
 }
@@ -326,12 +352,17 @@ function applyUserChange(view: View, u: ChangedUser): void {
 /**
  * The history with each grant's session names (UPN, mail) filled in from what the view saw, where the
  * journal did not keep them: a leaver gone from AD (deleted, moved out) is then revoked under the
- * configured session name.
+ * configured session name. The names the view saw someone carry before a rename join the history's
+ * `names`, so a session opened under a name no journal snapshot recorded is cut too.
  */
-function withNames(history: EntitlementHistory, names: View['names']): EntitlementHistory {
+function withNames(history: EntitlementHistory, names: View['names'], renamed: View['renamed']): EntitlementHistory {
   if (history.last === null) return history;
+  const all = new Map<Guid, FormerNames[]>();
+  for (const [guid, list] of history.names ?? []) all.set(guid, [...list]);
+  for (const [guid, list] of renamed) all.set(guid, [...(all.get(guid) ?? []), ...list]);
   return {
     ...history,
+    names: all,
     last: history.last.map((e) => {
       const n = names.get(e.userGuid);
       if (n === undefined || (e.userPrincipalName !== undefined && e.mail !== undefined)) return e;

@@ -262,7 +262,8 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
     if (saved && saved.ownerId !== roleMap.safety.ownerId) {
       throw new ForeignPlanError(`the saved plan was made for owner id ${saved.ownerId}, but this configuration's owner id is ${roleMap.safety.ownerId}`);
     }
-    const history = journal?.entitlementHistory() ?? { last: null };
+    // The names a renamed leaver's live sessions may carry reach back from the plan's time (a saved plan's own).
+    const history = journal?.entitlementHistory(options.savedPlan ? savedPlanTime(options.savedPlan) : runtime.clock()) ?? { last: null };
     const snapshot = await runtime.source.read(groupSelection(roleMap, history));
     // Known from here on, so a run interrupted or failing later still records what it read.
     directoryCounts = { users: snapshot.users.length, groups: snapshot.groups.length };

@@ -27,7 +27,9 @@ describe('the entitlement history keeps the names a session can carry', () => {
     journal.close();
 
     const again = SqliteJournal.open(tmp.file('journal.db'));
-    expect(again.entitlementHistory()).toEqual({ at: '2026-02-01T10:00:05.000Z', last: [alice, bobKept] });
+    const { names, ...history } = again.entitlementHistory(new Date('2026-02-01T10:30:00.000Z'));
+    expect(history).toEqual({ at: '2026-02-01T10:00:05.000Z', last: [alice, bobKept] });
+    expect(names?.get(ALICE.guid)).toEqual([{ sAMAccountName: ALICE.name, userPrincipalName: ALICE.upn, mail: 'a.smith@mail.corp.example.com' }]);
     expect(verifyJournal(again.database)).toMatchObject({ ok: true, snapshotRows: 1 });
     // A name edited afterwards breaks the snapshot's digest.
     again.database.prepare("UPDATE entitlements SET user_principal_name = 'someone.else@corp.example.com' WHERE user_guid = ?").run(ALICE.guid);
@@ -56,7 +58,89 @@ describe('the entitlement history keeps the names a session can carry', () => {
     expect(upgraded.migrated.map((m) => m.slice(4))).toEqual(shipped.slice(at).map((m) => m.name.slice(4)));
     expect(upgraded.migrated[0]?.slice(4)).toBe('session_names');
     expect(verifyJournal(upgraded.database)).toMatchObject({ ok: true, snapshotRows: 1 });
-    expect(upgraded.entitlementHistory()).toEqual({ at: '2026-01-01T00:00:05.000Z', last: [entitlement(ALICE, PROD, 'Admin', ADMINS)] });
+    const { names, ...history } = upgraded.entitlementHistory(new Date('2026-01-01T01:00:00.000Z'));
+    expect(history).toEqual({ at: '2026-01-01T00:00:05.000Z', last: [entitlement(ALICE, PROD, 'Admin', ADMINS)] });
+    expect(names?.get(ALICE.guid)).toEqual([{ sAMAccountName: ALICE.name }]);
     upgraded.close();
+  });
+});
+
+describe('the entitlement history gives every name a live session can still carry (a rename in AD)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => tmp.cleanup());
+
+  const RENAMED = { name: 'alice.jones', upn: 'alice.jones@corp.example.com' };
+  const aliceAs = (name: string, upn: string): Entitlement => ({ ...entitlement(ALICE, PROD, 'Admin', ADMINS), userName: name, userPrincipalName: upn, mail: upn });
+  const bob: Entitlement = { ...entitlement(BOB, PROD, 'Reader', READERS), userPrincipalName: BOB.upn };
+
+  /** Snapshots at 00:00 (alice's old names), 02:00 (renamed), and optionally 20:00 (unchanged), each in a run of its own. */
+  function journalWithRename(third: boolean): string {
+    const file = tmp.file('journal.db');
+    const clock = manualClock('2026-02-01T00:00:00.000Z');
+    const journal = SqliteJournal.open(file, { clock });
+    const snapshots: [string, Entitlement[]][] = [
+      ['2026-02-01T00:00:00.000Z', [aliceAs(ALICE.name, ALICE.upn), bob]],
+      ['2026-02-01T02:00:00.000Z', [aliceAs(RENAMED.name, RENAMED.upn), bob]],
+      ...(third ? ([['2026-02-01T20:00:00.000Z', [aliceAs(RENAMED.name, RENAMED.upn), bob]]] as [string, Entitlement[]][]) : []),
+    ];
+    snapshots.forEach(([at, rows], i) => {
+      clock.set(at);
+      journal.startRun(runStart(`r${i}`, at));
+      journal.recordEntitlements(`r${i}`, at, rows);
+      journal.finishRun(`r${i}`, { outcome: 'applied', finishedAt: at });
+    });
+    journal.close();
+    return file;
+  }
+
+  it('an hour after the rename: the new names (carried now) and the old ones, until the snapshot that replaced them', () => {
+    const journal = SqliteJournal.open(journalWithRename(false));
+    const history = journal.entitlementHistory(new Date('2026-02-01T03:00:00.000Z'));
+    // `last` is the latest snapshot, as before: the new names only.
+    expect(history.last?.filter((e) => e.userGuid === ALICE.guid).map((e) => e.userPrincipalName)).toEqual([RENAMED.upn]);
+    expect(history.names?.get(ALICE.guid)).toEqual([
+      { sAMAccountName: RENAMED.name, userPrincipalName: RENAMED.upn, mail: RENAMED.upn },
+      { sAMAccountName: ALICE.name, userPrincipalName: ALICE.upn, mail: ALICE.upn, until: '2026-02-01T02:00:00.000Z' },
+    ]);
+    expect(history.names?.get(BOB.guid)).toEqual([{ sAMAccountName: BOB.name, userPrincipalName: BOB.upn }]);
+    journal.close();
+  });
+
+  it('the journal’s own clock is the default: the same answer from a journal opened at that time', () => {
+    const journal = SqliteJournal.open(journalWithRename(false), { clock: manualClock('2026-02-01T03:00:00.000Z') });
+    expect(journal.entitlementHistory().names?.get(ALICE.guid)?.map((n) => n.userPrincipalName)).toEqual([RENAMED.upn, ALICE.upn]);
+    journal.close();
+  });
+
+  it('just under 12 hours (the longest session) after the snapshot that replaced it the old name is still there; just over, it is gone', () => {
+    const journal = SqliteJournal.open(journalWithRename(false));
+    expect(journal.entitlementHistory(new Date('2026-02-01T13:59:59.000Z')).names?.get(ALICE.guid)?.map((n) => n.userPrincipalName)).toEqual([RENAMED.upn, ALICE.upn]);
+    expect(journal.entitlementHistory(new Date('2026-02-01T14:00:01.000Z')).names?.get(ALICE.guid)?.map((n) => n.userPrincipalName)).toEqual([RENAMED.upn]);
+    journal.close();
+  });
+
+  it('later snapshots do not bring an old name back: only snapshots that can matter are read', () => {
+    const journal = SqliteJournal.open(journalWithRename(true));
+    // 20:30: the window starts 08:30; the 02:00 snapshot (the last before it) is read, the 00:00 one is not.
+    const names = journal.entitlementHistory(new Date('2026-02-01T20:30:00.000Z')).names;
+    expect(names?.get(ALICE.guid)).toEqual([{ sAMAccountName: RENAMED.name, userPrincipalName: RENAMED.upn, mail: RENAMED.upn }]);
+    journal.close();
+  });
+
+  it('someone who left (no longer in the latest snapshot) keeps the names of their last snapshot, until the one after it', () => {
+    const file = journalWithRename(false);
+    const clock = manualClock('2026-02-01T04:00:00.000Z');
+    const journal = SqliteJournal.open(file, { clock });
+    journal.startRun(runStart('r-left', '2026-02-01T04:00:00.000Z'));
+    journal.recordEntitlements('r-left', '2026-02-01T04:00:00.000Z', [bob]);
+    const names = journal.entitlementHistory(new Date('2026-02-01T05:00:00.000Z')).names;
+    expect(names?.get(ALICE.guid)).toEqual([
+      { sAMAccountName: RENAMED.name, userPrincipalName: RENAMED.upn, mail: RENAMED.upn, until: '2026-02-01T04:00:00.000Z' },
+      { sAMAccountName: ALICE.name, userPrincipalName: ALICE.upn, mail: ALICE.upn, until: '2026-02-01T02:00:00.000Z' },
+    ]);
+    journal.close();
   });
 });
