@@ -96,12 +96,14 @@ describe.skipIf(!samba)('leaver story end to end (Samba AD + judging emulator + 
     expect(await judged(await login(sam('stays')))).toEqual(ALLOWED);
   }, 180_000);
 
-  // DEFECT (issue 12, defect 1 not fully fixed): the entitlement history keeps only the names of the last
-  // snapshot, so a leaver renamed in AD before leaving is revoked under the new UPN only; the SAML sessions
-  // opened under the old UPN before the rename survive on both roles (up to their MaxSessionDuration).
-  // `it.fails`: this asserts the right behaviour and turns red once it is fixed (then make it a plain `it`).
-  it.fails('renamed then disabled: the SAML sessions opened under the old name are denied too', async () => {
+  // A rename in AD before leaving: the entitlement history keeps every name ls.renamed was journaled under
+  // within the longest session, so the SAML sessions opened under the old UPN (aws:userid ROLEID:old UPN)
+  // are denied beside the new one, on both roles, and the plan says the former name is covered.
+  it('renamed then disabled: the SAML sessions opened under the old name are denied too', async () => {
     expect({ who: 'renamed', ...(await judged(first.renamed!)) }).toEqual({ who: 'renamed', ...DENIED });
+    const story = await journalOf(RENAMED_TO);
+    const admin = story.find((l) => l.action === 'revoke' && l.address === 'iam_role_revocations.prod.StoryAdmin' && l.reason !== null && l.reason.includes(RENAMED_TO));
+    expect(admin?.reason).toContain(`as ${upn(RENAMED_TO)} and former name ${upn(sam('renamed'))} denied from`);
   });
 
   it('the next run has nothing left to do', async () => {
