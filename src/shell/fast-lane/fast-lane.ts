@@ -23,7 +23,7 @@ import type { LeaverPlanner } from '../../core/fast-lane/plan-leavers.js';
 import { historyAfter, planLeaverRevocations } from '../../core/fast-lane/plan-leavers.js';
 import type { DirectoryGroup, DirectorySnapshot, DirectoryUser, Guid } from '../../core/model/directory.js';
 import { LONGEST_SESSION_SECONDS } from '../../core/model/session-name.js';
-import type { FormerNames } from '../../core/model/state.js';
+import type { Entitlement, FormerNames, UnreadableScope } from '../../core/model/state.js';
 import type { EntitlementHistory, RunOutcome } from '../../core/ports.js';
 import { newRunId } from '../daemon/daemon.js';
 import type { Logger } from '../logging.js';
@@ -272,6 +272,9 @@ export class FastLane {
       for (const kind of new Set(plan.changes.map((c) => c.kind))) targetFor(kind);
       const report = await applyPlan(plan, { targetFor, hooks: journal.hooks(runId), signal: this.#abort.signal });
       const unfinished = new Set<Guid>();
+      // A part of AWS the last read could not see: the plan held its changes, so whoever had a grant there
+      // is not done; they stay in the history for the next full run (which reads it again) to finish.
+      for (const l of planned.leavers) if (l.formerEntitlements.some((e) => (actual.unreadable ?? []).some((u) => touches(u, e)))) unfinished.add(l.guid);
       let calls = 0;
       for (const r of report.results) {
         calls += r.requestIds.length;
@@ -369,4 +372,9 @@ function withNames(history: EntitlementHistory, names: View['names'], renamed: V
       return { ...e, userPrincipalName: e.userPrincipalName ?? n.userPrincipalName, mail: e.mail ?? n.mail };
     }),
   };
+}
+
+/** Whether a grant lies in an unreadable scope (as a full run's `keepUnread` decides it: a role in its account, a permission set by its assignments). */
+function touches(scope: UnreadableScope, e: Entitlement): boolean {
+  return e.kind === 'iam_role' ? scope.kinds.includes('iam_role') && (scope.account === undefined || scope.account === e.account) : scope.kinds.includes('sso_account_assignment');
 }

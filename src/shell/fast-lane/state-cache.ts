@@ -5,29 +5,35 @@
  * place of its `before` (or removes it for a delete). The AWS ids a create returns (`detail.userId`
  * of a new Identity Center user) are kept; other new objects carry no id until the next full read,
  * and a target looks them up when it needs one.
+ *
+ * What a read could not see (`ActualState.unreadable`: an account whose credentials failed, Identity
+ * Center down) stays unreadable until the next read of that target: the lane's plan then holds every
+ * change there, as a full run's does, instead of acting on a part of AWS nobody saw.
  */
 import type { Resource, ResourceKey } from '../../core/model/resources.js';
 import { resourceKey } from '../../core/model/resources.js';
 import type { RoleMap } from '../../core/model/role-map.js';
-import type { ActualState } from '../../core/model/state.js';
+import type { ActualState, UnreadableScope } from '../../core/model/state.js';
 import type { Change } from '../../core/plan/change.js';
 import type { ApplyOutcome, Target } from '../../core/ports.js';
 
 export class StateCache {
-  readonly #parts = new Map<string, { resources: Map<ResourceKey, Resource>; warnings: readonly string[] }>();
+  readonly #parts = new Map<string, { resources: Map<ResourceKey, Resource>; warnings: readonly string[]; unreadable: readonly UnreadableScope[] }>();
   #readAt: Date | undefined;
 
   /** Every target's last read, merged; null until each wrapped target has been read once. */
   actual(targets: readonly Target[]): ActualState | null {
     const resources: Resource[] = [];
     const warnings: string[] = [];
+    const unreadable: UnreadableScope[] = [];
     for (const t of targets) {
       const part = this.#parts.get(t.name);
       if (part === undefined) return null;
       resources.push(...part.resources.values());
       warnings.push(...part.warnings);
+      unreadable.push(...part.unreadable);
     }
-    return { resources, warnings };
+    return { resources, warnings, ...(unreadable.length > 0 ? { unreadable } : {}) };
   }
 
   /** When the last full read finished (for logs). */
@@ -43,7 +49,7 @@ export class StateCache {
     return targets.map((t) => {
       const readActual = async (roleMap: RoleMap): Promise<ActualState> => {
         const state = await t.readActual(roleMap);
-        this.#parts.set(t.name, { resources: new Map(state.resources.map((r) => [resourceKey(r), r])), warnings: state.warnings });
+        this.#parts.set(t.name, { resources: new Map(state.resources.map((r) => [resourceKey(r), r])), warnings: state.warnings, unreadable: state.unreadable ?? [] });
         this.#readAt = clock();
         return state;
       };

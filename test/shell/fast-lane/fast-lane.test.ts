@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ActualState, ResourceKind } from '../../../src/core/index.js';
 import type { ChangeRead, Watermark } from '../../../src/adapters/directory/ldap/incremental.js';
 import { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
 import { FastLane } from '../../../src/shell/fast-lane/fast-lane.js';
@@ -141,3 +142,49 @@ describe('FastLane', () => {
   });
 });
 
+/** A target whose last read could not see Identity Center (throttled): its part of AWS is unknown. */
+class NoIdentityCenter extends InMemoryTarget {
+  override async readActual(): Promise<ActualState> {
+    const state = await super.readActual();
+    return { ...state, resources: state.resources.filter((r) => !IC_KINDS.includes(r.kind)), unreadable: [{ kinds: IC_KINDS, name: 'Identity Center', reason: 'ThrottlingException: Rate exceeded' }] };
+  }
+}
+const IC_KINDS: ResourceKind[] = ['identitystore_group', 'identitystore_user', 'identitystore_membership', 'sso_permission_set', 'sso_permission_set_revocations', 'sso_account_assignment'];
+
+describe('FastLane after a full read that could not see part of AWS', () => {
+  it('plans nothing where the read was blind, still cuts the role sessions, and keeps the leaver for the next full run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rolemap-lane-'));
+    const journal = SqliteJournal.open(join(dir, 'journal.db'), { clock: () => NOW });
+    try {
+      const { desired } = planFor(acmeSnapshot(), acmeMap(), actual([]));
+      journal.startRun({ runId: 'full-1', trigger: 'daemon', mode: 'apply', host: 'h', version: 'v', configHash: 'c', startedAt: NOW.toISOString() });
+      journal.recordEntitlements('full-1', NOW.toISOString(), desired.entitlements);
+      journal.finishRun('full-1', { outcome: 'partial', finishedAt: NOW.toISOString() });
+      const cache = new StateCache();
+      const aws = new NoIdentityCenter([...(await converged(acmeSnapshot(), acmeMap())).resources.values()]);
+      const targets = cache.wrap([aws]);
+      await targets[0]!.readActual(acmeMap());
+      const log = createLogger({ level: 'silent' });
+      const runtime: Runtime = { roleMap: acmeMap(), source: new FakeDirectorySource(acmeSnapshot()), targets, journal, configHash: 'c', clock: () => NOW, log };
+      const reader = new ScriptedReader();
+      const laneRuntime = { runtime, cache, reader };
+      const lane = new FastLane({ current: () => laneRuntime, mutex: new Mutex(), log, metrics: new FastLaneMetrics(new Registry()), pollMs: () => 10, clock: () => NOW });
+      reader.answers.push(
+        { kind: 'full-read-needed', reason: 'no watermark yet', watermark: mark(100) },
+        { kind: 'incremental', watermark: mark(105), users: [{ guid: bob.guid, dn: bob.dn, deleted: false, inUserBase: true, user: { ...bob, disabled: true }, sAMAccountName: bob.sAMAccountName, whenChanged: NOW.toISOString() }], groups: [], searches: 3 },
+      );
+      await lane.pollOnce();
+      const r = await lane.pollOnce();
+      await lane.stop();
+      const applied = (r.report?.results ?? []).filter((x) => x.status === 'applied').map((x) => x.change.kind);
+      // bob's Developer sessions are cut; nothing is sent to the Identity Center nobody could read.
+      expect(applied).toContain('iam_role_revocations');
+      expect((r.report?.results ?? []).map((x) => x.change.kind).filter((k) => IC_KINDS.includes(k))).toEqual([]);
+      // His permission set grant is not known to be handled: he stays in the history for the next full run.
+      expect(journal.entitlementHistory().last?.some((e) => e.userGuid === bob.guid)).toBe(true);
+    } finally {
+      journal.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

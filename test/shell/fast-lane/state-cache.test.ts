@@ -1,9 +1,9 @@
 /** The AWS state last known: reads and applies through the wrapped targets keep it; the rest of a target is forwarded. */
 import { describe, expect, it } from 'vitest';
 import { StateCache } from '../../../src/shell/fast-lane/state-cache.js';
-import type { Change, Target } from '../../../src/core/index.js';
+import type { ActualState, Change, Target } from '../../../src/core/index.js';
 import { acmeMap, acmeSnapshot } from '../../support/acme.js';
-import { converged, planFor, actual } from '../../support/builders.js';
+import { converged, planFor, actual, PROD } from '../../support/builders.js';
 import { InMemoryTarget } from '../../support/in-memory-target.js';
 
 class GuardedTarget extends InMemoryTarget {
@@ -36,5 +36,36 @@ describe('StateCache', () => {
     await wrapped.apply(del);
     expect(cache.actual([wrapped])?.resources.some((r) => `${r.kind}:${r.id}` === del.key)).toBe(false);
     expect(wrapped.name).toBe(target.name);
+  });
+});
+
+describe('StateCache and what a read could not see', () => {
+  class Blind extends InMemoryTarget {
+    blind = true;
+    override async readActual(): Promise<ActualState> {
+      const state = await super.readActual();
+      return this.blind ? { ...state, unreadable: [{ kinds: ['iam_role', 'iam_role_revocations'], account: PROD, name: `account prod (${PROD})`, reason: 'AccessDenied' }] } : state;
+    }
+  }
+
+  it('keeps `unreadable` from the last read, through applies, until a read that sees everything', async () => {
+    const world = await converged(acmeSnapshot(), acmeMap());
+    const target = new Blind([...world.resources.values()]);
+    const cache = new StateCache();
+    const [wrapped] = cache.wrap([target]) as [Target];
+    await wrapped.readActual(acmeMap());
+    expect(cache.actual([wrapped])?.unreadable).toEqual([{ kinds: ['iam_role', 'iam_role_revocations'], account: PROD, name: `account prod (${PROD})`, reason: 'AccessDenied' }]);
+    // A plan from the cached state holds what is in the unreadable account (alice's Admin role in prod).
+    const left = acmeSnapshot({ groups: { admins: [] } });
+    const { plan } = planFor(left, acmeMap(), cache.actual([wrapped])!);
+    expect(plan.changes.filter((c) => c.key.includes(PROD) && c.kind.startsWith('iam_role'))).toEqual([]);
+    expect(plan.warnings.join('\n')).toContain(`account prod (${PROD})`);
+    // An apply elsewhere does not make the account readable.
+    const del = plan.changes.find((c) => c.action === 'delete');
+    if (del) await wrapped.apply(del);
+    expect(cache.actual([wrapped])?.unreadable).toHaveLength(1);
+    target.blind = false;
+    await wrapped.readActual(acmeMap());
+    expect(cache.actual([wrapped])?.unreadable).toBeUndefined();
   });
 });
