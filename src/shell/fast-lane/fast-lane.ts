@@ -362,7 +362,12 @@ function withNames(history: EntitlementHistory, names: View['names'], renamed: V
   if (history.last === null) return history;
   const all = new Map<Guid, FormerNames[]>();
   for (const [guid, list] of history.names ?? []) all.set(guid, [...list]);
-  for (const [guid, list] of renamed) all.set(guid, [...(all.get(guid) ?? []), ...list]);
+  const key = (n: FormerNames): string => `${n.sAMAccountName}\u0000${n.userPrincipalName ?? ''}\u0000${n.mail ?? ''}`;
+  for (const [guid, list] of renamed) {
+    // The journal's latest snapshot may still show a name the lane saw replaced: the lane knows when.
+    const replaced = new Set(list.map(key));
+    all.set(guid, [...(all.get(guid) ?? []).filter((n) => n.until !== undefined || !replaced.has(key(n))), ...list]);
+  }
   return {
     ...history,
     names: all,

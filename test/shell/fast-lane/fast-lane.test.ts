@@ -122,6 +122,27 @@ describe('FastLane', () => {
     expect(runs(join(dir, 'journal.db'))).toHaveLength(2);
   });
 
+  it('renamed twice between full runs, then disabled: the lane denies every name it saw him carry, and the journal\'s', async () => {
+    const as = (usn: number, name: string, disabled = false): ChangeRead => ({
+      kind: 'incremental',
+      watermark: mark(usn),
+      users: [{ guid: bob.guid, dn: bob.dn, deleted: false, inUserBase: true, user: { ...bob, sAMAccountName: name, userPrincipalName: `${name}@example.com`, mail: `${name}@example.com`, disabled }, sAMAccountName: name, whenChanged: NOW.toISOString() }],
+      groups: [],
+      searches: 3,
+    });
+    reader.answers.push({ kind: 'full-read-needed', reason: 'no watermark yet', watermark: mark(100) }, as(101, 'bob.b'), as(102, 'bob.c'), as(103, 'bob.c', true));
+    expect((await lane.pollOnce()).result).toBe('full-read');
+    expect((await lane.pollOnce()).leavers).toBe(0);
+    expect((await lane.pollOnce()).leavers).toBe(0);
+    const r = await lane.pollOnce();
+    expect(r.result).toBe('applied');
+    const dev = r.report?.results.find((x) => x.change.address === 'iam_role_revocations.dev.Developer');
+    // bob@example.com: the journal's last snapshot; bob.b: only the lane saw it; bob.c: the name he left under.
+    expect(Object.keys((dev?.change.after?.attrs as { entries: Record<string, string> }).entries).sort()).toEqual(['bob.b@example.com', 'bob.c@example.com', 'bob@example.com']);
+    // The plan names the former ones (the test's clock stands still, so both were replaced "at once": by name).
+    expect(dev?.change.reason).toContain('as bob.c@example.com and former names bob@example.com and bob.b@example.com denied');
+  });
+
   it('survives a failing poll and goes on with the next', async () => {
     reader.answers.push(new Error('LDAP connection refused'), { kind: 'full-read-needed', reason: 'no watermark yet', watermark: mark(100) });
     expect((await lane.pollOnce()).result).toBe('error');
