@@ -7,6 +7,8 @@
  * attempted, then applied is three rows (pending, intent, applied); the `changes` view shows one line
  * per change with its final status.
  */
+import type { CampaignRecord } from '../../core/review/effect.js';
+import { loadCampaigns } from './review-journal.js';
 import type { Entitlement } from '../../core/model/state.js';
 import type { Change, Plan } from '../../core/plan/change.js';
 import type { ApplyHooks, ApplyOutcome, EntitlementHistory, OwnershipRegistry, PrincipalAlias, RunJournal, RunOutcome, RunStart } from '../../core/ports.js';
@@ -477,6 +479,10 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   }
 
   /** The snapshot written last (by row id: a clock stepped back must not make an older snapshot look newer). */
+  reviewCampaigns(): readonly CampaignRecord[] {
+    return loadCampaigns(this.#db);
+  }
+
   entitlementHistory(): EntitlementHistory {
     const snap = this.#db.prepare('SELECT id, at FROM entitlement_snapshots ORDER BY id DESC LIMIT 1').get() as { id: number; at: string } | undefined;
     if (snap === undefined) return { last: null, at: null };
