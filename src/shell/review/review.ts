@@ -30,7 +30,8 @@ export function parseDue(text: string, now: Date): string {
 }
 
 export interface StartInput {
-  readonly config: LoadedConfig;
+  /** The role map, `reviews` settings and config path of the loaded config (`startInputOf`). */
+  readonly config: Pick<LoadedConfig, 'roleMap' | 'reviews' | 'path'>;
   readonly snapshot: DirectorySnapshot;
   readonly history: EntitlementHistory;
   readonly db: SqliteDatabase;
@@ -259,7 +260,12 @@ export function campaignStatus(rec: CampaignRecord, now: Date): ReturnType<typeo
 /** Applied changes whose reason carries this campaign's revocations, with their request ids. */
 export function executedRevocations(db: SqliteDatabase, rec: CampaignRecord): ExecutedRevocation[] {
   const rows = db
-    .prepare("SELECT run_id, address, at, request_ids, reason FROM change_events WHERE status = 'applied' AND reason LIKE ? ORDER BY id")
+    // The reason is on the change's first (planned) row; the request ids on its applied row, same run and seq.
+    .prepare(
+      `SELECT p.run_id, p.address, a.at, a.request_ids, p.reason FROM change_events AS p
+       JOIN change_events AS a ON a.run_id = p.run_id AND a.seq = p.seq AND a.status = 'applied'
+       WHERE p.reason LIKE ? ORDER BY a.id`,
+    )
     .all(`%revoked in review ${rec.campaign.name}%`) as { run_id: string; address: string; at: string; request_ids: string | null; reason: string | null }[];
   const latest = latestDecisions(rec.decisions);
   const out: ExecutedRevocation[] = [];

@@ -22,7 +22,7 @@ const MAP = roleMap([
   spec(DEV, 'Developer', { group: { by: 'sAMAccountName', value: 'AWS-Dev-Developer' }, description: 'Developer access to dev', managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] }),
   spec(PROD, 'Admin', { group: { by: 'sAMAccountName', value: 'AWS-Prod-Admin' }, managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'] }),
 ]);
-const SETTINGS = { reviewers: { 'aws-prod-admin': 'secops@corp.example' }, fallbackReviewer: 'auditor@corp.example' };
+const SETTINGS: { reviewers: Record<string, string>; fallbackReviewer: string | null } = { reviewers: { 'aws-prod-admin': 'secops@corp.example' }, fallbackReviewer: 'auditor@corp.example' };
 const CAMPAIGN: Campaign = { id: 'Q1-2027', name: 'Q1-2027', scope: { accounts: [], groups: [] }, createdAt: NOW.toISOString(), due: '2027-01-19T09:00:00.000Z', population: { people: 0, rows: 0, reviewers: 0 } };
 
 let snapshot: DirectorySnapshot;
