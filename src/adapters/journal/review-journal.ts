@@ -6,6 +6,7 @@
 import { buildPackets } from '../../core/review/packet.js';
 import type { CampaignRecord } from '../../core/review/effect.js';
 import type { Campaign, Decision, ReviewRow } from '../../core/review/types.js';
+import { InvalidInputError } from '../../core/errors.js';
 import { GENESIS, chainHash } from './chain.js';
 import { inTransaction } from './sqlite.js';
 import type { SqliteDatabase } from './sqlite.js';
@@ -41,7 +42,8 @@ function append(db: SqliteDatabase, at: string, campaignId: string, events: read
   }
 }
 
-export class ReviewJournalError extends Error {}
+/** A review write the journal refuses (a campaign id taken): bad input, not a crash. */
+export class ReviewJournalError extends InvalidInputError {}
 
 export function campaignExists(db: SqliteDatabase, id: string): boolean {
   return db.prepare("SELECT 1 FROM review_events WHERE campaign_id = ? AND type = 'campaign'").get(id) !== undefined;
