@@ -12,9 +12,8 @@ import { SqliteJournal, openJournalForQuery, render, type Column } from '../../a
 import { InvalidInputError } from '../../core/errors.js';
 import type { ReviewerStatus } from '../../core/review/index.js';
 import { configPathFrom, loadConfig } from '../config/index.js';
-import { groupSelection } from '../reconcile/run-once.js';
-import { createDirectorySource } from '../reconcile/runtime.js';
-import { campaignReport, campaignStatus, exportPackets, importDecisions, requireCampaign, startCampaign, writeReport } from '../review/review.js';
+import { startCampaignFromConfig } from '../review/from-config.js';
+import { campaignReport, campaignStatus, exportPackets, importDecisions, requireCampaign, writeReport } from '../review/review.js';
 import type { CliContext } from './context.js';
 
 const STATUS_COLUMNS: readonly Column<ReviewerStatus>[] = [
@@ -49,17 +48,8 @@ export function registerReview(program: Command, ctx: Pick<CliContext, 'stdout' 
         if (!m) throw new InvalidInputError(`--scope "${s}": expected account:<alias|id> or group:<AD group name>`);
         (m[1] === 'account' ? accounts : groups).push(m[2] as string);
       }
-      const { source, secrets } = createDirectorySource(config);
-      ctx.addSecrets?.(secrets);
-      const journal = SqliteJournal.open(config.journal.path);
-      try {
-        const history = journal.entitlementHistory();
-        const snapshot = await source.read(groupSelection(config.roleMap, history));
-        const { campaign } = startCampaign({ config, snapshot, history, db: journal.database, now: new Date(), name: o.name, scope: { accounts, groups }, due: o.due });
-        out(`Campaign ${campaign.id} started: ${campaign.population.rows} grants of ${campaign.population.people} people for ${campaign.population.reviewers} reviewers, due ${campaign.due}.\n`);
-      } finally {
-        journal.close();
-      }
+      const campaign = await startCampaignFromConfig(config, { name: o.name, scope: { accounts, groups }, due: o.due, now: new Date(), addSecrets: ctx.addSecrets });
+      out(`Campaign ${campaign.id} started: ${campaign.population.rows} grants of ${campaign.population.people} people for ${campaign.population.reviewers} reviewers, due ${campaign.due}.\n`);
     });
 
   withConfig(review.command('export'))
