@@ -242,7 +242,7 @@ export function readDecisionFile(file: string): DecisionInput[] {
 
 /**
  * Imports filled packets: every file is checked first, and only when all are sound are their decisions
- * journaled (one transaction per file), so a bad file among many leaves nothing half-imported.
+ * journaled (in one transaction), so a bad file among many leaves nothing half-imported.
  */
 export function importDecisions(db: SqliteDatabase, campaignId: string, files: string | readonly string[], now: Date): { decisions: Decision[]; skipped: number } {
   const rec = requireCampaign(db, campaignId);
@@ -272,8 +272,10 @@ export function importDecisions(db: SqliteDatabase, campaignId: string, files: s
     const names = typeof files === 'string' ? files : files.join(', ');
     throw new InvalidInputError(`${names}: no decision imported; ${problems.length} problem(s):\n  ${problems.slice(0, 50).join('\n  ')}${problems.length > 50 ? `\n  ... and ${problems.length - 50} more` : ''}`);
   }
-  for (const v of validated) recordDecisions(db, rec.campaign.id, now.toISOString(), v.decisions);
-  return { decisions: validated.flatMap((v) => v.decisions), skipped };
+  // One transaction for every file: all imported, or (a crash) none.
+  const decisions = validated.flatMap((v) => v.decisions);
+  recordDecisions(db, rec.campaign.id, now.toISOString(), decisions);
+  return { decisions, skipped };
 }
 
 // ---------- status and report ----------
