@@ -1,6 +1,7 @@
 /**
  * The interfaces the core defines and the adapters implement (dependencies point inward).
  */
+import type { CampaignRecord } from './review/effect.js';
 import type { DirectorySnapshot, GroupRef, Guid } from './model/directory.js';
 import type { ResourceKind } from './model/resources.js';
 import type { RoleMap } from './model/role-map.js';
@@ -128,6 +129,8 @@ export interface RunJournal {
   isPlanRecorded(planHash: string): boolean;
   /** The tamper-evident chain's last row (id and hash), logged at the end of each run as an anchor outside the database. */
   chainHead?(): { readonly id: number; readonly hash: string } | null;
+  /** Every access review campaign with its rows and decisions (core/review), oldest first; absent: none. */
+  reviewCampaigns?(): readonly CampaignRecord[];
 }
 
 /**

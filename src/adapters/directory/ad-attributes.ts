@@ -64,8 +64,16 @@ export function userFields(get: (attribute: string) => string | undefined): Omit
     givenName: get('givenName'),
     surname: get('sn'),
     displayName: get('displayName'),
+    ...optional('manager', get('manager')),
+    ...optional('department', get('department')),
+    ...optional('title', get('title')),
     disabled: isDisabled(get('userAccountControl')),
     expiresAt: decodeAccountExpires(get('accountExpires')),
     whenChanged: decodeGeneralizedTime(get('whenChanged')),
   };
+}
+
+/** A field only when the directory has it: snapshots without these attributes stay as they were (digests unchanged). */
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return value === undefined || value === '' ? {} : ({ [key]: value } as { [P in K]: string });
 }

@@ -16,6 +16,7 @@ export interface GroupEntry {
   readonly dn: string;
   readonly sAMAccountName: string;
   readonly name: string;
+  readonly description?: string | undefined;
   readonly memberDns: readonly string[];
 }
 
@@ -130,7 +131,7 @@ export function buildSnapshot(
 ): DirectorySnapshot {
   const byGuid = <T extends { guid: Guid }>(a: T, b: T): number => (a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : 0);
   const outGroups: DirectoryGroup[] = groups
-    .map((g) => ({ guid: g.guid, dn: g.dn, sAMAccountName: g.sAMAccountName, name: g.name, members: [...new Set(g.members)].sort() }))
+    .map((g) => ({ guid: g.guid, dn: g.dn, sAMAccountName: g.sAMAccountName, name: g.name, ...(g.description !== undefined ? { description: g.description } : {}), members: [...new Set(g.members)].sort() }))
     .sort(byGuid);
   return { source, users: [...users].sort(byGuid), groups: outGroups };
 }

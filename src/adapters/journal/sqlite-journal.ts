@@ -9,6 +9,8 @@
  */
 import { compareFormerNames, LONGEST_SESSION_SECONDS } from '../../core/model/session-name.js';
 import type { Entitlement, FormerNames } from '../../core/model/state.js';
+import type { CampaignRecord } from '../../core/review/effect.js';
+import { loadCampaigns } from './review-journal.js';
 import type { Change, Plan } from '../../core/plan/change.js';
 import type { ApplyHooks, ApplyOutcome, EntitlementHistory, OwnershipRegistry, PrincipalAlias, RunJournal, RunOutcome, RunStart } from '../../core/ports.js';
 import {
@@ -475,6 +477,11 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   /** The last change row (id and hash): log it after each run as an external anchor for `verify`. */
   chainHead(): { readonly id: number; readonly hash: string } | null {
     return (this.#stmt.head.get() as Head | undefined) ?? null;
+  }
+
+  /** Every access-review campaign with its population and decisions (see `review-journal.ts`). */
+  reviewCampaigns(): readonly CampaignRecord[] {
+    return loadCampaigns(this.#db);
   }
 
   /**

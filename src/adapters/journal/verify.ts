@@ -16,6 +16,7 @@ import {
   type SnapshotRow,
 } from './chain.js';
 import { verifyPostureChains } from './posture-journal.js';
+import { verifyReviewChain } from './review-journal.js';
 import { planRecordHash, type PlanRecordRow } from './plan-records.js';
 import type { SqliteDatabase } from './sqlite.js';
 
@@ -23,7 +24,7 @@ export type ProblemKind = 'altered' | 'deleted' | 'inserted' | 'broken-link' | '
 
 export interface VerifyProblem {
   readonly kind: ProblemKind;
-  readonly table: 'change_events' | 'entitlement_snapshots' | 'entitlements' | 'plan_records' | 'runs' | 'posture_runs' | 'posture_events' | 'database';
+  readonly table: 'change_events' | 'entitlement_snapshots' | 'entitlements' | 'plan_records' | 'runs' | 'posture_runs' | 'posture_events' | 'review_events' | 'database';
   /** The row named (change_events.id / entitlement_snapshots.id), when one is. */
   readonly row: number | null;
   readonly runId: string | null;
@@ -43,6 +44,8 @@ export interface VerifyResult {
   /** Posture report runs and finding events (both hash-chained). */
   readonly postureRuns: number;
   readonly postureEvents: number;
+  /** Access review rows (campaigns, population, reviewers, decisions; hash-chained). */
+  readonly reviewEvents: number;
   /** The last change row: keep its hash outside the host as an external anchor. */
   readonly head: { readonly id: number; readonly hash: string } | null;
   /** In chain order; the first is the earliest tampering found. At most `maxProblems`. */
@@ -196,9 +199,11 @@ export function verifyJournal(db: SqliteDatabase, options: { readonly maxProblem
   const { sealedRuns, unsealedRuns } = verifyRunSeals(db, add);
   const posture = verifyPostureChains(db);
   for (const p of posture.problems) add({ ...p, seq: null });
+  const reviews = verifyReviewChain(db);
+  for (const p of reviews.problems) add({ ...p, seq: null });
 
   const head = prevId === 0 ? null : { id: prevId, hash: prevHash };
-  return { ok: problems.length === 0, changeRows, snapshotRows, planRecordRows, sealedRuns, unsealedRuns, postureRuns: posture.runs, postureEvents: posture.events, head, problems, integrity };
+  return { ok: problems.length === 0, changeRows, snapshotRows, planRecordRows, sealedRuns, unsealedRuns, postureRuns: posture.runs, postureEvents: posture.events, reviewEvents: reviews.events, head, problems, integrity };
 }
 
 /**

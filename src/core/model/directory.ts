@@ -22,6 +22,10 @@ export interface DirectoryUser {
   readonly givenName?: string | undefined;
   readonly surname?: string | undefined;
   readonly displayName?: string | undefined;
+  /** The `manager` attribute: the DN of this person's manager (a DN, so compared with normalizeDn). */
+  readonly manager?: string | undefined;
+  readonly department?: string | undefined;
+  readonly title?: string | undefined;
   /** userAccountControl has ACCOUNTDISABLE (0x2). */
   readonly disabled: boolean;
   /** accountExpires as an ISO instant; undefined when it never expires (0 or 0x7FFFFFFFFFFFFFFF). */
@@ -36,6 +40,8 @@ export interface DirectoryGroup {
   readonly sAMAccountName: string;
   /** The group's cn / name, used for display and for the ADFS `AWS-<account>-<role>` pattern. */
   readonly name: string;
+  /** The group's AD `description`, when the source read one (shown to reviewers). */
+  readonly description?: string | undefined;
   /**
    * Transitive user members (nested groups flattened, cycles broken), by guid,
    * including disabled and expired users: whether they get access is decided in `desired`.

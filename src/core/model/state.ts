@@ -114,6 +114,26 @@ export interface DesiredState {
    * held (plan/held.ts) and the daemon says degraded. Absent: every reference resolved.
    */
   readonly unresolved?: readonly UnresolvedReference[] | undefined;
+  /**
+   * Grants an access review revoked that AD still gives (core/review/effect.ts): taken out of
+   * `entitlements`, and their sessions denied by the review policy until a later review re-approves them.
+   */
+  readonly reviewRevocations?: readonly ReviewRevocation[] | undefined;
+}
+
+/** One person's grant revoked in an access review while AD still grants it. */
+export interface ReviewRevocation {
+  readonly entitlement: Entitlement;
+  /** Every AD group that still grants it (the operator should remove these memberships). */
+  readonly groups: readonly string[];
+  readonly campaignId: string;
+  readonly campaignName: string;
+  readonly rowId: string;
+  /** Who decided (display name or UPN); `no decision by the due date` for ifNoDecision: revoke. */
+  readonly by: string;
+  readonly decidedAt: string;
+  /** `revoked in review Q1-2027 by M. Meyer on 2027-01-12`. */
+  readonly reason: string;
 }
 
 /** A role-map group reference that does not resolve (renamed or deleted AD group). */

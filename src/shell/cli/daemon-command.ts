@@ -64,6 +64,7 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<any> = pro
         options: { shutdownGraceMs: grace * 1000, backoffInitialMs: backoff * 1000, backoffMaxMs: Math.max(backoff, backoffMax) * 1000 },
         command: `rolemap daemon --config ${configPath}`,
         posture: wiring.posture,
+        reviews: wiring.reviews,
       });
       try {
         await runUntilSignalled(daemon);

@@ -246,7 +246,8 @@ export function registerJournal(program: Command, ctx: Pick<CliContext, 'stdout'
         const lines = [
           `Journal ${file}: ${result.changeRows} change rows, ${result.snapshotRows} entitlement snapshots, ${result.planRecordRows} plan records, ${result.sealedRuns} sealed runs` +
             (result.unsealedRuns > 0 ? ` (${result.unsealedRuns} finished before run seals existed, not covered)` : '') +
-            (result.postureRuns > 0 ? `, ${result.postureRuns} posture runs with ${result.postureEvents} finding events.` : '.'),
+            (result.postureRuns > 0 ? `, ${result.postureRuns} posture runs with ${result.postureEvents} finding events` : '') +
+            (result.reviewEvents > 0 ? `, ${result.reviewEvents} access review rows.` : '.'),
           `SQLite integrity check: ${result.integrity.join('; ')}.`,
           result.head === null ? 'Chain head: none (empty change log).' : `Chain head: row ${result.head.id}, sha256 ${result.head.hash}.`,
         ];

@@ -13,6 +13,7 @@ import { registerDaemon } from './daemon-command.js';
 import { registerJournal } from './journal-command.js';
 import { registerPosture } from './posture-command.js';
 import { registerReconcile } from './reconcile-command.js';
+import { registerReview } from './review-command.js';
 import { registerValidate } from './validate-command.js';
 import { SecretScrubber } from './redacting-stream.js';
 import { VERSION } from '../version.js';
@@ -28,6 +29,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerReconcile(program, ctx);
   registerJournal(program, ctx);
   registerPosture(program, ctx);
+  registerReview(program, ctx);
   registerDaemon(program);
   return program;
 }

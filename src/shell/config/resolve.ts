@@ -360,6 +360,8 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
       issue(['posture', 'rotation', 'users', i], `not a valid regular expression: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  const rs = raw.reviews.schedule;
+  if (rs !== undefined && !cron.validateDetailed(rs).valid) issue(['reviews', 'schedule'], `not a valid cron expression: '${rs}' (expected 5 or 6 fields, e.g. "0 6 1 1,4,7,10 *")`);
   const ps = raw.posture.schedule;
   if (ps !== undefined && !cron.validateDetailed(ps).valid) issue(['posture', 'schedule'], `not a valid cron expression: '${ps}' (expected 5 or 6 fields, e.g. "0 6 * * *")`);
 
@@ -448,6 +450,13 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
         admins: raw.posture.admins,
         passwordPolicy: { ...raw.posture.passwordPolicy, maxAgeDays: raw.posture.passwordPolicy.maxAgeDays ?? null, reusePrevention: raw.posture.passwordPolicy.reusePrevention ?? null },
         schedule: raw.posture.schedule ?? null,
+      },
+      reviews: {
+        reviewers: Object.fromEntries(Object.entries(raw.reviews.reviewers).map(([g, upn]) => [g.toLowerCase(), upn])),
+        fallbackReviewer: raw.reviews.fallbackReviewer ?? null,
+        ifNoDecision: raw.reviews.ifNoDecision,
+        schedule: raw.reviews.schedule ?? null,
+        dueDays: Number.parseInt(raw.reviews.due, 10),
       },
     },
   };

@@ -323,6 +323,23 @@ const postureSchema = z
   })
   .default(postureDefaults);
 
+// ---------- reviews (access re-certification, docs/review.md) ----------
+
+const reviewsDefaults = { reviewers: {}, ifNoDecision: 'keep' as const, due: '14d' };
+export const REVIEW_DUE_RE = /^[1-9]\d{0,2}d$/;
+const reviewsSchema = z
+  .strictObject({
+    reviewers: z
+      .record(nonEmpty('an AD group name'), nonEmpty('a reviewer UPN'))
+      .default({})
+      .describe('Per AD group (name): the UPN who reviews every grant through that group, instead of each person\'s manager.'),
+    fallbackReviewer: nonEmpty('a reviewer UPN').optional().describe('Reviews a person whose manager chain gives nobody (no manager, a leaver, or the person themself).'),
+    ifNoDecision: z.enum(['keep', 'revoke']).default('keep').describe('What happens to a row still undecided after the due date.'),
+    schedule: z.string().optional().describe('Cron expression: the daemon starts a campaign on it; absent: it does not.'),
+    due: z.string().regex(REVIEW_DUE_RE, { error: 'expected a number of days, e.g. "14d"' }).default('14d').describe('Default time to decide, in days ("14d").'),
+  })
+  .default(reviewsDefaults);
+
 export const DEFAULT_SCHEDULE = '*/15 * * * *';
 
 export const configSchema = z
@@ -339,6 +356,7 @@ export const configSchema = z
     journal: z.strictObject({ path: nonEmpty('a file path').default('rolemap.sqlite') }).default({ path: 'rolemap.sqlite' }),
     daemon: daemonSchema.default(daemonDefaults),
     posture: postureSchema,
+    reviews: reviewsSchema,
   })
   .describe('rolemap configuration: see docs/config.md.');
 

@@ -74,4 +74,16 @@ export interface LoadedConfig {
   readonly fastLane: { readonly pollSeconds: number };
   /** The posture report's thresholds; absent in configs built by hand (tests): the defaults. */
   readonly posture?: PostureSettings | undefined;
+  /** Access reviews (docs/review.md); absent in configs built by hand (tests): the defaults. */
+  readonly reviews?: ReviewSettings | undefined;
+}
+
+export interface ReviewSettings {
+  /** AD group name (lower case) -> reviewer UPN. */
+  readonly reviewers: Readonly<Record<string, string>>;
+  readonly fallbackReviewer: string | null;
+  readonly ifNoDecision: 'keep' | 'revoke';
+  readonly schedule: string | null;
+  /** Default due, in days. */
+  readonly dueDays: number;
 }

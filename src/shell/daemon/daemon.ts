@@ -28,6 +28,8 @@ import { checkSettings } from './settings.js';
 import type { DaemonSettings } from './settings.js';
 import { PostureSchedule } from './posture-schedule.js';
 import type { PostureJob } from './posture-schedule.js';
+import { ReviewSchedule } from './review-schedule.js';
+import type { ReviewJob } from './review-schedule.js';
 
 /** What a run gets besides its options: its logger (bound to the run id) and the metrics to feed. */
 export interface RunContext {
@@ -76,6 +78,8 @@ export interface DaemonDeps<C> {
   readonly command?: string | undefined;
   /** The posture report on its own schedule (posture-schedule.ts); absent: none. */
   readonly posture?: PostureJob<C> | undefined;
+  /** Access review campaigns on their own schedule, and their pending / overdue gauges (review-schedule.ts); absent: none. */
+  readonly reviews?: ReviewJob<C> | undefined;
   /** What runs beside the schedule for the daemon's life (the leaver fast lane): started once the lock is held, stopped before it is released. */
   readonly companions?: readonly DaemonCompanion[] | undefined;
 }
@@ -146,6 +150,7 @@ export class Daemon<C> {
   #startedAt: Date | undefined;
   #runsStarted = 0;
   #posture: PostureSchedule<C> | undefined;
+  #reviews: ReviewSchedule<C> | undefined;
 
   constructor(deps: DaemonDeps<C>) {
     this.#deps = deps;
@@ -215,6 +220,10 @@ export class Daemon<C> {
       if (this.#deps.posture) {
         this.#posture = new PostureSchedule(this.#deps.posture, this.log, this.metrics, settings.timezone);
         this.#posture.schedule(config, () => this.config);
+      }
+      if (this.#deps.reviews) {
+        this.#reviews = new ReviewSchedule(this.#deps.reviews, this.log, this.metrics, settings.timezone);
+        this.#reviews.schedule(config, () => this.config);
       }
     } catch (e) {
       await this.#server?.close();
@@ -456,6 +465,7 @@ export class Daemon<C> {
     this.#config = config;
     this.#settings = { ...settings, healthPort: old.healthPort, healthHost: old.healthHost };
     if (!this.#stopping) this.#posture?.schedule(config, () => this.config);
+    if (!this.#stopping) this.#reviews?.schedule(config, () => this.config);
     this.#applyLogLevel(settings);
     if (settings.schedule !== old.schedule || settings.timezone !== old.timezone) {
       if (!this.#stopping) this.#schedule(settings);
@@ -476,8 +486,14 @@ export class Daemon<C> {
     await this.#posture?.runNow(this.config);
   }
 
+  /** Starts an access review campaign now (tests); resolves when done. */
+  async startReview(): Promise<void> {
+    await this.#reviews?.runNow(this.config);
+  }
+
   async #stop(reason: string): Promise<{ graceful: boolean }> {
     this.#posture?.stop();
+    this.#reviews?.stop();
     void this.#task?.destroy();
     this.#task = undefined;
     const current = this.#current;

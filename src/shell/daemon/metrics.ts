@@ -35,6 +35,8 @@ export class DaemonMetrics {
   readonly throttleRetries: Counter<'service'>;
   readonly postureOpenFindings: Gauge<'account' | 'severity'>;
   readonly postureLastRun: Gauge;
+  readonly reviewPending: Gauge;
+  readonly reviewOverdue: Gauge;
 
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -61,6 +63,10 @@ export class DaemonMetrics {
     this.throttleRetries = new Counter({ name: 'rolemap_aws_throttle_retries_total', help: 'AWS calls answered with a throttling error and retried by the SDK, by service.', labelNames: ['service'], registers });
     this.postureOpenFindings = new Gauge({ name: 'rolemap_posture_open_findings', help: 'Posture findings open after the last posture report, by account and severity.', labelNames: ['account', 'severity'], registers });
     this.postureLastRun = new Gauge({ name: 'rolemap_posture_last_run_timestamp_seconds', help: 'Unix time of the last posture report (0: none yet).', registers });
+    this.reviewPending = new Gauge({ name: 'rolemap_review_pending_rows', help: 'Access review rows not yet decided whose campaign is not yet due.', registers });
+    this.reviewOverdue = new Gauge({ name: 'rolemap_review_overdue_rows', help: 'Access review rows not decided by their campaign\'s due date (they follow reviews.ifNoDecision).', registers });
+    this.reviewPending.set(0);
+    this.reviewOverdue.set(0);
     this.postureLastRun.set(0);
     this.lastSuccess.set(0);
     this.lastRun.set(0);
@@ -74,6 +80,11 @@ export class DaemonMetrics {
   readonly onThrottleRetry = (service: string): void => {
     this.throttleRetries.inc({ service });
   };
+
+  recordReviews(counts: { readonly pending: number; readonly overdue: number }): void {
+    this.reviewPending.set(counts.pending);
+    this.reviewOverdue.set(counts.overdue);
+  }
 
   observeDirectory(counts: DirectoryCounts): void {
     this.directoryUsers.set(counts.users);

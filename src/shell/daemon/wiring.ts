@@ -18,6 +18,8 @@ import { Mutex } from '../fast-lane/mutex.js';
 import { StateCache } from '../fast-lane/state-cache.js';
 import { postureFromConfig } from '../posture/from-config.js';
 import type { PostureJob } from './posture-schedule.js';
+import type { ReviewJob } from './review-schedule.js';
+import { reviewCounts, startCampaignFromConfig } from '../review/from-config.js';
 
 export interface RuntimeHandle {
   readonly runtime: Runtime;
@@ -35,6 +37,8 @@ export interface DaemonWiring<C> {
   fastLaneOf?(config: C): { readonly pollSeconds: number; readonly reader: DirectoryChangeReader } | null;
   /** The posture report on `posture.schedule`; absent: none. */
   readonly posture?: PostureJob<C> | undefined;
+  /** Access review campaigns on `reviews.schedule`, and the pending / overdue counts; absent: none. */
+  readonly reviews?: ReviewJob<C> | undefined;
 }
 
 export const productionWiring: DaemonWiring<LoadedConfig> = {
@@ -60,6 +64,11 @@ export const productionWiring: DaemonWiring<LoadedConfig> = {
   posture: {
     scheduleOf: (config) => config.posture?.schedule ?? null,
     run: (config) => postureFromConfig(config, [], { journal: true, directory: true }),
+  },
+  reviews: {
+    scheduleOf: (config) => config.reviews?.schedule ?? null,
+    start: (config) => startCampaignFromConfig(config, { now: new Date() }),
+    counts: (config) => reviewCounts(config, new Date()),
   },
 };
 

@@ -18,6 +18,8 @@ import type { ActualState, Entitlement, UnreadableScope, UnresolvedReference } f
 import type { Change, Plan } from '../../core/plan/change.js';
 import { calculatePlan } from '../../core/plan/plan.js';
 import { unpackEntitlements } from '../../core/plan/plan-entitlements.js';
+import { DEFAULT_POLICIES } from '../../core/plan/policies.js';
+import { applyReviewRevocations, reviewPolicy, standingRevocations } from '../../core/review/effect.js';
 import type { DirectorySource, EntitlementHistory, GroupSelection, PrincipalAlias, RunJournal, RunMode, RunOutcome, RunTrigger, Target } from '../../core/ports.js';
 import { VERSION } from '../version.js';
 import { ForeignPlanError, NoTargetError, SavedPlanRefusedError } from './errors.js';
@@ -280,10 +282,12 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
 
     // A saved plan is re-planned at its own time: the same directory and AWS state give the same plan.
     const now = saved ? savedPlanTime(saved) : runtime.clock();
-    const desired = computeDesired(snapshot, roleMap, now, history);
+    // Access reviews: grants revoked in a review leave the desired state even while AD still gives them (core/review/effect.ts).
+    const desired = applyReviewRevocations(computeDesired(snapshot, roleMap, now, history), standingRevocations(journal?.reviewCampaigns?.() ?? [], now));
+    for (const r of desired.reviewRevocations ?? []) log.warn({ user: r.entitlement.userName, target: r.entitlement.target, groups: r.groups }, `${r.reason}: remove the AD membership`);
     directoryCounts = { users: desired.directory.users, groups: desired.directory.groups };
     Object.assign(degraded, desired.unresolved !== undefined ? { unresolved: desired.unresolved } : {});
-    const fresh = calculatePlan({ desired, actual, roleMap, now, allowDeletes: options.allowDeletes, approvedRefusal: saved ? undefined : options.approvedRefusal });
+    const fresh = calculatePlan({ desired, actual, roleMap, now, policies: [reviewPolicy, ...DEFAULT_POLICIES], allowDeletes: options.allowDeletes, approvedRefusal: saved ? undefined : options.approvedRefusal });
 
     const plan = saved
       ? verifiedSavedPlan({ saved, fresh, carriedHash: options.savedPlanHash, journal, approved: options.approvedRefusal === true })

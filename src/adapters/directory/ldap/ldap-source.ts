@@ -48,11 +48,14 @@ const USER_ATTRIBUTES = [
   'givenName',
   'sn',
   'displayName',
+  'manager',
+  'department',
+  'title',
   'userAccountControl',
   'accountExpires',
   'whenChanged',
 ];
-const GROUP_ATTRIBUTES = ['objectGUID', 'distinguishedName', 'sAMAccountName', 'cn'];
+const GROUP_ATTRIBUTES = ['objectGUID', 'distinguishedName', 'sAMAccountName', 'cn', 'description'];
 const BUFFER_ATTRIBUTES = ['objectGUID', 'objectSid'];
 /** How many group references go into one `(|...)` filter. */
 const REFS_PER_FILTER = 50;
@@ -366,7 +369,8 @@ class SessionReader {
     const sam = firstString(e['sAMAccountName']);
     const cn = firstString(e['cn']);
     if (!sam || !cn) throw new DirectoryReadError('bad-data', `group ${e.dn}`, where, 'no sAMAccountName or cn');
-    return { guid: this.#guidOf(e, where), dn: e.dn, sAMAccountName: sam, name: cn };
+    const description = firstString(e['description']);
+    return { guid: this.#guidOf(e, where), dn: e.dn, sAMAccountName: sam, name: cn, ...(description ? { description } : {}) };
   }
 }
 

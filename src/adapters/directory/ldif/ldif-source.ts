@@ -8,6 +8,7 @@
  *   ldapsearch -LLL -H ldaps://dc1 -D ... -W -b DC=example,DC=com -E pr=500/noprompt \
  *     '(|(&(objectCategory=person)(objectClass=user))(objectClass=group))' \
  *     objectGUID objectClass sAMAccountName userPrincipalName mail givenName sn displayName \
+ *     manager department title description \
  *     userAccountControl accountExpires whenChanged cn member
  */
 import { readFile } from 'node:fs/promises';
@@ -84,7 +85,7 @@ export async function snapshotFromLdif(
   return buildSnapshot(
     opts.source ?? `ldif:${file}`,
     users,
-    selected.map((g) => ({ guid: g.guid, dn: g.dn, sAMAccountName: g.sAMAccountName, name: g.name, members: members.get(g.guid) ?? [] })),
+    selected.map((g) => ({ guid: g.guid, dn: g.dn, sAMAccountName: g.sAMAccountName, name: g.name, ...(g.description !== undefined ? { description: g.description } : {}), members: members.get(g.guid) ?? [] })),
   );
 }
 
@@ -135,5 +136,6 @@ function toGroup(r: LdifRecord, file: string): GroupEntry {
       memberDns.push(...vals.map((v) => v.toString('utf8')));
     }
   }
-  return { guid: guidOf(r, file), dn: r.dn, sAMAccountName: sam, name: cn, memberDns };
+  const description = first(r, 'description');
+  return { guid: guidOf(r, file), dn: r.dn, sAMAccountName: sam, name: cn, ...(description ? { description } : {}), memberDns };
 }
