@@ -136,7 +136,7 @@ export async function launchChromium(executablePath: string = CHROMIUM_PATH): Pr
         requests,
         foreignRequests: () => requests.filter((r) => !r.allowed),
         innerText: () => page.evaluate(() => document.body.innerText),
-        countRows: (selector = 'table') => page.evaluate((sel) => [...document.querySelectorAll(sel)].reduce((n, t) => n + t.querySelectorAll(':scope > tbody > tr').length, 0), selector),
+        countRows: (selector = 'table') => page.evaluate((sel) => Array.from(document.querySelectorAll(sel)).reduce((n, t) => n + t.querySelectorAll(':scope > tbody > tr').length, 0), selector),
         async screenshot(folder, name) {
           const path = artifact(folder, name, 'png');
           await page.screenshot({ path, fullPage: true });
