@@ -6,5 +6,3 @@ export * from './decisions.js';
 export * from './status.js';
 export * from './effect.js';
 export * from './report.js';
-export * from './render-html.js';
-export * from './entra-csv.js';
