@@ -53,12 +53,12 @@ header dd { margin: 0; }
 .bad { color: #a00; font-weight: 700; }
 .ok { color: #060; font-weight: 700; }
 table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; }
-th, td { border: 1px solid #999; padding: .25rem .35rem; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
+th, td { border: 1px solid #999; padding: .25rem .35rem; vertical-align: top; text-align: left; overflow-wrap: break-word; }
 thead th { background: #e8e8e8; }
 td.num, th.num { text-align: right; }
 .sub { color: #444; font-size: .9em; }
 ul.plain { margin: 0; padding-left: 1rem; }
-.decision { min-width: 11rem; }
+.decision { width: 12rem; }
 .choice { display: inline-block; margin-right: .9rem; white-space: nowrap; }
 .box { display: inline-block; width: .95em; height: .95em; border: 1.5px solid #111; vertical-align: -.12em; margin-right: .3em; background: #fff; }
 .line { display: block; border-bottom: 1px solid #666; height: 1.4em; margin-top: .25rem; }
