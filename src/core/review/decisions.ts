@@ -23,6 +23,11 @@ export type DecisionImport =
   | { readonly ok: false; readonly errors: string[] };
 
 export function validateDecisions(campaign: Campaign, population: readonly ReviewRow[], lines: readonly DecisionInput[], decidedAt: string, where: string): DecisionImport {
+  return decisionValidator(campaign, population)(lines, decidedAt, where);
+}
+
+/** The population indexed once (rows by id, packet hashes by reviewer), for importing many files. */
+export function decisionValidator(campaign: Campaign, population: readonly ReviewRow[]): (lines: readonly DecisionInput[], decidedAt: string, where: string) => DecisionImport {
   const rows = new Map(population.map((r) => [r.rowId, r]));
   const hashes = new Map<string, string>();
   const byReviewer = new Map<string, ReviewRow[]>();
@@ -41,6 +46,7 @@ export function validateDecisions(campaign: Campaign, population: readonly Revie
     }
     return hashes.get(k);
   };
+  return (lines, decidedAt, where) => {
   const errors: string[] = [];
   const decisions: Decision[] = [];
   const seen = new Map<string, number>();
@@ -85,4 +91,5 @@ export function validateDecisions(campaign: Campaign, population: readonly Revie
     decisions.push({ campaignId: campaign.id, rowId: l.rowId, verdict: verdict as DecisionVerdict, justification: l.justification.trim(), reviewer: row.reviewer.userPrincipalName, decidedAt, packetSha256: expected });
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, decisions, skipped };
+  };
 }

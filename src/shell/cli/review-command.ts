@@ -70,16 +70,16 @@ export function registerReview(program: Command, ctx: Pick<CliContext, 'stdout' 
     });
 
   withConfig(review.command('decide'))
-    .description('Import decisions from a filled packet (CSV or JSON).')
+    .description('Import decisions from filled packets (CSV or JSON); all files are checked before any is imported.')
     .argument('<campaign>')
-    .argument('<file>')
-    .action((campaignId: string, file: string, o: { config?: string }) => {
+    .argument('<files...>')
+    .action((campaignId: string, files: string[], o: { config?: string }) => {
       const config = loadConfig(configPathFrom(o.config, ctx.env));
       const journal = SqliteJournal.open(config.journal.path);
       try {
-        const { decisions, skipped } = importDecisions(journal.database, campaignId, file, new Date());
+        const { decisions, skipped } = importDecisions(journal.database, campaignId, files, new Date());
         const revoked = decisions.filter((d) => d.verdict === 'revoke').length;
-        out(`${decisions.length} decision(s) imported from ${file} (${decisions.length - revoked} approve, ${revoked} revoke${skipped > 0 ? `; ${skipped} row(s) left undecided` : ''}). Revocations take effect at the next reconcile.\n`);
+        out(`${decisions.length} decision(s) imported from ${files.join(', ')} (${decisions.length - revoked} approve, ${revoked} revoke${skipped > 0 ? `; ${skipped} row(s) left undecided` : ''}). Revocations take effect at the next reconcile.\n`);
       } finally {
         journal.close();
       }

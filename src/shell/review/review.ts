@@ -13,7 +13,7 @@ import { aliasOf } from '../../core/model/role-map.js';
 import type { EntitlementHistory } from '../../core/ports.js';
 import type { CampaignRecord } from '../../core/review/effect.js';
 import type { Campaign, CampaignScope, Decision, ExecutedRevocation, Packet, ReportModel, ReviewRow } from '../../core/review/index.js';
-import { ReviewerRouter, buildPackets, buildReport, reviewerStatus, rowStatus, snapshotPopulation, validateDecisions, latestDecisions, revocationReason } from '../../core/review/index.js';
+import { ReviewerRouter, buildPackets, buildReport, reviewerStatus, rowStatus, snapshotPopulation, decisionValidator, latestDecisions, revocationReason } from '../../core/review/index.js';
 import type { DecisionInput } from '../../core/review/decisions.js';
 import type { LoadedConfig, ReviewSettings } from '../config/types.js';
 import { csvLine, parseCsv } from './csv.js';
@@ -240,15 +240,40 @@ export function readDecisionFile(file: string): DecisionInput[] {
   return lines;
 }
 
-export function importDecisions(db: SqliteDatabase, campaignId: string, file: string, now: Date): { decisions: Decision[]; skipped: number } {
+/**
+ * Imports filled packets: every file is checked first, and only when all are sound are their decisions
+ * journaled (one transaction per file), so a bad file among many leaves nothing half-imported.
+ */
+export function importDecisions(db: SqliteDatabase, campaignId: string, files: string | readonly string[], now: Date): { decisions: Decision[]; skipped: number } {
   const rec = requireCampaign(db, campaignId);
-  const lines = readDecisionFile(file);
-  // In a JSON packet a "line" is the position in decisions[] (1-based).
-  const where = extname(file).toLowerCase() === '.json' ? `${file} decisions[] entry` : file;
-  const result = validateDecisions(rec.campaign, rec.rows, lines, now.toISOString(), where);
-  if (!result.ok) throw new InvalidInputError(`${file}: no decision imported; ${result.errors.length} problem(s):\n  ${result.errors.slice(0, 50).join('\n  ')}${result.errors.length > 50 ? `\n  ... and ${result.errors.length - 50} more` : ''}`);
-  recordDecisions(db, rec.campaign.id, now.toISOString(), result.decisions);
-  return { decisions: result.decisions, skipped: result.skipped };
+  const validated: { file: string; decisions: Decision[] }[] = [];
+  let skipped = 0;
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  const validate = decisionValidator(rec.campaign, rec.rows);
+  for (const file of typeof files === 'string' ? [files] : files) {
+    const lines = readDecisionFile(file);
+    // In a JSON packet a "line" is the position in decisions[] (1-based).
+    const where = extname(file).toLowerCase() === '.json' ? `${file} decisions[] entry` : file;
+    const result = validate(lines, now.toISOString(), where);
+    if (!result.ok) {
+      problems.push(...result.errors);
+      continue;
+    }
+    for (const d of result.decisions) {
+      const other = seen.get(d.rowId);
+      if (other !== undefined) problems.push(`${file}: row ${d.rowId} is also decided in ${other}`);
+      seen.set(d.rowId, file);
+    }
+    validated.push({ file, decisions: result.decisions });
+    skipped += result.skipped;
+  }
+  if (problems.length > 0) {
+    const names = typeof files === 'string' ? files : files.join(', ');
+    throw new InvalidInputError(`${names}: no decision imported; ${problems.length} problem(s):\n  ${problems.slice(0, 50).join('\n  ')}${problems.length > 50 ? `\n  ... and ${problems.length - 50} more` : ''}`);
+  }
+  for (const v of validated) recordDecisions(db, rec.campaign.id, now.toISOString(), v.decisions);
+  return { decisions: validated.flatMap((v) => v.decisions), skipped };
 }
 
 // ---------- status and report ----------
