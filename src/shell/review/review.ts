@@ -17,7 +17,7 @@ import { ReviewerRouter, buildPackets, buildReport, reviewerStatus, rowStatus, s
 import type { DecisionInput } from '../../core/review/decisions.js';
 import type { LoadedConfig, ReviewSettings } from '../config/types.js';
 import { csvLine, parseCsv } from './csv.js';
-import { renderPacketHtml, renderReportHtml } from './html-stub.js';
+import { renderPacketHtml, renderReportHtml } from './html.js';
 
 export const DEFAULT_REVIEW_SETTINGS: ReviewSettings = { reviewers: {}, fallbackReviewer: null, ifNoDecision: 'keep', schedule: null, dueDays: 14 };
 
