@@ -62,6 +62,17 @@ describe('rolemap review (CLI)', () => {
     expect(pageText).toContain(json.sha256);
     for (const line of csv.slice(1).filter((l) => l !== '')) expect(pageText).toContain(`data-row-id="${line.split(',')[2]}"`);
 
+    // The whole campaign for Entra ID access reviews: one owner-only CSV in the Graph custom data layout, a line per row.
+    const entra = await runCli(['review', 'export', 'Q1-2027', '-c', config, '--format', 'entra', '--out', htmlOut]);
+    expect(entra.stderr).toBe('');
+    expect(entra.stdout).toBe(`Entra ID custom data CSV written: ${join(htmlOut, 'Q1-2027--entra-id.csv')} (8 rows)\n`);
+    const entraCsv = parseCsv(readFileSync(join(htmlOut, 'Q1-2027--entra-id.csv'), 'utf8'), 'entra.csv');
+    expect(entraCsv[0]?.fields).toEqual(['principalId', 'principalType', 'permissionId', 'permissionName', 'permissionDescription', 'permissionType']);
+    expect(entraCsv.slice(1).map((r) => `${r.fields[0]} ${r.fields[3]}`).sort()).toContain('jdoe@corp.example prod / Admin');
+    expect(entraCsv).toHaveLength(9);
+    expect(statSync(join(htmlOut, 'Q1-2027--entra-id.csv')).mode & 0o777).toBe(0o600);
+    expect((await runCli(['review', 'export', 'Q1-2027', '-c', config, '--format', 'entra', '--out', htmlOut, '--reviewer', 'mmeyer@corp.example'])).stderr).toMatch(/^Error: --format entra writes the whole campaign/);
+
     const status = await runCli(['review', 'status', 'Q1-2027', '-c', config, '--format', 'csv']);
     expect(status.stdout.split('\r\n').slice(0, 3)).toEqual(['reviewer,rows,approved,revoked,pending,overdue', 'auditor@corp.example,3,0,0,3,0', 'cboss@corp.example,2,0,0,2,0']);
   });
