@@ -15,8 +15,9 @@
  *   permissionName         `<account alias or id> / <role, permission set or IAM user name>`
  *   permissionDescription  kind, granting AD group, the role's description and attached policies
  *   permissionType         `AWS federated IAM role`, `AWS Identity Center permission set` or `AWS IAM user`
- * A row whose person has no userPrincipalName cannot be matched to an Entra user: it is left out and
- * named in `skipped`, never silently.
+ * A row whose person has no userPrincipalName cannot be matched to an Entra user, and a second row with
+ * the same UPN and entitlement would be a duplicate line: both are left out and named in `skipped`,
+ * never silently.
  */
 import { createHash } from 'node:crypto';
 import type { Campaign, EntitlementKind, ReviewRow } from './types.js';
@@ -63,6 +64,7 @@ export function toEntraCsv(campaign: Campaign, rows: readonly ReviewRow[]): Entr
   const lines = [ENTRA_CSV_HEADER.join(',')];
   const skipped: { rowId: string; person: string; why: string }[] = [];
   const seen = new Set<string>();
+  const ids = new Map<string, string>();
   for (const r of rows) {
     if (r.campaignId !== campaign.id) throw new Error(`row ${r.rowId} belongs to campaign ${r.campaignId}, not ${campaign.id}`);
     const upn = r.person.userPrincipalName;
@@ -71,9 +73,14 @@ export function toEntraCsv(campaign: Campaign, rows: readonly ReviewRow[]): Entr
       continue;
     }
     const ent = r.entitlement;
-    const permissionId = entraPermissionId(r);
+    const idKey = `${ent.kind}\n${ent.accountId}\n${ent.name}`;
+    const permissionId = ids.get(idKey) ?? entraPermissionId(r);
+    ids.set(idKey, permissionId);
     const key = `${upn.toLowerCase()}\n${permissionId}`;
-    if (seen.has(key)) continue;
+    if (seen.has(key)) {
+      skipped.push({ rowId: r.rowId, person: r.person.sAMAccountName, why: `userPrincipalName ${upn} has this entitlement on another row already (two AD users with one UPN?)` });
+      continue;
+    }
     seen.add(key);
     const description = [
       PERMISSION_TYPE[ent.kind],
