@@ -4,7 +4,7 @@
  * skips the browser tests, loudly, as ROLEMAP_SKIP_SAMBA=1 does for the AD tests.
  */
 import type { TestProject } from 'vitest/node';
-import { ensureChromium } from '../support/chromium.js';
+import { chromiumDecision, ensureChromium } from '../support/chromium.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,15 +24,13 @@ const banner = (why: string): string =>
   ].join('\n');
 
 export default function setup(project: TestProject): (() => void) | undefined {
-  const found = ensureChromium();
-  if (found.ok) {
-    project.provide('chromium', found.path);
+  const decision = chromiumDecision(ensureChromium(), process.env);
+  if ('run' in decision) {
+    project.provide('chromium', decision.run);
     return undefined;
   }
-  if (process.env['CI'] === 'true') {
-    throw new Error(`CI=true and no headless Chromium for the browser tests: ${found.why}`);
-  }
-  console.warn(banner(found.why));
+  if ('fail' in decision) throw new Error(decision.fail);
+  console.warn(banner(decision.skip));
   project.provide('chromium', null);
-  return () => console.warn(banner(found.why));
+  return () => console.warn(banner(decision.skip));
 }

@@ -37,18 +37,26 @@ const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`
 
 export type ChromiumAvailability = { readonly ok: true; readonly path: string } | { readonly ok: false; readonly why: string };
 
-/** Finds Debian's chromium; as root with apt-get installs it when missing. Never throws. */
-export function ensureChromium(log: (s: string) => void = console.log): ChromiumAvailability {
-  if (existsSync(CHROMIUM_PATH)) return { ok: true, path: CHROMIUM_PATH };
+/** Finds Debian's chromium; as root with apt-get installs it when missing (unless `install: false`). Never throws. */
+export function ensureChromium(log: (s: string) => void = console.log, opts: { readonly path?: string; readonly install?: boolean } = {}): ChromiumAvailability {
+  const path = opts.path ?? CHROMIUM_PATH;
+  if (existsSync(path)) return { ok: true, path };
   const install = `apt-get install -y ${CHROMIUM_PACKAGES.join(' ')}`;
-  if (process.getuid?.() !== 0 || !has('apt-get')) return { ok: false, why: `${CHROMIUM_PATH} is missing; install Debian's chromium with: ${install}` };
+  if (opts.install === false || process.getuid?.() !== 0 || !has('apt-get')) return { ok: false, why: `${path} is missing; install Debian's chromium with: ${install}` };
   log(`[chromium] installing ${CHROMIUM_PACKAGES.join(' ')} from Debian's packages...`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...CHROMIUM_PACKAGES]]) {
     const r = spawnSync('apt-get', args, { env, encoding: 'utf8' });
     if (r.status !== 0) return { ok: false, why: `apt-get ${args.join(' ')} failed (${r.status}): ${(r.stderr ?? '').slice(-1500)}` };
   }
-  return existsSync(CHROMIUM_PATH) ? { ok: true, path: CHROMIUM_PATH } : { ok: false, why: `${install} ran but ${CHROMIUM_PATH} is still missing` };
+  return existsSync(path) ? { ok: true, path } : { ok: false, why: `${install} ran but ${path} is still missing` };
+}
+
+/** What the browser project does with a lookup: run, skip loudly (a developer's run), or fail (CI=true). */
+export function chromiumDecision(found: ChromiumAvailability, env: NodeJS.ProcessEnv): { readonly run: string } | { readonly skip: string } | { readonly fail: string } {
+  if (found.ok) return { run: found.path };
+  if (env['CI'] === 'true') return { fail: `CI=true and no headless Chromium for the browser tests: ${found.why}` };
+  return { skip: found.why };
 }
 
 export interface RecordedRequest {
