@@ -1,7 +1,7 @@
 /**
  * `rolemap review`: access re-certification campaigns (docs/review.md).
  *   start   snapshot the population, route reviewers, journal the campaign
- *   export  one packet per reviewer (csv | json | html)
+ *   export  one packet per reviewer (csv | json | html), or the whole campaign as an Entra ID CSV (entra)
  *   decide  import a filled packet (csv or json); refused as a whole on any bad line
  *   status  per reviewer: approved, revoked, pending, overdue
  *   report  the auditor's evidence (csv | html)
@@ -13,7 +13,7 @@ import { InvalidInputError } from '../../core/errors.js';
 import type { ReviewerStatus } from '../../core/review/index.js';
 import { configPathFrom, loadConfig } from '../config/index.js';
 import { startCampaignFromConfig } from '../review/from-config.js';
-import { campaignReport, campaignStatus, exportPackets, importDecisions, requireCampaign, writeReport } from '../review/review.js';
+import { campaignReport, campaignStatus, exportEntraCsv, exportPackets, importDecisions, requireCampaign, writeReport } from '../review/review.js';
 import type { CliContext } from './context.js';
 
 const STATUS_COLUMNS: readonly Column<ReviewerStatus>[] = [
@@ -56,12 +56,19 @@ export function registerReview(program: Command, ctx: Pick<CliContext, 'stdout' 
     .description('Write one packet per reviewer.')
     .argument('<campaign>')
     .option('--reviewer <upn>', 'only this reviewer\'s packet')
-    .addOption(new Option('--format <format>', 'packet format').choices(['csv', 'json', 'html']).default('csv'))
+    .addOption(new Option('--format <format>', 'packet format (entra: the whole campaign as one Entra ID access reviews custom data CSV)').choices(['csv', 'json', 'html', 'entra']).default('csv'))
     .requiredOption('--out <dir>', 'directory for the packets (created, owner-only)')
-    .action((campaignId: string, o: { config?: string; reviewer?: string; format: 'csv' | 'json' | 'html'; out: string }) => {
+    .action((campaignId: string, o: { config?: string; reviewer?: string; format: 'csv' | 'json' | 'html' | 'entra'; out: string }) => {
+      if (o.format === 'entra' && o.reviewer !== undefined) throw new InvalidInputError('--format entra writes the whole campaign (Entra routes the rows to managers itself); drop --reviewer');
       const config = loadConfig(configPathFrom(o.config, ctx.env));
       const db = openJournalForQuery(config.journal.path);
       try {
+        if (o.format === 'entra') {
+          const x = exportEntraCsv(requireCampaign(db, campaignId), o.out);
+          out(`Entra ID custom data CSV written: ${x.file} (${x.rows} rows)\n`);
+          for (const s of x.skipped) out(`  left out: row ${s.rowId} (${s.person}): ${s.why}\n`);
+          return;
+        }
         const files = exportPackets(requireCampaign(db, campaignId), { reviewer: o.reviewer, format: o.format, outDir: o.out });
         out(`${files.length} packet(s) written:\n${files.map((f) => `  ${f}\n`).join('')}`);
       } finally {

@@ -17,7 +17,7 @@ import { ReviewerRouter, buildPackets, buildReport, reviewerStatus, rowStatus, s
 import type { DecisionInput } from '../../core/review/decisions.js';
 import type { LoadedConfig, ReviewSettings } from '../config/types.js';
 import { csvLine, parseCsv } from './csv.js';
-import { renderPacketHtml, renderReportHtml } from './html-stub.js';
+import { renderPacketHtml, renderReportHtml, toEntraCsv } from './html.js';
 
 export const DEFAULT_REVIEW_SETTINGS: ReviewSettings = { reviewers: {}, fallbackReviewer: null, ifNoDecision: 'keep', schedule: null, dueDays: 14 };
 
@@ -174,6 +174,19 @@ export function packetJson(p: Packet): string {
 }
 
 const safeName = (s: string): string => s.replace(/[^A-Za-z0-9._@-]/g, '_');
+
+/**
+ * The whole campaign in the CSV layout Entra ID access reviews accept for a custom data provided resource
+ * (docs/review-html.md): one file, `DIR/<campaign>--entra-id.csv`, owner-only. Rows whose person has no
+ * userPrincipalName cannot be matched to an Entra user and are returned in `skipped`.
+ */
+export function exportEntraCsv(rec: CampaignRecord, outDir: string): { file: string; rows: number; skipped: { rowId: string; person: string; why: string }[] } {
+  const { csv, skipped } = toEntraCsv(rec.campaign, rec.rows);
+  const file = join(outDir, `${safeName(rec.campaign.id)}--entra-id.csv`);
+  mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  writeFileSync(file, csv, { mode: 0o600 });
+  return { file, rows: rec.rows.length - skipped.length, skipped: [...skipped] };
+}
 
 export function exportPackets(rec: CampaignRecord, options: { readonly reviewer?: string | undefined; readonly format: 'csv' | 'json' | 'html'; readonly outDir: string }): string[] {
   let packets = buildPackets(rec.campaign, rec.rows);

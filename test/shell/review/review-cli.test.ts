@@ -1,6 +1,6 @@
 /**
- * `rolemap review` through the real CLI on the managers LDIF fixture: start, export (csv, json, the html
- * placeholder), status, and decide with bad files refused whole, each problem naming file, line and row,
+ * `rolemap review` through the real CLI on the managers LDIF fixture: start, export (csv, json, html),
+ * status, and decide with bad files refused whole, each problem naming file, line and row,
  * never a stack trace.
  */
 import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
@@ -30,7 +30,7 @@ reviews:
 }
 
 describe('rolemap review (CLI)', () => {
-  it('start, export csv and json, status; the html packet says it is not built yet', async () => {
+  it('start, export csv, json and html, status', async () => {
     const { config, dir } = setup();
     const s = await runCli(['review', 'start', '-c', config, '--name', 'Q1-2027']);
     expect(s.stderr).toBe('');
@@ -51,9 +51,27 @@ describe('rolemap review (CLI)', () => {
     expect(csv[1]?.split(',')[1]).toBe(json.sha256);
     expect(json.decisions).toHaveLength(2);
 
-    const html = await runCli(['review', 'export', 'Q1-2027', '-c', config, '--format', 'html', '--out', out]);
-    expect(html.code).not.toBe(0);
-    expect(html.stderr).toMatch(/^Error: html: not yet built/);
+    const htmlOut = join(dir, 'html');
+    const html = await runCli(['review', 'export', 'Q1-2027', '-c', config, '--format', 'html', '--out', htmlOut]);
+    expect(html.stderr).toBe('');
+    expect(html.code).toBe(0);
+    expect(readdirSync(htmlOut).sort()).toEqual(['auditor@corp.example', 'cboss@corp.example', 'mmeyer@corp.example', 'secops@corp.example'].map((r) => `Q1-2027--${r}.html`));
+    const page = join(htmlOut, 'Q1-2027--mmeyer@corp.example.html');
+    expect(statSync(page).mode & 0o777).toBe(0o600);
+    const pageText = readFileSync(page, 'utf8');
+    expect(pageText).toContain(json.sha256);
+    for (const line of csv.slice(1).filter((l) => l !== '')) expect(pageText).toContain(`data-row-id="${line.split(',')[2]}"`);
+
+    // The whole campaign for Entra ID access reviews: one owner-only CSV in the Graph custom data layout, a line per row.
+    const entra = await runCli(['review', 'export', 'Q1-2027', '-c', config, '--format', 'entra', '--out', htmlOut]);
+    expect(entra.stderr).toBe('');
+    expect(entra.stdout).toBe(`Entra ID custom data CSV written: ${join(htmlOut, 'Q1-2027--entra-id.csv')} (8 rows)\n`);
+    const entraCsv = parseCsv(readFileSync(join(htmlOut, 'Q1-2027--entra-id.csv'), 'utf8'), 'entra.csv');
+    expect(entraCsv[0]?.fields).toEqual(['principalId', 'principalType', 'permissionId', 'permissionName', 'permissionDescription', 'permissionType']);
+    expect(entraCsv.slice(1).map((r) => `${r.fields[0]} ${r.fields[3]}`).sort()).toContain('jdoe@corp.example prod / Admin');
+    expect(entraCsv).toHaveLength(9);
+    expect(statSync(join(htmlOut, 'Q1-2027--entra-id.csv')).mode & 0o777).toBe(0o600);
+    expect((await runCli(['review', 'export', 'Q1-2027', '-c', config, '--format', 'entra', '--out', htmlOut, '--reviewer', 'mmeyer@corp.example'])).stderr).toMatch(/^Error: --format entra writes the whole campaign/);
 
     const status = await runCli(['review', 'status', 'Q1-2027', '-c', config, '--format', 'csv']);
     expect(status.stdout.split('\r\n').slice(0, 3)).toEqual(['reviewer,rows,approved,revoked,pending,overdue', 'auditor@corp.example,3,0,0,3,0', 'cboss@corp.example,2,0,0,2,0']);
@@ -112,5 +130,10 @@ describe('rolemap review (CLI)', () => {
     expect(report.stdout.split('\r\n')[0]).toMatch(/^campaign_id,row_id,.*,journal_verify$/);
     expect(report.stdout.split('\r\n').filter((l) => l.includes('approve'))).toHaveLength(2);
     expect(report.stdout.split('\r\n').filter((l) => l.endsWith(',ok'))).toHaveLength(8);
+    const reportHtml = await runCli(['review', 'report', 'Q1-2027', '-c', config, '--format', 'html']);
+    expect(reportHtml.stderr).toBe('');
+    expect(reportHtml.stdout).toMatch(/^<!DOCTYPE html>/);
+    expect(reportHtml.stdout.match(/<tr data-row-id="/g)).toHaveLength(8);
+    expect(reportHtml.stdout).toContain('<dd id="journal-verify"><span class="ok">OK</span>');
   });
 });
