@@ -43,7 +43,9 @@ collectGarbage();
 await sleep(300);
 collectGarbage();
 const peakSinceReset = resetPeakRss();
-const rssBefore = process.memoryUsage().rss;
+// What the inputs hold, after the fixture's garbage is gone: the JavaScript heap in use and committed.
+const before = process.memoryUsage();
+const rssBefore = before.rss;
 
 const c0 = process.cpuUsage();
 const t0 = performance.now();
@@ -54,6 +56,11 @@ const plan = calculatePlan({ desired, actual, roleMap, now: NOW, approvedRefusal
 const t2 = performance.now();
 const cpu = process.cpuUsage(c0);
 const peak = peakSinceReset?.() ?? process.resourceUsage().maxRSS * 1024;
+const after = process.memoryUsage();
+// What stays reachable once planning is done (the desired state and the plan, beside the inputs).
+collectGarbage();
+const retained = process.memoryUsage();
+const mb = (n: number): number => Math.round(n / 1048576);
 const ms = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
 
 console.log(
@@ -76,5 +83,9 @@ console.log(
     rssBeforeMb: Math.round(rssBefore / 1048576),
     peakRssMb: Math.round(peak / 1048576),
     peakIsolated: peakSinceReset !== null,
+    heapUsedBeforeMb: mb(before.heapUsed),
+    heapTotalBeforeMb: mb(before.heapTotal),
+    heapUsedAfterMb: mb(after.heapUsed),
+    heapRetainedMb: mb(retained.heapUsed),
   }),
 );

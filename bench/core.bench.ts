@@ -86,11 +86,16 @@ export default async function bench(): Promise<void> {
       loads.push(load);
       console.log(
         `core size=${size} run=${i} load=${load.toFixed(2)} wall_ms=${r.wallMs} (desired ${r.desiredWallMs}, plan ${r.planWallMs}) cpu_ms=${r.cpuMs} peak_rss_mb=${r.peakRssMb} ` +
-          `(rss before ${String(r['rssBeforeMb'])}) changes=${r.changes} resources=${String(r['desiredResources'])} entitlements=${String(r['entitlements'])} fixture_ms=${String(r['fixtureMs'])}`,
+          `(rss before ${String(r['rssBeforeMb'])}; heap used before ${String(r['heapUsedBeforeMb'])} of ${String(r['heapTotalBeforeMb'])}, at the end ${String(r['heapUsedAfterMb'])}, retained ${String(r['heapRetainedMb'])}) changes=${r.changes} resources=${String(r['desiredResources'])} entitlements=${String(r['entitlements'])} fixture_ms=${String(r['fixtureMs'])}`,
       );
     }
     if (runs.length > 0) console.log(formatSizeLine(size, runs, stats(loads)[0]));
     await Promise.resolve();
   }
-  console.log('(median/min/max; target at 100,000: wall < 2000 ms on an idle machine, peak RSS < 400 MB; the peak counts the inputs, which stay resident)');
+  console.log(
+    '(median/min/max; target at 100,000: wall < 2000 ms on an idle machine, peak RSS < 400 MB. wall and cpu are computeDesired + calculatePlan only. ' +
+      'peak_rss_mb is the whole process at its highest while planning: the Node runtime and tsx (~75 MB), the inputs as production holds them ' +
+      '(snapshot, role map, actual state, journal history; "heap used before", after the fixture garbage is collected) and what planning allocates. ' +
+      '"rss before" is the same process just before planning; the heap V8 keeps committed counts in it)',
+  );
 }

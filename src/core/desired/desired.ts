@@ -222,7 +222,21 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     const i = usersByGuid.positionOf(guid);
     return i >= 0 && holding[i] === 1;
   };
-  const stillHolds = (e: Entitlement): boolean => holdersOf.get(targetKey(e.kind, e.account, e.target))?.has(usersByGuid.positionOf(e.userGuid)) === true;
+  // The history lists a grant's holders one after another: the holder set of the last grant asked about is
+  // kept, so that 440,000 history entitlements do not build and hash 440,000 key strings.
+  let lastKind = '';
+  let lastAccount = '';
+  let lastTarget = '';
+  let lastHolders: Set<number> | undefined;
+  const stillHolds = (e: Entitlement): boolean => {
+    if (e.kind !== lastKind || e.account !== lastAccount || e.target !== lastTarget) {
+      lastKind = e.kind;
+      lastAccount = e.account;
+      lastTarget = e.target;
+      lastHolders = holdersOf.get(targetKey(e.kind, e.account, e.target));
+    }
+    return lastHolders?.has(usersByGuid.positionOf(e.userGuid)) === true;
+  };
   const { leavers, movers } = findLeavers(snapshot, now, history, holdsNow, usersByGuid, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)), stillHolds);
 
   return {

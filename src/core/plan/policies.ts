@@ -200,6 +200,10 @@ export const danglingPolicy: PlanPolicy = (plan, ctx) => {
       if (k.startsWith('identitystore_group:')) deletedGroups.add(k.slice('identitystore_group:'.length));
       if (k.startsWith('identitystore_user:')) deletedUsers.add(k.slice('identitystore_user:'.length));
     }
+    // A target lists a group's memberships one after another: the group part of the last id is kept and
+    // compared in place, rather than sliced out and hashed for each of 100,000 memberships.
+    let lastGroup: string | undefined;
+    let lastGroupDeleted = false;
     // Only kinds that hang on others, and kinds where some resource declares what it hangs on, are read.
     for (const kind of RESOURCE_KINDS) {
       if (!DEPENDENT_KINDS.has(kind) && !ctx.actualByKey.declaresDependencies(kind)) continue;
@@ -208,7 +212,13 @@ export const danglingPolicy: PlanPolicy = (plan, ctx) => {
         const declared = r.dependsOn !== undefined && r.dependsOn.length > 0;
         if (r.kind === 'identitystore_membership' && !declared) {
           const slash = r.id.indexOf('/');
-          if (deletedGroups.size > 0 && deletedGroups.has(r.id.slice(0, slash))) note(`identitystore_group:${r.id.slice(0, slash)}`, r);
+          if (deletedGroups.size > 0) {
+            if (lastGroup === undefined || slash !== lastGroup.length || !r.id.startsWith(lastGroup)) {
+              lastGroup = r.id.slice(0, slash);
+              lastGroupDeleted = deletedGroups.has(lastGroup);
+            }
+            if (lastGroupDeleted) note(`identitystore_group:${lastGroup}`, r);
+          }
           if (deletedUsers.size > 0 && deletedUsers.has(r.id.slice(slash + 1))) note(`identitystore_user:${r.id.slice(slash + 1)}`, r);
           continue;
         }
