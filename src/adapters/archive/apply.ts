@@ -153,23 +153,13 @@ export function applySegment(db: SqliteDatabase, key: string, segment: Segment, 
         const sig = cols.join(',');
         let stmt = stmts.get(sig);
         if (stmt === undefined) {
-          const verb = table === 'change_concerns' ? 'INSERT OR IGNORE' : 'INSERT';
+          const verb = table === 'change_concerns' || table === 'principal_aliases' ? 'INSERT OR IGNORE' : 'INSERT';
           const upsert = table === 'owned_objects' ? ` ON CONFLICT (id) DO UPDATE SET ${cols.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}` : '';
           stmt = db.prepare(`${verb} INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})${upsert}`);
           stmts.set(sig, stmt);
         }
         stmt.run(...cols.map((c) => row[c]));
       }
-    }
-    // Name lookups (not evidence, not archived): rebuilt from the rows, as migration 002 builds them.
-    const alias = db.prepare('INSERT OR IGNORE INTO principal_aliases (alias, guid, type) VALUES (?, ?, ?)');
-    for (const c of segment.tables.change_events) {
-      if (typeof c['group_name'] === 'string' && typeof c['group_guid'] === 'string') alias.run(c['group_name'], c['group_guid'], 'group');
-      if (typeof c['principal_name'] === 'string' && typeof c['principal_guid'] === 'string') alias.run(c['principal_name'], c['principal_guid'], c['principal_guid'] === c['group_guid'] || c['kind'] === 'identitystore_group' ? 'group' : 'user');
-    }
-    for (const e of segment.tables.entitlements) {
-      for (const name of [e['user_name'], e['user_principal_name'], e['mail']]) if (typeof name === 'string' && name !== '') alias.run(name, e['user_guid'], 'user');
-      if (typeof e['via_group_name'] === 'string') alias.run(e['via_group_name'], e['via_group_guid'], 'group');
     }
     recordSegment(db, segment, { ...record, seq: segment.seq, key }, now);
   });

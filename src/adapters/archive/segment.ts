@@ -10,7 +10,8 @@
  * - the rows they depend on: the runs sealed in the segment (a sealed run never changes again; in the
  *   first segment also the finished runs from before run seals existed), the entitlements of its
  *   snapshots, the change_concerns of its change rows;
- * - owned_objects (the ownership registry) rows created, or removed, since the previous segment.
+ * - owned_objects (the ownership registry) rows created, or removed, since the previous segment;
+ * - principal_aliases (name lookups) of every person and group the segment's rows name.
  * A segment is only cut while no run is open, so every run it names is final.
  */
 import { createHash } from 'node:crypto';
@@ -24,7 +25,7 @@ export const SEGMENT_FORMAT = 'rolemap-journal-segment/1';
 export const CHAINED_TABLES = ['run_seals', 'change_events', 'entitlement_snapshots', 'plan_records', 'posture_runs', 'posture_events'] as const;
 export type ChainedTable = (typeof CHAINED_TABLES)[number];
 /** Every table a segment carries, in the order it is applied (a row's references come before it). */
-export const SEGMENT_TABLES = ['runs', 'run_seals', 'change_events', 'change_concerns', 'entitlement_snapshots', 'entitlements', 'plan_records', 'posture_runs', 'posture_events', 'owned_objects'] as const;
+export const SEGMENT_TABLES = ['runs', 'run_seals', 'change_events', 'change_concerns', 'entitlement_snapshots', 'entitlements', 'plan_records', 'posture_runs', 'posture_events', 'owned_objects', 'principal_aliases'] as const;
 export type SegmentTable = (typeof SEGMENT_TABLES)[number];
 
 export type Row = Readonly<Record<string, string | number | null>>;
@@ -197,6 +198,27 @@ export function cutSegment(db: SqliteDatabase, previous: PreviousSegment, at: st
       previous.ownedObjectsId,
       previous.at ?? '',
     );
+    tables.principal_aliases = all(
+      `SELECT * FROM principal_aliases WHERE guid IN (
+         SELECT principal_guid FROM change_events WHERE id > @pc AND id <= @c AND principal_guid IS NOT NULL
+         UNION SELECT group_guid FROM change_events WHERE id > @pc AND id <= @c AND group_guid IS NOT NULL
+         UNION SELECT user_guid FROM entitlements WHERE snapshot_id > @ps AND snapshot_id <= @s
+         UNION SELECT via_group_guid FROM entitlements WHERE snapshot_id > @ps AND snapshot_id <= @s
+         UNION SELECT guid FROM owned_objects WHERE id > @po AND id <= @o
+       ) ORDER BY guid, alias`,
+      { pc: p.change_events.id, c: heads.change_events.id, ps: p.entitlement_snapshots.id, s: heads.entitlement_snapshots.id, po: previous.ownedObjectsId, o: ownedMax },
+    );
+    if (tableExists(db, 'change_concerns')) {
+      // People a shared revocation cuts are named in change_concerns only.
+      tables.principal_aliases = [
+        ...tables.principal_aliases,
+        ...all(
+          'SELECT pa.* FROM principal_aliases pa WHERE pa.guid IN (SELECT cc.guid FROM change_concerns cc JOIN change_events ce ON ce.run_id = cc.run_id AND ce.seq = cc.seq WHERE ce.id > ? AND ce.id <= ?) ORDER BY pa.guid, pa.alias',
+          p.change_events.id,
+          heads.change_events.id,
+        ).filter((r) => !tables.principal_aliases.some((x) => x['alias'] === r['alias'] && x['guid'] === r['guid'])),
+      ];
+    }
     const chainedNew = CHAINED_TABLES.some((t) => heads[t].id !== p[t].id);
     if (!chainedNew && tables.owned_objects.length === 0 && tables.runs.length === 0) return { kind: 'nothing-new' };
     return {
