@@ -18,6 +18,7 @@ import { Mutex } from '../fast-lane/mutex.js';
 import { StateCache } from '../fast-lane/state-cache.js';
 import { postureFromConfig } from '../posture/from-config.js';
 import type { PostureJob } from './posture-schedule.js';
+import { archiveFromConfig, type ArchiveTarget } from '../archive/index.js';
 
 export interface RuntimeHandle {
   readonly runtime: Runtime;
@@ -35,6 +36,8 @@ export interface DaemonWiring<C> {
   fastLaneOf?(config: C): { readonly pollSeconds: number; readonly reader: DirectoryChangeReader } | null;
   /** The posture report on `posture.schedule`; absent: none. */
   readonly posture?: PostureJob<C> | undefined;
+  /** Where the journal is shipped after each run (`journal.archive`); null: not archived. */
+  archiveOf?(config: C): ArchiveTarget | null;
 }
 
 export const productionWiring: DaemonWiring<LoadedConfig> = {
@@ -60,6 +63,10 @@ export const productionWiring: DaemonWiring<LoadedConfig> = {
   posture: {
     scheduleOf: (config) => config.posture?.schedule ?? null,
     run: (config) => postureFromConfig(config, [], { journal: true, directory: true }),
+  },
+  archiveOf: (config) => {
+    const archive = archiveFromConfig(config);
+    return archive && config.journal.archive ? { journalPath: config.journal.path, archive, settings: config.journal.archive } : null;
   },
 };
 
