@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { RolemapError } from '../../core/errors.js';
 import { GENESIS } from '../journal/index.js';
 import type { SqliteDatabase } from '../journal/index.js';
 
@@ -80,7 +81,8 @@ export function sha256Base64(bytes: Buffer): string {
 }
 
 /** A segment object that is not a well-formed segment (bad gzip, JSON or shape). */
-export class SegmentFormatError extends Error {
+export class SegmentFormatError extends RolemapError {
+  readonly retryable = false;
   constructor(
     readonly key: string,
     message: string,

@@ -27,6 +27,7 @@ import {
 } from '../../adapters/journal/index.js';
 import { EXIT, ExitError } from '../exit-codes.js';
 import { S3JournalArchive, restoreJournal, verifyArchive, type ArchiveVerifyResult } from '../../adapters/archive/index.js';
+import { pathStyle } from '../archive/index.js';
 import type { CliContext } from './context.js';
 
 interface JournalOptions {
@@ -171,7 +172,14 @@ function archiveFor(o: JournalOptions & ArchiveOptions): S3JournalArchive {
   if (bucket === undefined) throw new InvalidInputError(o.config !== undefined ? `${o.config} has no journal.archive: give --bucket (and --prefix)` : 'which archive? give --config FILE (journal.archive) or --bucket NAME --prefix PREFIX');
   const region = o.region ?? a?.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
   if (region === undefined) throw new InvalidInputError('which region is the archive bucket in? give --region (or AWS_REGION, or --config with journal.archive)');
-  return new S3JournalArchive({ bucket, prefix: (o.prefix ?? a?.prefix ?? 'rolemap/journal').replace(/\/+$/, ''), region, endpoint: config?.aws.endpoint, maxAttempts: config?.aws.maxAttempts });
+  return new S3JournalArchive({
+    bucket,
+    prefix: (o.prefix ?? a?.prefix ?? 'rolemap/journal').replace(/\/+$/, ''),
+    region,
+    endpoint: config?.aws.endpoint,
+    maxAttempts: config?.aws.maxAttempts,
+    forcePathStyle: pathStyle({ aws: { region, endpoint: config?.aws.endpoint, maxAttempts: 3 } }),
+  });
 }
 
 function archiveLines(a: ArchiveVerifyResult): string[] {
