@@ -146,6 +146,14 @@ export async function verifyArchive(archive: JournalArchive, local: SqliteDataba
     }
     keys.push(key);
   }
+  // Segments this journal recorded as shipped (or pulled) must still be listed: a simple delete hides
+  // an object behind a delete marker, and the listing would otherwise just look shorter.
+  if (local !== undefined && problems.length === 0) {
+    const listed = new Set(all);
+    const recorded = local.prepare("SELECT key FROM archive_segments ORDER BY seq").all() as { key: string }[];
+    const gone = recorded.find((r) => !listed.has(r.key));
+    if (gone) problems.push({ key: gone.key, message: `segment ${gone.key}, which this journal shipped, is missing from the archive: deleted, or hidden behind a delete marker (its locked versions remain in S3)` });
+  }
   let prevSha: string | null = null;
   let prevHeads: Heads = emptyHeads();
   const owned = new Map<number, Row>();

@@ -206,6 +206,15 @@ describe('ship, restore, verify', () => {
       // A simple delete only hides it behind a delete marker; verify says the archive lost a segment.
       await admin.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: shipped.key }));
       expect((await verifyArchive(gov, undefined)).segments).toBe(0);
+      const db = openReadOnly(governanceFile);
+      try {
+        const v = await verifyArchive(gov, db);
+        expect(v.ok).toBe(false);
+        expect(v.problems[0]).toMatchObject({ key: shipped.key });
+        expect(v.problems[0]?.message).toContain('which this journal shipped, is missing from the archive: deleted, or hidden behind a delete marker');
+      } finally {
+        db.close();
+      }
     } finally {
       gov.destroy();
     }
