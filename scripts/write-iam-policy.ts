@@ -18,12 +18,17 @@ export const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-identitystore': 'identitystore',
   '@aws-sdk/client-sso-admin': 'sso',
+  '@aws-sdk/client-s3': 's3',
 };
+
+/** Operations whose IAM action has another name (Service Authorization Reference, Amazon S3). */
+const IAM_ACTION_OF: Readonly<Record<string, string>> = { 's3:ListObjectsV2': 's3:ListBucket', 's3:HeadObject': 's3:GetObject' };
 
 /** Which statement each service's actions go into. */
 const STATEMENTS: readonly { sid: string; services: readonly string[]; what: string }[] = [
   { sid: 'RolemapFederatedRolesInEachAccount', services: ['iam', 'sts'], what: 'federated IAM roles, their revocation policies, and leavers\' IAM user credentials, in each managed account' },
   { sid: 'RolemapIdentityCenter', services: ['identitystore', 'sso'], what: 'Identity Center users, groups, memberships, permission sets and assignments, in the Identity Center account' },
+  { sid: 'RolemapJournalArchive', services: ['s3'], what: 'the journal.archive bucket: write segments (with their Object Lock retention), read and list them; never delete (scope Resource to the bucket and prefix)' },
 ];
 
 export interface ScanHit {
@@ -34,7 +39,7 @@ export interface ScanHit {
 /** The `service:Action` calls one source file makes. Throws when a command's client cannot be told from the imports. */
 export function scanSource(text: string, file = '<source>'): ScanHit[] {
   const packageOf = new Map<string, string>();
-  for (const m of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+['"](@aws-sdk\/client-[a-z-]+)['"]/g)) {
+  for (const m of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+['"](@aws-sdk\/client-[a-z0-9-]+)['"]/g)) {
     for (const spec of (m[1] ?? '').split(',')) {
       const parts = spec.trim().replace(/^type\s+/, '').split(/\s+as\s+/);
       const local = (parts[1] ?? parts[0] ?? '').trim();
@@ -58,7 +63,8 @@ export function scanSource(text: string, file = '<source>'): ScanHit[] {
     if (!used) continue;
     const prefix = SERVICE_PREFIX[pkg];
     if (!prefix) throw new Error(`${file}: ${pkg} has no IAM service prefix in scripts/write-iam-policy.ts; add it`);
-    hits.push({ action: `${prefix}:${isCommand ? imported.replace(/Command$/, '') : imported.replace(/^paginate/, '')}`, file });
+    const action = `${prefix}:${isCommand ? imported.replace(/Command$/, '') : imported.replace(/^paginate/, '')}`;
+    hits.push({ action: IAM_ACTION_OF[action] ?? action, file });
   }
   // A command constructed here but not imported from an SDK client (re-exported elsewhere) cannot be attributed.
   for (const m of text.matchAll(/new\s+([A-Za-z0-9_]+Command)\s*\(/g)) {

@@ -13,6 +13,7 @@ import { EXIT, ExitError } from '../exit-codes.js';
 import { createLogger } from '../logging.js';
 import { configPathFrom } from '../config/index.js';
 import { SecretScrubber } from './redacting-stream.js';
+import { ArchiveMetrics, daemonArchive } from '../archive/index.js';
 
 
 /** Registers `daemon` and `approve RUN`. */
@@ -51,6 +52,8 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<any> = pro
         configPath,
       );
       const metrics = new DaemonMetrics();
+      // After each run the journal's new rows are shipped to journal.archive, in the background.
+      const archive = daemonArchive<unknown>(wiring.archiveOf?.bind(wiring), { log, metrics: new ArchiveMetrics(metrics.registry) });
       // The fast lane needs a config to know whether it runs; an invalid one fails in daemon.start() as before.
       const firstConfig: unknown = await wiring.loadConfig(configPath).catch(() => undefined);
       const lane = firstConfig === undefined ? null : fastLaneFor(wiring, runner, { log, metrics, firstConfig });
@@ -59,7 +62,13 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<any> = pro
         metrics,
         companions: lane ? [lane] : [],
         settingsOf: (c) => wiring.settingsOf(c),
-        run: runner.run,
+        run: async (config, options, context) => {
+          try {
+            return await runner.run(config, options, context);
+          } finally {
+            archive.afterRun(config);
+          }
+        },
         log,
         options: { shutdownGraceMs: grace * 1000, backoffInitialMs: backoff * 1000, backoffMaxMs: Math.max(backoff, backoffMax) * 1000 },
         command: `rolemap daemon --config ${configPath}`,
@@ -72,6 +81,7 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<any> = pro
         if (e instanceof JournalLockedError) throw new ExitError(EXIT.LOCKED, `rolemap daemon: ${e.message}`, { cause: e });
         throw e;
       } finally {
+        await archive.stop();
         await runner.close();
       }
     });

@@ -1,9 +1,10 @@
 /**
- * `rolemap journal list|runs|show|access|verify|migrate`: thin commands over the journal adapter's
+ * `rolemap journal list|runs|show|access|verify [--archive]|restore --archive|migrate`: thin commands over the journal adapter's
  * queries (src/adapters/journal/queries.ts). Every command takes the journal as `--journal FILE`
  * (an auditor's copy, no config needed) or from `--config FILE` (journal.path). Queries open the file
  * read-only and never migrate; only `migrate` writes.
  */
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { InvalidInputError } from '../../core/errors.js';
@@ -25,6 +26,8 @@ import {
   type RunLine,
 } from '../../adapters/journal/index.js';
 import { EXIT, ExitError } from '../exit-codes.js';
+import { S3JournalArchive, restoreJournal, verifyArchive, type ArchiveVerifyResult } from '../../adapters/archive/index.js';
+import { pathStyle } from '../archive/index.js';
 import type { CliContext } from './context.js';
 
 interface JournalOptions {
@@ -146,6 +149,54 @@ function query<T>(opts: JournalOptions, fn: (db: ReturnType<typeof openJournalFo
   }
 }
 
+interface ArchiveOptions {
+  readonly archive?: boolean | undefined;
+  readonly bucket?: string | undefined;
+  readonly prefix?: string | undefined;
+  readonly region?: string | undefined;
+}
+
+function withArchiveOptions(cmd: Command): Command {
+  return cmd
+    .option('--archive', 'use the write-once archive (journal.archive of --config, or --bucket / --prefix)')
+    .option('--bucket <name>', 'the archive bucket (instead of journal.archive.bucket)')
+    .option('--prefix <prefix>', 'the archive key prefix (instead of journal.archive.prefix)')
+    .option('--region <region>', 'the bucket\'s region (instead of journal.archive.region; else AWS_REGION)');
+}
+
+/** The archive from --bucket/--prefix/--region, else from the config's journal.archive (endpoint: aws.endpoint, else the SDK's AWS_ENDPOINT_URL). */
+function archiveFor(o: JournalOptions & ArchiveOptions): S3JournalArchive {
+  const config = o.config !== undefined ? loadConfig(o.config) : undefined;
+  const a = config?.journal.archive;
+  const bucket = o.bucket ?? a?.bucket;
+  if (bucket === undefined) throw new InvalidInputError(o.config !== undefined ? `${o.config} has no journal.archive: give --bucket (and --prefix)` : 'which archive? give --config FILE (journal.archive) or --bucket NAME --prefix PREFIX');
+  const region = o.region ?? a?.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
+  if (region === undefined) throw new InvalidInputError('which region is the archive bucket in? give --region (or AWS_REGION, or --config with journal.archive)');
+  return new S3JournalArchive({
+    bucket,
+    prefix: (o.prefix ?? a?.prefix ?? 'rolemap/journal').replace(/\/+$/, ''),
+    region,
+    endpoint: config?.aws.endpoint,
+    maxAttempts: config?.aws.maxAttempts,
+    forcePathStyle: pathStyle({ aws: { region, endpoint: config?.aws.endpoint, maxAttempts: 3 } }),
+  });
+}
+
+function archiveLines(a: ArchiveVerifyResult): string[] {
+  const lines = [
+    `Archive s3://${a.bucket}/${a.prefix}/: ${a.segments} segment${a.segments === 1 ? '' : 's'}, ${a.bytes} bytes, ${a.rows.change_events ?? 0} change rows` +
+      (a.head === null ? '.' : `, head row ${a.head.id}, sha256 ${a.head.hash}.`),
+  ];
+  if (a.notYetShipped !== null && a.notYetShipped > 0) lines.push(`Local rows not shipped yet: ${a.notYetShipped} (the next run ships them).`);
+  if (a.ok) lines.push('OK: every segment is locked, intact and linked, and the local journal holds exactly the archived rows.');
+  else {
+    const p = a.problems[0];
+    lines.push(`ARCHIVE DIFFERS: ${p?.message ?? ''}` + (p?.key ? ` [segment ${p.key}${p.table ? `, ${p.table}` : ''}${p.row !== undefined ? ` row ${p.row}` : ''}${p.field ? `, field ${p.field}` : ''}]` : ''));
+    for (const q of a.problems.slice(1, 5)) lines.push(`  also: ${q.message}`);
+  }
+  return lines;
+}
+
 /** Registers the `journal` command(s). */
 export function registerJournal(program: Command, ctx: Pick<CliContext, 'stdout'>): void {
   // Through the CLI's stdout, not process.stdout: the redactor sees what is printed, and tests can inject it.
@@ -228,20 +279,29 @@ export function registerJournal(program: Command, ctx: Pick<CliContext, 'stdout'
       out(render(answer.entitlements, ACCESS_COLUMNS, o.format));
     });
 
-  withJournalOptions(journal.command('verify'))
-    .description('Walk the hash chains and run SQLite\'s integrity check; exit 0 when intact, 1 when tampered.')
+  withArchiveOptions(withJournalOptions(journal.command('verify')))
+    .description('Walk the hash chains and run SQLite\'s integrity check; with --archive, also check the write-once archive against the local journal. Exit 0 when intact, 1 when tampered.')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action((o: JournalOptions & { format: 'table' | 'json' }) => {
+    .action(async (o: JournalOptions & ArchiveOptions & { format: 'table' | 'json' }) => {
       const file = journalFile(o);
       const db = openJournalForVerify(file);
       let result: ReturnType<typeof verifyJournal>;
+      let archived: ArchiveVerifyResult | undefined;
       try {
         result = verifyJournal(db);
+        if (o.archive === true) {
+          const archive = archiveFor(o);
+          try {
+            archived = await verifyArchive(archive, db);
+          } finally {
+            archive.destroy();
+          }
+        }
       } finally {
         db.close();
       }
       if (o.format === 'json') {
-        out(`${JSON.stringify({ file, ...result }, null, 2)}\n`);
+        out(`${JSON.stringify({ file, ...result, ...(archived ? { archive: archived } : {}) }, null, 2)}\n`);
       } else {
         const lines = [
           `Journal ${file}: ${result.changeRows} change rows, ${result.snapshotRows} entitlement snapshots, ${result.planRecordRows} plan records, ${result.sealedRuns} sealed runs` +
@@ -256,9 +316,33 @@ export function registerJournal(program: Command, ctx: Pick<CliContext, 'stdout'
           lines.push(`TAMPERED: ${result.problems[0]?.message ?? ''}`);
           for (const p of result.problems.slice(1)) lines.push(`  also: ${p.message}`);
         }
+        if (archived) lines.push(...archiveLines(archived));
         out(`${lines.join('\n')}\n`);
       }
-      if (!result.ok) throw new ExitError(EXIT.ERROR);
+      if (!result.ok || (archived !== undefined && !archived.ok)) throw new ExitError(EXIT.ERROR);
+    });
+
+  withArchiveOptions(journal.command('restore'))
+    .description('Rebuild a journal from the write-once archive on a new host (--archive): a new file, verified before it is put in place; never overwrites one.')
+    .requiredOption('--journal <file>', 'the new journal file to write (must not exist)')
+    .option('-c, --config <file>', 'read journal.archive (bucket, prefix, region) and aws.endpoint from this config file')
+    .action(async (o: JournalOptions & ArchiveOptions) => {
+      if (o.archive !== true) throw new InvalidInputError('restore from where? give --archive (the journal.archive bucket of --config, or --bucket/--prefix)');
+      const file = resolve(o.journal ?? '');
+      const archive = archiveFor(o);
+      try {
+        const r = await restoreJournal(file, archive);
+        const rows = r.pulled.reduce((n, p) => n + p.changeRows, 0);
+        out(
+          [
+            `Restored ${file} from s3://${archive.bucket}/${archive.prefix}/: ${r.pulled.length} segment${r.pulled.length === 1 ? '' : 's'}, ${rows} change rows.`,
+            `Journal verify: OK (${r.verify.changeRows} change rows, ${r.verify.snapshotRows} entitlement snapshots, ${r.verify.sealedRuns} sealed runs).`,
+            r.head.id === 0 ? 'Chain head: none (empty change log).' : `Chain head: row ${r.head.id}, sha256 ${r.head.hash}.`,
+          ].join('\n') + '\n',
+        );
+      } finally {
+        archive.destroy();
+      }
     });
 
   withJournalOptions(journal.command('migrate'))

@@ -22,6 +22,7 @@ import { assertWritable } from '../preflight/paths.js';
 import { countChanges, leaverActions, leaverLine } from '../../core/render/summary.js';
 import { EXIT, ExitError, type ExitCode } from '../exit-codes.js';
 import { runOnce, type RunResult } from '../reconcile/run-once.js';
+import { archiveFromConfig, shipAfterRun } from '../archive/index.js';
 import { useColor, type CliContext } from './context.js';
 import { CONFIG_OPTION_HELP } from './validate-command.js';
 
@@ -162,7 +163,20 @@ export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promis
   try {
     return await planAndApply(opts, ctx, config, saved, mode);
   } finally {
+    // An apply's rows go to journal.archive once the apply is over (a dry run ships nothing).
+    if (!dryRun) await shipToArchive(config, ctx);
     lock?.release();
+  }
+}
+
+async function shipToArchive(config: LoadedConfig, ctx: CliContext): Promise<void> {
+  const archive = archiveFromConfig(config);
+  if (archive === null || config.journal.archive === undefined) return;
+  try {
+    const outcome = await shipAfterRun(config.journal.path, archive, config.journal.archive, { log: ctx.logger() });
+    if (!outcome.ok) ctx.stderr.write(`Not archived: ${outcome.error}. The rows stay in the journal; the next run ships them.\n`);
+  } finally {
+    archive.destroy();
   }
 }
 

@@ -440,7 +440,7 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
       directory,
       aws: { region: raw.aws.region, endpoint: raw.aws.endpoint, maxAttempts: raw.aws.maxAttempts },
       schedule: raw.schedule,
-      journal: { path: abs(raw.journal.path) },
+      journal: { path: abs(raw.journal.path), ...(raw.journal.archive ? { archive: { ...raw.journal.archive, region: raw.journal.archive.region ?? raw.aws.region } } : {}) },
       daemon: raw.daemon,
       fastLane: { pollSeconds: raw.leavers.pollSeconds },
       posture: {

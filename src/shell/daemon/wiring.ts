@@ -20,6 +20,7 @@ import { postureFromConfig } from '../posture/from-config.js';
 import type { PostureJob } from './posture-schedule.js';
 import type { ReviewJob } from './review-schedule.js';
 import { reviewCounts, startCampaignFromConfig } from '../review/from-config.js';
+import { archiveFromConfig, type ArchiveTarget } from '../archive/index.js';
 
 export interface RuntimeHandle {
   readonly runtime: Runtime;
@@ -39,6 +40,8 @@ export interface DaemonWiring<C> {
   readonly posture?: PostureJob<C> | undefined;
   /** Access review campaigns on `reviews.schedule`, and the pending / overdue counts; absent: none. */
   readonly reviews?: ReviewJob<C> | undefined;
+  /** Where the journal is shipped after each run (`journal.archive`); null: not archived. */
+  archiveOf?(config: C): ArchiveTarget | null;
 }
 
 export const productionWiring: DaemonWiring<LoadedConfig> = {
@@ -69,6 +72,10 @@ export const productionWiring: DaemonWiring<LoadedConfig> = {
     scheduleOf: (config) => config.reviews?.schedule ?? null,
     start: (config) => startCampaignFromConfig(config, { now: new Date() }),
     counts: (config) => reviewCounts(config, new Date()),
+  },
+  archiveOf: (config) => {
+    const archive = archiveFromConfig(config);
+    return archive && config.journal.archive ? { journalPath: config.journal.path, archive, settings: config.journal.archive } : null;
   },
 };
 

@@ -78,10 +78,18 @@ safety: {ownerId: t}
   });
 
   it('lists the allowed keys for an unknown key that resembles none', () => {
-    expect(problems(`${HEAD}journal:\n  file: x.sqlite\n`)).toEqual([`${FILE}:6:3: journal.file: unknown key 'file'; expected one of: path`]);
+    expect(problems(`${HEAD}journal:\n  file: x.sqlite\n`)).toEqual([`${FILE}:6:3: journal.file: unknown key 'file'; expected one of: path, archive`]);
     expect(problems(`${HEAD}leavers:\n  onLeave: wipe\n`)).toEqual([
       `${FILE}:6:3: leavers.onLeave: unknown key 'onLeave'; expected one of: identityCenter, revokeSessions, roleSessionName, pollSeconds, iamUsers`,
     ]);
+  });
+
+  it('journal.archive: the bucket name, the prefix and the retention mode are checked where they are written; the defaults fill the rest', () => {
+    expect(problems(`${HEAD}journal:\n  archive: {bucket: My_Bucket}\n`)).toEqual([`${FILE}:6:21: journal.archive.bucket: expected an S3 bucket name: 3-63 of a-z, 0-9, . and -`]);
+    expect(problems(`${HEAD}journal:\n  archive: {bucket: acme-journal, prefix: rolemap/}\n`)).toEqual([`${FILE}:6:43: journal.archive.prefix: expected a key prefix without a leading or trailing slash, e.g. rolemap/journal`]);
+    expect(problems(`${HEAD}journal:\n  archive:\n    bucket: acme-journal\n    retention: {mode: LEGAL_HOLD}\n`)[0]).toMatch(/^\/etc\/rolemap\/rolemap\.yaml:8:\d+: journal\.archive\.retention\.mode: .*COMPLIANCE.*GOVERNANCE/);
+    const c = parseConfig(`${HEAD}journal:\n  archive: {bucket: acme-journal}\n`, FILE);
+    expect(c.journal.archive).toEqual({ bucket: 'acme-journal', prefix: 'rolemap/journal', region: 'eu-west-1', retention: { mode: 'COMPLIANCE', days: 2190 }, timeoutSeconds: 60 });
   });
 
   it('names a missing required key at its parent', () => {
