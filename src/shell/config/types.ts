@@ -57,6 +57,14 @@ export interface DaemonConfig {
   readonly logLevel: LogLevel;
 }
 
+export interface HaConfig {
+  readonly bucket: string;
+  readonly key: string;
+  readonly leaseSeconds: number;
+  /** The host name when the config does not name one. */
+  readonly nodeId: string;
+}
+
 export interface LoadedConfig {
   /** Absolute path of the config file. */
   readonly path: string;
@@ -72,6 +80,8 @@ export interface LoadedConfig {
   readonly daemon: DaemonConfig;
   /** The daemon's leaver fast lane (`leavers.pollSeconds`; 0: off). */
   readonly fastLane: { readonly pollSeconds: number };
+  /** Active/standby over an S3 lease; absent: this daemon is the only one and always applies. */
+  readonly ha?: HaConfig | undefined;
   /** The posture report's thresholds; absent in configs built by hand (tests): the defaults. */
   readonly posture?: PostureSettings | undefined;
 }
