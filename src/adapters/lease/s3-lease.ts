@@ -43,7 +43,7 @@ export interface HeldLease extends LeaseState {
 
 export type AcquireResult =
   | { readonly held: true; readonly lease: HeldLease; readonly takeover: boolean; readonly previous: LeaseState | null }
-  | { readonly held: false; readonly current: LeaseState | null; readonly why: string };
+  | { readonly held: false; readonly current: LeaseState | null; readonly why: string; /** S3 could not be read or written (not: someone else holds it). */ readonly unreachable: boolean };
 
 export type RenewResult = { readonly held: true; readonly lease: HeldLease } | { readonly held: false; readonly lost: boolean; readonly current: LeaseState | null; readonly why: string };
 
@@ -155,17 +155,17 @@ export class S3Lease {
     try {
       current = await this.read();
     } catch (e) {
-      return { held: false, current: null, why: message(e) };
+      return { held: false, current: null, why: message(e), unreachable: true };
     }
     const now = this.#clock();
     if (current !== null && !this.expired(current.record, now.getTime())) {
-      return { held: false, current, why: `held by ${current.record.nodeId} (epoch ${current.record.epoch}) until ${current.record.expiresAt}` };
+      return { held: false, current, why: `held by ${current.record.nodeId} (epoch ${current.record.epoch}) until ${current.record.expiresAt}`, unreachable: false };
     }
     const epoch = Math.max(this.#maxEpoch, current?.record.epoch ?? 0) + 1;
     const iso = now.toISOString();
     const record: LeaseRecord = { nodeId: this.nodeId, epoch, acquiredAt: iso, renewedAt: iso, expiresAt: new Date(now.getTime() + this.leaseMs).toISOString() };
     const put = await this.#put(record, current === null ? { IfNoneMatch: '*' } : { IfMatch: current.etag }, now.getTime());
-    if (!put.ok) return { held: false, current, why: put.why };
+    if (!put.ok) return { held: false, current, why: put.why, unreachable: !put.lost };
     this.noteEpoch(epoch);
     return { held: true, lease: put.lease, takeover: current !== null, previous: current };
   }
@@ -179,6 +179,17 @@ export class S3Lease {
     if (!put.lost) return { held: false, lost: false, current: null, why: put.why };
     const current = await this.read().catch(() => null);
     return { held: false, lost: true, current, why: put.why };
+  }
+
+  /**
+   * Give the lease up (graceful stop): rewritten as expired (by more than the margin), so a standby
+   * takes it at its next try instead of waiting out the lease. False when S3 refused or did not answer.
+   */
+  async release(held: LeaseState): Promise<boolean> {
+    const now = this.#clock().getTime();
+    const past = new Date(now - 2 * this.marginMs - 1).toISOString();
+    const put = await this.#put({ ...held.record, renewedAt: new Date(now).toISOString(), expiresAt: past }, { IfMatch: held.etag }, now);
+    return put.ok;
   }
 
   /** A fresh look (GET) at the lease: still the object this node last wrote (same ETag, epoch and node)? */

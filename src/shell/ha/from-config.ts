@@ -1,0 +1,34 @@
+/**
+ * The role loop for a config's `ha` section: an S3 client for the lease (the bastion's own
+ * credentials, the SDK's default chain and its own retries), the lease, the loop. Null without `ha`.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3Lease } from '../../adapters/lease/index.js';
+import type { LoadedConfig } from '../config/types.js';
+import type { Logger } from '../logging.js';
+import { HaRole } from './ha-role.js';
+import type { HaRoleDeps } from './ha-role.js';
+
+export function haRoleFor(
+  config: LoadedConfig,
+  context: { readonly log: Logger; readonly metrics?: HaRoleDeps['metrics']; readonly catchUp?: HaRoleDeps['catchUp']; readonly onActive?: HaRoleDeps['onActive']; readonly env?: NodeJS.ProcessEnv },
+): { role: HaRole; close(): void } | null {
+  const ha = config.ha;
+  if (!ha) return null;
+  const env = context.env ?? process.env;
+  // An S3-compatible endpoint (config or AWS_ENDPOINT_URL[_S3]) is addressed path-style; AWS itself virtual-hosted.
+  const endpoint = config.aws.endpoint;
+  const custom = endpoint !== undefined || env['AWS_ENDPOINT_URL_S3'] !== undefined || env['AWS_ENDPOINT_URL'] !== undefined;
+  const client = new S3Client({
+    region: config.aws.region,
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    forcePathStyle: custom,
+    maxAttempts: config.aws.maxAttempts,
+    retryMode: 'standard',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const lease = new S3Lease({ client, bucket: ha.bucket, key: ha.key, leaseSeconds: ha.leaseSeconds, nodeId: ha.nodeId });
+  const role = new HaRole({ lease, log: context.log.child({ component: 'ha', nodeId: ha.nodeId }), metrics: context.metrics, catchUp: context.catchUp, onActive: context.onActive });
+  return { role, close: () => client.destroy() };
+}
