@@ -214,17 +214,28 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     return v === null || v === undefined ? null : this.#redact(JSON.stringify(v));
   }
 
+  readonly #runEpochs = new Map<string, { epoch: number | null; node_id: string | null }>();
+  #runFencing(runId: string): { epoch: number | null; node_id: string | null } {
+    let f = this.#runEpochs.get(runId);
+    if (f === undefined) {
+      f = (this.#db.prepare('SELECT epoch, node_id FROM runs WHERE id = ?').get(runId) as { epoch: number | null; node_id: string | null } | undefined) ?? { epoch: null, node_id: null };
+      if (this.#runEpochs.size > 1000) this.#runEpochs.clear();
+      this.#runEpochs.set(runId, f);
+    }
+    return f;
+  }
+
   /** Appends rows to the chain. Call inside a transaction. */
   #append(rows: Iterable<EventInput>): Head | null {
     const head = (this.#stmt.head.get() as Head | undefined) ?? { id: 0, hash: GENESIS };
     let id = head.id;
     let hash = head.hash;
-    // Every row is stamped with the lease held as it is written (none: NULL, and not hashed).
-    const f = this.#fenced ? this.#fencing() : null;
-    const tail = fencingTail({ epoch: f?.epoch ?? null, node_id: f?.nodeId ?? null });
     const values: unknown[] = new Array<unknown>(CHANGE_EVENT_COLUMNS.length + 4);
     for (const r of rows) {
       id++;
+      // Every row carries the lease its run started under (none: NULL, and not hashed): a row written
+      // after the lease was lost (the fenced changes) still says which epoch's run it belongs to.
+      const tail = this.#fenced ? fencingTail(this.#runFencing(r.run_id)) : [];
       for (let i = 0; i < CHANGE_EVENT_COLUMNS.length; i++) {
         const c = CHANGE_EVENT_COLUMNS[i] as ChangeEventColumn;
         values[i] = c === 'id' ? id : r[c];

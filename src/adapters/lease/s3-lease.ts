@@ -194,13 +194,16 @@ export class S3Lease {
 
   /** A fresh look (GET) at the lease: still the object this node last wrote (same ETag, epoch and node)? */
   async check(held: HeldLease): Promise<CheckResult> {
-    if (this.#clock().getTime() > held.believeUntil) return { held: false, current: null, why: `the lease was not renewed in time (it could be believed until ${new Date(held.believeUntil).toISOString()})` };
+    // Past the local belief it is not ours whatever S3 says; the read only tells whose it is now.
+    const late = this.#clock().getTime() > held.believeUntil;
+    const lateWhy = `the lease was not renewed in time (it could be believed until ${new Date(held.believeUntil).toISOString()})`;
     let current: LeaseState | null;
     try {
       current = await this.read();
     } catch (e) {
-      return { held: false, current: null, why: message(e) };
+      return { held: false, current: null, why: late ? lateWhy : message(e) };
     }
+    if (late) return { held: false, current, why: lateWhy };
     if (current === null) return { held: false, current, why: 'the lease object is gone' };
     if (current.record.epoch !== held.record.epoch || current.record.nodeId !== held.record.nodeId || current.etag !== held.etag) {
       return { held: false, current, why: `the lease shows ${current.record.nodeId} at epoch ${current.record.epoch}` };

@@ -50,6 +50,8 @@ export class HaRole {
   readonly #deps: HaRoleDeps;
   readonly #clock: () => Date;
   #held: HeldLease | undefined;
+  /** The lease this node held last (kept after it is lost, for the fencing message). */
+  #lastHeld: HeldLease | undefined;
   #seen: LeaseState | null = null;
   #lastError: string | null = null;
   #lastContact: Date | undefined;
@@ -132,6 +134,7 @@ export class HaRole {
     if (this.#held !== held) return;
     if (r.held) {
       this.#held = r.lease;
+      this.#lastHeld = r.lease;
       this.#seen = r.lease;
       this.#contact(null);
       return;
@@ -160,6 +163,7 @@ export class HaRole {
     // The last rows the old holder shipped, before this node writes any of its own.
     await this.#catchUp();
     this.#held = r.lease;
+    this.#lastHeld = r.lease;
     this.#seen = r.lease;
     this.#deps.metrics?.takeovers.inc({ kind: r.takeover ? 'takeover' : 'free' });
     const prev = r.previous?.record;
@@ -201,7 +205,8 @@ export class HaRole {
     const seen = this.#seen?.record;
     if (held === undefined) {
       this.#deps.metrics?.fenced.inc();
-      return `fenced: ${this.nodeId} does not hold the lease${seen ? ` (it shows ${seen.nodeId} at epoch ${seen.epoch})` : ''}; change #${change.seq} not sent`;
+      const mine = this.#lastHeld?.record.epoch;
+      return `fenced: epoch ${mine ?? 'none'} mine (${this.nodeId}) vs ${seen ? `${seen.epoch} seen (${seen.nodeId})` : 'none seen'}: this node no longer holds the lease; change #${change.seq} not sent`;
     }
     const c = await this.#deps.lease.check(held);
     if (c.held) return null;
