@@ -18,12 +18,14 @@ export const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-identitystore': 'identitystore',
   '@aws-sdk/client-sso-admin': 'sso',
+  '@aws-sdk/client-s3': 's3',
 };
 
 /** Which statement each service's actions go into. */
 const STATEMENTS: readonly { sid: string; services: readonly string[]; what: string }[] = [
   { sid: 'RolemapFederatedRolesInEachAccount', services: ['iam', 'sts'], what: 'federated IAM roles, their revocation policies, and leavers\' IAM user credentials, in each managed account' },
   { sid: 'RolemapIdentityCenter', services: ['identitystore', 'sso'], what: 'Identity Center users, groups, memberships, permission sets and assignments, in the Identity Center account' },
+  { sid: 'RolemapBastionS3', services: ['s3'], what: 'the active/standby lease object (ha.bucket/ha.key), for the bastions\' own identity (instance profile)' },
 ];
 
 export interface ScanHit {
@@ -34,7 +36,7 @@ export interface ScanHit {
 /** The `service:Action` calls one source file makes. Throws when a command's client cannot be told from the imports. */
 export function scanSource(text: string, file = '<source>'): ScanHit[] {
   const packageOf = new Map<string, string>();
-  for (const m of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+['"](@aws-sdk\/client-[a-z-]+)['"]/g)) {
+  for (const m of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+['"](@aws-sdk\/client-[a-z0-9-]+)['"]/g)) {
     for (const spec of (m[1] ?? '').split(',')) {
       const parts = spec.trim().replace(/^type\s+/, '').split(/\s+as\s+/);
       const local = (parts[1] ?? parts[0] ?? '').trim();
