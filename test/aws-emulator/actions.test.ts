@@ -21,7 +21,7 @@ const services: [string, readonly string[]][] = [
   ['sts', Object.keys(stsService.operations)],
   ['identitystore', Object.keys(identitystoreService.operations)],
   ['sso', Object.keys((ssoAdminService as ServiceDef<unknown>).operations)],
-  ['s3', Object.keys(s3Service.operations)],
+  ['s3', [...new Set(Object.keys(s3Service.operations).flatMap((op) => [s3Service.iamAction(op, {}), s3Service.iamAction(op, { VersionId: 'v' })]))]],
 ];
 
 /** An ARN pattern of the SAR (`arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}`) as a regular expression. */

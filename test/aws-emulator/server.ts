@@ -51,6 +51,8 @@ export interface ServiceDef<S = unknown> {
   readonly selfAuthorizedOperations?: readonly string[];
   /** `rest-xml`: the operation and its parameters from method, path and query; undefined when not this service's. */
   readonly route?: (req: RestRequest) => { operation: string; params: Record<string, unknown> } | undefined;
+  /** The IAM action (without prefix) an operation is authorized as, when it differs from the operation's name (S3: `ListObjectsV2` is `s3:ListBucket`). */
+  readonly iamAction?: (operation: string, params: Record<string, unknown>) => string;
   /** JSON 1.1: the X-Amz-Target prefix (`AWSIdentityStore`). */
   readonly targetPrefix?: string;
   /** Query: the XML namespace of responses. */
@@ -451,7 +453,7 @@ export class Emulator {
       }
       const ctx: RequestContext = { account: principal.account, accessKeyId, principal, region, requestId, emulator: this };
       if (!service.unsignedOperations?.includes(operation) && !service.selfAuthorizedOperations?.includes(operation)) {
-        const { action, resources } = await actionFor(service.actionPrefix ?? service.signingName, operation, params, ctx);
+        const { action, resources } = await actionFor(service.actionPrefix ?? service.signingName, service.iamAction?.(operation, params) ?? operation, params, ctx);
         await this.authorizeOrThrow(ctx, { action, resources }, family, now);
       }
       const result: unknown = await handler(state, params as Record<string, QueryValue> & Record<string, unknown>, ctx);
