@@ -27,8 +27,9 @@ export default async function takeoverBench(): Promise<void> {
     const nodes: Record<string, DaemonProcess> = { a: world.start('a') };
     await up(nodes['a'] as DaemonProcess);
     await (nodes['a'] as DaemonProcess).until(() => becameActive(nodes['a'] as DaemonProcess) !== undefined, 30_000, 'the first active');
-    nodes['b'] = world.start('b');
-    await up(nodes['b']);
+    const second = world.start('b');
+    nodes['b'] = second;
+    await up(second);
     let active = 'a';
     for (let i = 1; i <= kills; i++) {
       const standby = active === 'a' ? 'b' : 'a';
@@ -44,8 +45,9 @@ export default async function takeoverBench(): Promise<void> {
       loads.push(load());
       console.log(`takeover ${i}: ${took.toFixed(2)} s (${active} killed, ${standby} active; load ${load()})`);
       await victim.exited;
-      nodes[active] = world.start(active);
-      await up(nodes[active]);
+      const restarted = world.start(active);
+      nodes[active] = restarted;
+      await up(restarted);
       active = standby;
     }
   } finally {
