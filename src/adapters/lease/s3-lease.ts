@@ -178,6 +178,11 @@ export class S3Lease {
     if (put.ok) return { held: true, lease: put.lease };
     if (!put.lost) return { held: false, lost: false, current: null, why: put.why };
     const current = await this.read().catch(() => null);
+    // A renewal that timed out may still have landed: the object is then ours, same node and epoch (a
+    // takeover always raises the epoch), under a new ETag. Believed from when that write was made.
+    if (current !== null && current.record.nodeId === this.nodeId && current.record.epoch === held.record.epoch) {
+      return { held: true, lease: { ...current, believeUntil: Date.parse(current.record.renewedAt) + this.leaseMs - this.marginMs } };
+    }
     return { held: false, lost: true, current, why: put.why };
   }
 

@@ -65,7 +65,7 @@ describe('S3 lease', () => {
     expect(await b.check(taken.lease)).toEqual({ held: true });
   });
 
-  it('ends a hung S3 call at its time box: the renewal fails (not lost) and the holder keeps only its local belief', async () => {
+  it('ends a hung S3 call at its time box: the renewal fails (not lost); the write that landed late is recognised as its own', { timeout: 20_000 }, async () => {
     const key = `lease-${++n}.json`;
     const lease = new S3Lease({ client, bucket: 'leases', key, leaseSeconds: 60, nodeId: 'a', timeoutMs: 300 });
     const first = await lease.tryAcquire();
@@ -78,5 +78,11 @@ describe('S3 lease', () => {
     } finally {
       emulator.clearFaults();
     }
+    // The delayed write still landed (S3 had it): the next renewal's 412 is this node's own write, not a takeover.
+    const deadline = Date.now() + 15_000;
+    while ((await lease.read())?.etag === first.lease.etag && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await lease.read())?.etag).not.toBe(first.lease.etag);
+    const again = await lease.renew(first.lease);
+    expect(again).toMatchObject({ held: true, lease: { record: { nodeId: 'a', epoch: 1 } } });
   });
 });
