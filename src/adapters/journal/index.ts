@@ -9,3 +9,4 @@ export * from './queries.js';
 export * from './format.js';
 export * from './posture-journal.js';
 export * from './plan-records.js';
+export * from './fencing.js';

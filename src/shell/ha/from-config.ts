@@ -3,6 +3,7 @@
  * credentials, the SDK's default chain and its own retries), the lease, the loop. Null without `ha`.
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { lastFencedEpoch } from '../../adapters/journal/fencing.js';
 import { S3Lease } from '../../adapters/lease/index.js';
 import type { LoadedConfig } from '../config/types.js';
 import type { Logger } from '../logging.js';
@@ -29,6 +30,8 @@ export function haRoleFor(
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   const lease = new S3Lease({ client, bucket: ha.bucket, key: ha.key, leaseSeconds: ha.leaseSeconds, nodeId: ha.nodeId });
+  // Never below what this journal recorded, even if someone deleted the lease object.
+  lease.noteEpoch(lastFencedEpoch(config.journal.path));
   const role = new HaRole({ lease, log: context.log.child({ component: 'ha', nodeId: ha.nodeId }), metrics: context.metrics, catchUp: context.catchUp, onActive: context.onActive });
   return { role, close: () => client.destroy() };
 }

@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteJournal, loadMigrations, openJournalForVerify, verifyJournal } from '../../../src/adapters/journal/index.js';
+import { SqliteJournal, lastFencedEpoch, loadMigrations, openJournalForVerify, verifyJournal } from '../../../src/adapters/journal/index.js';
 import { PROD, changeOf, manualClock, planOf, role, runStart, tempDir } from './fixtures.js';
 
 function applyRun(j: SqliteJournal, runId: string, at: string): void {
@@ -52,6 +52,8 @@ describe('journal fencing columns (009)', () => {
     lease = null;
     j.close();
 
+    expect(lastFencedEpoch(file)).toBe(7);
+    expect(lastFencedEpoch(tmp.file('none.db'))).toBe(0);
     const result = verify(file);
     expect(result.problems).toEqual([]);
     expect(result.ok).toBe(true);
