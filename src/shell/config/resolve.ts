@@ -439,7 +439,7 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
       directory,
       aws: { region: raw.aws.region, endpoint: raw.aws.endpoint, maxAttempts: raw.aws.maxAttempts },
       schedule: raw.schedule,
-      journal: { path: abs(raw.journal.path) },
+      journal: { path: abs(raw.journal.path), ...(raw.journal.archive ? { archive: { ...raw.journal.archive, region: raw.journal.archive.region ?? raw.aws.region } } : {}) },
       daemon: raw.daemon,
       fastLane: { pollSeconds: raw.leavers.pollSeconds },
       ...(raw.ha ? { ha: { bucket: raw.ha.bucket, key: raw.ha.key, leaseSeconds: raw.ha.leaseSeconds, nodeId: raw.ha.nodeId ?? hostname().slice(0, 64) } } : {}),

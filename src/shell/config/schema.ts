@@ -246,6 +246,29 @@ const identityCenterSchema = z.strictObject({
 
 // ---------- leavers, safety, schedule, journal, daemon ----------
 
+/** HIPAA: documentation kept six years (45 CFR 164.316(b)(2)(i)); 2190 days. */
+export const ARCHIVE_DEFAULT_RETENTION_DAYS = 2190;
+const archiveSchema = z
+  .strictObject({
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name: 3-63 of a-z, 0-9, . and -' }).describe('S3 bucket with Object Lock enabled that receives the journal segments.'),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9!_.*'()/-]{1,512}$/, { error: 'expected an S3 key prefix (letters, digits and !_.*\'()/-), without a trailing slash' })
+      .refine((p) => !p.endsWith('/') && !p.startsWith('/'), { error: 'expected a key prefix without a leading or trailing slash, e.g. rolemap/journal' })
+      .default('rolemap/journal')
+      .describe('Key prefix of the segments: <prefix>/<seq>-<first row>-<last row>.json.gz.'),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected an AWS region, e.g. eu-west-1' }).optional().describe('Region of the bucket; aws.region when absent.'),
+    retention: z
+      .strictObject({
+        mode: z.enum(['COMPLIANCE', 'GOVERNANCE']).describe('Object Lock mode of each segment: COMPLIANCE cannot be shortened or removed by anyone.'),
+        days: z.int().min(1).max(36500).default(ARCHIVE_DEFAULT_RETENTION_DAYS).describe('Retain each segment this many days from its upload.'),
+      })
+      .default({ mode: 'COMPLIANCE', days: ARCHIVE_DEFAULT_RETENTION_DAYS }),
+    timeoutSeconds: z.int().min(1).max(600).default(60).describe('Time box of one shipping pass (after a run; never delays a run).'),
+  })
+  .optional()
+  .describe('Write-once copy of the journal in S3 (Object Lock): docs/journal.md#archive.');
+
 const iamUsersDefaults = { disableCredentials: true, linkTag: 'rolemap:ad-account', keyAgeWarningDays: 90 };
 const leaversSchema = z.strictObject({
   identityCenter: z.enum(['delete', 'remove-access']).default('delete'),
@@ -355,7 +378,9 @@ export const configSchema = z
     leavers: leaversSchema.default({ identityCenter: 'delete', revokeSessions: true, roleSessionName: 'userPrincipalName', pollSeconds: 30, iamUsers: iamUsersDefaults }),
     safety: safetySchema,
     schedule: z.string().default(DEFAULT_SCHEDULE).describe('Cron expression for the daemon (node-cron: 5 or 6 fields).'),
-    journal: z.strictObject({ path: nonEmpty('a file path').default('rolemap.sqlite') }).default({ path: 'rolemap.sqlite' }),
+    journal: z
+      .strictObject({ path: nonEmpty('a file path').default('rolemap.sqlite'), archive: archiveSchema })
+      .default({ path: 'rolemap.sqlite' }),
     daemon: daemonSchema.default(daemonDefaults),
     ha: haSchema,
     posture: postureSchema,

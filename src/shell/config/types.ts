@@ -65,6 +65,16 @@ export interface HaConfig {
   readonly nodeId: string;
 }
 
+/** `journal.archive`: where segments of the journal are shipped (docs/journal.md#archive). */
+export interface ArchiveConfig {
+  readonly bucket: string;
+  readonly prefix: string;
+  /** aws.region when the config names none. */
+  readonly region: string;
+  readonly retention: { readonly mode: 'COMPLIANCE' | 'GOVERNANCE'; readonly days: number };
+  readonly timeoutSeconds: number;
+}
+
 export interface LoadedConfig {
   /** Absolute path of the config file. */
   readonly path: string;
@@ -76,7 +86,7 @@ export interface LoadedConfig {
   /** Cron expression (node-cron), validated. */
   readonly schedule: string;
   /** Absolute path of the SQLite journal. */
-  readonly journal: { readonly path: string };
+  readonly journal: { readonly path: string; readonly archive?: ArchiveConfig | undefined };
   readonly daemon: DaemonConfig;
   /** The daemon's leaver fast lane (`leavers.pollSeconds`; 0: off). */
   readonly fastLane: { readonly pollSeconds: number };
