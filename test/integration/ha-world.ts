@@ -74,11 +74,15 @@ export interface HaWorld {
   close(): Promise<void>;
 }
 
-export async function startHaWorld(): Promise<HaWorld> {
+export const ARCHIVE_BUCKET = 'rolemap-journal';
+
+/** `archive`: the journals also name `journal.archive` (an Object Lock bucket), so a standby pulls segments. */
+export async function startHaWorld(options: { readonly archive?: boolean } = {}): Promise<HaWorld> {
   const emulator = await startEmulator({ homeAccount: ACCOUNT, baseCredentials: [CREDENTIALS] });
   const dir = mkdtempSync(join(tmpdir(), 'rolemap-ha-'));
   const idp = await createSamlIdp();
   emulator.control('s3', 'createBucket', { bucket: BUCKET });
+  if (options.archive) emulator.control('s3', 'createBucket', { bucket: ARCHIVE_BUCKET, objectLock: true });
   const iam = new IAMClient({ region: 'us-east-1', endpoint: emulator.url, credentials: CREDENTIALS });
   await iam.send(new CreateSAMLProviderCommand({ Name: 'ADFS', SAMLMetadataDocument: idp.metadataXml() }));
   iam.destroy();
@@ -106,7 +110,11 @@ safety:
   minDirectoryUsers: 1
 schedule: "* * * * * *"
 journal:
-  path: ${journal(node)}
+  path: ${journal(node)}${options.archive ? `
+  archive:
+    bucket: ${ARCHIVE_BUCKET}
+    prefix: ha/journal
+    retention: {mode: GOVERNANCE, days: 1}` : ''}
 daemon:
   runAtStart: true
   healthPort: 0

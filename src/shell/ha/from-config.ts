@@ -5,6 +5,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { lastFencedEpoch } from '../../adapters/journal/fencing.js';
 import { S3Lease } from '../../adapters/lease/index.js';
+import { S3JournalArchive, pullSegments } from '../../adapters/archive/index.js';
+import { SqliteJournal } from '../../adapters/journal/sqlite-journal.js';
 import type { LoadedConfig } from '../config/types.js';
 import type { Logger } from '../logging.js';
 import { HaRole } from './ha-role.js';
@@ -32,6 +34,30 @@ export function haRoleFor(
   const lease = new S3Lease({ client, bucket: ha.bucket, key: ha.key, leaseSeconds: ha.leaseSeconds, nodeId: ha.nodeId });
   // Never below what this journal recorded, even if someone deleted the lease object.
   lease.noteEpoch(lastFencedEpoch(config.journal.path));
-  const role = new HaRole({ lease, log: context.log.child({ component: 'ha', nodeId: ha.nodeId }), metrics: context.metrics, catchUp: context.catchUp, onActive: context.onActive });
-  return { role, close: () => client.destroy() };
+  const log = context.log.child({ component: 'ha', nodeId: ha.nodeId });
+  // The standby's journal follows the archive (journal.archive): the segments the active shipped, pulled
+  // into this journal every renewal interval and once more on taking the lease, never rows of its own.
+  const a = config.journal.archive;
+  const archive = a ? new S3JournalArchive({ bucket: a.bucket, prefix: a.prefix, region: a.region, endpoint, maxAttempts: config.aws.maxAttempts, forcePathStyle: custom }) : null;
+  const catchUp =
+    context.catchUp ??
+    (archive
+      ? async (): Promise<void> => {
+          const journal = SqliteJournal.open(config.journal.path);
+          try {
+            const r = await pullSegments(journal, archive, { signal: AbortSignal.timeout((a?.timeoutSeconds ?? 30) * 1000) });
+            if (r.pulled.length > 0) log.info({ segments: r.pulled.map((p) => p.key), head: r.head }, `standby: pulled ${r.pulled.length} journal segment(s) from the archive`);
+          } finally {
+            journal.close();
+          }
+        }
+      : undefined);
+  const role = new HaRole({ lease, log, metrics: context.metrics, catchUp, onActive: context.onActive });
+  return {
+    role,
+    close: () => {
+      client.destroy();
+      archive?.destroy();
+    },
+  };
 }
