@@ -78,7 +78,7 @@ safety: {ownerId: t}
   });
 
   it('lists the allowed keys for an unknown key that resembles none', () => {
-    expect(problems(`${HEAD}journal:\n  file: x.sqlite\n`)).toEqual([`${FILE}:6:3: journal.file: unknown key 'file'; expected one of: path`]);
+    expect(problems(`${HEAD}journal:\n  file: x.sqlite\n`)).toEqual([`${FILE}:6:3: journal.file: unknown key 'file'; expected one of: path, archive`]);
     expect(problems(`${HEAD}leavers:\n  onLeave: wipe\n`)).toEqual([
       `${FILE}:6:3: leavers.onLeave: unknown key 'onLeave'; expected one of: identityCenter, revokeSessions, roleSessionName, pollSeconds, iamUsers`,
     ]);
