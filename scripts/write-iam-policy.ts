@@ -28,7 +28,7 @@ const IAM_ACTION_OF: Readonly<Record<string, string>> = { 's3:ListObjectsV2': 's
 const STATEMENTS: readonly { sid: string; services: readonly string[]; what: string }[] = [
   { sid: 'RolemapFederatedRolesInEachAccount', services: ['iam', 'sts'], what: 'federated IAM roles, their revocation policies, and leavers\' IAM user credentials, in each managed account' },
   { sid: 'RolemapIdentityCenter', services: ['identitystore', 'sso'], what: 'Identity Center users, groups, memberships, permission sets and assignments, in the Identity Center account' },
-  { sid: 'RolemapJournalArchive', services: ['s3'], what: 'the journal.archive bucket: write segments (with their Object Lock retention), read and list them; never delete (scope Resource to the bucket and prefix)' },
+  { sid: 'RolemapJournalArchive', services: ['s3'], what: 'the journal.archive bucket (write segments with their Object Lock retention, read and list them; never delete) and the active/standby lease object (ha.bucket/ha.key); scope Resource to those buckets and prefixes' },
 ];
 
 export interface ScanHit {

@@ -42,6 +42,33 @@ describe('applyPlan', () => {
     expect(failure?.requestIds).toHaveLength(1);
   });
 
+  it('asks the guard before each change and before its intent; a reason stops the run: that change and every one not started are skipped with it', async () => {
+    const plan = fromScratch();
+    const target = new InMemoryTarget([], { delayMs: 1 });
+    const events: string[] = [];
+    let asked = 0;
+    const report = await applyPlan(plan, {
+      targetFor: () => target,
+      concurrency: 1,
+      guard: async (c) => {
+        asked++;
+        events.push(`guard ${c.seq}`);
+        return asked > 3 ? 'fenced: epoch 1 mine (a) vs 2 seen (b)' : null;
+      },
+      hooks: { preApply: (c) => events.push(`pre ${c.seq}`), skipped: (c, why) => events.push(`skip ${c.seq} ${why}`) },
+    });
+    expect(report).toMatchObject({ applied: 3, failed: 0, interrupted: true, haltedBy: 'fenced: epoch 1 mine (a) vs 2 seen (b)' });
+    expect(target.applied).toHaveLength(3);
+    expect(report.skipped).toBe(plan.changes.length - 3);
+    const [first] = plan.changes;
+    expect(events.indexOf(`guard ${first?.seq}`)).toBeLessThan(events.indexOf(`pre ${first?.seq}`));
+    // The fourth change was asked about, never got an intent row, and is skipped with the guard's reason.
+    const fourth = report.results.find((r) => r.status === 'skipped' && r.error === 'fenced: epoch 1 mine (a) vs 2 seen (b)');
+    expect(fourth).toBeDefined();
+    expect(events).not.toContain(`pre ${fourth?.change.seq}`);
+    expect(report.results.filter((r) => r.status === 'skipped').every((r) => /fenced: epoch 1 mine/.test(r.error ?? ''))).toBe(true);
+  });
+
   it('on abort, changes in flight finish and nothing new starts', async () => {
     const plan = fromScratch();
     const controller = new AbortController();

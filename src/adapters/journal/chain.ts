@@ -2,7 +2,8 @@
  * The hash chains that make the journal tamper-evident.
  *
  * `change_events`: row n stores `prev_hash` = hash of row n-1 (GENESIS for row 1) and
- * `hash` = sha256(prev_hash + "\n" + canonical JSON of its columns, its id included). Ids run 1, 2, 3, ...
+ * `hash` = sha256(prev_hash + "\n" + canonical JSON of its columns, its id included; the fencing columns
+ * epoch and node_id only when set). Ids run 1, 2, 3, ...
  * without gaps, so a deleted row leaves a hole, an edited row no longer matches its hash, and a row
  * rewritten with a fresh hash breaks the link of the row after it. `entitlement_snapshots` is a second
  * chain of the same form whose content includes the digest of the snapshot's entitlement rows.
@@ -41,7 +42,24 @@ export const CHANGE_EVENT_COLUMNS = [
   'detail_json',
 ] as const;
 export type ChangeEventColumn = (typeof CHANGE_EVENT_COLUMNS)[number];
-export type ChangeEventContent = { readonly [C in ChangeEventColumn]: C extends 'id' | 'seq' ? number : C extends 'run_id' | 'at' | 'status' | 'action' | 'kind' | 'resource_key' | 'address' | 'account' ? string : string | null };
+/**
+ * Added by the fencing migration (009) to change_events and runs: the S3 lease's epoch and the node that
+ * held it when the row was written. Hashed after the other columns only when one of them is set, so
+ * rows written before (NULL) hash as they always did.
+ */
+export const FENCING_COLUMNS = ['epoch', 'node_id'] as const;
+export interface Fencing {
+  readonly epoch?: number | null | undefined;
+  readonly node_id?: string | null | undefined;
+}
+export type ChangeEventContent = { readonly [C in ChangeEventColumn]: C extends 'id' | 'seq' ? number : C extends 'run_id' | 'at' | 'status' | 'action' | 'kind' | 'resource_key' | 'address' | 'account' ? string : string | null } & Fencing;
+
+/** The fencing values a row's hash covers: none for a row without them (every row before schema 9). */
+export function fencingTail(row: Fencing): (number | string | null)[] {
+  const epoch = row.epoch ?? null;
+  const node = row.node_id ?? null;
+  return epoch === null && node === null ? [] : [epoch, node];
+}
 export type ChangeEventRow = ChangeEventContent & { readonly prev_hash: string; readonly hash: string };
 
 export const SNAPSHOT_COLUMNS = ['id', 'run_id', 'at', 'entitlements', 'digest'] as const;
@@ -64,7 +82,7 @@ export function chainHash(prevHash: string, content: readonly unknown[]): string
 }
 
 export function changeEventHash(prevHash: string, row: ChangeEventContent): string {
-  return chainHash(prevHash, CHANGE_EVENT_COLUMNS.map((c) => row[c]));
+  return chainHash(prevHash, [...CHANGE_EVENT_COLUMNS.map((c) => row[c]), ...fencingTail(row)]);
 }
 
 export function snapshotHash(prevHash: string, row: SnapshotContent): string {
@@ -110,7 +128,7 @@ export const RUN_COLUMNS = [
   'chain_head_id',
   'chain_head_hash',
 ] as const;
-export type RunRowContent = { readonly [C in (typeof RUN_COLUMNS)[number]]: string | number | null };
+export type RunRowContent = { readonly [C in (typeof RUN_COLUMNS)[number]]: string | number | null } & Fencing;
 export interface RunSealRow {
   readonly id: number;
   readonly run_id: string;
@@ -120,5 +138,5 @@ export interface RunSealRow {
 
 /** A run seal's hash: its own id and run id, then the sealed run's columns. */
 export function runSealHash(prevHash: string, sealId: number, run: RunRowContent): string {
-  return chainHash(prevHash, [sealId, run.id, ...RUN_COLUMNS.map((c) => run[c])]);
+  return chainHash(prevHash, [sealId, run.id, ...RUN_COLUMNS.map((c) => run[c]), ...fencingTail(run)]);
 }

@@ -10,3 +10,4 @@ export * from './format.js';
 export * from './posture-journal.js';
 export * from './plan-records.js';
 export * from './review-journal.js';
+export * from './fencing.js';

@@ -15,10 +15,12 @@ import type { Change, Plan } from '../../core/plan/change.js';
 import type { ApplyHooks, ApplyOutcome, EntitlementHistory, OwnershipRegistry, PrincipalAlias, RunJournal, RunOutcome, RunStart } from '../../core/ports.js';
 import {
   CHANGE_EVENT_COLUMNS,
+  FENCING_COLUMNS,
   GENESIS,
   RUN_COLUMNS,
   chainHash,
   entitlementsDigest,
+  fencingTail,
   runSealHash,
   snapshotHash,
   type ChangeEventColumn,
@@ -47,6 +49,11 @@ export interface SqliteJournalOptions {
   readonly secrets?: readonly string[] | undefined;
   /** How long a write waits for another writer's lock (default 5 s). */
   readonly busyTimeoutMs?: number | undefined;
+  /**
+   * The S3 lease this daemon holds (active/standby): its epoch and node id go into every run and change
+   * row written (schema 9). Absent or null: the columns stay NULL (one daemon, the CLI).
+   */
+  readonly fencing?: (() => { readonly epoch: number; readonly nodeId: string } | null) | undefined;
 }
 
 /** Why a change recorded as interrupted or skipped by recovery. */
@@ -147,6 +154,9 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   readonly #db: SqliteDatabase;
   readonly #clock: () => Date;
   readonly #redact: Redactor;
+  readonly #fencing: () => { readonly epoch: number; readonly nodeId: string } | null;
+  /** Whether the schema has the fencing columns (schema 9; a journal opened with older migrations has not). */
+  readonly #fenced: boolean;
   readonly #stmt: {
     readonly head: SqliteStatement;
     readonly insertEvent: SqliteStatement;
@@ -160,11 +170,12 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     this.#db = db;
     this.#clock = options.clock ?? (() => new Date());
     this.#redact = makeRedactor([...secretsFromEnv(), ...(options.secrets ?? [])]);
+    this.#fencing = options.fencing ?? (() => null);
+    this.#fenced = (db.prepare("SELECT count(*) AS n FROM pragma_table_info('change_events') WHERE name IN ('epoch', 'node_id')").get() as { n: number }).n === FENCING_COLUMNS.length;
+    const eventColumns = [...CHANGE_EVENT_COLUMNS, ...(this.#fenced ? FENCING_COLUMNS : [])];
     this.#stmt = {
       head: db.prepare('SELECT id, hash FROM change_events ORDER BY id DESC LIMIT 1'),
-      insertEvent: db.prepare(
-        `INSERT INTO change_events (${CHANGE_EVENT_COLUMNS.join(', ')}, prev_hash, hash) VALUES (${CHANGE_EVENT_COLUMNS.map(() => '?').join(', ')}, ?, ?)`,
-      ),
+      insertEvent: db.prepare(`INSERT INTO change_events (${eventColumns.join(', ')}, prev_hash, hash) VALUES (${eventColumns.map(() => '?').join(', ')}, ?, ?)`),
       alias: db.prepare('INSERT OR IGNORE INTO principal_aliases (alias, guid, type) VALUES (?, ?, ?)'),
       concern: db.prepare('INSERT OR IGNORE INTO change_concerns (guid, run_id, seq) VALUES (?, ?, ?)'),
     };
@@ -206,21 +217,37 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     return v === null || v === undefined ? null : this.#redact(JSON.stringify(v));
   }
 
+  readonly #runEpochs = new Map<string, { epoch: number | null; node_id: string | null }>();
+  #runFencing(runId: string): { epoch: number | null; node_id: string | null } {
+    let f = this.#runEpochs.get(runId);
+    if (f === undefined) {
+      f = (this.#db.prepare('SELECT epoch, node_id FROM runs WHERE id = ?').get(runId) as { epoch: number | null; node_id: string | null } | undefined) ?? { epoch: null, node_id: null };
+      if (this.#runEpochs.size > 1000) this.#runEpochs.clear();
+      this.#runEpochs.set(runId, f);
+    }
+    return f;
+  }
+
   /** Appends rows to the chain. Call inside a transaction. */
   #append(rows: Iterable<EventInput>): Head | null {
     const head = (this.#stmt.head.get() as Head | undefined) ?? { id: 0, hash: GENESIS };
     let id = head.id;
     let hash = head.hash;
-    const values: unknown[] = new Array<unknown>(CHANGE_EVENT_COLUMNS.length + 2);
+    const values: unknown[] = new Array<unknown>(CHANGE_EVENT_COLUMNS.length + 4);
     for (const r of rows) {
       id++;
+      // Every row carries the lease its run started under (none: NULL, and not hashed): a row written
+      // after the lease was lost (the fenced changes) still says which epoch's run it belongs to.
+      const tail = this.#fenced ? fencingTail(this.#runFencing(r.run_id)) : [];
       for (let i = 0; i < CHANGE_EVENT_COLUMNS.length; i++) {
         const c = CHANGE_EVENT_COLUMNS[i] as ChangeEventColumn;
         values[i] = c === 'id' ? id : r[c];
       }
       values.length = CHANGE_EVENT_COLUMNS.length;
+      values.push(...tail);
       const prev = hash;
       hash = chainHash(prev, values);
+      if (this.#fenced && tail.length === 0) values.push(null, null);
       values.push(prev, hash);
       this.#stmt.insertEvent.run(...values);
     }
@@ -319,6 +346,8 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
       this.#db
         .prepare('INSERT INTO runs (id, trigger, mode, host, pid, version, config_hash, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(run.runId, run.trigger, run.mode, run.host, run.pid ?? null, run.version, run.configHash, this.#instant('startedAt', run.startedAt));
+      const f = this.#fenced ? this.#fencing() : null;
+      if (f !== null) this.#db.prepare('UPDATE runs SET epoch = ?, node_id = ? WHERE id = ?').run(f.epoch, f.nodeId, run.runId);
     });
   }
 
@@ -467,7 +496,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
 
   /** Seals a finished run's row (see migrations/*_run_seals.sql): call inside the transaction that finished it. */
   #seal(runId: string): void {
-    const run = this.#db.prepare(`SELECT ${RUN_COLUMNS.join(', ')} FROM runs WHERE id = ?`).get(runId) as RunRowContent;
+    const run = this.#db.prepare(`SELECT ${[...RUN_COLUMNS, ...(this.#fenced ? FENCING_COLUMNS : [])].join(', ')} FROM runs WHERE id = ?`).get(runId) as RunRowContent;
     const last = this.#db.prepare('SELECT id, hash FROM run_seals ORDER BY id DESC LIMIT 1').get() as Head | undefined;
     const id = (last?.id ?? 0) + 1;
     const prev = last?.hash ?? GENESIS;

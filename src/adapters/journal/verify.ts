@@ -3,6 +3,7 @@
  * integrity check, and names the first row that was altered, inserted or deleted.
  */
 import {
+  FENCING_COLUMNS,
   GENESIS,
   RUN_COLUMNS,
   changeEventHash,
@@ -213,7 +214,9 @@ export function verifyJournal(db: SqliteDatabase, options: { readonly maxProblem
  */
 function verifyRunSeals(db: SqliteDatabase, add: (p: VerifyProblem) => void): { sealedRuns: number; unsealedRuns: number } {
   const since = db.prepare("SELECT applied_at FROM schema_migrations WHERE name LIKE '%\\_run\\_seals' ESCAPE '\\'").get() as { applied_at: string } | undefined;
-  const runOf = db.prepare(`SELECT ${RUN_COLUMNS.join(', ')} FROM runs WHERE id = ?`);
+  // The fencing columns (schema 9) are sealed when set; a journal from before has none to select.
+  const fenced = (db.prepare("SELECT count(*) AS n FROM pragma_table_info('runs') WHERE name IN ('epoch', 'node_id')").get() as { n: number }).n === FENCING_COLUMNS.length;
+  const runOf = db.prepare(`SELECT ${[...RUN_COLUMNS, ...(fenced ? FENCING_COLUMNS : [])].join(', ')} FROM runs WHERE id = ?`);
   let prevId = 0;
   let prevHash = GENESIS;
   let sealedRuns = 0;

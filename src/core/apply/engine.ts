@@ -20,6 +20,12 @@ export interface ApplyOptions {
   readonly signal?: AbortSignal | undefined;
   /** A change held back (the daemon backs off a change that keeps failing): skipped with this reason, its dependents with it. */
   readonly hold?: ((change: Change) => string | null) | undefined;
+  /**
+   * Asked before each change starts, before its intent row (the shell's fencing: is the lease still
+   * ours?). A reason (or a throw) stops the run: this change and every one not started are skipped
+   * with it, the run is interrupted; changes already in flight finish.
+   */
+  readonly guard?: ((change: Change) => Promise<string | null>) | undefined;
 }
 
 export interface ChangeResult {
@@ -39,7 +45,7 @@ export interface ApplyReport {
   readonly skipped: number;
   /** The run was stopped (abort signal, or a hook that failed): changes not started are skipped. */
   readonly interrupted: boolean;
-  /** Set when a hook (the journal) failed: why the run stopped early. */
+  /** Set when a hook (the journal) failed or the guard stopped the run (fencing): why the run stopped early. */
   readonly haltedBy?: string | undefined;
   /** Why targets stopped sending (an endpoint that stopped answering), each cause once, with how many changes it kept back. */
   readonly unavailable?: readonly { readonly cause: string; readonly changes: number }[] | undefined;
@@ -120,6 +126,20 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       results.set(c.seq, skip(c, down));
       skipDependents(c.seq, `depends on a change that was not sent (${down})`);
       return;
+    }
+    if (options.guard !== undefined) {
+      let stop: string | null;
+      try {
+        stop = haltedBy ?? (await options.guard(c));
+      } catch (error) {
+        stop = `the guard failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      if (stop !== null) {
+        haltedBy ??= stop;
+        results.set(c.seq, skip(c, stop));
+        skipDependents(c.seq, `not started: ${stop}`);
+        return;
+      }
     }
     // The journal's intent row must be written before AWS is touched: if it cannot be, nothing more runs.
     try {

@@ -40,27 +40,33 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<any> = pro
       // outside (an AWS error message) could echo a secret; the runtime's bind password is added once resolved.
       const scrubber = new SecretScrubber(process.env);
       const log = createLogger({ level: 'info', destination: scrubber.wrap(process.stdout) });
+      const metrics = new DaemonMetrics();
+      // The fast lane and active/standby need a config to know whether they run; an invalid one fails in daemon.start() as before.
+      const firstConfig: unknown = await wiring.loadConfig(configPath).catch(() => undefined);
+      const ref: { daemon?: Daemon<unknown> } = {};
+      // Active/standby (`ha`, read at start; a reload does not change it): the standby neither runs nor
+      // applies; the active one's journal rows carry its lease, and each AWS mutation is fenced by it.
+      const ha = firstConfig === undefined ? null : (wiring.haOf?.(firstConfig, { log, metrics, onActive: () => void ref.daemon?.trigger('takeover') }) ?? null);
       const runner = runFunctionFor(
         {
           ...wiring,
           createRuntime: async (config, context) => {
-            const handle = await wiring.createRuntime(config, context);
+            const handle = await wiring.createRuntime(config, ha ? { ...context, fencing: () => ha.role.fencing() } : context);
             scrubber.add((handle.runtime as { readonly secrets?: readonly string[] }).secrets ?? []);
-            return handle;
+            return ha ? { ...handle, runtime: { ...handle.runtime, guard: ha.role.guard } } : handle;
           },
         },
         configPath,
       );
-      const metrics = new DaemonMetrics();
       // After each run the journal's new rows are shipped to journal.archive, in the background.
       const archive = daemonArchive<unknown>(wiring.archiveOf?.bind(wiring), { log, metrics: new ArchiveMetrics(metrics.registry) });
-      // The fast lane needs a config to know whether it runs; an invalid one fails in daemon.start() as before.
-      const firstConfig: unknown = await wiring.loadConfig(configPath).catch(() => undefined);
-      const lane = firstConfig === undefined ? null : fastLaneFor(wiring, runner, { log, metrics, firstConfig });
+      const lane = firstConfig === undefined ? null : fastLaneFor(wiring, ha ? { current: () => (ha.role.active ? runner.current() : undefined), mutex: runner.mutex } : runner, { log, metrics, firstConfig });
       const daemon = new Daemon<unknown>({
         loadConfig: () => wiring.loadConfig(configPath),
         metrics,
-        companions: lane ? [lane] : [],
+        role: ha ? { gate: () => ha.role.gate(), status: () => ha.role.status() } : undefined,
+        // The role loop stops last: a holder releases its lease once nothing of it runs any more.
+        companions: [...(lane ? [lane] : []), ...(ha ? [ha.role] : [])],
         settingsOf: (c) => wiring.settingsOf(c),
         run: async (config, options, context) => {
           try {
@@ -75,6 +81,7 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<any> = pro
         posture: wiring.posture,
         reviews: wiring.reviews,
       });
+      ref.daemon = daemon;
       try {
         await runUntilSignalled(daemon);
       } catch (e) {
@@ -83,6 +90,7 @@ export function registerDaemon(program: Command, wiring: DaemonWiring<any> = pro
       } finally {
         await archive.stop();
         await runner.close();
+        ha?.close();
       }
     });
 

@@ -5,6 +5,7 @@
  * Problems come back as issues with a data path (and, for JSON inside a string, a finer position);
  * the loader turns paths into file:line:column.
  */
+import { hostname } from 'node:os';
 import { dirname, resolve as resolvePath } from 'node:path';
 import cron from 'node-cron';
 import type { GroupRef } from '../../core/model/directory.js';
@@ -443,6 +444,7 @@ export function resolveConfig(raw: RawConfig, ctx: ResolveContext): ResolveResul
       journal: { path: abs(raw.journal.path), ...(raw.journal.archive ? { archive: { ...raw.journal.archive, region: raw.journal.archive.region ?? raw.aws.region } } : {}) },
       daemon: raw.daemon,
       fastLane: { pollSeconds: raw.leavers.pollSeconds },
+      ...(raw.ha ? { ha: { bucket: raw.ha.bucket, key: raw.ha.key, leaseSeconds: raw.ha.leaseSeconds, nodeId: raw.ha.nodeId ?? hostname().slice(0, 64) } } : {}),
       posture: {
         maxKeyAgeDays: raw.posture.maxKeyAgeDays,
         unusedDays: raw.posture.unusedDays,

@@ -309,6 +309,25 @@ const daemonSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).default('info'),
 });
 
+// ---------- active / standby (docs/daemon.md#active--standby) ----------
+
+/** The shortest lease accepted: renewals at a third of it must still leave the time-boxed S3 calls room. */
+export const HA_MIN_LEASE_SECONDS = 3;
+const haSchema = z
+  .strictObject({
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name: 3-63 of a-z, 0-9, . and -' }).describe('S3 bucket holding the lease object.'),
+    key: nonEmpty('an S3 object key').default('rolemap/lease.json').describe('Key of the lease object.'),
+    leaseSeconds: z
+      .int()
+      .min(HA_MIN_LEASE_SECONDS)
+      .max(3600)
+      .default(60)
+      .describe('How long a lease lasts without renewal; the holder renews at a third of it, a standby tries to take it as often.'),
+    nodeId: z.string().regex(/^[\w.:@-]{1,64}$/, { error: 'expected a node id: 1-64 of letters, digits and _.:@-' }).optional().describe('This daemon\'s name in the lease and the journal; the host name when absent.'),
+  })
+  .optional()
+  .describe('Active/standby: daemons that share this lease object, one of which applies at a time.');
+
 // ---------- posture (credential and root posture report, docs/config.md#posture) ----------
 
 const passwordPolicyMinimumDefaults = { minimumLength: 14, requireSymbols: false, requireNumbers: false, requireUppercase: false, requireLowercase: false, reusePrevention: 24 };
@@ -380,6 +399,7 @@ export const configSchema = z
       .strictObject({ path: nonEmpty('a file path').default('rolemap.sqlite'), archive: archiveSchema })
       .default({ path: 'rolemap.sqlite' }),
     daemon: daemonSchema.default(daemonDefaults),
+    ha: haSchema,
     posture: postureSchema,
     reviews: reviewsSchema,
   })

@@ -57,6 +57,14 @@ export interface DaemonConfig {
   readonly logLevel: LogLevel;
 }
 
+export interface HaConfig {
+  readonly bucket: string;
+  readonly key: string;
+  readonly leaseSeconds: number;
+  /** The host name when the config does not name one. */
+  readonly nodeId: string;
+}
+
 /** `journal.archive`: where segments of the journal are shipped (docs/journal.md#archive). */
 export interface ArchiveConfig {
   readonly bucket: string;
@@ -82,6 +90,8 @@ export interface LoadedConfig {
   readonly daemon: DaemonConfig;
   /** The daemon's leaver fast lane (`leavers.pollSeconds`; 0: off). */
   readonly fastLane: { readonly pollSeconds: number };
+  /** Active/standby over an S3 lease; absent: this daemon is the only one and always applies. */
+  readonly ha?: HaConfig | undefined;
   /** The posture report's thresholds; absent in configs built by hand (tests): the defaults. */
   readonly posture?: PostureSettings | undefined;
   /** Access reviews (docs/review.md); absent in configs built by hand (tests): the defaults. */

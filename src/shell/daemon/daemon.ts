@@ -82,6 +82,16 @@ export interface DaemonDeps<C> {
   readonly reviews?: ReviewJob<C> | undefined;
   /** What runs beside the schedule for the daemon's life (the leaver fast lane): started once the lock is held, stopped before it is released. */
   readonly companions?: readonly DaemonCompanion[] | undefined;
+  /** Active/standby (src/shell/ha/): a run starts only while `gate()` gives null; /healthz shows `status()`. */
+  readonly role?: DaemonRole | undefined;
+}
+
+/** The daemon's view of the active/standby role loop. */
+export interface DaemonRole {
+  /** Why no run may start now (standby), or null (active). */
+  gate(): string | null;
+  /** For /healthz: role, epoch, lease age... */
+  status(): { readonly role: 'active' | 'standby'; readonly leaseSeconds: number; readonly lastContactAt: string | null; readonly lastError: string | null };
 }
 
 export interface DaemonCompanion {
@@ -260,9 +270,16 @@ export class Daemon<C> {
   }
 
   /** A tick: start a run unless one is going, failures are backing off, or the daemon is stopping. */
-  trigger(why: 'schedule' | 'start' | 'manual'): Promise<RunSummary> | null {
+  trigger(why: 'schedule' | 'start' | 'manual' | 'takeover'): Promise<RunSummary> | null {
     if (this.#stopping || this.#config === undefined) return null;
     const now = this.#clock();
+    const standby = this.#deps.role?.gate() ?? null;
+    if (standby !== null) {
+      // Not a warning: a standby skips every tick by design.
+      this.metrics.skippedRuns.inc({ reason: 'standby' });
+      this.log.debug({ skipped: 'standby', trigger: why }, `${standby}: this ${why} tick is skipped`);
+      return null;
+    }
     if (this.#current) {
       this.#skip('overlap', { running: this.#current.runId, runningSince: this.#current.startedAt.toISOString(), trigger: why }, `run ${this.#current.runId} is still going: this ${why} tick is skipped`);
       return null;
@@ -540,7 +557,9 @@ export class Daemon<C> {
 
   health(): HealthReport {
     const now = this.#clock();
+    const role = this.#deps.role?.status();
     const common = {
+      ...(role ? { ha: role } : {}),
       at: now.toISOString(),
       running: this.#current?.runId ?? null,
       lastRun: this.#last ?? null,
@@ -549,6 +568,15 @@ export class Daemon<C> {
     };
     const unhealthy = (reason: string, detail: object): HealthReport => ({ healthy: false, status: 'unhealthy', reason, ...detail, ...common });
     if (this.#stopping) return unhealthy('stopping', { message: 'the daemon is shutting down' });
+    if (role !== undefined && role.role === 'standby') {
+      // A standby is healthy while it can see the lease: it is ready to take over.
+      const contact = role.lastContactAt === null ? null : Date.parse(role.lastContactAt);
+      const silentMs = contact === null ? now.getTime() - (this.#startedAt ?? now).getTime() : now.getTime() - contact;
+      if (silentMs > role.leaseSeconds * 1000) {
+        return unhealthy('lease-unreachable', { message: `standby: the lease could not be read for ${Math.round(silentMs / 1000)} s${role.lastError ? ` (${role.lastError})` : ''}; this node could not take over` });
+      }
+      return { healthy: true, status: 'healthy', role: 'standby', ...common };
+    }
     if (this.#pending) {
       const p = this.#pending;
       let approved: Approval | null = null;

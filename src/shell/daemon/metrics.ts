@@ -14,7 +14,7 @@ export interface DirectoryCounts {
   readonly groups: number;
 }
 
-export type SkipReason = 'overlap' | 'backoff';
+export type SkipReason = 'overlap' | 'backoff' | 'standby';
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -52,7 +52,7 @@ export class DaemonMetrics {
     this.failedChanges = new Counter({ name: 'rolemap_changes_failed_total', help: 'Changes that failed, by action and resource kind.', labelNames: ['action', 'kind'], registers });
     this.skippedChanges = new Counter({ name: 'rolemap_changes_skipped_total', help: 'Changes skipped (a dependency failed or the run was stopped), by action and resource kind.', labelNames: ['action', 'kind'], registers });
     this.refusedPlans = new Counter({ name: 'rolemap_refused_plans_total', help: 'Runs whose plan the safety checks refused, by refusal code.', labelNames: ['code'], registers });
-    this.skippedRuns = new Counter({ name: 'rolemap_skipped_runs_total', help: 'Scheduled runs not started: the previous run was still going (overlap) or failures are backing off (backoff).', labelNames: ['reason'], registers });
+    this.skippedRuns = new Counter({ name: 'rolemap_skipped_runs_total', help: 'Scheduled runs not started: the previous run was still going (overlap), failures are backing off (backoff), or this daemon is standby (standby).', labelNames: ['reason'], registers });
     this.lastSuccess = new Gauge({ name: 'rolemap_last_success_timestamp_seconds', help: 'Unix time of the end of the last successful run (0: none yet).', registers });
     this.lastRun = new Gauge({ name: 'rolemap_last_run_timestamp_seconds', help: 'Unix time of the end of the last run, whatever its outcome (0: none yet).', registers });
     this.consecutiveFailures = new Gauge({ name: 'rolemap_consecutive_failures', help: 'Failed runs since the last success.', registers });

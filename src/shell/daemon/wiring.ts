@@ -21,6 +21,8 @@ import type { PostureJob } from './posture-schedule.js';
 import type { ReviewJob } from './review-schedule.js';
 import { reviewCounts, startCampaignFromConfig } from '../review/from-config.js';
 import { archiveFromConfig, type ArchiveTarget } from '../archive/index.js';
+import { HaMetrics, haRoleFor } from '../ha/index.js';
+import type { HaRole } from '../ha/index.js';
 
 export interface RuntimeHandle {
   readonly runtime: Runtime;
@@ -28,12 +30,22 @@ export interface RuntimeHandle {
   close(): void | Promise<void>;
 }
 
+export interface RuntimeContext {
+  readonly configPath: string;
+  readonly log: Logger;
+  readonly metrics: DaemonMetrics;
+  /** The lease held (active/standby), stamped on every journal row. */
+  readonly fencing?: (() => { readonly epoch: number; readonly nodeId: string } | null) | undefined;
+}
+
 export interface DaemonWiring<C> {
   /** Loads and validates the config file; throws a typed error naming file, line and column. */
   loadConfig(path: string): Promise<C>;
   settingsOf(config: C): DaemonSettings;
   /** The runtime for a config; `log` is the daemon's logger, `metrics` gets the AWS throttle hook. */
-  createRuntime(config: C, context: { readonly configPath: string; readonly log: Logger; readonly metrics: DaemonMetrics }): Promise<RuntimeHandle>;
+  createRuntime(config: C, context: RuntimeContext): Promise<RuntimeHandle>;
+  /** The active/standby role loop for a config (its `ha` section); null: a single daemon, always active. */
+  haOf?(config: C, context: { readonly log: Logger; readonly metrics: DaemonMetrics; readonly onActive: () => void }): { readonly role: HaRole; close(): void } | null;
   /** The leaver fast lane for a config: how often it polls and what reads the directory's changes; null: no lane (LDIF, `pollSeconds: 0`). */
   fastLaneOf?(config: C): { readonly pollSeconds: number; readonly reader: DirectoryChangeReader } | null;
   /** The posture report on `posture.schedule`; absent: none. */
@@ -55,14 +67,20 @@ export const productionWiring: DaemonWiring<LoadedConfig> = {
     healthHost: config.daemon.healthHost,
     logLevel: config.daemon.logLevel,
   }),
-  createRuntime: async (config, { log, metrics }) => {
-    const runtime = await createRuntime(config, { log, onThrottleRetry: metrics.onThrottleRetry });
+  createRuntime: async (config, { log, metrics, fencing }) => {
+    const runtime = await createRuntime(config, { log, onThrottleRetry: metrics.onThrottleRetry, fencing });
     return { runtime, close: () => runtime.close() };
   },
   fastLaneOf: (config) => {
     if (config.fastLane.pollSeconds === 0) return null;
     const reader = createChangeReader(config);
     return reader ? { pollSeconds: config.fastLane.pollSeconds, reader } : null;
+  },
+  haOf: (config, { log, metrics, onActive }) => {
+    const ref: { role?: HaRole } = {};
+    const made = haRoleFor(config, { log, metrics: new HaMetrics(metrics.registry, () => ref.role?.status()), onActive });
+    if (made) ref.role = made.role;
+    return made;
   },
   posture: {
     scheduleOf: (config) => config.posture?.schedule ?? null,

@@ -270,7 +270,7 @@ export class FastLane {
       }
       const targetFor = targetResolver(runtime.targets);
       for (const kind of new Set(plan.changes.map((c) => c.kind))) targetFor(kind);
-      const report = await applyPlan(plan, { targetFor, hooks: journal.hooks(runId), signal: this.#abort.signal });
+      const report = await applyPlan(plan, { targetFor, hooks: journal.hooks(runId), signal: this.#abort.signal, guard: runtime.guard });
       const unfinished = new Set<Guid>();
       // A part of AWS the last read could not see: the plan held its changes, so whoever had a grant there
       // is not done; they stay in the history for the next full run (which reads it again) to finish.
@@ -285,7 +285,8 @@ export class FastLane {
       this.#deps.metrics.awsCalls.inc(calls);
       if (report.applied > 0 || plan.changes.length === 0) journal.recordEntitlements(runId, iso(), historyAfter(history.last, planned.leavers, unfinished));
       const outcome: RunOutcome = report.interrupted ? 'interrupted' : report.failed > 0 ? (report.applied > 0 ? 'partial' : 'failed') : plan.changes.length === 0 ? 'no-changes' : 'applied';
-      finish(outcome);
+      if (report.haltedBy !== undefined) log.error({ haltedBy: report.haltedBy }, `leaver fast lane: the apply stopped: ${report.haltedBy}`);
+      finish(outcome, report.haltedBy);
       const appliedAt = this.#clock();
       for (const l of planned.leavers) {
         if (unfinished.has(l.guid)) continue;

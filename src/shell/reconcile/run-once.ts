@@ -36,6 +36,8 @@ export interface Runtime {
   readonly clock: () => Date;
   /** Structured logger (pino-compatible subset). */
   readonly log: RunLogger;
+  /** Asked before each AWS mutation (the daemon's fencing, src/shell/ha/): a reason stops the apply. */
+  readonly guard?: ((change: Change) => Promise<string | null>) | undefined;
 }
 
 export interface RunLogger {
@@ -326,15 +328,16 @@ export async function runOnce(runtime: Runtime, options: RunOnceOptions): Promis
       return { runId, plan, report: null, outcome: 'interrupted' };
     }
 
-    const report = await applyPlan(plan, { targetFor, hooks: journal?.hooks(runId), signal: options.signal, concurrency: options.concurrency, hold: options.holdBack });
+    const report = await applyPlan(plan, { targetFor, hooks: journal?.hooks(runId), signal: options.signal, concurrency: options.concurrency, hold: options.holdBack, guard: runtime.guard });
     const outcome = partly(outcomeOf(report));
+    if (report.haltedBy !== undefined) log.error({ haltedBy: report.haltedBy }, `the apply stopped: ${report.haltedBy}`);
     log.info({ applied: report.applied, failed: report.failed, skipped: report.skipped, interrupted: report.interrupted }, 'plan applied');
     if (report.applied > 0) {
       const planned = plan === fresh || plan.entitlements === undefined ? desired.entitlements : unpackEntitlements(plan.entitlements);
       const after = keepUnread(entitlementsAfter(desired.entitlements, planned, history, report), history.last, unreadable);
       journal?.recordEntitlements(runId, iso(), after, aliasesOf(after, snapshot.users));
     }
-    finish(outcome, partError);
+    finish(outcome, report.haltedBy ?? partError);
     return { runId, plan, report, outcome, ...degraded };
   } catch (e) {
     // Not logged here: the error is rethrown, and whoever catches it says it once (the CLI prints

@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   readonly clock?: (() => Date) | undefined;
   /** Called for each AWS attempt that was throttled (the daemon's metric). */
   readonly onThrottleRetry?: ((service: string) => void) | undefined;
+  /** The lease held (active/standby): stamped on every journal row. */
+  readonly fencing?: (() => { readonly epoch: number; readonly nodeId: string } | null) | undefined;
 }
 
 /** A runtime that holds resources (LDAP connections, the SQLite journal): close it when done. */
@@ -75,7 +77,7 @@ function ldapOptions(d: Extract<LoadedConfig['directory'], { type: 'ldap' }>): L
 
 /** The SQLite journal at `config.journal.path`: the run journal, the ownership registry of untaggable objects, and its close function. */
 export function openJournal(config: LoadedConfig, options: RuntimeOptions, secrets: readonly string[] = []): { journal: RunJournal; ownership: OwnershipRegistry; close(): void } {
-  const journal = SqliteJournal.open(config.journal.path, { clock: options.clock, secrets });
+  const journal = SqliteJournal.open(config.journal.path, { clock: options.clock, secrets, fencing: options.fencing });
   return { journal, ownership: journal, close: () => journal.close() };
 }
 

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ActualState, ResourceKind } from '../../../src/core/index.js';
 import type { ChangeRead, Watermark } from '../../../src/adapters/directory/ldap/incremental.js';
 import { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
-import { FastLane } from '../../../src/shell/fast-lane/fast-lane.js';
+import { FastLane, type LaneRuntime } from '../../../src/shell/fast-lane/fast-lane.js';
 import type { DirectoryChangeReader } from '../../../src/shell/fast-lane/fast-lane.js';
 import { FastLaneMetrics } from '../../../src/shell/fast-lane/metrics.js';
 import { Mutex } from '../../../src/shell/fast-lane/mutex.js';
@@ -53,6 +53,7 @@ describe('FastLane', () => {
   let metrics: FastLaneMetrics;
   let registry: Registry;
   let source: FakeDirectorySource;
+  let laneRuntime: LaneRuntime;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rolemap-lane-'));
@@ -73,7 +74,7 @@ describe('FastLane', () => {
     mutex = new Mutex();
     registry = new Registry();
     metrics = new FastLaneMetrics(registry);
-    const laneRuntime = { runtime, cache, reader };
+    laneRuntime = { runtime, cache, reader };
     lane = new FastLane({ current: () => laneRuntime, mutex, log, metrics, pollMs: () => 10, clock: () => NOW });
   });
   afterEach(async () => {
@@ -141,6 +142,31 @@ describe('FastLane', () => {
     expect(Object.keys((dev?.change.after?.attrs as { entries: Record<string, string> }).entries).sort()).toEqual(['bob.b@example.com', 'bob.c@example.com', 'bob@example.com']);
     // The plan names the former ones (the test's clock stands still, so both were replaced "at once": by name).
     expect(dev?.change.reason).toContain('as bob.c@example.com and former names bob@example.com and bob.b@example.com denied');
+  });
+
+  it('is fenced like a full run: a guard that says the lease is lost stops its apply, journaled, nothing sent', async () => {
+    const fenced = 'fenced: epoch 4 mine (a) vs 5 seen (b): the lease shows b at epoch 5';
+    const guarded: LaneRuntime = { ...laneRuntime, runtime: { ...laneRuntime.runtime, guard: async () => fenced } };
+    const sent: string[] = [];
+    const targets = guarded.runtime.targets.map((t) => ({ ...t, name: t.name, kinds: t.kinds, readActual: t.readActual.bind(t), apply: async (c: Parameters<typeof t.apply>[0]) => (sent.push(c.address), t.apply(c)) }));
+    const fencedRuntime: LaneRuntime = { ...guarded, runtime: { ...guarded.runtime, targets } };
+    const fencedLane = new FastLane({ current: () => fencedRuntime, mutex, log: createLogger({ level: 'silent' }), metrics, pollMs: () => 10, clock: () => NOW });
+    reader.answers.push({ kind: 'full-read-needed', reason: 'no watermark yet', watermark: mark(100) }, disabledBob(105));
+    await fencedLane.pollOnce();
+    const r = await fencedLane.pollOnce();
+    expect(r.result).toBe('failed');
+    expect(sent).toEqual([]);
+    expect(runs(join(dir, 'journal.db'))).toEqual([{ mode: 'apply', outcome: 'applied' }, { mode: 'fast-lane', outcome: 'interrupted' }]);
+    const db = new Database(join(dir, 'journal.db'), { readonly: true });
+    try {
+      const rows = db.prepare("SELECT status, error FROM change_events WHERE run_id = ? AND status <> 'pending'").all(r.runId) as { status: string; error: string }[];
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((x) => x.status === 'skipped' && x.error.includes(fenced))).toBe(true);
+      expect(db.prepare('SELECT error FROM runs WHERE id = ?').get(r.runId)).toEqual({ error: fenced });
+    } finally {
+      db.close();
+    }
+    await fencedLane.stop();
   });
 
   it('survives a failing poll and goes on with the next', async () => {
