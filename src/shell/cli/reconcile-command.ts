@@ -148,6 +148,17 @@ export async function reconcile(opts: ReconcileOptions, ctx: CliContext): Promis
   if (opts.planOut !== undefined) assertWritable(opts.planOut, '--plan-out');
   const mode: RunMode = dryRun ? 'dry-run' : saved ? 'saved-plan' : 'apply';
 
+  // Active/standby (`ha`): only the daemon that holds the S3 lease applies, and each of its AWS mutations
+  // is fenced by that lease (src/shell/ha/). An apply from the command line holds no lease, so it could
+  // race the active bastion's daemon or a standby taking over: refused before anything is read.
+  if (!dryRun && config.ha !== undefined) {
+    throw new ExitError(
+      EXIT.ERROR,
+      `Error: refusing to apply from the command line: ${configPath} has \`ha\` (lease s3://${config.ha.bucket}/${config.ha.key}), ` +
+        'so only the daemon holding that lease applies, fenced by it. Review the plan here with --dry-run; the active daemon applies it on its schedule.',
+    );
+  }
+
   if (!dryRun && opts.autoApprove !== true && ctx.stdin.isTTY !== true) {
     throw new ExitError(
       EXIT.ERROR,
