@@ -42,7 +42,13 @@ describe('two bastions, one active (S3 lease, fencing)', () => {
     // The active one's rows carry its lease: epoch 1, its node id.
     expect(world.rows(activeNode, 'SELECT DISTINCT epoch, node_id FROM change_events')).toEqual([{ epoch: 1, node_id: activeNode }]);
     const healthActive = (await (await fetch(`${active.url()}/healthz`)).json()) as { ha: { role: string; epoch: number } };
-    const healthStandby = (await (await fetch(`${standby.url()}/healthz`)).json()) as { healthy: boolean; ha: { role: string; epoch: number; holder: string; leaseAgeSeconds: number } };
+    // The standby learns who holds the lease at its next attempt (every renewal interval, a third of the lease).
+    type StandbyHealth = { healthy: boolean; ha: { role: string; epoch: number; holder: string | null; leaseAgeSeconds: number } };
+    let healthStandby = (await (await fetch(`${standby.url()}/healthz`)).json()) as StandbyHealth;
+    for (const until = Date.now() + LEASE_SECONDS * 1000; healthStandby.ha.holder !== activeNode && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      healthStandby = (await (await fetch(`${standby.url()}/healthz`)).json()) as StandbyHealth;
+    }
     expect(healthActive.ha).toMatchObject({ role: 'active', epoch: 1 });
     expect(healthStandby).toMatchObject({ healthy: true, ha: { role: 'standby', epoch: 1, holder: activeNode } });
     expect(healthStandby.ha.leaseAgeSeconds).toBeLessThanOrEqual(LEASE_SECONDS);
