@@ -70,6 +70,7 @@ export default async function bench(): Promise<void> {
     const rec = requireCampaign(journal.database, 'BENCH-1');
     const csvFiles = await step('export every packet, csv', () => exportPackets(rec, { format: 'csv', outDir: join(dir, 'csv') }));
     await step('export every packet, json', () => exportPackets(rec, { format: 'json', outDir: join(dir, 'json') }));
+    await step('export every packet, html', () => exportPackets(rec, { format: 'html', outDir: join(dir, 'html') }));
     // Reviewers fill in their packets (not timed): approve all, revoke one row in ten.
     const filled = csvFiles.map((file) => {
       const [header, ...records] = parseCsv(readFileSync(file, 'utf8'), file);
