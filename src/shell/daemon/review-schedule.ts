@@ -1,12 +1,11 @@
 /**
  * The daemon's access reviews: start a campaign on `reviews.schedule` (its own cron, beside the reconcile
  * schedule), and keep `/metrics` showing the rows still pending and overdue across campaigns (refreshed
- * after each start and every `refreshMs`). A start never overlaps itself; a failed one is logged.
+ * after each start and every `refreshMs`). A start never overlaps itself; a failed one is logged (`CronJob`).
  */
-import cron from 'node-cron';
-import type { ScheduledTask } from 'node-cron';
 import type { Campaign } from '../../core/review/types.js';
 import type { Logger } from '../logging.js';
+import { CronJob } from './cron-job.js';
 import type { DaemonMetrics } from './metrics.js';
 
 export interface ReviewJob<C> {
@@ -17,10 +16,8 @@ export interface ReviewJob<C> {
 }
 
 export class ReviewSchedule<C> {
-  #task: ScheduledTask | undefined;
+  readonly #cron: CronJob<C>;
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #schedule: string | null = null;
 
   constructor(
     readonly job: ReviewJob<C>,
@@ -28,7 +25,9 @@ export class ReviewSchedule<C> {
     readonly metrics: DaemonMetrics,
     readonly timezone?: string | undefined,
     readonly refreshMs = 60_000,
-  ) {}
+  ) {
+    this.#cron = new CronJob('rolemap-review', (config) => this.#start(config), log, timezone);
+  }
 
   schedule(config: C, current: () => C): void {
     this.refresh(config);
@@ -37,13 +36,7 @@ export class ReviewSchedule<C> {
       this.#timer.unref();
     }
     const expr = this.job.scheduleOf(config);
-    if (expr === this.#schedule && this.#task !== undefined) return;
-    void this.#task?.destroy();
-    this.#task = undefined;
-    this.#schedule = expr;
-    if (expr === null) return;
-    this.#task = cron.schedule(expr, () => void this.runNow(current()), { name: 'rolemap-review', ...(this.timezone ? { timezone: this.timezone } : {}) });
-    this.log.info({ reviews: expr }, 'access review campaigns scheduled');
+    if (this.#cron.schedule(expr, current) && expr !== null) this.log.info({ reviews: expr }, 'access review campaigns scheduled');
   }
 
   refresh(config: C): void {
@@ -56,25 +49,22 @@ export class ReviewSchedule<C> {
 
   /** Starts a campaign unless one is starting; resolves when done (errors are logged). */
   runNow(config: C): Promise<void> {
-    this.#running ??= (async () => {
-      try {
-        const c = await this.job.start(config);
-        this.log.info({ campaign: c.id, rows: c.population.rows, reviewers: c.population.reviewers, due: c.due }, 'access review campaign started');
-        this.refresh(config);
-      } catch (e) {
-        this.log.error({ err: e }, `access review campaign not started: ${e instanceof Error ? e.message : String(e)}`);
-      } finally {
-        this.#running = undefined;
-      }
-    })();
-    return this.#running;
+    return this.#cron.runNow(config);
   }
 
   stop(): void {
-    void this.#task?.destroy();
-    this.#task = undefined;
-    this.#schedule = null;
+    this.#cron.stop();
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  async #start(config: C): Promise<void> {
+    try {
+      const c = await this.job.start(config);
+      this.log.info({ campaign: c.id, rows: c.population.rows, reviewers: c.population.reviewers, due: c.due }, 'access review campaign started');
+      this.refresh(config);
+    } catch (e) {
+      this.log.error({ err: e }, `access review campaign not started: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 }
