@@ -53,6 +53,12 @@ export function decodeGeneralizedTime(value: string | undefined): string | undef
 export { normalizeDn } from '../../core/model/directory.js';
 
 /**
+ * The attributes `userFields` reads, besides objectGUID and sAMAccountName: every search that builds a
+ * DirectoryUser asks for these (the full read and the incremental one), so a field added here reaches both.
+ */
+export const USER_FIELD_ATTRIBUTES: readonly string[] = ['userPrincipalName', 'mail', 'givenName', 'sn', 'displayName', 'manager', 'department', 'title', 'userAccountControl', 'accountExpires', 'whenChanged'];
+
+/**
  * The user fields decoded from AD's attributes, read through `get` (the attribute's first value, named
  * as AD spells it), so that the LDAP source and the LDIF reader map a user the same way. Throws
  * RangeError on a value that cannot be decoded.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAccountExpires, decodeGeneralizedTime, encodeAccountExpires, isDisabled, normalizeDn } from '../../../src/adapters/directory/ad-attributes.js';
+import { USER_FIELD_ATTRIBUTES, decodeAccountExpires, decodeGeneralizedTime, encodeAccountExpires, isDisabled, normalizeDn, userFields } from '../../../src/adapters/directory/ad-attributes.js';
 
 describe('AD attribute decoding', () => {
   it('userAccountControl: ACCOUNTDISABLE is bit 0x2', () => {
@@ -31,5 +31,16 @@ describe('AD attribute decoding', () => {
     expect(normalizeDn('CN=Ops Team, OU=Groups ,DC=Example,DC=com')).toBe('cn=ops team,ou=groups,dc=example,dc=com');
     expect(normalizeDn('CN=Zola\\, Jr.,OU=People')).toBe('cn=zola\\, jr.,ou=people');
     expect(normalizeDn('CN=Zola\\, Jr.,OU=People')).not.toBe(normalizeDn('CN=Zola,Jr.,OU=People'));
+  });
+});
+
+describe('USER_FIELD_ATTRIBUTES', () => {
+  it('names every attribute userFields reads, so the full and the incremental LDAP reads ask for all of them', () => {
+    const asked: string[] = [];
+    userFields((attribute) => {
+      asked.push(attribute);
+      return undefined;
+    });
+    expect([...new Set(asked)].sort()).toEqual([...USER_FIELD_ATTRIBUTES].sort());
   });
 });

@@ -20,7 +20,7 @@
 import type { Client, Entry, Filter } from 'ldapts';
 import { AndFilter, Control, EqualityFilter, GreaterThanEqualsFilter, OrFilter } from 'ldapts';
 import type { DirectoryUser, Guid } from '../../../core/model/directory.js';
-import { decodeGeneralizedTime, normalizeDn, userFields } from '../ad-attributes.js';
+import { USER_FIELD_ATTRIBUTES, decodeGeneralizedTime, normalizeDn, userFields } from '../ad-attributes.js';
 import { DirectoryConfigError, DirectoryReadError } from '../errors.js';
 import { guidFromBytes } from '../guid.js';
 import type { ConnectionPlan } from './connection.js';
@@ -89,25 +89,8 @@ export type ChangeRead =
       readonly searches: number;
     };
 
-const CHANGE_ATTRIBUTES = [
-  'objectGUID',
-  'objectClass',
-  'sAMAccountName',
-  'userPrincipalName',
-  'mail',
-  'givenName',
-  'sn',
-  'displayName',
-  'manager',
-  'department',
-  'title',
-  'userAccountControl',
-  'accountExpires',
-  'whenChanged',
-  'uSNChanged',
-  'isDeleted',
-  'lastKnownParent',
-];
+/** What the full read asks for (DN aside: every entry carries it), and what tells a change's kind and order. */
+const CHANGE_ATTRIBUTES = ['objectGUID', 'objectClass', 'sAMAccountName', ...USER_FIELD_ATTRIBUTES, 'uSNChanged', 'isDeleted', 'lastKnownParent'];
 
 /** Reads changes from one pinned domain controller; a session per call. */
 export class LdapChangeReader {

@@ -26,7 +26,7 @@ import {
 } from 'ldapts';
 import type { DirectorySnapshot, DirectoryUser, Guid } from '../../../core/model/directory.js';
 import type { DirectorySource, GroupSelection } from '../../../core/ports.js';
-import { normalizeDn, userFields } from '../ad-attributes.js';
+import { USER_FIELD_ATTRIBUTES, normalizeDn, userFields } from '../ad-attributes.js';
 import { DirectoryConfigError, DirectoryReadError } from '../errors.js';
 import { guidFromBytes, guidToBytes } from '../guid.js';
 import type { GroupEntry, GroupHeader } from '../snapshot-builder.js';
@@ -39,22 +39,7 @@ import { LDAP_DEFAULTS } from './options.js';
 /** LDAP_MATCHING_RULE_IN_CHAIN: transitive membership evaluated by the DC. */
 export const IN_CHAIN_RULE = '1.2.840.113556.1.4.1941';
 
-const USER_ATTRIBUTES = [
-  'objectGUID',
-  'distinguishedName',
-  'sAMAccountName',
-  'userPrincipalName',
-  'mail',
-  'givenName',
-  'sn',
-  'displayName',
-  'manager',
-  'department',
-  'title',
-  'userAccountControl',
-  'accountExpires',
-  'whenChanged',
-];
+const USER_ATTRIBUTES = ['objectGUID', 'distinguishedName', 'sAMAccountName', ...USER_FIELD_ATTRIBUTES];
 const GROUP_ATTRIBUTES = ['objectGUID', 'distinguishedName', 'sAMAccountName', 'cn', 'description'];
 const BUFFER_ATTRIBUTES = ['objectGUID', 'objectSid'];
 /** How many group references go into one `(|...)` filter. */
