@@ -13,6 +13,8 @@ export const CREDENTIALS = { accessKeyId: 'AKIDE2ETEST', secretAccessKey: 'e2e-s
 export interface DaemonProcess {
   readonly child: ChildProcess;
   readonly lines: Record<string, unknown>[];
+  /** Everything the child wrote to stderr so far. */
+  readonly stderr: () => string;
   readonly exited: Promise<number | null>;
   /** The health/metrics URL from the start line. */
   url(): string;
@@ -75,6 +77,7 @@ export function startDaemon(configPath: string, env: NodeJS.ProcessEnv, args: re
   return {
     child,
     lines,
+    stderr: () => err,
     exited,
     url: () => String(lines.find((l) => l['msg'] === 'rolemap daemon started')?.['health'] ?? ''),
     until: async (check, timeoutMs, what) => {

@@ -21,11 +21,10 @@ import type { Emulator } from '../../aws-emulator/index.js';
 import { DEFAULT_IDENTITY_STORE_ID } from '../../aws-emulator/services/identitystore.js';
 import { DEFAULT_INSTANCE_ARN } from '../../aws-emulator/services/sso-admin.js';
 import { EXIT } from '../../../src/shell/exit-codes.js';
+import { BIN, CREDENTIALS, emulatorEnv, startDaemon as startDaemonProcess } from '../../support/daemon-process.js';
+import type { DaemonProcess } from '../../support/daemon-process.js';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
-const BIN = join(ROOT, 'bin', 'rolemap.js');
 const ACCOUNT = '111111111111';
-const CREDENTIALS = { accessKeyId: 'AKIDE2ETEST', secretAccessKey: 'e2e-secret-key' };
 // The SDK warns once per process that its 2027 releases need Node 22; the lockfile pins a release that runs on 20.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -165,21 +164,6 @@ function journalRows(journal: string, table: 'runs' | 'changes'): Record<string,
 
 // --- the daemon process ---------------------------------------------------------------------------
 
-interface DaemonProcess {
-  readonly child: ChildProcess;
-  readonly lines: Record<string, unknown>[];
-  readonly stderr: () => string;
-  readonly exited: Promise<number | null>;
-  /** The health/metrics URL from the start line. */
-  url(): string;
-  finished(): Record<string, unknown>[];
-  /**
-   * Waits for `check`; fails at once if the daemon exits first, and on a timeout, in both cases
-   * with its stderr and last log lines, so a failure says why rather than just "timed out".
-   */
-  until(check: () => boolean, timeoutMs: number, what: string): Promise<void>;
-}
-
 let emulator: Emulator;
 let dir: string;
 const children: ChildProcess[] = [];
@@ -187,23 +171,7 @@ const children: ChildProcess[] = [];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The child's environment: the SDK pointed at the emulator with dummy keys, nothing from the developer's machine. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    AWS_ENDPOINT_URL: emulator.url,
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    AWS_MAX_ATTEMPTS: '2',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    // Nothing from the developer's machine: no shared config or credentials files.
-    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
-  };
-  delete env['AWS_PROFILE'];
-  delete env['AWS_SESSION_TOKEN'];
-  return env;
-}
+const childEnv = (): NodeJS.ProcessEnv => emulatorEnv(emulator.url, dir);
 
 /** `rolemap ARGS` to its end: exit code and output. */
 async function rolemap(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -217,58 +185,13 @@ async function rolemap(...args: string[]): Promise<{ code: number | null; stdout
   return { code, stdout, stderr };
 }
 
-function startDaemon(configPath: string, backoff: { initial: string; max: string } = { initial: '1', max: '2' }): DaemonProcess {
-  const child = spawn(process.execPath, [BIN, 'daemon', '--config', configPath, '--grace', '10', '--backoff', backoff.initial, '--backoff-max', backoff.max], {
-    env: childEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const lines: Record<string, unknown>[] = [];
-  let buf = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString('utf8');
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        lines.push({ msg: line, unparsed: true });
-      }
-    }
-  });
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code, signal) => {
-      exitCode = code ?? (signal ? -1 : null);
-      resolve(code);
-    }),
-  );
-  const explain = (): string =>
-    `daemon pid ${child.pid}${exitCode !== undefined ? ` exited with ${exitCode}` : ' still running'}\n` +
-    `stderr:\n${err.slice(-2_000) || '(empty)'}\nlast log lines:\n${lines.slice(-8).map((l) => JSON.stringify(l)).join('\n') || '(none)'}`;
-  return {
-    child,
-    lines,
-    stderr: () => err,
-    exited,
-    url: () => String(lines.find((l) => l['msg'] === 'rolemap daemon started')?.['health'] ?? ''),
-    finished: () => lines.filter((l) => l['msg'] === 'run summary' || l['msg'] === 'run summary: finished with failures' || l['msg'] === 'run failed'),
-    until: async (check, timeoutMs, what) => {
-      const end = Date.now() + timeoutMs;
-      while (!check()) {
-        if (exitCode !== undefined) throw new Error(`the daemon exited while waiting for ${what}\n${explain()}`);
-        if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${explain()}`);
-        await sleep(20);
-      }
-    },
-  };
+/** The daemon (test/support/daemon-process.ts), with the run summaries it logged so far. */
+function startDaemon(configPath: string, backoff: { initial: string; max: string } = { initial: '1', max: '2' }): DaemonProcess & { finished(): Record<string, unknown>[] } {
+  const d = startDaemonProcess(configPath, childEnv(), ['--grace', '10', '--backoff', backoff.initial, '--backoff-max', backoff.max]);
+  children.push(d.child);
+  return { ...d, finished: () => d.lines.filter((l) => l['msg'] === 'run summary' || l['msg'] === 'run summary: finished with failures' || l['msg'] === 'run failed') };
 }
 
-/** What ADFS publishes as federation metadata (AWS wants at least 1000 characters; the certificate is a placeholder). */
 const SAML_METADATA =
   '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="http://adfs.corp.example/adfs/services/trust">' +
   '<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><KeyDescriptor use="signing">' +
