@@ -24,6 +24,18 @@ export const SERVICE_PREFIX: Readonly<Record<string, string>> = {
 /** Operations whose IAM action has another name (Service Authorization Reference, Amazon S3). */
 const IAM_ACTION_OF: Readonly<Record<string, string>> = { 's3:ListObjectsV2': 's3:ListBucket', 's3:HeadObject': 's3:GetObject' };
 
+/**
+ * Actions a call needs besides its own when it passes a parameter (seen as `Param:` in the same file):
+ * a PutObject with Object Lock retention headers also needs s3:PutObjectRetention (S3 user guide,
+ * "Object Lock considerations": permissions; the emulator checks it the same way).
+ */
+const IMPLIED_BY_PARAMETER: Readonly<Record<string, readonly { readonly param: string; readonly action: string }[]>> = {
+  's3:PutObject': [
+    { param: 'ObjectLockMode', action: 's3:PutObjectRetention' },
+    { param: 'ObjectLockRetainUntilDate', action: 's3:PutObjectRetention' },
+  ],
+};
+
 /** Which statement each service's actions go into. */
 const STATEMENTS: readonly { sid: string; services: readonly string[]; what: string }[] = [
   { sid: 'RolemapFederatedRolesInEachAccount', services: ['iam', 'sts'], what: 'federated IAM roles, their revocation policies, and leavers\' IAM user credentials, in each managed account' },
@@ -64,7 +76,11 @@ export function scanSource(text: string, file = '<source>'): ScanHit[] {
     const prefix = SERVICE_PREFIX[pkg];
     if (!prefix) throw new Error(`${file}: ${pkg} has no IAM service prefix in scripts/write-iam-policy.ts; add it`);
     const action = `${prefix}:${isCommand ? imported.replace(/Command$/, '') : imported.replace(/^paginate/, '')}`;
-    hits.push({ action: IAM_ACTION_OF[action] ?? action, file });
+    const iamAction = IAM_ACTION_OF[action] ?? action;
+    hits.push({ action: iamAction, file });
+    for (const { param, action: implied } of IMPLIED_BY_PARAMETER[iamAction] ?? []) {
+      if (new RegExp(`(?<![\\w$])${param}\\s*:`).test(body) && !hits.some((h) => h.action === implied)) hits.push({ action: implied, file });
+    }
   }
   // A command constructed here but not imported from an SDK client (re-exported elsewhere) cannot be attributed.
   for (const m of text.matchAll(/new\s+([A-Za-z0-9_]+Command)\s*\(/g)) {

@@ -132,6 +132,35 @@ describe('buckets with Object Lock', () => {
     expect(await failure(s3.send(new GetObjectCommand({ Bucket: 'archive', Key: 'gov' })))).toMatchObject({ name: 'NoSuchKey' });
   });
 
+  it('a put with retention headers also needs s3:PutObjectRetention: refused with s3:PutObject alone, allowed with both', async () => {
+    const until = new Date(Date.now() + 86_400_000);
+    const principal = (name: string, actions: string[]): { accessKeyId: string; secretAccessKey: string } => {
+      const keys = { accessKeyId: `AKIAS3${name.toUpperCase().padEnd(14, '0')}`, secretAccessKey: `${name}-secret` };
+      emulator.registerCredentials({
+        ...keys,
+        principal: userPrincipal(emulator.homeAccount, { userName: name, userId: `AIDA${name.toUpperCase().padEnd(16, '0')}` }, 'base', {
+          policies: [{ name, document: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] }) }],
+        }),
+      });
+      return keys;
+    };
+    const putOnly = client(principal('putonly', ['s3:PutObject']));
+    const both = client(principal('putlock', ['s3:PutObject', 's3:PutObjectRetention']));
+    try {
+      const locked = { Bucket: 'archive', Body: 'r', ChecksumSHA256: sha256('r'), ObjectLockMode: 'COMPLIANCE' as const, ObjectLockRetainUntilDate: until };
+      const refused = await failure(putOnly.send(new PutObjectCommand({ ...locked, Key: 'ret-refused' })));
+      expect(refused).toMatchObject({ name: 'AccessDenied', status: 403 });
+      expect(refused.message).toContain('s3:PutObjectRetention');
+      expect(await failure(s3.send(new HeadObjectCommand({ Bucket: 'archive', Key: 'ret-refused' })))).toMatchObject({ status: 404 });
+      await putOnly.send(new PutObjectCommand({ Bucket: 'plain', Key: 'no-lock', Body: 'n' }));
+      const ok = await both.send(new PutObjectCommand({ ...locked, Key: 'ret-allowed' }));
+      expect(ok.VersionId).toBeDefined();
+    } finally {
+      putOnly.destroy();
+      both.destroy();
+    }
+  });
+
   it('the bucket default retention applies to a put without lock headers', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'archive', Key: 'defaulted', Body: 'd', ChecksumSHA256: sha256('d') }));
     const head = await s3.send(new HeadObjectCommand({ Bucket: 'archive', Key: 'defaulted' }));

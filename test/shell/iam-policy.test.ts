@@ -72,6 +72,14 @@ describe('the scan', () => {
     ]);
   });
 
+  it('adds s3:PutObjectRetention to a PutObject that passes Object Lock retention, and only then', () => {
+    const put = (extra: string): string => `
+      import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+      export const f = (c: S3Client) => c.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'x'${extra} }));`;
+    expect(scanSource(put(", ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date()")).map((h) => h.action)).toEqual(['s3:PutObject', 's3:PutObjectRetention']);
+    expect(scanSource(put('')).map((h) => h.action)).toEqual(['s3:PutObject']);
+  });
+
   it('refuses a command whose client it cannot tell', () => {
     expect(() => scanSource(`import { XCommand } from './local.js'; new XCommand();`, 'a.ts')).toThrow(/a\.ts: XCommand is not imported from an @aws-sdk\/client-\* package/);
   });

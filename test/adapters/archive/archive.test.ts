@@ -3,7 +3,7 @@
  * journals in real SQLite files: ship, restore on a new path, pull into a replica, tampering caught
  * by verify, locked segments that cannot be deleted, a failed upload retried.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -12,7 +12,7 @@ import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, S3Client, 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ArchiveCallError, RestoreTargetExistsError, S3JournalArchive, pullSegments, restoreJournal, shipSegment, verifyArchive } from '../../../src/adapters/archive/index.js';
 import { SqliteJournal, openReadOnly, verifyJournal } from '../../../src/adapters/journal/index.js';
-import { DEFAULT_BASE_CREDENTIALS, startEmulator, type Emulator } from '../../aws-emulator/index.js';
+import { DEFAULT_BASE_CREDENTIALS, startEmulator, userPrincipal, type Emulator } from '../../aws-emulator/index.js';
 import { s3State, tamperObject } from '../../aws-emulator/services/s3.js';
 import { ALICE, ADMINS, PROD, changeOf, entitlement, manualClock, planOf, role, runStart } from '../journal/fixtures.js';
 import { writeStory } from '../journal/journal-story.js';
@@ -148,6 +148,30 @@ describe('ship, restore, verify', () => {
     addRun(restored, 'run-5', '2026-01-26T09:00:00.000Z');
     expect(await ship(restored)).toMatchObject({ status: 'shipped', seq: 3 });
     expect((await verifyWithLocal(restored)).ok).toBe(true);
+  });
+
+  it('ships, verifies and restores holding only the archive statement of config/iam-policy.json (its Object Lock puts included)', async () => {
+    const shipped = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'config', 'iam-policy.json'), 'utf8')) as { Statement: { Sid: string }[] };
+    const statement = shipped.Statement.find((s) => s.Sid === 'RolemapJournalArchive');
+    expect(statement).toBeDefined();
+    const keys = { accessKeyId: 'AKIAARCHIVEPOLICY001', secretAccessKey: 'archive-policy-secret' };
+    emulator.registerCredentials({
+      ...keys,
+      principal: userPrincipal(emulator.homeAccount, { userName: 'rolemap-archive', userId: 'AIDAARCHIVEPOLICY001' }, 'base', {
+        policies: [{ name: 'rolemap', document: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }) }],
+      }),
+    });
+    const least = new S3JournalArchive({ bucket: BUCKET, prefix: `${archive.prefix}-least`, region: 'eu-west-1', endpoint: emulator.url, credentials: async () => keys, maxAttempts: 1 });
+    try {
+      const file = join(dir, 'rolemap.sqlite');
+      writeStory(file);
+      expect(await ship(file, least)).toMatchObject({ status: 'shipped', seq: 1 });
+      expect((await verifyWithLocal(file, least)).problems).toEqual([]);
+      const restored = join(dir, 'restored.sqlite');
+      expect((await restoreJournal(restored, least)).verify.ok).toBe(true);
+    } finally {
+      least.destroy();
+    }
   });
 
   it('an archived segment edited in the emulator storage is caught by verify --archive, which names the segment', async () => {

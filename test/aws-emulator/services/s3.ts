@@ -276,6 +276,17 @@ function iamAction(operation: string, params: Params): string {
   }
 }
 
+/**
+ * A PutObject that carries Object Lock retention headers also needs `s3:PutObjectRetention` on the object
+ * (S3 user guide, Object Lock permissions); one without them needs `s3:PutObject` alone (checked before).
+ */
+async function putObjectAuthorized(state: S3State, p: Params, ctx: RequestContext): Promise<RestResponse> {
+  if (str(p, 'ObjectLockMode') !== undefined || str(p, 'ObjectLockRetainUntilDate') !== undefined) {
+    await ctx.emulator.authorizeOrThrow(ctx, { action: 's3:PutObjectRetention', resources: [`arn:aws:s3:::${String(p['Bucket'])}/${String(p['Key'])}`] }, 's3');
+  }
+  return await putObject(state, p);
+}
+
 function putObject(state: S3State, p: Params): RestResponse | Promise<RestResponse> {
   const bucketName = String(p['Bucket']);
   const b = bucketOf(state, bucketName);
@@ -507,7 +518,7 @@ export const s3Service: ServiceDef<S3State> & { readonly iamAction: (operation: 
     },
     GetObject: (state, p) => getOrHead(state, p, false),
     HeadObject: (state, p) => getOrHead(state, p, true),
-    PutObject: (state, p) => putObject(state, p),
+    PutObject: (state, p, ctx) => putObjectAuthorized(state, p, ctx),
     DeleteObject: (state, p, ctx) => deleteObject(state, p, ctx),
     ListObjectsV2: (state, p) => listObjectsV2(state, p),
   },
