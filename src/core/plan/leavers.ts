@@ -26,7 +26,7 @@
  */
 import type { DirectoryUser, Guid } from '../model/directory.js';
 import { isActive } from '../model/directory.js';
-import { inlinePolicySize, PERMISSION_SET_INLINE_POLICY_QUOTA, renderInlinePolicy } from '../model/permission-set-revocations.js';
+import { inlinePolicySize, parseRevocationEntryKey, PERMISSION_SET_INLINE_POLICY_QUOTA, renderInlinePolicy, revocationEntryKey } from '../model/permission-set-revocations.js';
 import type { PolicyDocument } from '../model/policy.js';
 import type { Resource, ResourceKey, ResourceOf } from '../model/resources.js';
 import { resourceKey } from '../model/resources.js';
@@ -59,7 +59,7 @@ export interface LeaverPassResult {
 
 type RevocationKind = 'iam_role_revocations' | 'sso_permission_set_revocations';
 
-/** One person's sessions to cut on one role (in one account) or one permission set (every account). */
+/** One person's sessions to cut on one role (in one account) or one permission set (every account, or those in `accounts`). */
 export interface SessionCut {
   readonly guid: Guid;
   readonly sAMAccountName: string;
@@ -68,8 +68,13 @@ export interface SessionCut {
   /** Names from before a rename in AD that a live session may still carry (newest first): cut too, on roles. */
   readonly formerNames?: readonly FormerNames[] | undefined;
   readonly kind: Entitlement['kind'];
-  /** The role's account; for a permission set, one of the accounts it was assigned on (the revocation covers all). */
+  /** The role's account; for a permission set, one of the accounts it was assigned on. */
   readonly account: AccountId;
+  /**
+   * For a permission set the person keeps on other accounts (a mover): the accounts it was lost on, and the
+   * deny covers only those (`UserId@account`, aws:PrincipalAccount). Absent: it covers every account.
+   */
+  readonly accounts?: readonly AccountId[] | undefined;
   /** Role name or permission set name. */
   readonly target: string;
   /** For people: what happened ("asmith disabled in AD at ..., seen ..."). */
@@ -82,7 +87,7 @@ export interface SessionCut {
 
 export function leaverChanges(input: LeaverPassInput): LeaverPassResult {
   const { desired, roleMap, now } = input;
-  const cuts = roleMap.leavers.revokeSessions ? sessionCuts(desired.leavers, desired.movers ?? [], now, roleMap) : [];
+  const cuts = roleMap.leavers.revokeSessions ? sessionCuts(desired.leavers, desired.movers ?? [], now, roleMap, permissionSetsKept(desired)) : [];
   const configuredPolicy = new Map<string, PolicyDocument | null>();
   for (const r of desired.resources) if (r.kind === 'sso_permission_set') configuredPolicy.set(r.id, r.attrs.inlinePolicy);
   const revoked = planSessionRevocations({
@@ -101,23 +106,38 @@ export function leaverChanges(input: LeaverPassInput): LeaverPassResult {
   return { changes: [...revoked.changes, ...linkedIamUsers(input)], warnings: revoked.warnings };
 }
 
+/**
+ * Whether a mover still holds a permission set on some account (through another assignment), so that the
+ * deny for the accounts they lost it on must not reach the others. Only movers are asked: a leaver holds nothing.
+ */
+function permissionSetsKept(desired: DesiredState): (guid: Guid, permissionSet: string) => boolean {
+  const movers = new Set<Guid>();
+  for (const m of desired.movers ?? []) if (m.lostEntitlements.some((e) => e.kind === 'permission_set')) movers.add(m.guid);
+  if (movers.size === 0) return () => false;
+  const kept = new Set<string>();
+  for (const e of desired.entitlements) if (e.kind === 'permission_set' && movers.has(e.userGuid)) kept.add(`${e.userGuid}\u0000${e.target}`);
+  return (guid, permissionSet) => kept.has(`${guid}\u0000${permissionSet}`);
+}
+
 /** The roles and permission sets whose sessions each leaver (every former grant) and mover (each lost grant) must lose. */
-export function sessionCuts(leavers: readonly Leaver[], movers: readonly Mover[], now: Date, roleMap: RoleMap): SessionCut[] {
+export function sessionCuts(leavers: readonly Leaver[], movers: readonly Mover[], now: Date, roleMap: RoleMap, keepsPermissionSet: (guid: Guid, permissionSet: string) => boolean = () => false): SessionCut[] {
   const alias = aliasOf(roleMap);
   const out: SessionCut[] = [];
   const push = (who: Leaver | Mover, grants: readonly Entitlement[], why: (e: Entitlement) => string, leaver: SessionCut['leaver']): void => {
     // One cut per (kind, account, target): the latest moment it was seen held, whichever group it came through.
-    const byTarget = new Map<string, { e: Entitlement; heldAt: string | undefined; groups: Set<string> }>();
+    const byTarget = new Map<string, { e: Entitlement; heldAt: string | undefined; groups: Set<string>; accounts: Set<AccountId> }>();
     for (const e of grants) {
       const key = e.kind === 'iam_role' ? `r\u0000${e.account}\u0000${e.target}` : `p\u0000${e.target}`;
       const seen = byTarget.get(key);
-      if (seen === undefined) byTarget.set(key, { e, heldAt: e.seenAt, groups: new Set([e.viaGroupName]) });
+      if (seen === undefined) byTarget.set(key, { e, heldAt: e.seenAt, groups: new Set([e.viaGroupName]), accounts: new Set([e.account]) });
       else {
         seen.groups.add(e.viaGroupName);
+        seen.accounts.add(e.account);
         if (e.seenAt === undefined || (seen.heldAt !== undefined && Date.parse(e.seenAt) > Date.parse(seen.heldAt))) seen.heldAt = e.seenAt;
       }
     }
-    for (const { e, heldAt, groups } of byTarget.values()) {
+    for (const { e, heldAt, groups, accounts } of byTarget.values()) {
+      const scoped = leaver === undefined && e.kind === 'permission_set' && keepsPermissionSet(who.guid, e.target);
       out.push({
         guid: who.guid,
         sAMAccountName: who.sAMAccountName,
@@ -126,6 +146,7 @@ export function sessionCuts(leavers: readonly Leaver[], movers: readonly Mover[]
         ...(who.formerNames !== undefined && who.formerNames.length > 0 ? { formerNames: who.formerNames } : {}),
         kind: e.kind,
         account: e.account,
+        ...(scoped ? { accounts: [...accounts].sort() } : {}),
         target: e.target,
         why: why({ ...e, viaGroupName: [...groups].sort().join(', ') }),
         heldAt,
@@ -210,7 +231,9 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
       // The deny matches identitystore:UserId (a rename keeps it): without an Identity Center user there is no session to cut.
       const entry = input.userIdOf(c.guid);
       if (entry === undefined) continue;
-      entries.push(entry);
+      // Someone who keeps the set elsewhere is denied only on the accounts they lost it on.
+      if (c.accounts !== undefined) entries.push(...c.accounts.map((a) => revocationEntryKey(entry, a)));
+      else entries.push(entry);
     }
     const list = additions.get(key);
     if (list === undefined) additions.set(key, [{ cut: c, entries, former }]);
@@ -255,7 +278,9 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
       // Already revoked at or after the last moment they held it (a pruned entry too: no session from before
       // it can still be alive). Revoked before that (re-added since): this removal gets its own instant.
       const newNames = names.filter((entry) => {
-        const existing = entries[entry] ?? prunedAt.get(entry);
+        // A deny on one account is covered as well by one on every account (the UserId alone).
+        const everywhere = kind === 'sso_permission_set_revocations' ? parseRevocationEntryKey(entry).userId : entry;
+        const existing = latest(entries[entry] ?? prunedAt.get(entry), everywhere !== entry ? (entries[everywhere] ?? prunedAt.get(everywhere)) : undefined);
         return existing === undefined || (cut.heldAt !== undefined && Date.parse(existing) < Date.parse(cut.heldAt));
       });
       if (newNames.length === 0) continue;
@@ -291,7 +316,11 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
       // A permission set's entries are keyed by Identity Store UserId: the reason says whose each one is.
       const people = added.map((c) => {
         const e = entryOf.get(c);
-        if (kind === 'sso_permission_set_revocations') return `${c.why} (UserId ${e?.names[0] ?? '?'}): ${what} denied from ${from}`;
+        if (kind === 'sso_permission_set_revocations') {
+          const userId = parseRevocationEntryKey(e?.names[0] ?? '?').userId;
+          const where = c.accounts !== undefined ? ` in ${c.accounts.map(alias).join(', ')} (kept elsewhere)` : '';
+          return `${c.why} (UserId ${userId}): ${what}${where} denied from ${from}`;
+        }
         return `${c.why}: ${what}${e !== undefined ? asNames(e.names, e.former) : ''} denied from ${from}`;
       });
       const leavers = added.filter((c) => c.leaver !== undefined);
@@ -315,6 +344,13 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
     }
   }
   return { changes: out, warnings };
+}
+
+/** The later of two instants (either may be absent). */
+function latest(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Date.parse(b) > Date.parse(a) ? b : a;
 }
 
 /**

@@ -30,6 +30,26 @@ describe('revocation statements in a permission set inline policy', () => {
     });
   });
 
+  it('a deny scoped to one account (UserId@account) is its own statement per instant and account, with aws:PrincipalAccount; render then split gives it back', () => {
+    const at = '2026-01-02T03:04:05.678Z';
+    const doc = renderInlinePolicy(configured, { 'abc-123': at, 'def-456@222222222222': at, 'ghi-789@222222222222': at, 'def-456@333333333333': at });
+    expect(doc?.['Statement']).toEqual([
+      { Sid: 'Read', Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+      { Sid: 'RolemapRevoked20260102T030405678Z', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'identitystore:UserId': 'abc-123' } } },
+      { Sid: 'RolemapRevoked20260102T030405678ZIn222222222222', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'identitystore:UserId': ['def-456', 'ghi-789'], 'aws:PrincipalAccount': '222222222222' } } },
+      { Sid: 'RolemapRevoked20260102T030405678ZIn333333333333', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'identitystore:UserId': 'def-456', 'aws:PrincipalAccount': '333333333333' } } },
+    ]);
+    const account = fc.constantFrom('111111111111', '222222222222', '333333333333');
+    const key = fc.tuple(userId, fc.option(account, { nil: undefined })).map(([id, a]) => (a === undefined ? id : `${id}@${a}`));
+    fc.assert(
+      fc.property(fc.option(fc.constant(configured), { nil: null }), fc.dictionary(key, instant, { maxKeys: 6 }), (policy, entries) => {
+        const { policy: back, entries: backEntries } = splitInlinePolicy(renderInlinePolicy(policy, entries));
+        expect(backEntries).toEqual(entries);
+        expect(back).toEqual(policy);
+      }),
+    );
+  });
+
   it('still reads the older one-statement-per-UserId form, so an upgrade keeps every revocation', () => {
     const older: PolicyDocument = {
       Version: '2012-10-17',
