@@ -14,6 +14,7 @@
  * kind, account, name) otherwise. A row left undecided past its due date counts as revoke when the campaign
  * was started with `ifNoDecision: revoke`, and leaves the earlier verdict as it was otherwise.
  */
+import { revocationEntryKey } from '../model/permission-set-revocations.js';
 import { isValidSessionName } from '../model/session-name.js';
 import type { Resource, ResourceKey, ResourceOf } from '../model/resources.js';
 import type { RoleSessionNameSource } from '../model/role-map.js';
@@ -126,8 +127,10 @@ export const reviewPolicy: PlanPolicy = (plan, ctx) => {
     } else {
       key = `sso_permission_set_revocations:${e.target}`;
       const icUser = ctx.actualByKey.get(`identitystore_user:${e.userGuid}`);
-      entry = icUser?.owned ? icUser.awsId : undefined;
-      if (entry === undefined) continue; // no Identity Center user: no session to deny
+      const userId = icUser?.owned ? icUser.awsId : undefined;
+      if (userId === undefined) continue; // no Identity Center user: no session to deny
+      // The set's inline policy reaches every account it is assigned on; the row is the set on one account.
+      entry = revocationEntryKey(userId, e.account);
     }
     let m = wanted.get(key);
     if (m === undefined) {
@@ -178,10 +181,10 @@ export const reviewPolicy: PlanPolicy = (plan, ctx) => {
       }
     }
     if (added.length === 0 && lifted.length === 0) continue;
-    const what = kind === 'iam_role_revocations' ? `sessions on ${parent.name} (${alias(parent.account)})` : `sessions on permission set ${parent.name}`;
+    const what = (r: ReviewRevocation): string => (kind === 'iam_role_revocations' ? `sessions on ${parent.name} (${alias(parent.account)})` : `sessions on permission set ${parent.name} in ${alias(r.entitlement.account)}`);
     const reasons = [
       ...(drafted !== undefined && drafted.reason !== '' ? [drafted.reason] : []),
-      ...added.map((r) => `${r.entitlement.userName}: ${r.reason}: ${what} denied until a later review re-approves it`),
+      ...added.map((r) => `${r.entitlement.userName}: ${r.reason}: ${what(r)} denied until a later review re-approves it`),
       ...(lifted.length > 0 ? [`review revocation lifted for ${lifted.join(', ')} (re-approved in a later review, or AD no longer grants it)`] : []),
     ];
     const after: ResourceOf<RevocationKind> = { kind, id, account: parent.account, name: parent.name, owned: true, awsId: before?.awsId, attrs: { entries }, dependsOn: [parentKey] };

@@ -16,6 +16,11 @@ import type { RoleMap } from '../../../../src/core/model/role-map.js';
 import type { Entitlement } from '../../../../src/core/model/state.js';
 import type { Plan } from '../../../../src/core/plan/change.js';
 import { calculatePlan } from '../../../../src/core/plan/plan.js';
+import { DEFAULT_POLICIES } from '../../../../src/core/plan/policies.js';
+import { applyReviewRevocations, reviewPolicy, standingRevocations } from '../../../../src/core/review/effect.js';
+import type { CampaignRecord } from '../../../../src/core/review/effect.js';
+import { rowIdOf } from '../../../../src/core/review/population.js';
+import type { Campaign, ReviewRow } from '../../../../src/core/review/types.js';
 import { probe } from '../../../aws-emulator/probe.js';
 import type { IdentitystoreState } from '../../../aws-emulator/services/identitystore.js';
 import { DEFAULT_INSTANCE_ARN } from '../../../aws-emulator/services/sso-admin.js';
@@ -43,11 +48,12 @@ function snapshot(devs: readonly string[], prodReaders: readonly string[]): Dire
   };
 }
 
-async function reconcile(snap: DirectorySnapshot, history: readonly Entitlement[] | null): Promise<{ entitlements: readonly Entitlement[]; plan: Plan }> {
+async function reconcile(snap: DirectorySnapshot, history: readonly Entitlement[] | null, campaigns: readonly CampaignRecord[] = []): Promise<{ entitlements: readonly Entitlement[]; plan: Plan }> {
   await new Promise((r) => setTimeout(r, 5));
   const now = new Date();
-  const desired = computeDesired(snap, rm, now, { last: history, at: now.toISOString() });
-  const plan = calculatePlan({ desired, actual: await target.readActual(rm), roleMap: rm, now });
+  // As run-once does: review verdicts filter the desired state, and the review policy writes their denies.
+  const desired = applyReviewRevocations(computeDesired(snap, rm, now, { last: history, at: now.toISOString() }), standingRevocations(campaigns, now));
+  const plan = calculatePlan({ desired, actual: await target.readActual(rm), roleMap: rm, now, policies: [reviewPolicy, ...DEFAULT_POLICIES] });
   const report = await applyPlan(plan, { targetFor: () => target });
   expect(report.failed).toBe(0);
   return { entitlements: desired.entitlements, plan };
@@ -120,5 +126,39 @@ describe('a permission set lost on one account and kept on another', () => {
     expect(await may(jdoeDev)).toBe(false);
     expect(await may(asmithProd)).toBe(true);
     expect((await denies()).some((s) => JSON.stringify(s.Condition) === JSON.stringify({ StringEquals: { 'identitystore:UserId': userId('jdoe@corp.example') } }))).toBe(true);
+  });
+
+  it('a review that revokes the set on prod only denies it there, not on dev where the same person keeps it', async () => {
+    const both = [GUID.jdoe, GUID.asmith];
+    const first = await reconcile(snapshot(both, both), null);
+    const session = (user: string, accountId: string) => portalCredentials(h.emulator, { userId: userId(`${user}@corp.example`), permissionSetName: 'ReadOnly', accountId });
+    const may = async (s: Awaited<ReturnType<typeof session>>): Promise<boolean> => (await probe(h.emulator.url, s.credentials)) === 'allowed';
+    const jdoeDev = await session('jdoe', DEV);
+    const jdoeProd = await session('jdoe', PROD);
+
+    const campaign: Campaign = { id: 'Q1-2027', name: 'Q1-2027', scope: { accounts: [], groups: [] }, createdAt: new Date(Date.now() - 60_000).toISOString(), due: new Date(Date.now() + 86_400_000).toISOString(), population: { people: 1, rows: 1, reviewers: 1 } };
+    const rowId = rowIdOf(GUID.jdoe, 'permission-set', PROD, 'ReadOnly');
+    const row: ReviewRow = {
+      campaignId: campaign.id,
+      rowId,
+      person: { objectGUID: GUID.jdoe, sAMAccountName: 'jdoe', userPrincipalName: 'jdoe@corp.example' },
+      entitlement: { kind: 'permission-set', accountId: PROD, accountAlias: 'prod', name: 'ReadOnly' },
+      context: { policies: [], lastUsed: { perRoleNotPerPerson: true } },
+      reviewer: { userPrincipalName: 'mmeyer@corp.example', displayName: 'M. Meyer' },
+      routedBy: 'manager',
+    };
+    const record: CampaignRecord = { campaign, ifNoDecision: 'keep', rows: [row], decisions: [{ campaignId: campaign.id, rowId, verdict: 'revoke', justification: 'no longer on the prod rota', reviewer: 'mmeyer@corp.example', decidedAt: new Date().toISOString(), packetSha256: 'x' }] };
+
+    const revoked = await reconcile(snapshot(both, both), first.entitlements, [record]);
+    const change = revoked.plan.changes.find((c) => c.kind === 'sso_permission_set_revocations');
+    expect(change?.reason).toContain('jdoe: revoked in review Q1-2027 by M. Meyer on');
+    expect(change?.reason).toContain('sessions on permission set ReadOnly in prod denied until a later review re-approves it');
+    expect(await denies()).toEqual([expect.objectContaining({ Condition: { StringEquals: { 'identitystore:UserId': userId('jdoe@corp.example'), 'aws:PrincipalAccount': PROD } } })]);
+    expect(await may(jdoeProd)).toBe(false);
+    expect(await may(await session('jdoe', PROD))).toBe(false); // a session opened after the review too
+    expect(await may(jdoeDev)).toBe(true);
+    expect(await may(await session('jdoe', DEV))).toBe(true);
+    expect(await may(await session('asmith', PROD))).toBe(true);
+    expect((await reconcile(snapshot(both, both), revoked.entitlements, [record])).plan.changes).toEqual([]);
   });
 });
