@@ -448,6 +448,7 @@ export class Emulator {
         principal = authn.credentials.principal;
         region = authn.auth.region;
         accessKeyId = authn.auth.accessKeyId;
+        this.#recordKeyUse(authn.credentials, service.signingName, region, now);
         // GetSessionToken credentials without MFA cannot call IAM (AWS answers InvalidClientTokenId).
         if (principal.source === 'GetSessionToken' && !principal.mfa && service.signingName === 'iam') throw invalidToken(family);
       }
@@ -476,6 +477,14 @@ export class Emulator {
   }
 
   /** A long-term key of an IAM user works while the user has it and it is Active. */
+  /** AccessKeyLastUsed of an IAM user's long-term key: every authenticated request with it (AWS may lag; recorded at once). */
+  #recordKeyUse(credentials: Credentials, serviceName: string, region: string, now: Date): void {
+    const p = credentials.principal;
+    if (p.source !== 'CreateAccessKey' || credentials.sessionToken !== undefined) return;
+    const key = this.state<IamState>('iam').accounts[p.account]?.users[(p.userName ?? '').toLowerCase()]?.accessKeys.find((k) => k.accessKeyId === credentials.accessKeyId);
+    if (key !== undefined) key.lastUsed = { date: now.toISOString(), serviceName, region };
+  }
+
   #keyActive(credentials: Credentials): boolean {
     const p = credentials.principal;
     if (p.source !== 'CreateAccessKey') return true;

@@ -35,6 +35,14 @@ export interface Campaign {
     readonly rows: number;
     readonly reviewers: number;
   };
+  /**
+   * Accounts whose IAM could not be read at start (AccessDenied, endpoint down): their rows have no role
+   * last use and no linked IAM users were read there. Absent: every account read (or AWS not read at all,
+   * `awsRead: false`).
+   */
+  readonly awsNotRead?: readonly { readonly account: AccountId; readonly reason: string }[] | undefined;
+  /** False when the campaign was started without reading AWS (`review start --no-aws`). */
+  readonly awsRead?: boolean | undefined;
 }
 
 export type EntitlementKind = 'federated-role' | 'permission-set' | 'iam-user';

@@ -12,6 +12,8 @@ import { SqliteJournal, openJournalForQuery, render, type Column } from '../../a
 import { InvalidInputError } from '../../core/errors.js';
 import type { ReviewerStatus } from '../../core/review/index.js';
 import { configPathFrom, loadConfig } from '../config/index.js';
+import { aliasOf } from '../../core/model/role-map.js';
+import { unreadWarning } from '../review/aws-context.js';
 import { startCampaignFromConfig } from '../review/from-config.js';
 import { campaignReport, campaignStatus, exportEntraCsv, exportPackets, importDecisions, requireCampaign, writeReport } from '../review/review.js';
 import type { CliContext } from './context.js';
@@ -39,7 +41,8 @@ export function registerReview(program: Command, ctx: Pick<CliContext, 'stdout' 
     .option('--name <name>', 'campaign name and id, e.g. Q1-2027 (default review-<date>)')
     .option('--scope <what>', 'account:<alias|id> or group:<AD group name>; repeat for several', collect, [] as string[])
     .option('--due <days>', 'time to decide, e.g. 14d (default reviews.due)')
-    .action(async (o: { config?: string; name?: string; scope: string[]; due?: string }) => {
+    .option('--no-aws', 'do not read AWS: no role last use, no linked IAM user rows (docs/review.md)')
+    .action(async (o: { config?: string; name?: string; scope: string[]; due?: string; aws: boolean }) => {
       const config = loadConfig(configPathFrom(o.config, ctx.env));
       const accounts: string[] = [];
       const groups: string[] = [];
@@ -48,7 +51,9 @@ export function registerReview(program: Command, ctx: Pick<CliContext, 'stdout' 
         if (!m) throw new InvalidInputError(`--scope "${s}": expected account:<alias|id> or group:<AD group name>`);
         (m[1] === 'account' ? accounts : groups).push(m[2] as string);
       }
-      const campaign = await startCampaignFromConfig(config, { name: o.name, scope: { accounts, groups }, due: o.due, now: new Date(), addSecrets: ctx.addSecrets });
+      const campaign = await startCampaignFromConfig(config, { name: o.name, scope: { accounts, groups }, due: o.due, now: new Date(), addSecrets: ctx.addSecrets, readAws: o.aws });
+      const alias = aliasOf(config.roleMap);
+      for (const u of campaign.awsNotRead ?? []) ctx.stderr.write(`${unreadWarning(u, alias(u.account))}\n`);
       out(`Campaign ${campaign.id} started: ${campaign.population.rows} grants of ${campaign.population.people} people for ${campaign.population.reviewers} reviewers, due ${campaign.due}.\n`);
     });
 

@@ -16,6 +16,7 @@ import type { Campaign, CampaignScope, Decision, ExecutedRevocation, Packet, Rep
 import { ReviewerRouter, buildPackets, buildReport, reviewerStatus, rowStatus, snapshotPopulation, decisionValidator, latestDecisions, revocationReason } from '../../core/review/index.js';
 import type { DecisionInput } from '../../core/review/decisions.js';
 import type { LoadedConfig, ReviewSettings } from '../config/types.js';
+import type { ReviewAwsContext } from './aws-context.js';
 import { csvLine, parseCsv } from './csv.js';
 import { renderPacketHtml, renderReportHtml, toEntraCsv } from './html.js';
 
@@ -39,6 +40,8 @@ export interface StartInput {
   readonly name?: string | undefined;
   readonly scope?: Partial<CampaignScope> | undefined;
   readonly due?: string | undefined;
+  /** Read from AWS at start (`readReviewAws`); absent: AWS not read (no role last use, no IAM user rows). */
+  readonly aws?: ReviewAwsContext | undefined;
 }
 
 /** Snapshots the population, routes it, journals the campaign. Nothing is written when anyone is unroutable. */
@@ -65,6 +68,7 @@ export function startCampaign(input: StartInput): { campaign: Campaign; rows: Re
     router,
     aliasOf: aliasOf(config.roleMap),
     firstGrantedAt: (e) => first.get(`${e.userGuid}\u0000${e.kind}\u0000${e.account}\u0000${e.target}`),
+    ...(input.aws !== undefined ? { roleLastUsed: input.aws.roleLastUsed } : {}),
   });
   if (population.unroutable.length > 0) {
     throw new InvalidInputError(`campaign ${name} not started: ${population.unroutable.length} person(s) have no reviewer:\n  ${population.unroutable.join('\n  ')}`);
@@ -77,6 +81,8 @@ export function startCampaign(input: StartInput): { campaign: Campaign; rows: Re
     createdAt: now.toISOString(),
     due: parseDue(input.due ?? `${settings.dueDays}d`, now),
     population: { people: new Set(population.rows.map((r) => r.person.objectGUID)).size, rows: population.rows.length, reviewers: reviewers.size },
+    awsRead: input.aws !== undefined,
+    ...(input.aws !== undefined && input.aws.unread.length > 0 ? { awsNotRead: input.aws.unread.map((u) => ({ account: u.account, reason: u.reason })) } : {}),
   };
   recordCampaign(input.db, campaign, settings.ifNoDecision, population.rows);
   return { campaign, rows: population.rows };

@@ -20,7 +20,7 @@
  * 6. `DurationSeconds` (900..43200, default 3600) may not exceed the role's `MaxSessionDuration`
  *    (`ValidationError`); a `SessionDuration` attribute can only shorten the session.
  * The session (../sessions.ts) is `arn:aws:sts::A:assumed-role/ROLE/SESSION` with `aws:userid`
- * `ROLEID:SESSION` and `aws:TokenIssueTime` now.
+ * `ROLEID:SESSION` and `aws:TokenIssueTime` now. The role's `RoleLastUsed` (date and Region) is set at once.
  *
  * Where AWS documents no error code (a Role attribute without the pair, an invalid RoleSessionName,
  * a wrong audience) the emulator answers `InvalidIdentityToken`. Not modelled: session policies
@@ -179,6 +179,9 @@ export const samlOperations = {
     const seconds = Number.isInteger(attrDuration) && attrDuration >= 900 && attrDuration < duration ? attrDuration : duration;
 
     const session = mintRoleSession(ctx.emulator, { account: r.account, role, sessionName, source: 'AssumeRoleWithSAML', durationSeconds: seconds, now });
+    // RoleLastUsed (API_RoleLastUsed.html): when and in which Region the role was last assumed. AWS may lag up to
+    // four hours; the emulator records it at once.
+    role.lastUsed = { date: now.toISOString(), region: ctx.region };
     const st = subjectType(claims.nameIdFormat);
     return {
       Credentials: {

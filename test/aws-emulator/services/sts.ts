@@ -10,7 +10,7 @@
  *   exist is `AccessDenied`. `DurationSeconds` is 900..43200 and at most the role's
  *   `MaxSessionDuration`; a role session that assumes a role (role chaining) gets at most one hour,
  *   and asking for more is `ValidationError`. The session: `aws:userid` = `ROLEID:SESSION`,
- *   `aws:TokenIssueTime`, the assumed-role ARN.
+ *   `aws:TokenIssueTime`, the assumed-role ARN. The role's `RoleLastUsed` is set (date, Region).
  * - `GetSessionToken` is for IAM users' long-term keys only (session credentials: `AccessDenied`);
  *   `DurationSeconds` 900..129600, default 43200. The session acts as the user, with
  *   `aws:TokenIssueTime`; it survives the deactivation of the key that made it. Without MFA
@@ -114,6 +114,8 @@ export const stsService: ServiceDef<StsState> = {
       if (seconds > role.maxSessionDuration) throw new AwsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
       const accessKeyId = newId('ASIA');
       const issued = new Date();
+      // RoleLastUsed (API_RoleLastUsed.html), recorded at once (AWS may lag up to four hours).
+      role.lastUsed = { date: issued.toISOString(), region: ctx.region };
       const expiration = new Date(issued.getTime() + seconds * 1000).toISOString();
       const principal = rolePrincipal(target, role, sessionName, 'AssumeRole', { tokenIssueTime: issued.toISOString(), roleChained: chained });
       state.sessions[accessKeyId] = { account: target, arn: principal.arn, userId: principal.userId, expiration };

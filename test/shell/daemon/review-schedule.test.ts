@@ -53,7 +53,7 @@ reviews: {fallbackReviewer: auditor@corp.example, schedule: "0 6 1 1,4,7,10 *", 
       settingsOf: (c) => c.settings,
       run: new FakeRun().run,
       log,
-      reviews: { scheduleOf: () => config.reviews?.schedule ?? null, start: () => startCampaignFromConfig(config, { now }), counts: () => reviewCounts(config, now) },
+      reviews: { scheduleOf: () => config.reviews?.schedule ?? null, start: () => startCampaignFromConfig(config, { now, readAws: false }), counts: () => reviewCounts(config, now) },
     });
     daemons.push(daemon);
     await daemon.start();

@@ -6,15 +6,15 @@
 import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { csvLine, parseCsv } from '../../../src/shell/review/csv.js';
 import { runCli, writeConfig } from '../cli/run-cli.js';
 
 const LDIF = fileURLToPath(new URL('../../fixtures/review/managers.ldif', import.meta.url));
 
-function setup(): { config: string; dir: string } {
+function setup(aws = '{region: eu-west-1}'): { config: string; dir: string } {
   const config = writeConfig(`directory: {type: ldif, path: ${LDIF}}
-aws: {region: eu-west-1}
+aws: ${aws}
 accounts: {dev: "333333333333", prod: "222222222222"}
 federatedRoles:
   - {group: {sAMAccountName: AWS-Dev-Developer}, account: dev, roleName: Developer, samlProvider: ADFS}
@@ -32,10 +32,10 @@ reviews:
 describe('rolemap review (CLI)', () => {
   it('start, export csv, json and html, status', async () => {
     const { config, dir } = setup();
-    const s = await runCli(['review', 'start', '-c', config, '--name', 'Q1-2027']);
+    const s = await runCli(['review', 'start', '-c', config, '--name', 'Q1-2027', '--no-aws']);
     expect(s.stderr).toBe('');
     expect(s.stdout).toMatch(/^Campaign Q1-2027 started: 8 grants of 7 people for 4 reviewers, due \d{4}-\d\d-\d\dT/);
-    expect((await runCli(['review', 'start', '-c', config, '--name', 'Q1-2027'])).stderr).toBe('Error: campaign Q1-2027 already exists in the journal; start it under another --name\n');
+    expect((await runCli(['review', 'start', '-c', config, '--name', 'Q1-2027', '--no-aws'])).stderr).toBe('Error: campaign Q1-2027 already exists in the journal; start it under another --name\n');
 
     const out = join(dir, 'packets');
     expect((await runCli(['review', 'export', 'Q1-2027', '-c', config, '--format', 'csv', '--out', out])).code).toBe(0);
@@ -79,7 +79,7 @@ describe('rolemap review (CLI)', () => {
 
   it('decide: imports a filled JSON packet; refuses a CSV with a wrong hash, a wrong reviewer and an unknown row as a whole, naming lines and rows', async () => {
     const { config, dir } = setup();
-    await runCli(['review', 'start', '-c', config, '--name', 'Q1-2027']);
+    await runCli(['review', 'start', '-c', config, '--name', 'Q1-2027', '--no-aws']);
     const out = join(dir, 'p');
     await runCli(['review', 'export', 'Q1-2027', '-c', config, '--format', 'csv', '--out', out, '--reviewer', 'mmeyer@corp.example']);
     await runCli(['review', 'export', 'Q1-2027', '-c', config, '--format', 'json', '--out', out, '--reviewer', 'MMEYER@corp.example']);
@@ -135,5 +135,22 @@ describe('rolemap review (CLI)', () => {
     expect(reportHtml.stdout).toMatch(/^<!DOCTYPE html>/);
     expect(reportHtml.stdout.match(/<tr data-row-id="/g)).toHaveLength(8);
     expect(reportHtml.stdout).toContain('<dd id="journal-verify"><span class="ok">OK</span>');
+  });
+
+  it('start reads AWS unless --no-aws: an account that cannot be read is a warning naming it and the reason, and the campaign starts', async () => {
+    const { config } = setup('{region: eu-west-1, endpoint: "http://127.0.0.1:9", maxAttempts: 1}');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAREVIEWCLITEST000');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'not-a-secret');
+    try {
+      const s = await runCli(['review', 'start', '-c', config, '--name', 'Q1-2027']);
+      expect(s.code).toBe(0);
+      expect(s.stdout).toMatch(/^Campaign Q1-2027 started: 8 grants of 7 people/);
+      const lines = s.stderr.split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/^warning: last use not read for account dev \(333333333333\): .+/);
+      expect(lines[1]).toMatch(/^warning: last use not read for account prod \(222222222222\): .+/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
