@@ -119,6 +119,25 @@ export interface DesiredState {
    * `entitlements`, and their sessions denied by the review policy until a later review re-approves them.
    */
   readonly reviewRevocations?: readonly ReviewRevocation[] | undefined;
+  /**
+   * Linked IAM users an access review revoked (`iam-user` rows, core/review/effect.ts): their access keys are
+   * kept Inactive, console password removed and temporary credentials denied while the revocation stands.
+   */
+  readonly reviewIamUserRevocations?: readonly ReviewIamUserRevocation[] | undefined;
+}
+
+/** A linked IAM user revoked in an access review. */
+export interface ReviewIamUserRevocation {
+  readonly account: string;
+  readonly userName: string;
+  readonly person: { readonly guid: Guid; readonly sAMAccountName: string; readonly userPrincipalName?: string | undefined; readonly mail?: string | undefined };
+  readonly campaignId: string;
+  readonly campaignName: string;
+  readonly rowId: string;
+  readonly by: string;
+  readonly decidedAt: string;
+  /** `revoked in review Q1-2027 by M. Meyer on 2027-01-12`. */
+  readonly reason: string;
 }
 
 /** One person's grant revoked in an access review while AD still grants it. */

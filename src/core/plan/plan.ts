@@ -77,7 +77,7 @@ export function calculatePlan(input: PlanInput): Plan {
   const rotationDrafts = rotationChanges({ actualByKey, roleMap, now, isProtected, taken: new Set([...generic, ...leaverPass.changes].map((c) => c.key)) });
   const annotated = annotateLeavers(markReplacements([...generic, ...leaverPass.changes, ...rotationDrafts]), desired, now);
 
-  const ctx: PolicyContext = { desired, actual: actual.resources, actualByKey, roleMap, allowDeletes: input.allowDeletes, approvedRefusal: input.approvedRefusal, address, isProtected, unreadable: actual.unreadable };
+  const ctx: PolicyContext = { desired, actual: actual.resources, actualByKey, roleMap, allowDeletes: input.allowDeletes, approvedRefusal: input.approvedRefusal, address, isProtected, unreadable: actual.unreadable, now };
   let drafting: Drafting = { changes: annotated, warnings: leaverPass.warnings, refusal: null };
   // What could not be read is held before any other filter, whichever filters the caller chose.
   // So is what a group reference that stopped resolving holds (held.ts).

@@ -30,6 +30,8 @@ export interface PolicyContext {
   readonly isProtected: (...names: readonly (string | undefined)[]) => string | undefined;
   /** Parts of AWS that could not be read: nothing is planned there (unreadable.ts). */
   readonly unreadable?: readonly UnreadableScope[] | undefined;
+  /** The plan's clock (revocation instants). */
+  readonly now?: Date | undefined;
 }
 
 export interface Drafting {

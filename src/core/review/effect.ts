@@ -19,7 +19,8 @@ import { isValidSessionName } from '../model/session-name.js';
 import type { Resource, ResourceKey, ResourceOf } from '../model/resources.js';
 import type { RoleSessionNameSource } from '../model/role-map.js';
 import { aliasOf } from '../model/role-map.js';
-import type { DesiredState, Entitlement, ReviewRevocation } from '../model/state.js';
+import type { DesiredState, Entitlement, ReviewIamUserRevocation, ReviewRevocation } from '../model/state.js';
+import { humanInstant } from '../desired/leavers.js';
 import { diffAttrs } from '../plan/diff.js';
 import type { DraftChange } from '../plan/draft.js';
 import type { PlanPolicy } from '../plan/policies.js';
@@ -70,8 +71,33 @@ export function revocationReason(s: StandingRevocation): { by: string; at: strin
   return { by, at: s.decision.decidedAt, reason: `revoked in review ${s.campaign.name} by ${by} on ${day(s.decision.decidedAt)}` };
 }
 
+/** Standing revocations of `iam-user` rows: the IAM user's credentials stay switched off (reviewPolicy). */
+function iamUserRevocations(standing: ReadonlyMap<string, StandingRevocation>): ReviewIamUserRevocation[] {
+  const out: ReviewIamUserRevocation[] = [];
+  for (const [rowId, s] of standing) {
+    const row = s.row;
+    if (row.entitlement.kind !== 'iam-user') continue;
+    const { by, at, reason } = revocationReason(s);
+    const p = row.person;
+    out.push({
+      account: row.entitlement.accountId,
+      userName: row.entitlement.name,
+      person: { guid: p.objectGUID, sAMAccountName: p.sAMAccountName, ...(p.userPrincipalName !== undefined ? { userPrincipalName: p.userPrincipalName } : {}), ...(p.mail !== undefined ? { mail: p.mail } : {}) },
+      campaignId: s.campaign.id,
+      campaignName: s.campaign.name,
+      rowId,
+      by,
+      decidedAt: at,
+      reason,
+    });
+  }
+  return out.sort((a, b) => (`${a.account}/${a.userName}` < `${b.account}/${b.userName}` ? -1 : 1));
+}
+
 export function applyReviewRevocations(desired: DesiredState, standing: ReadonlyMap<string, StandingRevocation>): DesiredState {
   if (standing.size === 0) return desired;
+  const users = iamUserRevocations(standing);
+  if (users.length > 0) desired = { ...desired, reviewIamUserRevocations: users };
   const kept: Entitlement[] = [];
   const revoked = new Map<string, { e: Entitlement; groups: Set<string>; s: StandingRevocation }>();
   for (const e of desired.entitlements) {
@@ -208,5 +234,48 @@ export const reviewPolicy: PlanPolicy = (plan, ctx) => {
     if (at !== undefined) changes[at] = change;
     else changes.push(change);
   }
+  reviewIamUsers(changes, warnings, ctx);
   return { ...plan, changes, warnings };
 };
+
+/**
+ * Linked IAM users revoked in a review: like a leaver's (plan/leavers.ts `linkedIamUsers`), access keys
+ * Inactive, console password removed, temporary credentials issued before now denied; planned whenever a key
+ * is Active again, a password exists or no deny was written, for as long as the revocation stands. A later
+ * approval only stops this: rolemap never re-activates keys (the operator issues new ones).
+ */
+function reviewIamUsers(changes: DraftChange[], warnings: string[], ctx: Parameters<PlanPolicy>[1]): void {
+  const alias = aliasOf(ctx.roleMap);
+  const now = ctx.now ?? new Date(0);
+  for (const r of ctx.desired.reviewIamUserRevocations ?? []) {
+    const p = r.person;
+    if (ctx.isProtected(p.sAMAccountName, p.userPrincipalName, p.mail, p.guid, r.userName) !== undefined) continue;
+    const key: ResourceKey = `iam_user_credentials:${r.account}/${r.userName}`;
+    const actual = ctx.actualByKey.get(key) as ResourceOf<'iam_user_credentials'> | undefined;
+    const what = `IAM user ${r.userName} (${alias(r.account)})`;
+    if (actual === undefined) {
+      const why = ctx.roleMap.leavers.iamUsers.disableCredentials ? 'was not read (gone, or its account could not be read)' : 'is not read: leavers.iamUsers.disableCredentials is off';
+      warnings.push(`${p.sAMAccountName}: ${what} ${r.reason}, but it ${why}; deactivate its access keys and remove its console password by hand`);
+      continue;
+    }
+    const at = changes.findIndex((c) => c.key === key);
+    if (at >= 0 && changes[at]?.action === 'disable') continue; // a leaver's disable does all of it already
+    const active = Object.values(actual.attrs.accessKeys).some((st) => st === 'Active') || actual.attrs.loginProfile || (actual.attrs.sessionsRevokedBefore ?? null) === null;
+    if (!active) continue;
+    const accessKeys: Record<string, 'Active' | 'Inactive'> = {};
+    for (const k of Object.keys(actual.attrs.accessKeys)) accessKeys[k] = 'Inactive';
+    const after: ResourceOf<'iam_user_credentials'> = { ...actual, attrs: { ...actual.attrs, accessKeys, loginProfile: false, sessionsRevokedBefore: now.toISOString() } };
+    const change: DraftChange = {
+      action: 'disable',
+      kind: 'iam_user_credentials',
+      key,
+      before: actual,
+      after,
+      diffs: diffAttrs('iam_user_credentials', actual.attrs, after.attrs),
+      reason: `${p.sAMAccountName}: ${r.reason}: ${what}: deactivate access keys, remove console password, deny its temporary credentials issued before ${humanInstant(now.toISOString())}`,
+      principal: { guid: p.guid, name: p.sAMAccountName },
+    };
+    if (at >= 0) changes[at] = change;
+    else changes.push(change);
+  }
+}

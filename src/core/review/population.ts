@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { DirectoryGroup, DirectorySnapshot, DirectoryUser, Guid } from '../model/directory.js';
+import { isActive } from '../model/directory.js';
 import type { Resource } from '../model/resources.js';
 import type { Entitlement } from '../model/state.js';
 import type { ReviewerRouter } from './routing.js';
-import type { CampaignScope, EntitlementKind, Instant, ReviewContext, ReviewRow } from './types.js';
+import type { AccessKeyContext, CampaignScope, EntitlementKind, Instant, ReviewContext, ReviewPerson, ReviewRow } from './types.js';
 
 export interface PopulationInput {
   readonly campaignId: string;
@@ -24,6 +25,18 @@ export interface PopulationInput {
   readonly firstGrantedAt?: ((e: Entitlement) => Instant | undefined) | undefined;
   /** IAM `RoleLastUsed` per `<account>/<roleName>`, when read. */
   readonly roleLastUsed?: ReadonlyMap<string, { readonly at: Instant; readonly region?: string | undefined }> | undefined;
+  /** IAM users linked to an AD account (sAMAccountName or UPN), read at start: one `iam-user` row each. */
+  readonly iamUsers?: readonly LinkedIamUserInput[] | undefined;
+  /** The clock for "is the person active" (iam-user rows are for active people; leavers are the leaver pass's). */
+  readonly now?: Date | undefined;
+}
+
+export interface LinkedIamUserInput {
+  readonly account: string;
+  readonly userName: string;
+  /** The AD sAMAccountName or UPN it is linked to (case-insensitive). */
+  readonly adAccount: string;
+  readonly accessKeys: readonly AccessKeyContext[];
 }
 
 export interface Population {
@@ -99,15 +112,7 @@ export function snapshotPopulation(input: PopulationInput): Population {
     rows.set(rowId, {
       campaignId: input.campaignId,
       rowId,
-      person: {
-        objectGUID: person.guid,
-        sAMAccountName: person.sAMAccountName,
-        ...(person.userPrincipalName !== undefined ? { userPrincipalName: person.userPrincipalName } : {}),
-        ...(person.displayName !== undefined ? { displayName: person.displayName } : {}),
-        ...(person.mail !== undefined ? { mail: person.mail } : {}),
-        ...(person.department !== undefined ? { department: person.department } : {}),
-        ...(person.title !== undefined ? { title: person.title } : {}),
-      },
+      person: reviewPerson(person),
       entitlement: {
         kind,
         accountId: e.account,
@@ -124,7 +129,63 @@ export function snapshotPopulation(input: PopulationInput): Population {
       ...(routing.note ? { routingNote: routing.note } : {}),
     });
   }
+  iamUserRows(input, users, rows, unroutable);
   return { rows: sortRows([...rows.values()]), unroutable: [...unroutable.values()].sort() };
+}
+
+function reviewPerson(person: DirectoryUser): ReviewPerson {
+  return {
+    objectGUID: person.guid,
+    sAMAccountName: person.sAMAccountName,
+    ...(person.userPrincipalName !== undefined ? { userPrincipalName: person.userPrincipalName } : {}),
+    ...(person.displayName !== undefined ? { displayName: person.displayName } : {}),
+    ...(person.mail !== undefined ? { mail: person.mail } : {}),
+    ...(person.department !== undefined ? { department: person.department } : {}),
+    ...(person.title !== undefined ? { title: person.title } : {}),
+  };
+}
+
+const latestOf = (xs: readonly (Instant | undefined)[]): Instant | undefined =>
+  xs.reduce<Instant | undefined>((a, b) => (b === undefined ? a : a === undefined || Date.parse(b) > Date.parse(a) ? b : a), undefined);
+
+/**
+ * One `iam-user` row per (person, account, IAM user) linked to an active person of the directory. No AD group
+ * grants it: a campaign scoped to groups has none, and routing is by the person (manager chain, fallback).
+ */
+function iamUserRows(input: PopulationInput, users: ReadonlyMap<Guid, DirectoryUser>, rows: Map<string, ReviewRow>, unroutable: Map<Guid, string>): void {
+  if (input.iamUsers === undefined || input.iamUsers.length === 0 || input.scope.groups.length > 0) return;
+  const byName = new Map<string, DirectoryUser>();
+  for (const u of users.values()) {
+    byName.set(u.sAMAccountName.toLowerCase(), u);
+    if (u.userPrincipalName) byName.set(u.userPrincipalName.toLowerCase(), u);
+  }
+  for (const iu of input.iamUsers) {
+    if (input.scope.accounts.length > 0 && !input.scope.accounts.includes(iu.account)) continue;
+    const person = byName.get(iu.adAccount.toLowerCase());
+    if (person === undefined || (input.now !== undefined ? !isActive(person, input.now) : person.disabled)) continue; // a leaver's keys: the leaver pass
+    const rowId = rowIdOf(person.guid, 'iam-user', iu.account, iu.userName);
+    if (rows.has(rowId)) continue;
+    const routing = input.router.route(person, undefined);
+    if (!routing.ok) {
+      unroutable.set(person.guid, routing.message);
+      continue;
+    }
+    const keyUse = latestOf(iu.accessKeys.map((k) => k.lastUsedAt));
+    rows.set(rowId, {
+      campaignId: input.campaignId,
+      rowId,
+      person: reviewPerson(person),
+      entitlement: { kind: 'iam-user', accountId: iu.account, accountAlias: input.aliasOf(iu.account), name: iu.userName, accessKeys: iu.accessKeys.map((k) => ({ ...k })) },
+      context: {
+        description: `IAM user linked to AD account ${iu.adAccount}`,
+        policies: [],
+        lastUsed: { perRoleNotPerPerson: true, ...(keyUse !== undefined ? { accessKeyLastUsedAt: keyUse } : {}) },
+      },
+      reviewer: routing.reviewer,
+      routedBy: routing.routedBy,
+      ...(routing.note ? { routingNote: routing.note } : {}),
+    });
+  }
 }
 
 /** Person, then kind, account, name: the order of every packet and export. */

@@ -68,7 +68,8 @@ export function startCampaign(input: StartInput): { campaign: Campaign; rows: Re
     router,
     aliasOf: aliasOf(config.roleMap),
     firstGrantedAt: (e) => first.get(`${e.userGuid}\u0000${e.kind}\u0000${e.account}\u0000${e.target}`),
-    ...(input.aws !== undefined ? { roleLastUsed: input.aws.roleLastUsed } : {}),
+    ...(input.aws !== undefined ? { roleLastUsed: input.aws.roleLastUsed, iamUsers: input.aws.iamUsers } : {}),
+    now,
   });
   if (population.unroutable.length > 0) {
     throw new InvalidInputError(`campaign ${name} not started: ${population.unroutable.length} person(s) have no reviewer:\n  ${population.unroutable.join('\n  ')}`);
@@ -119,6 +120,8 @@ export const PACKET_CSV_HEADER = [
   'description',
   'policies',
   'role_last_used_at_any_person',
+  'access_keys',
+  'access_key_last_used_at',
   'routed_by',
   'decision',
   'justification',
@@ -152,6 +155,8 @@ export function packetCsv(p: Packet): string {
         r.context.description,
         r.context.policies.join('; '),
         r.context.lastUsed.roleLastUsedAt,
+        (e.accessKeys ?? []).map((k) => `${k.accessKeyId} ${k.status}${k.lastUsedAt !== undefined ? ` used ${k.lastUsedAt}` : ' never used'}`).join('; '),
+        r.context.lastUsed.accessKeyLastUsedAt,
         r.routedBy,
         '',
         '',

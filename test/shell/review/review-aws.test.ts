@@ -2,10 +2,13 @@
  * Issue 14, what a campaign reads from AWS at start, against the emulator (real SDK clients, SigV4, policy
  * evaluation): IAM RoleLastUsed of rolemap's roles (per role, set by the emulator on AssumeRoleWithSAML), an
  * account that cannot be read (its reconciler role lost its permissions) reported without stopping the
- * campaign.
+ * campaign. Linked IAM users as `iam-user` rows with their access keys' last use, and a revoke decision on
+ * one taking effect through reconcile: keys Inactive in the emulator, a call signed with the key refused.
  */
 import { fileURLToPath } from 'node:url';
-import { UpdateSAMLProviderCommand } from '@aws-sdk/client-iam';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, UpdateAccessKeyCommand, UpdateSAMLProviderCommand } from '@aws-sdk/client-iam';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IamRolesTarget } from '../../../src/adapters/aws/iam-roles/iam-roles-target.js';
 import { IamUsersTarget } from '../../../src/adapters/aws/iam-users/iam-users-target.js';
@@ -15,7 +18,10 @@ import { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
 import type { RoleMap } from '../../../src/core/model/role-map.js';
 import { groupSelection, runOnce, type Runtime } from '../../../src/shell/reconcile/run-once.js';
 import { readReviewAws } from '../../../src/shell/review/aws-context.js';
-import { requireCampaign, startCampaign } from '../../../src/shell/review/review.js';
+import { rowIdOf } from '../../../src/core/review/population.js';
+import { toEntraCsv } from '../../../src/shell/review/html.js';
+import { campaignReport, exportPackets, importDecisions, reportCsv, requireCampaign, startCampaign } from '../../../src/shell/review/review.js';
+import { probeResult } from '../../aws-emulator/probe.js';
 import type { IamState } from '../../aws-emulator/services/iam.js';
 import { DEV, PROD, RECONCILER, SANDBOX, roleMap, spec, startWorld, type World } from '../../adapters/aws/iam-roles/fixtures.js';
 import { tempDir } from '../../adapters/journal/fixtures.js';
@@ -104,5 +110,100 @@ describe('role last use at campaign start', () => {
     for (const r of rows) expect(r.context.lastUsed.roleLastUsedAt).toBeUndefined();
     expect(requireCampaign(journal.database, 'Q1-2027').campaign.awsNotRead?.[0]?.account).toBe(DEV);
     expect([PROD, SANDBOX]).not.toContain(campaign.awsNotRead?.[0]?.account);
+  });
+});
+
+const JDOE = '7e000000-0000-4000-8000-0000000000b1';
+
+/** The reviewer fills their JSON packet: `verdict(row)` per row. */
+function decide(campaign: string, reviewer: string, verdict: (r: { rowId: string; entitlement: string }) => 'approve' | 'revoke'): string {
+  const dir = tmp.file(`packets-${campaign}`);
+  const [file] = exportPackets(requireCampaign(journal.database, campaign), { reviewer, format: 'json', outDir: dir });
+  const packet = JSON.parse(readFileSync(file as string, 'utf8')) as { decisions: { rowId: string; entitlement: string; decision: string; justification: string }[] };
+  for (const d of packet.decisions) Object.assign(d, { decision: verdict(d), justification: verdict(d) === 'revoke' ? 'CI moved to OIDC' : 'still needed' });
+  const out = join(dir, 'filled.json');
+  writeFileSync(out, JSON.stringify(packet));
+  return out;
+}
+
+describe('linked IAM users as iam-user rows', () => {
+  it('a linked IAM user with two keys (one used) is a row for the manager with key last use; revoke -> reconcile -> keys Inactive, the key refused, AD and the roles untouched', async () => {
+    const c = world.console(DEV);
+    await c.send(new CreateUserCommand({ UserName: 'jdoe-ci', Tags: [{ Key: 'ad-account', Value: 'jdoe' }] }));
+    await c.send(new AttachUserPolicyCommand({ UserName: 'jdoe-ci', PolicyArn: S3_READ }));
+    await c.send(new CreateLoginProfileCommand({ UserName: 'jdoe-ci', Password: 'Correct-Horse-9' }));
+    const k1 = (await c.send(new CreateAccessKeyCommand({ UserName: 'jdoe-ci' }))).AccessKey!;
+    const k2 = (await c.send(new CreateAccessKeyCommand({ UserName: 'jdoe-ci' }))).AccessKey!;
+    const used = { accessKeyId: k1.AccessKeyId!, secretAccessKey: k1.SecretAccessKey! };
+    await reconcile();
+    expect((await probeResult(world.emulator.url, used, { region: 'eu-west-1' })).outcome).toBe('allowed');
+
+    const { rows } = await start('Q1-2027');
+    const row = rows.find((r) => r.entitlement.kind === 'iam-user');
+    expect(row).toBeDefined();
+    expect(rows.filter((r) => r.entitlement.kind === 'iam-user')).toHaveLength(1);
+    expect(row).toMatchObject({ rowId: rowIdOf(JDOE, 'iam-user', DEV, 'jdoe-ci'), person: { sAMAccountName: 'jdoe' }, reviewer: { userPrincipalName: 'mmeyer@corp.example' }, routedBy: 'manager' });
+    expect(row?.entitlement.group).toBeUndefined();
+    const keys = row?.entitlement.accessKeys ?? [];
+    expect(keys.map((k) => [k.accessKeyId, k.status, k.lastUsedAt !== undefined])).toEqual(
+      [[k1.AccessKeyId, 'Active', true], [k2.AccessKeyId, 'Active', false]].sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1)),
+    );
+    const k1Use = keys.find((k) => k.accessKeyId === k1.AccessKeyId)?.lastUsedAt;
+    expect(row?.context.lastUsed.accessKeyLastUsedAt).toBe(k1Use);
+
+    // Rendered in every format: CSV and HTML packets, the Entra CSV, the report.
+    const rec = requireCampaign(journal.database, 'Q1-2027');
+    const [csvFile] = exportPackets(rec, { reviewer: 'mmeyer@corp.example', format: 'csv', outDir: tmp.file('csv') });
+    const csv = readFileSync(csvFile as string, 'utf8');
+    expect(csv).toContain(`iam-user,${DEV},dev,jdoe-ci,,,`);
+    expect(csv).toContain(`${k1.AccessKeyId} Active used ${k1Use}; `.replace('; ', ''));
+    const [htmlFile] = exportPackets(rec, { reviewer: 'mmeyer@corp.example', format: 'html', outDir: tmp.file('html') });
+    const html = readFileSync(htmlFile as string, 'utf8');
+    expect(html).toContain(`data-row-id="${row?.rowId}"`);
+    expect(html).toContain('no AD group');
+    expect(toEntraCsv(rec.campaign, rec.rows).csv).toContain('dev / jdoe-ci');
+
+    const imported = importDecisions(journal.database, 'Q1-2027', decide('Q1-2027', 'mmeyer@corp.example', (d) => (d.rowId === row?.rowId ? 'revoke' : 'approve')), new Date());
+    expect(imported.decisions.filter((d) => d.verdict === 'revoke')).toHaveLength(1);
+
+    const applied = await reconcile();
+    const today = new Date().toISOString().slice(0, 10);
+    const disable = applied.plan.changes.find((ch) => ch.kind === 'iam_user_credentials');
+    expect(disable?.action).toBe('disable');
+    expect(disable?.reason).toContain(`jdoe: revoked in review Q1-2027 by M. Meyer on ${today}: IAM user jdoe-ci (dev): deactivate access keys, remove console password`);
+    expect(applied.plan.changes.filter((ch) => ch.kind !== 'iam_user_credentials')).toEqual([]); // the roles and their revocations are untouched
+
+    const iam = world.emulator.state<IamState>('iam');
+    const user = iam.accounts[DEV]!.users['jdoe-ci']!;
+    expect(user.accessKeys.map((k) => k.status)).toEqual(['Inactive', 'Inactive']);
+    expect(user.loginProfile).toBeUndefined();
+    const refused = await probeResult(world.emulator.url, used, { region: 'eu-west-1' });
+    expect(refused).toMatchObject({ outcome: 'denied', code: 'InvalidAccessKeyId' });
+    // AD is unchanged: jdoe is still in both groups, his Developer role still works.
+    const dir = await source.read(groupSelection(map));
+    expect(dir.groups.find((g) => g.name === 'AWS-Dev-Developer')?.members).toContain(JDOE);
+    const dev = await samlLogin(world.emulator, { idp, user: 'jdoe@corp.example', roleArn: DEV_ROLE, providerArn: samlProviderArn(DEV, 'ADFS') });
+    expect((await probeResult(world.emulator.url, dev.credentials)).outcome).toBe('allowed');
+
+    // The auditor's report carries the executed revocation with its request ids.
+    const report = campaignReport(journal.database, requireCampaign(journal.database, 'Q1-2027'), new Date());
+    const executed = report.executedRevocations.find((x) => x.rowId === row?.rowId);
+    expect(executed?.requestIds.length).toBeGreaterThan(0);
+    expect(reportCsv(report)).toContain(`${row?.rowId},${JDOE},jdoe,`);
+
+    // Nothing more while it stands; a key re-activated by hand is switched off again.
+    expect((await reconcile()).plan.changes).toEqual([]);
+    await c.send(new UpdateAccessKeyCommand({ UserName: 'jdoe-ci', AccessKeyId: k1.AccessKeyId!, Status: 'Active' }));
+    expect((await reconcile()).plan.changes.find((ch) => ch.kind === 'iam_user_credentials')?.action).toBe('disable');
+    expect(user.accessKeys.map((k) => k.status)).toEqual(['Inactive', 'Inactive']);
+
+    // Re-approved in Q2: rolemap does not re-activate the keys, but no longer forces them off.
+    await start('Q2-2027');
+    importDecisions(journal.database, 'Q2-2027', decide('Q2-2027', 'mmeyer@corp.example', () => 'approve'), new Date());
+    expect((await reconcile()).plan.changes).toEqual([]);
+    expect(user.accessKeys.map((k) => k.status)).toEqual(['Inactive', 'Inactive']);
+    await c.send(new UpdateAccessKeyCommand({ UserName: 'jdoe-ci', AccessKeyId: k1.AccessKeyId!, Status: 'Active' }));
+    expect((await reconcile()).plan.changes).toEqual([]);
+    expect((await probeResult(world.emulator.url, used, { region: 'eu-west-1' })).outcome).toBe('allowed');
   });
 });

@@ -87,17 +87,18 @@ describe('rolemap review (CLI)', () => {
     const packetFile = join(out, 'Q1-2027--mmeyer@corp.example.csv');
     const records = parseCsv(readFileSync(packetFile, 'utf8'), packetFile).map((r) => [...r.fields]);
     const header = csvLine(records[0] as string[]);
+    const DECISION = (records[0] as string[]).indexOf('decision');
     const row1 = [...(records[1] as string[])];
     const row2 = [...(records[2] as string[])];
     const id1 = row1[2] as string;
     const id2 = row2[2] as string;
     row1[1] = 'a'.repeat(64); // wrong packet hash
-    row1[23] = 'revoke';
+    row1[DECISION] = 'revoke';
     row2[3] = 'jdoe@corp.example'; // not the reviewer
-    row2[23] = 'approve';
+    row2[DECISION] = 'approve';
     const row3 = [...(records[2] as string[])];
     row3[2] = 'ffffffffffffffff'; // not in the population
-    row3[23] = 'approve';
+    row3[DECISION] = 'approve';
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, [header, csvLine(row1), csvLine(row2), csvLine(row3)].join('\r\n'));
     const r = await runCli(['review', 'decide', 'Q1-2027', bad, '-c', config]);
