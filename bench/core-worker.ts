@@ -60,6 +60,12 @@ const after = process.memoryUsage();
 // What stays reachable once planning is done (the desired state and the plan, beside the inputs).
 collectGarbage();
 const retained = process.memoryUsage();
+// ROLEMAP_BENCH_DUMP=FILE writes the plan (changes, warnings, summary, refusal) as JSON, after the clock
+// stopped: an optimisation must leave it byte for byte the same (compare two runs with cmp).
+const dump = process.env['ROLEMAP_BENCH_DUMP'];
+if (dump !== undefined && dump !== '') {
+  writeFileSync(dump, JSON.stringify({ changes: plan.changes, warnings: plan.warnings, summary: plan.summary, refusal: plan.refusal, entitlements: desired.entitlements, leavers: desired.leavers, movers: desired.movers }));
+}
 const mb = (n: number): number => Math.round(n / 1048576);
 const ms = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
 

@@ -11,7 +11,9 @@
  *
  *   core size=100000 runs=3 wall_ms=1234/1200/1300 cpu_ms=.../.../... peak_rss_mb=.../.../... load=0.42
  *
- * (median/min/max). `ROLEMAP_BENCH_SIZES=10000,100000` and `ROLEMAP_BENCH_RUNS=5` choose. Run: npm run bench core
+ * (median/min/max). `ROLEMAP_BENCH_SIZES=10000,100000` and `ROLEMAP_BENCH_RUNS=5` choose;
+ * `ROLEMAP_BENCH_DUMP=FILE` has each run write its plan and desired entitlements as JSON (after the clock),
+ * so that an optimisation can be shown to leave the plan byte for byte the same. Run: npm run bench core
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
