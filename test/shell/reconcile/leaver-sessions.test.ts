@@ -4,21 +4,22 @@
  * real SQLite journal), and the emulator's policy evaluator says whose sessions still work (`probe`:
  * s3:GetObject). Each test shows a leaver's (or mover's) session denied and someone else's not.
  */
-import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, UpdateSAMLProviderCommand } from '@aws-sdk/client-iam';
+import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IamRolesTarget } from '../../../src/adapters/aws/iam-roles/iam-roles-target.js';
 import { samlProviderArn } from '../../../src/adapters/aws/iam-roles/trust-policy.js';
 import { IamUsersTarget } from '../../../src/adapters/aws/iam-users/iam-users-target.js';
-import { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
+import type { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
 import type { DirectoryGroup, DirectorySnapshot, DirectoryUser } from '../../../src/core/model/directory.js';
 import type { RoleMap } from '../../../src/core/model/role-map.js';
 import { runOnce, type Runtime } from '../../../src/shell/reconcile/run-once.js';
 import { probe } from '../../aws-emulator/probe.js';
-import { DEV, PROD, roleMap, spec, startWorld, type World } from '../../adapters/aws/iam-roles/fixtures.js';
-import { tempDir } from '../../adapters/journal/fixtures.js';
+import { DEV, PROD, type World } from '../../adapters/aws/iam-roles/fixtures.js';
+import type { tempDir } from '../../adapters/journal/fixtures.js';
 import { FakeDirectorySource, MemoryLogger } from '../../support/fake-ports.js';
 import { createSamlIdp, type SamlIdp } from '../../support/saml-idp.js';
+import { DEV_ROLE, PROD_ROLE, S3_READ, closeSessionWorld, openSessionWorld } from '../../support/session-world.js';
 import { samlLogin, type SessionCredentials } from '../../support/saml-login.js';
 
 const G = {
@@ -37,9 +38,6 @@ const dir = (users: readonly DirectoryUser[], groups: readonly DirectoryGroup[])
 const jdoe = person(G.jdoe, 'jdoe', 'john.doe@corp.example');
 const asmith = person(G.asmith, 'asmith');
 
-const DEV_ROLE = `arn:aws:iam::${DEV}:role/federated/Developer`;
-const PROD_ROLE = `arn:aws:iam::${PROD}:role/federated/Admin`;
-const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 
 let idp: SamlIdp;
 let world: World;
@@ -69,20 +67,11 @@ beforeAll(async () => {
   idp = await createSamlIdp();
 });
 beforeEach(async () => {
-  world = await startWorld();
-  for (const account of [PROD, DEV]) await world.console(account).send(new UpdateSAMLProviderCommand({ SAMLProviderArn: samlProviderArn(account, 'ADFS'), SAMLMetadataDocument: idp.metadataXml() }));
-  tmp = tempDir();
-  journal = SqliteJournal.open(tmp.file('journal.db'));
+  ({ world, tmp, journal, map } = await openSessionWorld(idp));
   source = new FakeDirectorySource(dir([], []));
-  map = roleMap([
-    spec(DEV, 'Developer', { group: { by: 'sAMAccountName', value: 'AWS-Dev-Developer' }, managedPolicyArns: [S3_READ] }),
-    spec(PROD, 'Admin', { group: { by: 'sAMAccountName', value: 'AWS-Prod-Admin' }, managedPolicyArns: [S3_READ] }),
-  ]);
 });
 afterEach(async () => {
-  journal.close();
-  tmp.cleanup();
-  await world.stop();
+  await closeSessionWorld({ world, tmp, journal });
 });
 
 describe('live sessions, judged by the emulator', () => {

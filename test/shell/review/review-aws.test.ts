@@ -8,13 +8,13 @@
 import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, UpdateAccessKeyCommand, UpdateSAMLProviderCommand } from '@aws-sdk/client-iam';
+import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IamRolesTarget } from '../../../src/adapters/aws/iam-roles/iam-roles-target.js';
 import { IamUsersTarget } from '../../../src/adapters/aws/iam-users/iam-users-target.js';
 import { samlProviderArn } from '../../../src/adapters/aws/iam-roles/trust-policy.js';
 import { LdifDirectorySource } from '../../../src/adapters/directory/ldif/ldif-source.js';
-import { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
+import type { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
 import type { RoleMap } from '../../../src/core/model/role-map.js';
 import { groupSelection, runOnce, type Runtime } from '../../../src/shell/reconcile/run-once.js';
 import { readReviewAws } from '../../../src/shell/review/aws-context.js';
@@ -23,15 +23,14 @@ import { toEntraCsv } from '../../../src/shell/review/html.js';
 import { campaignReport, exportPackets, importDecisions, reportCsv, requireCampaign, startCampaign } from '../../../src/shell/review/review.js';
 import { probeResult } from '../../aws-emulator/probe.js';
 import type { IamState } from '../../aws-emulator/services/iam.js';
-import { DEV, PROD, RECONCILER, SANDBOX, roleMap, spec, startWorld, type World } from '../../adapters/aws/iam-roles/fixtures.js';
-import { tempDir } from '../../adapters/journal/fixtures.js';
+import { DEV, PROD, RECONCILER, SANDBOX, type World } from '../../adapters/aws/iam-roles/fixtures.js';
+import type { tempDir } from '../../adapters/journal/fixtures.js';
 import { MemoryLogger } from '../../support/fake-ports.js';
 import { createSamlIdp, type SamlIdp } from '../../support/saml-idp.js';
+import { DEV_ROLE, S3_READ, closeSessionWorld, openSessionWorld } from '../../support/session-world.js';
 import { samlLogin } from '../../support/saml-login.js';
 
 const LDIF = fileURLToPath(new URL('../../fixtures/review/managers.ldif', import.meta.url));
-const DEV_ROLE = `arn:aws:iam::${DEV}:role/federated/Developer`;
-const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 const REVIEWS = { reviewers: {}, fallbackReviewer: 'auditor@corp.example', ifNoDecision: 'keep' as const, schedule: null, dueDays: 14 };
 
 let idp: SamlIdp;
@@ -59,19 +58,10 @@ beforeAll(async () => {
   idp = await createSamlIdp();
 });
 beforeEach(async () => {
-  world = await startWorld();
-  for (const account of [PROD, DEV]) await world.console(account).send(new UpdateSAMLProviderCommand({ SAMLProviderArn: samlProviderArn(account, 'ADFS'), SAMLMetadataDocument: idp.metadataXml() }));
-  tmp = tempDir();
-  journal = SqliteJournal.open(tmp.file('journal.db'));
-  map = roleMap([
-    spec(DEV, 'Developer', { group: { by: 'sAMAccountName', value: 'AWS-Dev-Developer' }, managedPolicyArns: [S3_READ] }),
-    spec(PROD, 'Admin', { group: { by: 'sAMAccountName', value: 'AWS-Prod-Admin' }, managedPolicyArns: [S3_READ] }),
-  ]);
+  ({ world, tmp, journal, map } = await openSessionWorld(idp));
 });
 afterEach(async () => {
-  journal.close();
-  tmp.cleanup();
-  await world.stop();
+  await closeSessionWorld({ world, tmp, journal });
 });
 
 describe('role last use at campaign start', () => {

@@ -8,28 +8,25 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UpdateSAMLProviderCommand } from '@aws-sdk/client-iam';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IamRolesTarget } from '../../../src/adapters/aws/iam-roles/iam-roles-target.js';
 import { samlProviderArn } from '../../../src/adapters/aws/iam-roles/trust-policy.js';
 import { LdifDirectorySource } from '../../../src/adapters/directory/ldif/ldif-source.js';
-import { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
+import type { SqliteJournal } from '../../../src/adapters/journal/sqlite-journal.js';
 import { verifyJournal } from '../../../src/adapters/journal/verify.js';
 import type { RoleMap } from '../../../src/core/model/role-map.js';
 import { groupSelection, runOnce, type Runtime } from '../../../src/shell/reconcile/run-once.js';
 import { parseCsv, csvLine } from '../../../src/shell/review/csv.js';
 import { campaignReport, exportPackets, importDecisions, requireCampaign, startCampaign } from '../../../src/shell/review/review.js';
 import { probe } from '../../aws-emulator/probe.js';
-import { DEV, PROD, roleMap, spec, startWorld, type World } from '../../adapters/aws/iam-roles/fixtures.js';
-import { tempDir } from '../../adapters/journal/fixtures.js';
+import { DEV, PROD, type World } from '../../adapters/aws/iam-roles/fixtures.js';
+import type { tempDir } from '../../adapters/journal/fixtures.js';
 import { MemoryLogger } from '../../support/fake-ports.js';
 import { createSamlIdp, type SamlIdp } from '../../support/saml-idp.js';
+import { DEV_ROLE, PROD_ROLE, closeSessionWorld, openSessionWorld } from '../../support/session-world.js';
 import { samlLogin, type SessionCredentials } from '../../support/saml-login.js';
 
 const LDIF = fileURLToPath(new URL('../../fixtures/review/managers.ldif', import.meta.url));
-const DEV_ROLE = `arn:aws:iam::${DEV}:role/federated/Developer`;
-const PROD_ROLE = `arn:aws:iam::${PROD}:role/federated/Admin`;
-const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 const REVIEWS = { reviewers: {}, fallbackReviewer: 'auditor@corp.example', ifNoDecision: 'keep' as const, schedule: null, dueDays: 14 };
 
 let idp: SamlIdp;
@@ -82,19 +79,10 @@ beforeAll(async () => {
   idp = await createSamlIdp();
 });
 beforeEach(async () => {
-  world = await startWorld();
-  for (const account of [PROD, DEV]) await world.console(account).send(new UpdateSAMLProviderCommand({ SAMLProviderArn: samlProviderArn(account, 'ADFS'), SAMLMetadataDocument: idp.metadataXml() }));
-  tmp = tempDir();
-  journal = SqliteJournal.open(tmp.file('journal.db'));
-  map = roleMap([
-    spec(DEV, 'Developer', { group: { by: 'sAMAccountName', value: 'AWS-Dev-Developer' }, managedPolicyArns: [S3_READ] }),
-    spec(PROD, 'Admin', { group: { by: 'sAMAccountName', value: 'AWS-Prod-Admin' }, managedPolicyArns: [S3_READ] }),
-  ]);
+  ({ world, tmp, journal, map } = await openSessionWorld(idp));
 });
 afterEach(async () => {
-  journal.close();
-  tmp.cleanup();
-  await world.stop();
+  await closeSessionWorld({ world, tmp, journal });
 });
 
 describe('a revoke decision, applied by reconcile and judged by the emulator', () => {
