@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { renderPacketHtml, renderReportHtml } from '../../src/core/review/render-html.js';
 import { launchChromium, type HeadlessChromium } from '../support/chromium.js';
-import { HOSTILE_DISPLAY_NAME, HOSTILE_GROUP_DESCRIPTION, reviewFixture, type ReviewFixture } from '../support/review-fixture.js';
+import { DEVELOPER_LAST_USED, HOSTILE_DISPLAY_NAME, HOSTILE_GROUP_DESCRIPTION, LINKED_IAM_USER, reviewFixture, type ReviewFixture } from '../support/review-fixture.js';
 
 const chromiumPath = inject('chromium');
 
@@ -47,6 +47,8 @@ describe.skipIf(chromiumPath === null)('review HTML in headless Chromium', () =>
 
   it('each reviewer packet: every row and the decision column in the rendered text, AD markup as text, nothing loaded, a screenshot', async () => {
     expect(fx.packets.length).toBeGreaterThan(1);
+    // Every kind of row is rendered: federated roles and jdoe's linked IAM user (with its keys).
+    expect(fx.rows.filter((r) => r.entitlement.kind === 'iam-user').map((r) => `${r.person.sAMAccountName} ${r.entitlement.name}`)).toEqual(['jdoe jdoe-ci']);
     for (const packet of fx.packets) {
       const name = `packet-${packet.reviewer.userPrincipalName}`;
       const page = await browser.open(write(`${name}.html`, renderPacketHtml(packet)));
@@ -71,6 +73,14 @@ describe.skipIf(chromiumPath === null)('review HTML in headless Chromium', () =>
         expect(t).toContain(row.entitlement.accountId);
         if (row.entitlement.group) expect(t).toContain(row.entitlement.group.name);
         expect(t).toMatch(/Approve[\s\S]*Revoke[\s\S]*Justification/);
+        // Last use as the manager reads it: the role's (any person's), or this person's own keys.
+        if (row.entitlement.kind === 'federated-role' && row.entitlement.name === 'Developer') expect(t).toContain(`role: 2027-01-04 16:45 UTC (${DEVELOPER_LAST_USED.region})`);
+        if (row.entitlement.kind === 'iam-user') {
+          expect(t).toContain('Linked IAM user');
+          expect(t).toContain(`${LINKED_IAM_USER.accessKeys[0]?.accessKeyId ?? ''} Active, used 2027-01-03 08:30 UTC`);
+          expect(t).toContain(`${LINKED_IAM_USER.accessKeys[1]?.accessKeyId ?? ''} Inactive, never used`);
+          expect(t).toContain('keys: 2027-01-03 08:30 UTC');
+        }
       }
       // The script in jdoe's displayName is text, never run.
       expect(await page.page.title()).not.toBe('pwned');

@@ -19,6 +19,9 @@ export const NOW = new Date('2027-01-05T09:00:00.000Z');
 export const HOSTILE_DISPLAY_NAME = "<script>document.title='pwned'</script>John Doe";
 export const HOSTILE_DEPARTMENT = 'R&D "Platform" <b>bold</b>';
 export const HOSTILE_GROUP_DESCRIPTION = '<img src=https://evil.example/x.png> admins & ops';
+/** jdoe's linked IAM user in dev (an `iam-user` row) with one used and one unused key; Developer's last use. */
+export const LINKED_IAM_USER = { account: DEV, userName: 'jdoe-ci', adAccount: 'jdoe', accessKeys: [{ accessKeyId: 'AKIAJDOECI0000000001', status: 'Active' as const, lastUsedAt: '2027-01-03T08:30:00.000Z' }, { accessKeyId: 'AKIAJDOECI0000000002', status: 'Inactive' as const }] };
+export const DEVELOPER_LAST_USED = { at: '2027-01-04T16:45:00.000Z', region: 'eu-central-1' };
 
 const MAP = roleMap([
   spec(DEV, 'Developer', { group: { by: 'sAMAccountName', value: 'AWS-Dev-Developer' }, description: 'Developer access to dev', managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] }),
@@ -38,7 +41,12 @@ export async function reviewFixture(): Promise<ReviewFixture> {
   const snapshot = await new LdifDirectorySource({ path: HOSTILE_LDIF }).read(groupSelection(MAP));
   const desired = computeDesired(snapshot, MAP, NOW, { last: null });
   const base: Campaign = { id: 'Q1-2027', name: 'Q1-2027', scope: { accounts: [], groups: [] }, createdAt: NOW.toISOString(), due: '2027-01-19T09:00:00.000Z', population: { people: 0, rows: 0, reviewers: 0 } };
-  const { rows, unroutable } = snapshotPopulation({ campaignId: base.id, scope: base.scope, snapshot, entitlements: desired.entitlements, resources: desired.resources, router: new ReviewerRouter(snapshot.users, SETTINGS, NOW), aliasOf: aliasOf(MAP) });
+  const { rows, unroutable } = snapshotPopulation({ campaignId: base.id, scope: base.scope, snapshot, entitlements: desired.entitlements, resources: desired.resources, router: new ReviewerRouter(snapshot.users, SETTINGS, NOW),
+    aliasOf: aliasOf(MAP),
+    roleLastUsed: new Map([[`${DEV}/Developer`, DEVELOPER_LAST_USED]]),
+    iamUsers: [LINKED_IAM_USER],
+    now: NOW,
+  });
   if (unroutable.length > 0) throw new Error(`fixture: unroutable rows ${JSON.stringify(unroutable)}`);
   const campaign: Campaign = { ...base, population: { people: new Set(rows.map((r) => r.person.objectGUID)).size, rows: rows.length, reviewers: new Set(rows.map((r) => r.reviewer.userPrincipalName.toLowerCase())).size } };
   const packets = buildPackets(campaign, rows);

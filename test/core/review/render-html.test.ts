@@ -121,7 +121,7 @@ describe('toEntraCsv', () => {
       expect(line, `${r.person.sAMAccountName} ${r.entitlement.name}`).toBeDefined();
       expect(line?.[1]).toBe('EntraIdUser');
       expect(line?.[2]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-      expect(line?.[5]).toBe('AWS federated IAM role');
+      expect(line?.[5]).toBe(r.entitlement.kind === 'iam-user' ? 'AWS IAM user' : 'AWS federated IAM role');
     }
     // The hostile group description survives as data, quoted where needed.
     expect(body.some((f) => f[4]?.includes('Production') || f[4]?.includes('granted by AD group AWS-Prod-Admin'))).toBe(true);
