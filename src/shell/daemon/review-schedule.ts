@@ -6,6 +6,7 @@
 import type { Campaign } from '../../core/review/types.js';
 import type { Logger } from '../logging.js';
 import { CronJob } from './cron-job.js';
+import { unreadText } from '../review/aws-context.js';
 import type { DaemonMetrics } from './metrics.js';
 
 export interface ReviewJob<C> {
@@ -62,7 +63,7 @@ export class ReviewSchedule<C> {
     try {
       const c = await this.job.start(config);
       this.log.info({ campaign: c.id, rows: c.population.rows, reviewers: c.population.reviewers, due: c.due }, 'access review campaign started');
-      for (const u of c.awsNotRead ?? []) this.log.warn({ campaign: c.id, account: u.account }, `last use not read for account ${u.account}: ${u.reason}`);
+      for (const u of c.awsNotRead ?? []) this.log.warn({ campaign: c.id, account: u.account }, unreadText(u.account, u.reason));
       this.refresh(config);
     } catch (e) {
       this.log.error({ err: e }, `access review campaign not started: ${e instanceof Error ? e.message : String(e)}`);

@@ -28,5 +28,11 @@ export async function readReviewAws(clients: { iam(account: AccountId): IAMClien
 
 /** The line `review start` prints (stderr) per account not read. */
 export function unreadWarning(u: { readonly account: string; readonly reason: string }, alias?: string): string {
-  return `warning: last use not read for account ${alias !== undefined && alias !== u.account ? `${alias} (${u.account})` : u.account}: ${u.reason}`;
+  return `warning: ${unreadText(u.account, u.reason, alias)}`;
+}
+
+/** What is missing from a campaign for an account AWS did not answer for (CLI warning, daemon log). */
+export function unreadText(account: string, reason: string, alias?: string): string {
+  const name = alias !== undefined && alias !== account ? `${alias} (${account})` : account;
+  return `account ${name} not read: ${reason}; its rows have no last use and its linked IAM users are not in the campaign`;
 }

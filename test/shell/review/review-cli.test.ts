@@ -148,8 +148,8 @@ describe('rolemap review (CLI)', () => {
       expect(s.stdout).toMatch(/^Campaign Q1-2027 started: 8 grants of 7 people/);
       const lines = s.stderr.split('\n').filter((l) => l !== '');
       expect(lines).toHaveLength(2);
-      expect(lines[0]).toMatch(/^warning: last use not read for account dev \(333333333333\): .+/);
-      expect(lines[1]).toMatch(/^warning: last use not read for account prod \(222222222222\): .+/);
+      expect(lines[0]).toMatch(/^warning: account dev \(333333333333\) not read: .+; its rows have no last use and its linked IAM users are not in the campaign$/);
+      expect(lines[1]).toMatch(/^warning: account prod \(222222222222\) not read: .+; its rows have no last use and its linked IAM users are not in the campaign$/);
     } finally {
       vi.unstubAllEnvs();
     }
