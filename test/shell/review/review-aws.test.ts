@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IamRolesTarget } from '../../../src/adapters/aws/iam-roles/iam-roles-target.js';
 import { IamUsersTarget } from '../../../src/adapters/aws/iam-users/iam-users-target.js';
@@ -127,6 +128,12 @@ describe('linked IAM users as iam-user rows', () => {
     const used = { accessKeyId: k1.AccessKeyId!, secretAccessKey: k1.SecretAccessKey! };
     await reconcile();
     expect((await probeResult(world.emulator.url, used, { region: 'eu-west-1' })).outcome).toBe('allowed');
+    // Temporary credentials made from the key before the review: they outlive the key (up to 36 hours).
+    const sts = new STSClient({ region: 'us-east-1', endpoint: world.emulator.url, credentials: used });
+    const t = (await sts.send(new GetSessionTokenCommand({ DurationSeconds: 129_600 }))).Credentials;
+    sts.destroy();
+    const token = { accessKeyId: t?.AccessKeyId ?? '', secretAccessKey: t?.SecretAccessKey ?? '', sessionToken: t?.SessionToken ?? '' };
+    expect((await probeResult(world.emulator.url, token, { region: 'eu-west-1' })).outcome).toBe('allowed');
 
     const { rows } = await start('Q1-2027');
     const row = rows.find((r) => r.entitlement.kind === 'iam-user');
@@ -169,6 +176,8 @@ describe('linked IAM users as iam-user rows', () => {
     expect(user.loginProfile).toBeUndefined();
     const refused = await probeResult(world.emulator.url, used, { region: 'eu-west-1' });
     expect(refused).toMatchObject({ outcome: 'denied', code: 'InvalidAccessKeyId' });
+    // The session made before is denied by the policy evaluation (the deny on tokens issued before the revocation).
+    expect(await probeResult(world.emulator.url, token, { region: 'eu-west-1' })).toMatchObject({ outcome: 'denied', code: 'AccessDenied' });
     // AD is unchanged: jdoe is still in both groups, his Developer role still works.
     const dir = await source.read(groupSelection(map));
     expect(dir.groups.find((g) => g.name === 'AWS-Dev-Developer')?.members).toContain(JDOE);
