@@ -2,13 +2,15 @@
  * Linked IAM users for access reviews (issue 14): every IAM user of each account that is linked to an AD
  * account (`linkedAdAccount`: the tag `leavers.iamUsers.linkTag`, or a name matching `namePattern`), with
  * its access keys, their status and `AccessKeyLastUsed`. Read at campaign start whatever
- * `leavers.iamUsers.disableCredentials` says; calls: `ListUsers`, `ListUserTags`, `ListAccessKeys` and
- * `GetAccessKeyLastUsed` (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html).
+ * `leavers.iamUsers.disableCredentials` says. Calls: `GetAccountAuthorizationDetails` (Filter=User: every user
+ * with its tags in pages, as the IAM users target reads them, rather than ListUsers and a ListUserTags per
+ * user), then `ListAccessKeys` and `GetAccessKeyLastUsed`
+ * (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html) per linked user.
  *
  * Each account on its own: one that cannot be read is returned in `unread` with the reason.
  */
-import { GetAccessKeyLastUsedCommand, paginateListAccessKeys, paginateListUserTags, paginateListUsers } from '@aws-sdk/client-iam';
-import type { IAMClient, Tag } from '@aws-sdk/client-iam';
+import { GetAccessKeyLastUsedCommand, paginateGetAccountAuthorizationDetails, paginateListAccessKeys } from '@aws-sdk/client-iam';
+import type { IAMClient, UserDetail } from '@aws-sdk/client-iam';
 import type { Account, AccountId, RoleMap } from '../../../core/model/role-map.js';
 import { CallRecorder } from '../call-error.js';
 import { reasonOf, type UnreadAccount } from '../iam-roles/role-last-used.js';
@@ -37,20 +39,16 @@ export async function readLinkedIamUsers(
         throw rec.wrap(operation, e);
       }
     };
-    const names = await call('ListUsers', async () => {
-      const out: string[] = [];
-      for await (const page of paginateListUsers({ client }, {})) out.push(...(page.Users ?? []).map((u) => u.UserName ?? ''));
+    const details = await call('GetAccountAuthorizationDetails', async () => {
+      const out: UserDetail[] = [];
+      for await (const page of paginateGetAccountAuthorizationDetails({ client, pageSize: 1000 }, { Filter: ['User'] })) out.push(...(page.UserDetailList ?? []));
       return out;
     });
     const users: LinkedIamUser[] = [];
-    for (const UserName of names.sort()) {
-      // The name pattern needs no tags; the tag, when set, wins (linkedAdAccount).
-      const Tags = await call('ListUserTags', async () => {
-        const out: Tag[] = [];
-        for await (const page of paginateListUserTags({ client }, { UserName })) out.push(...(page.Tags ?? []));
-        return out;
-      });
-      const adAccount = linkedAdAccount({ UserName, Tags }, policy);
+    for (const user of details.sort((a, b) => ((a.UserName ?? '') < (b.UserName ?? '') ? -1 : 1))) {
+      const UserName = user.UserName ?? '';
+      // The tag, when set, wins over the name pattern (linkedAdAccount).
+      const adAccount = linkedAdAccount(user, policy);
       if (adAccount === undefined) continue;
       const keys = await call('ListAccessKeys', async () => {
         const out: { id: string; status: 'Active' | 'Inactive' }[] = [];
