@@ -48,6 +48,8 @@ export interface HaRoleDeps {
 
 export class HaRole {
   readonly #deps: HaRoleDeps;
+  /** The renewal in flight, if any (never rejects): the guard waits for it before calling a changed ETag a loss. */
+  #renewing: Promise<unknown> | undefined;
   readonly #clock: () => Date;
   #held: HeldLease | undefined;
   /** The lease this node held last (kept after it is lost, for the fencing message). */
@@ -121,8 +123,15 @@ export class HaRole {
   /** One turn of the loop (tests call it). Never throws. */
   async tickOnce(): Promise<void> {
     try {
-      if (this.#held) await this.#renew(this.#held);
-      else await this.#tryAcquire();
+      if (this.#held) {
+        const renewing = this.#renew(this.#held);
+        this.#renewing = renewing.catch(() => undefined);
+        try {
+          await renewing;
+        } finally {
+          this.#renewing = undefined;
+        }
+      } else await this.#tryAcquire();
     } catch (e) {
       this.#deps.log.error({ err: e }, 'active/standby: the role loop failed this turn');
     }
@@ -201,14 +210,24 @@ export class HaRole {
    * else the fencing reason, which stops the apply. A lease seen at a higher epoch makes this node standby.
    */
   readonly guard = async (change: Change): Promise<string | null> => {
-    const held = this.#held;
+    let held = this.#held;
     const seen = this.#seen?.record;
     if (held === undefined) {
       this.#deps.metrics?.fenced.inc();
       const mine = this.#lastHeld?.record.epoch;
       return `fenced: epoch ${mine ?? 'none'} mine (${this.nodeId}) vs ${seen ? `${seen.epoch} seen (${seen.nodeId})` : 'none seen'}: this node no longer holds the lease; change #${change.seq} not sent`;
     }
-    const c = await this.#deps.lease.check(held);
+    let c = await this.#deps.lease.check(held);
+    if (!c.held && this.#renewing !== undefined) {
+      // This node's own renewal may have rewritten the lease (a new ETag) while the check read it: once that
+      // renewal is answered, check again against the lease it wrote. Nothing else is excused.
+      await this.#renewing;
+      const renewed = this.#held;
+      if (renewed !== undefined && renewed !== held) {
+        held = renewed;
+        c = await this.#deps.lease.check(held);
+      }
+    }
     if (c.held) return null;
     if (c.current) this.#seen = c.current;
     const mine = held.record.epoch;
