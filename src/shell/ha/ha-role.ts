@@ -218,9 +218,10 @@ export class HaRole {
       return `fenced: epoch ${mine ?? 'none'} mine (${this.nodeId}) vs ${seen ? `${seen.epoch} seen (${seen.nodeId})` : 'none seen'}: this node no longer holds the lease; change #${change.seq} not sent`;
     }
     let c = await this.#deps.lease.check(held);
-    if (!c.held && this.#renewing !== undefined) {
-      // This node's own renewal may have rewritten the lease (a new ETag) while the check read it: once that
-      // renewal is answered, check again against the lease it wrote. Nothing else is excused.
+    if (!c.held && (this.#renewing !== undefined || this.#held !== held)) {
+      // This node's own renewal may have rewritten the lease (a new ETag) while the check read it (still in
+      // flight, or answered meanwhile): once it is answered, check again against the lease it wrote.
+      // Nothing else is excused.
       await this.#renewing;
       const renewed = this.#held;
       if (renewed !== undefined && renewed !== held) {
