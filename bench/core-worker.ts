@@ -64,7 +64,7 @@ const retained = process.memoryUsage();
 // stopped: an optimisation must leave it byte for byte the same (compare two runs with cmp).
 const dump = process.env['ROLEMAP_BENCH_DUMP'];
 if (dump !== undefined && dump !== '') {
-  writeFileSync(dump, JSON.stringify({ changes: plan.changes, warnings: plan.warnings, summary: plan.summary, refusal: plan.refusal, entitlements: desired.entitlements, leavers: desired.leavers, movers: desired.movers }));
+  writeFileSync(dump, JSON.stringify({ changes: plan.changes, warnings: plan.warnings, summary: plan.summary, refusal: plan.refusal, entitlements: [...desired.entitlements], leavers: desired.leavers, movers: desired.movers }));
 }
 const mb = (n: number): number => Math.round(n / 1048576);
 const ms = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;

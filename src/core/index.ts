@@ -3,6 +3,7 @@ export * from './model/policy.js';
 export * from './model/resources.js';
 export * from './model/role-map.js';
 export * from './model/state.js';
+export * from './model/entitlements.js';
 export * from './plan/action.js';
 export * from './plan/change.js';
 export * from './plan/plan.js';

@@ -5,7 +5,8 @@ import type { CampaignRecord } from './review/effect.js';
 import type { DirectorySnapshot, GroupRef, Guid } from './model/directory.js';
 import type { ResourceKind } from './model/resources.js';
 import type { RoleMap } from './model/role-map.js';
-import type { ActualState, Entitlement, FormerNames } from './model/state.js';
+import type { ActualState, FormerNames } from './model/state.js';
+import type { Entitlements } from './model/entitlements.js';
 import type { Change, Plan } from './plan/change.js';
 
 /** What the directory source needs to know about the role map: which groups to read. */
@@ -61,8 +62,8 @@ export interface ApplyHooks {
 
 /** The journal's memory of who held what, used to tell leavers who were removed or deleted. */
 export interface EntitlementHistory {
-  /** The last entitlement snapshot written, or null when the journal has none (first run). */
-  readonly last: readonly Entitlement[] | null;
+  /** The last entitlement snapshot written (grouped per grant when the journal read it), or null when the journal has none (first run). */
+  readonly last: Entitlements | null;
   /**
    * When that snapshot was written (ISO). A revocation made before the moment someone was last seen
    * holding a grant (re-added since) no longer covers their sessions: the next removal gets a new instant.
@@ -115,7 +116,7 @@ export interface RunJournal {
   /** Intent / outcome rows around each AWS mutation. */
   hooks(runId: string): ApplyHooks;
   /** The entitlements after the run: written after an apply, and when who holds what changed though AWS needs no change. */
-  recordEntitlements(runId: string, at: string, entitlements: readonly Entitlement[], aliases?: readonly PrincipalAlias[]): void;
+  recordEntitlements(runId: string, at: string, entitlements: Entitlements, aliases?: readonly PrincipalAlias[]): void;
   finishRun(runId: string, end: { readonly outcome: RunOutcome; readonly finishedAt: string; readonly error?: string | undefined; readonly directory?: { readonly users: number; readonly groups: number } | undefined }): void;
   /** The last entitlement snapshot, for telling leavers. */
   /**

@@ -74,7 +74,7 @@ describe('a leaver deny written by the IAM roles target', () => {
     const plan: Plan = calculatePlan({ desired, actual, roleMap: map, now });
     const report = await applyPlan(plan, { targetFor: () => roles });
     expect(report.failed).toBe(0);
-    return desired.entitlements;
+    return [...desired.entitlements];
   }
 
   beforeAll(async () => {
@@ -143,7 +143,7 @@ describe('a permission set leaver deny on identitystore:UserId', () => {
     const actual = await target.readActual(rm);
     const report = await applyPlan(calculatePlan({ desired, actual, roleMap: rm, now }), { targetFor: () => target });
     expect(report.failed).toBe(0);
-    return desired.entitlements;
+    return [...desired.entitlements];
   }
 
   function userId(userName: string): string {

@@ -33,7 +33,7 @@ describe('federated roles', () => {
     const snap = { ...acmeSnapshot(), groups: acmeSnapshot().groups.filter((g) => g.name !== 'AWS-Admins') };
     const desired = computeDesired(snap, acmeMap(), NOW, NO_HISTORY);
     expect(find(desired.resources, 'iam_role', `${PROD}/Admin`)?.principal).toBeUndefined();
-    expect(desired.entitlements.filter((e) => e.kind === 'iam_role' && e.target === 'Admin')).toEqual([]);
+    expect([...desired.entitlements].filter((e) => e.kind === 'iam_role' && e.target === 'Admin')).toEqual([]);
     expect(desired.warnings).toEqual([expect.stringMatching(/^AD group .*AWS-Admins.* is not in the directory: its current state is held/)]);
   });
 
@@ -103,7 +103,7 @@ describe('Identity Center', () => {
   });
 
   it('entitlements say who holds what through which group; directory counts are kept', () => {
-    expect(desired.entitlements.filter((e) => e.userGuid === dave.guid).map((e) => `${e.kind} ${e.target} ${e.account} via ${e.viaGroupName}`)).toEqual([
+    expect([...desired.entitlements].filter((e) => e.userGuid === dave.guid).map((e) => `${e.kind} ${e.target} ${e.account} via ${e.viaGroupName}`)).toEqual([
       `permission_set ReadOnly ${PROD} via Auditors`,
       'permission_set ReadOnly 222222222222 via Auditors',
     ]);

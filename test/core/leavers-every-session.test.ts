@@ -19,7 +19,7 @@ const iso = (hoursFromNow: number): string => at(hoursFromNow).toISOString();
 /** The entitlements a converged Acme holds, with the names a session can carry (as the journal keeps them). */
 function acmeEntitlements(users: readonly DirectoryUser[] = [alice, bob, carol, dave, erin, frank], groups = {}): Entitlement[] {
   const byGuid = new Map(users.map((u) => [u.guid, u]));
-  return planFor(acmeSnapshot({ users, groups }), acmeMap(), actual([])).desired.entitlements.map((e) => ({
+  return [...planFor(acmeSnapshot({ users, groups }), acmeMap(), actual([])).desired.entitlements].map((e) => ({
     ...e,
     userPrincipalName: byGuid.get(e.userGuid)?.userPrincipalName,
     mail: byGuid.get(e.userGuid)?.mail,

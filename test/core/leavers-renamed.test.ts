@@ -23,7 +23,7 @@ const NEW: FormerNames = { sAMAccountName: aliceNow.sAMAccountName, userPrincipa
 /** What a converged Acme holds, with the names each session can carry, as the journal keeps them. */
 function held(users: readonly DirectoryUser[], groups = {}): Entitlement[] {
   const byGuid = new Map(users.map((u) => [u.guid, u]));
-  return planFor(acmeSnapshot({ users, groups }), acmeMap(), actual([])).desired.entitlements.map((e) => ({
+  return [...planFor(acmeSnapshot({ users, groups }), acmeMap(), actual([])).desired.entitlements].map((e) => ({
     ...e,
     userPrincipalName: byGuid.get(e.userGuid)?.userPrincipalName,
     mail: byGuid.get(e.userGuid)?.mail,

@@ -13,7 +13,7 @@ import { actions, actual, applied, converged, DEV, guidFor, history, NO_HISTORY,
 async function acmeToday(): Promise<{ entitlements: readonly Entitlement[]; resources: Resource[] }> {
   const target = await converged(acmeSnapshot(), acmeMap());
   const desired = computeDesired(acmeSnapshot(), acmeMap(), NOW, NO_HISTORY);
-  return { entitlements: desired.entitlements, resources: [...target.resources.values()] };
+  return { entitlements: [...desired.entitlements], resources: [...target.resources.values()] };
 }
 
 describe('idempotency', () => {
@@ -44,7 +44,7 @@ describe('joiner', () => {
     const snap = acmeSnapshot({ groups: { developers: [bob, carol, frank] } });
     const { plan, desired } = planFor(snap, acmeMap(), actual(today.resources), { history: history(today.entitlements) });
     expect(actions(plan)).toEqual(['create identitystore_user.frank@example.com', 'create identitystore_membership.Developers/frank@example.com']);
-    expect(desired.entitlements.filter((e) => e.userName === 'frank').map((e) => `${e.kind}:${e.target}`).sort()).toEqual(['iam_role:Developer', 'permission_set:PowerUser']);
+    expect([...desired.entitlements].filter((e) => e.userName === 'frank').map((e) => `${e.kind}:${e.target}`).sort()).toEqual(['iam_role:Developer', 'permission_set:PowerUser']);
     expect(desired.leavers).toEqual([]);
   });
 });
@@ -136,7 +136,7 @@ describe('leavers', () => {
     const snap = acmeSnapshot({ users: [alice, bob, { ...carol, disabled: true }, dave, erin, frank] });
     const after = computeDesired(snap, acmeMap(), NOW, history(today.entitlements));
     expect(after.leavers).toHaveLength(1);
-    expect(computeDesired(snap, acmeMap(), NOW, history(after.entitlements)).leavers).toEqual([]);
+    expect(computeDesired(snap, acmeMap(), NOW, history([...after.entitlements])).leavers).toEqual([]);
   });
 
   it('on a first run without history, a disabled member of a mapped group is a leaver', () => {

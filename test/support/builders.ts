@@ -14,7 +14,7 @@ import type {
   DirectoryGroup,
   DirectorySnapshot,
   DirectoryUser,
-  Entitlement,
+  Entitlements,
   EntitlementHistory,
   FederatedRoleSpec,
   IdentityCenterSpec,
@@ -153,7 +153,7 @@ export function roleMap(overrides: RoleMapOverrides = {}): RoleMap {
 export const NO_HISTORY: EntitlementHistory = { last: null };
 export const emptyActual: ActualState = { resources: [], warnings: [] };
 
-export function history(entitlements: readonly Entitlement[]): EntitlementHistory {
+export function history(entitlements: Entitlements): EntitlementHistory {
   return { last: entitlements };
 }
 

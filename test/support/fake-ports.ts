@@ -7,6 +7,7 @@ import type { DirectorySnapshot } from '../../src/core/model/directory.js';
 import type { Resource, ResourceKey, ResourceKind } from '../../src/core/model/resources.js';
 import type { RoleMap } from '../../src/core/model/role-map.js';
 import type { ActualState, Entitlement } from '../../src/core/model/state.js';
+import type { Entitlements } from '../../src/core/model/entitlements.js';
 import type { Change, Plan } from '../../src/core/plan/change.js';
 import type { ApplyHooks, ApplyOutcome, DirectorySource, EntitlementHistory, GroupSelection, RunJournal, RunOutcome, RunStart, Target } from '../../src/core/ports.js';
 import type { RunLogger } from '../../src/shell/reconcile/run-once.js';
@@ -80,7 +81,9 @@ export class MemoryJournal implements RunJournal {
       skipped: (c) => void this.events.push({ type: 'skipped', runId, seq: c.seq }),
     };
   }
-  recordEntitlements(runId: string, _at: string, entitlements: readonly Entitlement[]): void {
+  recordEntitlements(runId: string, _at: string, list: Entitlements): void {
+    // As the journal stores them: a list of rows, whichever form it was handed.
+    const entitlements = Array.from(list);
     this.last = entitlements;
     this.events.push({ type: 'recordEntitlements', runId, entitlements });
   }

@@ -9,6 +9,8 @@ import { resourceKey } from '../model/resources.js';
 import type { RoleMap } from '../model/role-map.js';
 import { aliasOf } from '../model/role-map.js';
 import type { DesiredState, Entitlement, UnresolvedReference } from '../model/state.js';
+import type { Grant as EntitlementGrant, GrantHolders, Holder } from '../model/entitlements.js';
+import { entitlementOf, GroupedEntitlements, grantsOf } from '../model/entitlements.js';
 import type { EntitlementHistory } from '../ports.js';
 import { resolveFederatedRoles, roleResource, unresolvedFederatedRoles } from './federated-roles.js';
 import {
@@ -20,6 +22,7 @@ import {
   permissionSetResource,
 } from './identity-center.js';
 import { groupLookup } from './group-lookup.js';
+import type { Standing } from './leavers.js';
 import { findLeavers } from './leavers.js';
 import { UsersByGuid } from './users-by-guid.js';
 import { heldByReference, stillActive, unresolvedReference } from './unresolved.js';
@@ -149,95 +152,93 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
     }
   }
 
-  // Entitlements: every active transitive member of a granting group holds the grant.
-  const entitlements: Entitlement[] = [];
+  // Entitlements: every active transitive member of a granting group holds the grant. Kept per grant
+  // (model/entitlements.ts): a group's grants share one holder list, and each person's names are one
+  // object shared by every grant they hold, instead of ~440,000 objects at 100,000 users.
+  const grantList: GrantHolders[] = [];
   const grantsByGroup = new Map<Guid, Grant[]>();
   for (const g of grants) {
     const list = grantsByGroup.get(g.group.guid);
     if (list) list.push(g);
     else grantsByGroup.set(g.group.guid, [g]);
   }
-  const entitle = (user: DirectoryUser, g: Grant): Entitlement => ({
-    userGuid: user.guid,
-    userName: user.sAMAccountName,
-    userPrincipalName: user.userPrincipalName,
-    mail: user.mail,
-    account: g.account,
-    kind: g.kind,
-    target: g.target,
-    viaGroupGuid: g.group.guid,
-    viaGroupName: g.group.name,
-  });
+  const grantOf = (g: Grant): EntitlementGrant => ({ account: g.account, kind: g.kind, target: g.target, viaGroupGuid: g.group.guid, viaGroupName: g.group.name });
+  const holderAt: (Holder | undefined)[] = new Array(users.length);
+  const holderOf = (i: number): Holder => {
+    let h = holderAt[i];
+    if (h === undefined) {
+      const user = users[i] as DirectoryUser;
+      h = { userGuid: user.guid, userName: user.sAMAccountName, userPrincipalName: user.userPrincipalName, mail: user.mail };
+      holderAt[i] = h;
+    }
+    return h;
+  };
   const grantsOfUser = new Map<Guid, Grant[]>();
   const holding = new Uint8Array(users.length);
   // Who holds each (kind, account, role or permission set) now, by user position: a mover who lost one is cut from it.
   const holdersOf = new Map<string, Set<number>>();
+  const holderSet = (kind: Entitlement['kind'], account: string, target: string): Set<number> => {
+    const key = targetKey(kind, account, target);
+    let set = holdersOf.get(key);
+    if (set === undefined) {
+      set = new Set();
+      holdersOf.set(key, set);
+    }
+    return set;
+  };
   for (const list of grantsByGroup.values()) {
-    const holderSets = list.map((g) => {
-      const key = targetKey(g.kind, g.account, g.target);
-      let set = holdersOf.get(key);
-      if (set === undefined) {
-        set = new Set();
-        holdersOf.set(key, set);
-      }
-      return set;
-    });
+    const holderSets = list.map((g) => holderSet(g.kind, g.account, g.target));
+    const holders: Holder[] = [];
     for (const i of membersOf((list[0] as Grant).group)) {
-      const user = users[i] as DirectoryUser;
       if (active[i] === 1) {
         holding[i] = 1; // holds something now
-        for (const g of list) entitlements.push(entitle(user, g));
+        holders.push(holderOf(i));
         for (const set of holderSets) set.add(i);
       } else {
+        const user = users[i] as DirectoryUser;
         const held = grantsOfUser.get(user.guid);
         if (held) held.push(...list);
         else grantsOfUser.set(user.guid, [...list]);
       }
     }
+    if (holders.length > 0) for (const g of list) grantList.push({ grant: grantOf(g), holders });
   }
   // Entitlements through a reference that stopped resolving are held as they were.
   if (heldEntitlements.length > 0) {
     const keyOf = (e: Entitlement): string => [e.userGuid, e.account, e.kind, e.target].join('\u0000');
-    const have = new Set(entitlements.map(keyOf));
+    const have = new Set<string>();
+    for (const { grant, holders } of grantList) for (const h of holders) have.add(keyOf({ ...grant, ...h }));
+    const kept: Entitlement[] = [];
     for (const e of heldEntitlements) {
       if (have.has(keyOf(e))) continue;
       have.add(keyOf(e));
-      entitlements.push(e);
+      kept.push(e);
       const i = usersByGuid.positionOf(e.userGuid);
       if (i >= 0) {
         holding[i] = 1;
         // Still held for the mover check too: a held mapping never cuts sessions.
-        const key = targetKey(e.kind, e.account, e.target);
-        let set = holdersOf.get(key);
-        if (set === undefined) {
-          set = new Set();
-          holdersOf.set(key, set);
-        }
-        set.add(i);
+        holderSet(e.kind, e.account, e.target).add(i);
       }
     }
+    grantList.push(...grantsOf(kept));
   }
+  const entitlements = new GroupedEntitlements(grantList);
   // Who holds something now, by guid: the flag at the user's position (no set of 100,000 guids).
   const holdsNow = (guid: Guid): boolean => {
     const i = usersByGuid.positionOf(guid);
     return i >= 0 && holding[i] === 1;
   };
-  // The history lists a grant's holders one after another: the holder set of the last grant asked about is
-  // kept, so that 440,000 history entitlements do not build and hash 440,000 key strings.
-  let lastKind = '';
-  let lastAccount = '';
-  let lastTarget = '';
-  let lastHolders: Set<number> | undefined;
-  const stillHolds = (e: Entitlement): boolean => {
-    if (e.kind !== lastKind || e.account !== lastAccount || e.target !== lastTarget) {
-      lastKind = e.kind;
-      lastAccount = e.account;
-      lastTarget = e.target;
-      lastHolders = holdersOf.get(targetKey(e.kind, e.account, e.target));
-    }
-    return lastHolders?.has(usersByGuid.positionOf(e.userGuid)) === true;
+  // One guid lookup per last-run entitlement, one holder-set lookup per last-run grant.
+  const standing = (grant: EntitlementGrant): ((guid: Guid) => Standing) => {
+    const holders = holdersOf.get(targetKey(grant.kind, grant.account, grant.target));
+    return (guid) => {
+      const i = usersByGuid.positionOf(guid);
+      if (i < 0 || holding[i] !== 1) return 'none';
+      return holders?.has(i) === true ? 'kept' : 'lost';
+    };
   };
-  const { leavers, movers } = findLeavers(snapshot, now, history, holdsNow, usersByGuid, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)), stillHolds);
+  const entitle = (user: DirectoryUser, g: Grant): Entitlement => entitlementOf(grantOf(g), { userGuid: user.guid, userName: user.sAMAccountName, userPrincipalName: user.userPrincipalName, mail: user.mail });
+  const { leavers, movers } = findLeavers(snapshot, now, history, holdsNow, usersByGuid, (user) => (grantsOfUser.get(user.guid) ?? []).map((g) => entitle(user, g)), standing);
 
   return {
     resources,

@@ -15,11 +15,16 @@ import { isActive } from '../model/directory.js';
 import { compareFormerNames } from '../model/session-name.js';
 import type { Entitlement, FormerNames, Leaver, LeaverReason, Mover } from '../model/state.js';
 import type { EntitlementHistory } from '../ports.js';
+import type { Grant } from '../model/entitlements.js';
+import { entitlementOf, grantsOf } from '../model/entitlements.js';
 
 export interface LeaversAndMovers {
   readonly leavers: Leaver[];
   readonly movers: Mover[];
 }
+
+/** How a holder of a last-run grant stands now: holds nothing, holds other grants but lost this one, or still holds it. */
+export type Standing = 'none' | 'lost' | 'kept';
 
 export function findLeavers(
   snapshot: DirectorySnapshot,
@@ -31,26 +36,30 @@ export function findLeavers(
   usersByGuid: ReadonlyMap<Guid, DirectoryUser>,
   /** What each inactive user would hold if active, for a first run without history. */
   wouldHold: (user: DirectoryUser) => readonly Entitlement[],
-  /** Whether the user of a last-run grant still holds that role or permission set on that account now (through any group). */
-  stillHolds: (e: Entitlement) => boolean = () => true,
+  /**
+   * For a last-run grant, how each of its holders stands now: whether they still hold that role or
+   * permission set on that account (through any group). Asked once per grant, then once per holder.
+   */
+  standing: (grant: Grant) => (guid: Guid) => Standing = () => (guid) => (holdsNow(guid) ? 'kept' : 'none'),
 ): LeaversAndMovers {
-  // The last grants of people who might be leavers (everyone for whom `holdsNow` is false: an inactive user
-  // holds nothing now), and the lost grants of people who still hold something (movers).
+  // The last grants of people who might be leavers (everyone who holds nothing now: an inactive user
+  // holds nothing now), and the lost grants of people who still hold something (movers). The history is
+  // read grant by grant; an entitlement object is made only for those two.
   let last: Map<Guid, Entitlement[]> | null = null;
   const lost = new Map<Guid, Entitlement[]>();
   if (history.last !== null) {
     last = new Map();
-    for (const e of history.last) {
-      if (holdsNow(e.userGuid)) {
-        if (stillHolds(e)) continue;
-        const list = lost.get(e.userGuid);
+    for (const { grant, holders } of grantsOf(history.last)) {
+      const of = standing(grant);
+      for (const h of holders) {
+        const s = of(h.userGuid);
+        if (s === 'kept') continue;
+        const into = s === 'lost' ? lost : last;
+        const e = entitlementOf(grant, h);
+        const list = into.get(h.userGuid);
         if (list) list.push(e);
-        else lost.set(e.userGuid, [e]);
-        continue;
+        else into.set(h.userGuid, [e]);
       }
-      const list = last.get(e.userGuid);
-      if (list) list.push(e);
-      else last.set(e.userGuid, [e]);
     }
   }
   const leavers: Leaver[] = [];

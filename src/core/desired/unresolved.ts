@@ -11,6 +11,8 @@ import type { DirectorySnapshot, GroupRef, Guid } from '../model/directory.js';
 import { isActive, normalizeDn } from '../model/directory.js';
 import type { Entitlement, UnresolvedReference } from '../model/state.js';
 import type { EntitlementHistory } from '../ports.js';
+import type { Grant } from '../model/entitlements.js';
+import { entitlementOf, grantsOf } from '../model/entitlements.js';
 
 /** The name a reference gives a group, as the entitlement history records it (`viaGroupName`, the cn). */
 function refName(ref: GroupRef): string | undefined {
@@ -36,11 +38,11 @@ export function heldByReference(
   target: string,
   history: EntitlementHistory,
 ): { guid: Guid | undefined; entitlements: Entitlement[] } {
-  const last = history.last ?? [];
   const name = refName(ref);
-  const matches = (e: Entitlement): boolean =>
-    e.kind === kind && e.target === target && (ref.by === 'guid' ? e.viaGroupGuid === ref.value.toLowerCase() : name !== undefined && e.viaGroupName.toLowerCase() === name);
-  const entitlements = last.filter(matches);
+  const matches = (g: Grant): boolean =>
+    g.kind === kind && g.target === target && (ref.by === 'guid' ? g.viaGroupGuid === ref.value.toLowerCase() : name !== undefined && g.viaGroupName.toLowerCase() === name);
+  const entitlements: Entitlement[] = [];
+  for (const { grant, holders } of grantsOf(history.last ?? [])) if (matches(grant)) for (const h of holders) entitlements.push(entitlementOf(grant, h));
   return { guid: entitlements[0]?.viaGroupGuid, entitlements };
 }
 

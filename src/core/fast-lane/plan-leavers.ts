@@ -12,6 +12,7 @@
  *
  * Pure: no I/O, no clock (`now` is passed in).
  */
+import type { Entitlements } from '../model/entitlements.js';
 import { computeDesired } from '../desired/desired.js';
 import type { DirectorySnapshot, Guid } from '../model/directory.js';
 import type { RoleMap } from '../model/role-map.js';
@@ -83,7 +84,7 @@ export const planLeaverRevocations: LeaverPlanner = (input) => {
  * The history after the lane's apply: the leavers whose every change applied (or who needed none)
  * are taken out, so they are not found again; the others stay and are retried at the next poll.
  */
-export function historyAfter(last: readonly Entitlement[], leavers: readonly Leaver[], unfinished: ReadonlySet<Guid>): Entitlement[] {
+export function historyAfter(last: Entitlements, leavers: readonly Leaver[], unfinished: ReadonlySet<Guid>): Entitlement[] {
   const done = new Set(leavers.filter((l) => !unfinished.has(l.guid)).map((l) => l.guid));
-  return last.filter((e) => !done.has(e.userGuid));
+  return Array.from(last).filter((e) => !done.has(e.userGuid));
 }

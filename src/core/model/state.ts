@@ -3,6 +3,7 @@
  */
 import type { DirectoryUser, Guid } from './directory.js';
 import type { Resource, ResourceKey, ResourceKind } from './resources.js';
+import type { Entitlements } from './entitlements.js';
 import type { AccountId } from './role-map.js';
 
 /** Why an AD account is a leaver. */
@@ -93,8 +94,11 @@ export interface Mover {
 export interface DesiredState {
   /** Every resource rolemap wants to exist, each owned. */
   readonly resources: readonly Resource[];
-  /** Who holds what according to the directory and role map now (journaled as an entitlement snapshot). */
-  readonly entitlements: readonly Entitlement[];
+  /**
+   * Who holds what according to the directory and role map now (journaled as an entitlement snapshot):
+   * grouped per grant (`GroupedEntitlements`, model/entitlements.ts) when computeDesired made it.
+   */
+  readonly entitlements: Entitlements;
   readonly leavers: readonly Leaver[];
   /** Active accounts that lost a role or permission set but hold others (absent: none). */
   readonly movers?: readonly Mover[] | undefined;

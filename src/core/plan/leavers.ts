@@ -24,6 +24,7 @@
  * `planSessionRevocations` is the pure core of the first three: the daemon's leaver fast lane calls it with
  * the cuts of the leavers it found (`sessionCuts`) and the last known AWS ids.
  */
+import { grantsOf } from '../model/entitlements.js';
 import type { DirectoryUser, Guid } from '../model/directory.js';
 import { isActive } from '../model/directory.js';
 import { inlinePolicySize, parseRevocationEntryKey, PERMISSION_SET_INLINE_POLICY_QUOTA, renderInlinePolicy, revocationEntryKey } from '../model/permission-set-revocations.js';
@@ -115,7 +116,10 @@ function permissionSetsKept(desired: DesiredState): (guid: Guid, permissionSet: 
   for (const m of desired.movers ?? []) if (m.lostEntitlements.some((e) => e.kind === 'permission_set')) movers.add(m.guid);
   if (movers.size === 0) return () => false;
   const kept = new Set<string>();
-  for (const e of desired.entitlements) if (e.kind === 'permission_set' && movers.has(e.userGuid)) kept.add(`${e.userGuid}\u0000${e.target}`);
+  for (const { grant, holders } of grantsOf(desired.entitlements)) {
+    if (grant.kind !== 'permission_set') continue;
+    for (const h of holders) if (movers.has(h.userGuid)) kept.add(`${h.userGuid}\u0000${grant.target}`);
+  }
   return (guid, permissionSet) => kept.has(`${guid}\u0000${permissionSet}`);
 }
 

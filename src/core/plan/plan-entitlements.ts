@@ -14,6 +14,8 @@
  */
 import type { Guid } from '../model/directory.js';
 import type { Entitlement } from '../model/state.js';
+import type { Entitlements } from '../model/entitlements.js';
+import { grantsOf } from '../model/entitlements.js';
 
 export interface PlanEntitlementGrant {
   readonly account: string;
@@ -30,18 +32,21 @@ export interface PlanEntitlements {
   readonly grants: readonly PlanEntitlementGrant[];
 }
 
-export function packEntitlements(entitlements: readonly Entitlement[]): PlanEntitlements {
+export function packEntitlements(entitlements: Entitlements): PlanEntitlements {
   const users: Record<Guid, readonly [string, string | null, string | null]> = Object.create(null) as Record<Guid, readonly [string, string | null, string | null]>;
   const grants = new Map<string, { readonly g: Omit<PlanEntitlementGrant, 'users'>; readonly users: Guid[] }>();
-  for (const e of entitlements) {
-    users[e.userGuid] ??= [e.userName, e.userPrincipalName ?? null, e.mail ?? null];
+  // Each person's names from their first entitlement (computeDesired gives one person the same names throughout).
+  for (const { grant: e, holders } of grantsOf(entitlements)) {
     const key = `${e.account}\u0000${e.kind}\u0000${e.target}\u0000${e.viaGroupGuid}\u0000${e.viaGroupName}`;
     let grant = grants.get(key);
     if (grant === undefined) {
       grant = { g: { account: e.account, kind: e.kind, target: e.target, viaGroupGuid: e.viaGroupGuid, viaGroupName: e.viaGroupName }, users: [] };
       grants.set(key, grant);
     }
-    grant.users.push(e.userGuid);
+    for (const h of holders) {
+      users[h.userGuid] ??= [h.userName, h.userPrincipalName ?? null, h.mail ?? null];
+      grant.users.push(h.userGuid);
+    }
   }
   const list = [...grants.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, { g, users: u }]) => ({ ...g, users: [...new Set(u)].sort() }));
   return { users, grants: list };

@@ -3,6 +3,7 @@
  * state computes it from the directory and the role map (before any review revocation, so a grant revoked
  * in an earlier campaign is reviewed again and can be re-approved), one row per person and entitlement.
  */
+import type { Entitlements } from '../model/entitlements.js';
 import { createHash } from 'node:crypto';
 import type { DirectoryGroup, DirectorySnapshot, DirectoryUser, Guid } from '../model/directory.js';
 import { isActive } from '../model/directory.js';
@@ -16,7 +17,7 @@ export interface PopulationInput {
   readonly scope: CampaignScope;
   readonly snapshot: DirectorySnapshot;
   /** `computeDesired(...).entitlements`: who holds what through AD now. */
-  readonly entitlements: readonly Entitlement[];
+  readonly entitlements: Entitlements;
   /** Desired (or actual) resources: descriptions and policy names of roles and permission sets. */
   readonly resources: readonly Resource[];
   readonly router: ReviewerRouter;

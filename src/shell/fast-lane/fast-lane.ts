@@ -372,7 +372,7 @@ function withNames(history: EntitlementHistory, names: View['names'], renamed: V
   return {
     ...history,
     names: all,
-    last: history.last.map((e) => {
+    last: Array.from(history.last, (e) => {
       const n = names.get(e.userGuid);
       if (n === undefined || (e.userPrincipalName !== undefined && e.mail !== undefined)) return e;
       return { ...e, userPrincipalName: e.userPrincipalName ?? n.userPrincipalName, mail: e.mail ?? n.mail };

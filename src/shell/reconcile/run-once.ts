@@ -10,7 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { applyPlan, type ApplyReport } from '../../core/apply/engine.js';
 import { computeDesired } from '../../core/desired/desired.js';
-import type { DirectoryUser, GroupRef } from '../../core/model/directory.js';
+import type { DirectoryUser, GroupRef, Guid } from '../../core/model/directory.js';
+import type { Entitlements } from '../../core/model/entitlements.js';
+import { grantsOf } from '../../core/model/entitlements.js';
 import { groupRefKey } from '../../core/model/directory.js';
 import type { ResourceKind } from '../../core/model/resources.js';
 import type { RoleMap } from '../../core/model/role-map.js';
@@ -106,7 +108,7 @@ export function groupSelection(roleMap: RoleMap, history?: EntitlementHistory): 
   };
   roleMap.federatedRoles.forEach((r) => add(r.group));
   roleMap.identityCenter?.assignments.forEach((a) => add(a.group));
-  for (const guid of new Set((history?.last ?? []).map((e) => e.viaGroupGuid))) add({ by: 'guid', value: guid });
+  for (const guid of new Set(grantsOf(history?.last ?? []).map((g) => g.grant.viaGroupGuid))) add({ by: 'guid', value: guid });
   return { refs: [...refs.values()], namePatterns: roleMap.federatedRolePatterns.map((p) => p.regex) };
 }
 
@@ -143,12 +145,12 @@ export function degradedMessage(scopes: readonly UnreadableScope[]): string {
  * The former grants in scopes that could not be read stay in the entitlement history: their
  * leavers' revocations did not happen there, so the next run must still know them as leavers.
  */
-function keepUnread(after: readonly Entitlement[], previous: readonly Entitlement[] | null, scopes: readonly UnreadableScope[]): Entitlement[] {
-  if (scopes.length === 0 || previous === null) return [...after];
+function keepUnread(after: Entitlements, previous: Entitlements | null, scopes: readonly UnreadableScope[]): Entitlements {
+  if (scopes.length === 0 || previous === null) return after;
   const unread = (e: Entitlement): boolean =>
     scopes.some((s) => (e.kind === 'iam_role' ? s.kinds.includes('iam_role') && (s.account === undefined || s.account === e.account) : s.kinds.includes('sso_account_assignment')));
-  const keys = new Set(after.map(entitlementKey));
-  return [...after, ...previous.filter((e) => unread(e) && !keys.has(entitlementKey(e)))];
+  const keys = new Set(Array.from(after, entitlementKey));
+  return [...after, ...Array.from(previous).filter((e) => unread(e) && !keys.has(entitlementKey(e)))];
 }
 
 /** kind -> target, from the targets' `kinds`; a kind claimed twice is a wiring mistake. */
@@ -188,7 +190,7 @@ function outcomeOf(report: ApplyReport): RunOutcome {
  * still sees what they lost and retries. A kept grant carries when it was last seen, so its existing
  * revocations still count as covering it.
  */
-export function entitlementsAfter(now: readonly Entitlement[], planned: readonly Entitlement[], history: EntitlementHistory, report: ApplyReport): Entitlement[] {
+export function entitlementsAfter(now: Entitlements, planned: Entitlements, history: EntitlementHistory, report: ApplyReport): Entitlement[] {
   const unfinished = new Set<string>();
   for (const r of report.results) {
     if (r.status === 'applied') continue;
@@ -203,8 +205,8 @@ export function entitlementsAfter(now: readonly Entitlement[], planned: readonly
     seen.add(k);
     out.push(e);
   };
-  now.forEach(add);
-  if (planned !== now) planned.forEach(add);
+  for (const e of now) add(e);
+  if (planned !== now) for (const e of planned) add(e);
   const at = history.at ?? undefined;
   for (const e of history.last ?? []) {
     if (!unfinished.has(e.userGuid)) continue;
@@ -222,15 +224,17 @@ function entitlementKey(e: Entitlement): string {
   return [e.userGuid, e.account, e.kind, e.target, e.viaGroupGuid, e.userName, e.viaGroupName, e.userPrincipalName ?? '', e.mail ?? '', e.seenAt ?? ''].join('\u0000');
 }
 
-function sameEntitlements(a: readonly Entitlement[], b: readonly Entitlement[] | null): boolean {
+function sameEntitlements(a: Entitlements, b: Entitlements | null): boolean {
   if (b === null || a.length !== b.length) return false;
-  const keys = new Set(a.map(entitlementKey));
-  return b.every((e) => keys.has(entitlementKey(e)));
+  const keys = new Set(Array.from(a, entitlementKey));
+  for (const e of b) if (!keys.has(entitlementKey(e))) return false;
+  return true;
 }
 
 /** The UPN and mail of everyone who holds access, so the journal can find a person by either. */
-function aliasesOf(entitlements: readonly Entitlement[], users: readonly DirectoryUser[]): PrincipalAlias[] {
-  const holders = new Set(entitlements.map((e) => e.userGuid));
+function aliasesOf(entitlements: Entitlements, users: readonly DirectoryUser[]): PrincipalAlias[] {
+  const holders = new Set<Guid>();
+  for (const { holders: hs } of grantsOf(entitlements)) for (const h of hs) holders.add(h.userGuid);
   const out: PrincipalAlias[] = [];
   for (const u of users) {
     if (!holders.has(u.guid)) continue;

@@ -28,7 +28,7 @@ describe('the entitlement history keeps the names a session can carry', () => {
 
     const again = SqliteJournal.open(tmp.file('journal.db'));
     const { names, ...history } = again.entitlementHistory(new Date('2026-02-01T10:30:00.000Z'));
-    expect(history).toEqual({ at: '2026-02-01T10:00:05.000Z', last: [alice, bobKept] });
+    expect({ ...history, last: [...(history.last ?? [])] }).toEqual({ at: '2026-02-01T10:00:05.000Z', last: [alice, bobKept] });
     expect(names?.get(ALICE.guid)).toEqual([{ sAMAccountName: ALICE.name, userPrincipalName: ALICE.upn, mail: 'a.smith@mail.corp.example.com' }]);
     expect(verifyJournal(again.database)).toMatchObject({ ok: true, snapshotRows: 1 });
     // A name edited afterwards breaks the snapshot's digest.
@@ -59,7 +59,7 @@ describe('the entitlement history keeps the names a session can carry', () => {
     expect(upgraded.migrated[0]?.slice(4)).toBe('session_names');
     expect(verifyJournal(upgraded.database)).toMatchObject({ ok: true, snapshotRows: 1 });
     const { names, ...history } = upgraded.entitlementHistory(new Date('2026-01-01T01:00:00.000Z'));
-    expect(history).toEqual({ at: '2026-01-01T00:00:05.000Z', last: [entitlement(ALICE, PROD, 'Admin', ADMINS)] });
+    expect({ ...history, last: [...(history.last ?? [])] }).toEqual({ at: '2026-01-01T00:00:05.000Z', last: [entitlement(ALICE, PROD, 'Admin', ADMINS)] });
     expect(names?.get(ALICE.guid)).toEqual([{ sAMAccountName: ALICE.name }]);
     upgraded.close();
   });
@@ -100,7 +100,7 @@ describe('the entitlement history gives every name a live session can still carr
     const journal = SqliteJournal.open(journalWithRename(false));
     const history = journal.entitlementHistory(new Date('2026-02-01T03:00:00.000Z'));
     // `last` is the latest snapshot, as before: the new names only.
-    expect(history.last?.filter((e) => e.userGuid === ALICE.guid).map((e) => e.userPrincipalName)).toEqual([RENAMED.upn]);
+    expect([...(history.last ?? [])].filter((e) => e.userGuid === ALICE.guid).map((e) => e.userPrincipalName)).toEqual([RENAMED.upn]);
     expect(history.names?.get(ALICE.guid)).toEqual([
       { sAMAccountName: RENAMED.name, userPrincipalName: RENAMED.upn, mail: RENAMED.upn },
       { sAMAccountName: ALICE.name, userPrincipalName: ALICE.upn, mail: ALICE.upn, until: '2026-02-01T02:00:00.000Z' },

@@ -170,7 +170,7 @@ describe('SqliteJournal', () => {
     journal.startRun(runStart('r1', '2026-02-01T10:00:00.000Z'));
     journal.recordEntitlements('r1', '2026-02-01T10:00:05.000Z', [entitlement(ALICE, PROD, 'Admin', ADMINS), entitlement(BOB, PROD, 'Reader', READERS)]);
     journal.recordEntitlements('r1', '2026-02-01T10:00:06.000Z', [entitlement(ALICE, PROD, 'Admin', ADMINS)]);
-    expect(journal.entitlementHistory().last).toEqual([entitlement(ALICE, PROD, 'Admin', ADMINS)]);
+    expect([...(journal.entitlementHistory().last ?? [])]).toEqual([entitlement(ALICE, PROD, 'Admin', ADMINS)]);
     expect(verifyJournal(journal.database)).toMatchObject({ ok: true, snapshotRows: 2 });
   });
 
@@ -181,7 +181,7 @@ describe('SqliteJournal', () => {
     // NTP steps the clock back an hour; the next run writes a newer snapshot with an older time (Bob left).
     journal.startRun(runStart('r2', '2026-02-01T09:00:00.000Z'));
     journal.recordEntitlements('r2', '2026-02-01T09:00:05.000Z', [entitlement(ALICE, PROD, 'Admin', ADMINS)]);
-    expect(journal.entitlementHistory().last).toEqual([entitlement(ALICE, PROD, 'Admin', ADMINS)]);
+    expect([...(journal.entitlementHistory().last ?? [])]).toEqual([entitlement(ALICE, PROD, 'Admin', ADMINS)]);
   });
 
   it('a later run closes the open dry runs of dead processes on its host, and only those', () => {

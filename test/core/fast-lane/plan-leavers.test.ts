@@ -12,7 +12,7 @@ import { actions, actual, converged, history, NOW, planFor, user } from '../../s
 const everyone = [alice, bob, carol, dave, erin, frank];
 
 function entitlementsOf(users: readonly DirectoryUser[] = everyone): readonly Entitlement[] {
-  return planFor(acmeSnapshot({ users }), acmeMap(), actual([])).desired.entitlements;
+  return [...planFor(acmeSnapshot({ users }), acmeMap(), actual([])).desired.entitlements];
 }
 
 async function world(): Promise<Resource[]> {

@@ -159,7 +159,7 @@ describe('status and the effect on desired state', () => {
     const q1 = { campaign: CAMPAIGN, ifNoDecision: 'keep' as const, rows, decisions: [decision] };
     const desired = computeDesired(snapshot, MAP, NOW, { last: null });
     const filtered = applyReviewRevocations(desired, standingRevocations([q1], NOW));
-    const held = (d: typeof desired): string[] => d.entitlements.filter((e) => e.userName === 'jdoe').map((e) => e.target).sort();
+    const held = (d: typeof desired): string[] => [...d.entitlements].filter((e) => e.userName === 'jdoe').map((e) => e.target).sort();
     expect(held(desired)).toEqual(['Admin', 'Developer']);
     expect(held(filtered)).toEqual(['Admin']);
     expect(filtered.entitlements.length).toBe(desired.entitlements.length - 1);

@@ -55,7 +55,7 @@ async function revokedNames(): Promise<string[]> {
   return [...decodeURIComponent(doc.PolicyDocument ?? '').matchAll(/\*:([^"]+)"/g)].map((m) => m[1] as string).sort();
 }
 
-const historyHolds = (): string[] => [...new Set((journal.entitlementHistory().last ?? []).map((e) => e.userName))].sort();
+const historyHolds = (): string[] => [...new Set([...(journal.entitlementHistory().last ?? [])].map((e) => e.userName))].sort();
 
 beforeEach(async () => {
   world = await startWorld({ maxAttempts: 2 });

@@ -66,7 +66,7 @@ async function plan(disabled: boolean, now: Date, history: readonly Entitlement[
   const [r, u] = await Promise.all([roles.readActual(map), users.readActual(map)]);
   const desired = computeDesired(snapshot(disabled), map, now, { last: history });
   const actual = { resources: [...r.resources, ...u.resources], warnings: [...r.warnings, ...u.warnings] };
-  return { plan: calculatePlan({ desired, actual, roleMap: map, now }), entitlements: desired.entitlements };
+  return { plan: calculatePlan({ desired, actual, roleMap: map, now }), entitlements: [...desired.entitlements] };
 }
 
 function targetFor(kind: ResourceKind): Target {

@@ -42,7 +42,7 @@ async function reconcile(leaving: boolean, history: readonly Entitlement[] | nul
   const desired = computeDesired(snapshot(leaving), rm, now, { last: history, at: now.toISOString() });
   const report = await applyPlan(calculatePlan({ desired, actual: await target.readActual(rm), roleMap: rm, now }), { targetFor: () => target });
   expect(report.failed).toBe(0);
-  return desired.entitlements;
+  return [...desired.entitlements];
 }
 
 function userId(userName: string): string {

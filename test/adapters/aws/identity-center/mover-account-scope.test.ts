@@ -56,7 +56,7 @@ async function reconcile(snap: DirectorySnapshot, history: readonly Entitlement[
   const plan = calculatePlan({ desired, actual: await target.readActual(rm), roleMap: rm, now, policies: [reviewPolicy, ...DEFAULT_POLICIES] });
   const report = await applyPlan(plan, { targetFor: () => target });
   expect(report.failed).toBe(0);
-  return { entitlements: desired.entitlements, plan };
+  return { entitlements: [...desired.entitlements], plan };
 }
 
 function userId(userName: string): string {
