@@ -126,7 +126,25 @@ export function generate(USERS: number): { users: DirectoryUser[]; groups: Direc
   return { users, groups, roleMap };
 }
 
-/** AWS as the last run left it: everything desired, with AWS ids; then a little drift. */
+/** A string of its own (JSON.parse makes a flat copy): a target's strings come from AWS's answer. */
+const fresh = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
+
+/** An id of the length AWS gives the kind: role ids AROA + 17, identity store ids 10 digits + uuid, ... */
+function awsIdOf(kind: Resource['kind'], n: number): string {
+  const u = `${hex(n, 8)}-${hex(n % 65536, 4)}-4${hex(n % 4096, 3)}-8${hex(n % 4096, 3)}-${hex(n * 7919, 12).slice(-12)}`;
+  if (kind === 'iam_role') return `AROA${hex(n, 17).toUpperCase()}`;
+  if (kind === 'sso_permission_set') return `arn:aws:sso:::permissionSet/ssoins-0000000000000000/ps-${hex(n, 16)}`;
+  if (kind === 'sso_account_assignment') return `GROUP:9067${hex(n, 6)}-${u}`;
+  return kind === 'identitystore_membership' ? u : `9067${hex(n, 6)}-${u}`;
+}
+
+/**
+ * AWS as the last run left it: everything desired, with AWS ids; then a little drift. Each resource is
+ * built as the targets build theirs (src/adapters/aws: one object literal per resource, its id and name
+ * strings of its own, attrs parsed from the answer, no principal), so the actual state holds what it holds
+ * in production: not spread copies of the desired objects (V8 gives a spread copy with one more property
+ * ~3x the bytes of a literal) nor strings shared with the desired state.
+ */
 function actualFrom(resources: readonly Resource[]): Resource[] {
   const rand = rng(7);
   const out: Resource[] = [];
@@ -134,11 +152,10 @@ function actualFrom(resources: readonly Resource[]): Resource[] {
   for (const r of resources) {
     const x = rand();
     if (x < 0.001) continue; // deleted by hand -> create
-    // A target parses what AWS returns into fresh objects: no attribute object is shared with the desired state.
-    let copy = { ...r, attrs: structuredClone(r.attrs), awsId: `aws-${n++}` } as Resource;
-    if (x < 0.002 && copy.kind === 'iam_role') copy = { ...copy, attrs: { ...copy.attrs, description: 'edited by hand' } };
-    if (x < 0.002 && copy.kind === 'identitystore_user') copy = { ...copy, attrs: { ...copy.attrs, displayName: 'Old Name' } };
-    out.push(copy);
+    const attrs = JSON.parse(JSON.stringify(r.attrs)) as Record<string, unknown>;
+    if (x < 0.002 && r.kind === 'iam_role') attrs['description'] = 'edited by hand';
+    if (x < 0.002 && r.kind === 'identitystore_user') attrs['displayName'] = 'Old Name';
+    out.push({ kind: r.kind, id: fresh(r.id), account: r.account, name: fresh(r.name), attrs, owned: r.owned, awsId: awsIdOf(r.kind, n++) } as Resource);
   }
   return out;
 }

@@ -14,7 +14,7 @@
  *
  *   core size=100000 runs=3 wall_ms=1234/1200/1300 cpu_ms=.../.../... peak_rss_mb=.../.../... load=0.42
  *
- * (median/min/max). `ROLEMAP_BENCH_SIZES=10000,100000` and `ROLEMAP_BENCH_RUNS=5` choose;
+ * (median/min/max). `ROLEMAP_BENCH_NODE_FLAGS='--cpu-prof'` passes flags to the measured process. `ROLEMAP_BENCH_SIZES=10000,100000` and `ROLEMAP_BENCH_RUNS=5` choose;
  * `ROLEMAP_BENCH_DUMP=FILE` has each run write its plan and desired entitlements as JSON (after the clock),
  * so that an optimisation can be shown to leave the plan byte for byte the same. Run: npm run bench core
  */
@@ -89,8 +89,11 @@ function compiledWorker(): { readonly args: readonly string[]; readonly done: ()
 
 /** One measurement in a fresh process; the reason when it could not finish (out of memory, say). */
 function measure(worker: readonly string[], size: number): CoreRun | { readonly failed: string } {
-  const r = spawnSync(process.execPath, [...worker, String(size)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  // ROLEMAP_BENCH_NODE_FLAGS: flags for the measured process (--cpu-prof, --trace-gc), for reading where time and memory go.
+  const flags = (process.env['ROLEMAP_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+  const r = spawnSync(process.execPath, [...flags, ...worker, String(size)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (flags.length > 0) process.stderr.write(r.stdout.trim().split('\n').slice(0, -1).join('\n') + '\n');
   if (r.status === 0 && line.startsWith('{')) return JSON.parse(line) as CoreRun;
   const oom = /heap out of memory|Allocation failed/i.test(r.stderr);
   return { failed: oom ? `the process ran out of heap (V8's default limit here; ${r.stderr.match(/Mark-Compact[^\n]*/)?.[0] ?? 'see stderr'})` : `exit ${String(r.status ?? r.signal)}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
@@ -116,7 +119,7 @@ export default async function bench(): Promise<void> {
         loads.push(load);
         console.log(
           `core size=${size} run=${i} load=${load.toFixed(2)} wall_ms=${r.wallMs} (desired ${r.desiredWallMs}, plan ${r.planWallMs}) cpu_ms=${r.cpuMs} peak_rss_mb=${r.peakRssMb} ` +
-            `(rss before ${String(r['rssBeforeMb'])}; heap used before ${String(r['heapUsedBeforeMb'])} of ${String(r['heapTotalBeforeMb'])}, at the end ${String(r['heapUsedAfterMb'])}, retained ${String(r['heapRetainedMb'])}) changes=${r.changes} resources=${String(r['desiredResources'])} entitlements=${String(r['entitlements'])} fixture_ms=${String(r['fixtureMs'])}`,
+            `(rss before ${String(r['rssBeforeMb'])}, peak after computeDesired ${String(r['peakAfterDesiredMb'])}; heap used before ${String(r['heapUsedBeforeMb'])} of ${String(r['heapTotalBeforeMb'])}, at the end ${String(r['heapUsedAfterMb'])}, retained ${String(r['heapRetainedMb'])}) changes=${r.changes} resources=${String(r['desiredResources'])} entitlements=${String(r['entitlements'])} fixture_ms=${String(r['fixtureMs'])}`,
         );
       }
       if (runs.length > 0) console.log(formatSizeLine(size, runs, stats(loads)[0]));
