@@ -31,6 +31,18 @@ function resetPeakRss(): (() => number) | null {
   }
 }
 
+/** Full collections until the RSS stops falling (by less than 1 MB over 250 ms), at most ~5 s. */
+async function settle(): Promise<void> {
+  let last = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 20; i++) {
+    collectGarbage();
+    await sleep(250);
+    const rss = process.memoryUsage.rss();
+    if (last - rss < 1048576) return;
+    last = rss;
+  }
+}
+
 const size = Number(process.argv[2] ?? '100000');
 const g0 = performance.now();
 const { users, groups, roleMap } = generate(size);
@@ -38,10 +50,10 @@ const snapshot = { source: 'bench', users, groups };
 // Last run's desired state with everyone active: today's disabled users are leavers.
 const { actual, history } = lastRun(snapshot, roleMap);
 const fixtureMs = performance.now() - g0;
-collectGarbage();
-// V8 hands freed pages back to the OS from a background thread: give it a moment.
-await sleep(300);
-collectGarbage();
+// V8 hands the fixture's freed pages back to the OS from a background thread, over a second or so: collect
+// and wait until the RSS stops falling, so that "rss before" and the peak count the inputs, not the
+// fixture's garbage still on its way out (at 100,000 users one 300 ms wait left ~40 MB of it).
+await settle();
 const peakSinceReset = resetPeakRss();
 // What the inputs hold, after the fixture's garbage is gone: the JavaScript heap in use and committed.
 const before = process.memoryUsage();

@@ -127,40 +127,48 @@ function permissionSetsKept(desired: DesiredState): (guid: Guid, permissionSet: 
 export function sessionCuts(leavers: readonly Leaver[], movers: readonly Mover[], now: Date, roleMap: RoleMap, keepsPermissionSet: (guid: Guid, permissionSet: string) => boolean = () => false): SessionCut[] {
   const alias = aliasOf(roleMap);
   const out: SessionCut[] = [];
-  const push = (who: Leaver | Mover, grants: readonly Entitlement[], why: (e: Entitlement) => string, leaver: SessionCut['leaver']): void => {
+  // A leaver has ~4 grants and there are thousands of them at 100,000 users: one small array per grant
+  // (groups, accounts), not two Sets, and the leaver's "why" made once, not once per grant.
+  const push = (who: Leaver | Mover, grants: readonly Entitlement[], why: (e: Entitlement, groups: readonly string[]) => string, leaver: SessionCut['leaver']): void => {
     // One cut per (kind, account, target): the latest moment it was seen held, whichever group it came through.
-    const byTarget = new Map<string, { e: Entitlement; heldAt: string | undefined; groups: Set<string>; accounts: Set<AccountId> }>();
+    const byTarget = new Map<string, { e: Entitlement; heldAt: string | undefined; groups: string[]; accounts: AccountId[] }>();
     for (const e of grants) {
       const key = e.kind === 'iam_role' ? `r\u0000${e.account}\u0000${e.target}` : `p\u0000${e.target}`;
       const seen = byTarget.get(key);
-      if (seen === undefined) byTarget.set(key, { e, heldAt: e.seenAt, groups: new Set([e.viaGroupName]), accounts: new Set([e.account]) });
+      if (seen === undefined) byTarget.set(key, { e, heldAt: e.seenAt, groups: [e.viaGroupName], accounts: [e.account] });
       else {
-        seen.groups.add(e.viaGroupName);
-        seen.accounts.add(e.account);
+        if (!seen.groups.includes(e.viaGroupName)) seen.groups.push(e.viaGroupName);
+        if (!seen.accounts.includes(e.account)) seen.accounts.push(e.account);
         if (e.seenAt === undefined || (seen.heldAt !== undefined && Date.parse(e.seenAt) > Date.parse(seen.heldAt))) seen.heldAt = e.seenAt;
       }
     }
+    const formerNames = who.formerNames !== undefined && who.formerNames.length > 0 ? who.formerNames : undefined;
     for (const { e, heldAt, groups, accounts } of byTarget.values()) {
       const scoped = leaver === undefined && e.kind === 'permission_set' && keepsPermissionSet(who.guid, e.target);
-      out.push({
+      const cut: SessionCut = {
         guid: who.guid,
         sAMAccountName: who.sAMAccountName,
         userPrincipalName: who.userPrincipalName,
         mail: who.mail,
-        ...(who.formerNames !== undefined && who.formerNames.length > 0 ? { formerNames: who.formerNames } : {}),
+        ...(formerNames !== undefined ? { formerNames } : {}),
         kind: e.kind,
         account: e.account,
-        ...(scoped ? { accounts: [...accounts].sort() } : {}),
+        ...(scoped ? { accounts: accounts.sort() } : {}),
         target: e.target,
-        why: why({ ...e, viaGroupName: [...groups].sort().join(', ') }),
+        why: why(e, groups),
         heldAt,
         leaver,
-      });
+      };
+      out.push(cut);
     }
   };
-  for (const l of leavers) push(l, l.formerEntitlements, () => describeLeaverEvent(l, now), { guid: l.guid, name: l.sAMAccountName, reason: l.reason });
+  for (const l of leavers) {
+    const why = describeLeaverEvent(l, now);
+    push(l, l.formerEntitlements, () => why, { guid: l.guid, name: l.sAMAccountName, reason: l.reason });
+  }
+  const seen = humanInstant(now.toISOString());
   for (const m of movers) {
-    push(m, m.lostEntitlements, (e) => `${m.sAMAccountName} no longer in AD group ${e.viaGroupName}, which gave ${e.kind === 'iam_role' ? `role ${e.target} (${alias(e.account)})` : `permission set ${e.target}`}, seen ${humanInstant(now.toISOString())}`, undefined);
+    push(m, m.lostEntitlements, (e, groups) => `${m.sAMAccountName} no longer in AD group ${[...groups].sort().join(', ')}, which gave ${e.kind === 'iam_role' ? `role ${e.target} (${alias(e.account)})` : `permission set ${e.target}`}, seen ${seen}`, undefined);
   }
   return out;
 }
@@ -198,12 +206,14 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
   const alias = aliasOf(roleMap);
   const warnings: string[] = [];
   const additions = new Map<ResourceKey, { cut: SessionCut; entries: string[]; former: ReadonlySet<string> }[]>();
+  // Every entry already added under a key (a set assigned on two accounts, or one person twice): each entry once.
+  const addedEntries = new Map<ResourceKey, Set<string>>();
   const source = roleMap.leavers.roleSessionName;
   for (const c of input.cuts) {
     if (input.isProtected(c.sAMAccountName, c.userPrincipalName, c.mail, c.guid) !== undefined) continue;
     let key: ResourceKey;
     const entries: string[] = [];
-    const former = new Set<string>();
+    let former: Set<string> = NO_FORMER_NAMES; // a Set of its own only for someone renamed
     if (c.kind === 'iam_role') {
       key = `iam_role_revocations:${c.account}/${c.target}`;
       const entry = sessionNameOf(c, source);
@@ -227,6 +237,7 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
           continue;
         }
         entries.push(name);
+        if (former === NO_FORMER_NAMES) former = new Set();
         former.add(name);
       }
       if (entries.length === 0) continue;
@@ -240,10 +251,13 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
       else entries.push(entry);
     }
     const list = additions.get(key);
-    if (list === undefined) additions.set(key, [{ cut: c, entries, former }]);
-    else {
-      // A set assigned on two accounts (or one person twice): each entry once.
-      const fresh = entries.filter((e) => !list.some((x) => x.entries.includes(e)));
+    const have = addedEntries.get(key);
+    if (list === undefined || have === undefined) {
+      additions.set(key, [{ cut: c, entries, former }]);
+      addedEntries.set(key, new Set(entries));
+    } else {
+      const fresh = entries.filter((e) => !have.has(e));
+      for (const e of fresh) have.add(e);
       if (fresh.length > 0) list.push({ cut: c, entries: fresh, former });
     }
   }
@@ -349,6 +363,9 @@ export function planSessionRevocations(input: SessionRevocationInput): LeaverPas
   }
   return { changes: out, warnings };
 }
+
+/** The former names of a cut without any: shared, never added to. */
+const NO_FORMER_NAMES: Set<string> = new Set();
 
 /** The later of two instants (either may be absent). */
 function latest(a: string | undefined, b: string | undefined): string | undefined {
