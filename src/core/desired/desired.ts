@@ -84,21 +84,24 @@ export function computeDesired(snapshot: DirectorySnapshot, roleMap: RoleMap, no
   }
   // Each group's members resolved to user positions once (one guid lookup per membership, the bulk of the work).
   // A member listed twice counts once (a stamp per group), so every membership is unique by construction.
-  const resolved = new Map<Guid, number[]>();
+  // Kept as 32-bit positions sized to the group, not growing arrays of numbers (half the bytes, no regrowth).
+  const resolved = new Map<Guid, Int32Array>();
   const stamp = new Int32Array(users.length);
   let groupNo = 0;
-  const membersOf = (group: DirectoryGroup): number[] => {
+  const membersOf = (group: DirectoryGroup): Int32Array => {
     let list = resolved.get(group.guid);
     if (list === undefined) {
-      list = [];
+      const positions = new Int32Array(group.members.length);
+      let n = 0;
       groupNo++;
       for (const m of group.members) {
         const i = usersByGuid.positionOf(m);
         if (i >= 0 && stamp[i] !== groupNo) {
           stamp[i] = groupNo;
-          list.push(i);
+          positions[n++] = i;
         }
       }
+      list = n === positions.length ? positions : positions.slice(0, n);
       resolved.set(group.guid, list);
     }
     return list;

@@ -90,7 +90,9 @@ export function membershipResource(
 ): ResourceOf<'identitystore_membership'> {
   return {
     kind: 'identitystore_membership',
-    id: prefixes.id + user.id,
+    // Joined, not concatenated: \`a + b\` is a rope that the plan's lookup by id later flattens into a second
+    // copy (~10 MB at 100,000 users); join writes the one flat string at once.
+    id: [prefixes.id, user.id].join(''),
     account: group.account,
     name: prefixes.name + user.name,
     owned: true,
