@@ -60,6 +60,14 @@ export interface ApplyHooks {
   skipped?(change: Change, why: string): void;
 }
 
+/**
+ * Every set of session names a person was journaled under, by objectGUID (see `EntitlementHistory.names`).
+ * Only `get` is part of it: a `ReadonlyMap` is one, and so is a journal that reads a person's rows when asked.
+ */
+export interface FormerNamesLookup {
+  get(guid: Guid): readonly FormerNames[] | undefined;
+}
+
 /** The journal's memory of who held what, used to tell leavers who were removed or deleted. */
 export interface EntitlementHistory {
   /** The last entitlement snapshot written (grouped per grant when the journal read it), or null when the journal has none (first run). */
@@ -76,8 +84,9 @@ export interface EntitlementHistory {
    * before the time asked for), each with `until`: the time of the first snapshot after the last one
    * that showed it (absent when the last snapshot shows it). A person renamed in AD before leaving is
    * revoked under each of them. Absent: the journal does not say (only `last`'s names are known).
+   * Asked only for leavers and movers, so a journal may look each person up when asked (a Map is one).
    */
-  readonly names?: ReadonlyMap<Guid, readonly FormerNames[]> | undefined;
+  readonly names?: FormerNamesLookup | undefined;
 }
 
 /** Where a run came from and what it may do. */

@@ -24,7 +24,7 @@ import { historyAfter, planLeaverRevocations } from '../../core/fast-lane/plan-l
 import type { DirectoryGroup, DirectorySnapshot, DirectoryUser, Guid } from '../../core/model/directory.js';
 import { LONGEST_SESSION_SECONDS } from '../../core/model/session-name.js';
 import type { Entitlement, FormerNames, UnreadableScope } from '../../core/model/state.js';
-import type { EntitlementHistory, RunOutcome } from '../../core/ports.js';
+import type { EntitlementHistory, FormerNamesLookup, RunOutcome } from '../../core/ports.js';
 import { newRunId } from '../daemon/daemon.js';
 import type { Logger } from '../logging.js';
 import type { Runtime } from '../reconcile/run-once.js';
@@ -361,17 +361,22 @@ function applyUserChange(view: View, u: ChangedUser, seenAt: string): void {
  */
 function withNames(history: EntitlementHistory, names: View['names'], renamed: View['renamed']): EntitlementHistory {
   if (history.last === null) return history;
-  const all = new Map<Guid, FormerNames[]>();
-  for (const [guid, list] of history.names ?? []) all.set(guid, [...list]);
+  const known = history.names;
   const key = (n: FormerNames): string => `${n.sAMAccountName}\u0000${n.userPrincipalName ?? ''}\u0000${n.mail ?? ''}`;
-  for (const [guid, list] of renamed) {
-    // The journal's latest snapshot may still show a name the lane saw replaced: the lane knows when.
-    const replaced = new Set(list.map(key));
-    all.set(guid, [...(all.get(guid) ?? []).filter((n) => n.until !== undefined || !replaced.has(key(n))), ...list]);
-  }
+  // Per person when asked (the core asks for leavers and movers only): the journal's names, then the lane's.
+  const lookup: FormerNamesLookup = {
+    get(guid: Guid): readonly FormerNames[] | undefined {
+      const journaled = known?.get(guid);
+      const list = renamed.get(guid);
+      if (list === undefined) return journaled;
+      // The journal's latest snapshot may still show a name the lane saw replaced: the lane knows when.
+      const replaced = new Set(list.map(key));
+      return [...(journaled ?? []).filter((n) => n.until !== undefined || !replaced.has(key(n))), ...list];
+    },
+  };
   return {
     ...history,
-    names: all,
+    names: lookup,
     last: Array.from(history.last, (e) => {
       const n = names.get(e.userGuid);
       if (n === undefined || (e.userPrincipalName !== undefined && e.mail !== undefined)) return e;

@@ -143,4 +143,29 @@ describe('the entitlement history gives every name a live session can still carr
     ]);
     journal.close();
   });
+
+  it('is read per person when asked, from the snapshots there were when the history was read: one written afterwards (this run’s) is not', () => {
+    const file = journalWithRename(false);
+    const clock = manualClock('2026-02-01T04:00:00.000Z');
+    const journal = SqliteJournal.open(file, { clock });
+    const names = journal.entitlementHistory(new Date('2026-02-01T04:00:00.000Z')).names;
+    // This run renames alice again and writes its snapshot before the plan asks for her names.
+    journal.startRun(runStart('r-now', '2026-02-01T04:00:00.000Z'));
+    journal.recordEntitlements('r-now', '2026-02-01T04:00:00.000Z', [aliceAs('alice.brown', 'alice.brown@corp.example.com'), bob]);
+    const alice = names?.get(ALICE.guid);
+    expect(alice?.map((n) => [n.userPrincipalName, n.until])).toEqual([
+      [RENAMED.upn, undefined],
+      [ALICE.upn, '2026-02-01T02:00:00.000Z'],
+    ]);
+    // Asked again: the same answer (read once); someone the journal never saw: nothing.
+    expect(names?.get(ALICE.guid)).toBe(alice);
+    expect(names?.get('00000000-0000-4000-8000-00000000dead')).toBeUndefined();
+    // A history read now sees the new snapshot.
+    expect(journal.entitlementHistory(new Date('2026-02-01T04:30:00.000Z')).names?.get(ALICE.guid)?.map((n) => n.userPrincipalName)).toEqual([
+      'alice.brown@corp.example.com',
+      RENAMED.upn,
+      ALICE.upn,
+    ]);
+    journal.close();
+  });
 });
