@@ -4,11 +4,8 @@
  */
 import type { DirectoryGroup, DirectoryUser } from '../model/directory.js';
 import { OWNER_TAG, groupDescription } from '../model/ownership.js';
-import type { ResourceOf } from '../model/resources.js';
+import { NO_ATTRS, type ResourceOf } from '../model/resources.js';
 import type { AccountId, IdentityCenterSpec, PermissionSetSpec, UserAttributeMapping } from '../model/role-map.js';
-
-/** Memberships and assignments have no attributes: one shared, frozen empty object. */
-const NO_ATTRS: Readonly<Record<string, never>> = Object.freeze({});
 
 export function icGroupName(group: DirectoryGroup, mapping: UserAttributeMapping): string {
   return mapping.groupDisplayName === 'sAMAccountName' ? group.sAMAccountName : group.name;

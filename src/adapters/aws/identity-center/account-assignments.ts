@@ -11,7 +11,7 @@ import {
   DescribeAccountAssignmentDeletionStatusCommand,
   paginateListAccountAssignments,
 } from '@aws-sdk/client-sso-admin';
-import type { Resource } from '../../../core/model/resources.js';
+import { NO_ATTRS, type Resource } from '../../../core/model/resources.js';
 import type { Change } from '../../../core/plan/change.js';
 import { mapLimit } from './async-tools.js';
 import type { ApplyLog, IdentityCenterContext, Settings } from './context.js';
@@ -49,7 +49,7 @@ export async function readAssignments(
           id: `${ps.name}/${account}/${type}:${p.id}`,
           account: s.account,
           name: `${ps.name}/${s.aliases.get(account) ?? account}/${p.name}`,
-          attrs: {},
+          attrs: NO_ATTRS,
           owned: p.owned,
           awsId: `${type}:${principalId}`,
         });

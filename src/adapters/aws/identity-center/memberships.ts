@@ -4,7 +4,7 @@
  * (already a member counts as done) and DeleteGroupMembership (already gone counts as done).
  */
 import { CreateGroupMembershipCommand, DeleteGroupMembershipCommand, GetGroupMembershipIdCommand, paginateListGroupMemberships } from '@aws-sdk/client-identitystore';
-import type { Resource } from '../../../core/model/resources.js';
+import { NO_ATTRS, type Resource } from '../../../core/model/resources.js';
 import type { Change } from '../../../core/plan/change.js';
 import { awsErrorReason } from '../call-error.js';
 import { mapLimit } from './async-tools.js';
@@ -26,7 +26,7 @@ export async function readMemberships(ctx: IdentityCenterContext, s: Settings, o
           id: `${guid}/${u.id}`,
           account: s.account,
           name: `${group.DisplayName ?? guid}/${u.name}`,
-          attrs: {},
+          attrs: NO_ATTRS,
           owned: true,
           awsId: m.MembershipId,
         });
