@@ -1,10 +1,12 @@
 /**
  * The fixture of the core bench (bench/core.bench.ts): an organisation of N people, its role map, and
- * what the last run left (AWS as it made it, with a little drift, and the journal's entitlements).
+ * what the last run left (AWS as it made it, with a little drift, and the journal's entitlements, in a
+ * real SQLite journal).
  * Deterministic: every run benchmarks the same directory.
  */
-import type { ActualState, DirectorySnapshot, EntitlementHistory, AssignmentSpec, DirectoryGroup, DirectoryUser, FederatedRoleSpec, PermissionSetSpec, Resource, RoleMap } from '../src/core/index.js';
-import { computeDesired } from '../src/core/index.js';
+import type { ActualState, EntitlementHistory, AssignmentSpec, DirectoryGroup, DirectoryUser, FederatedRoleSpec, PermissionSetSpec, Resource, RoleMap } from '../src/core/index.js';
+import { NO_ATTRS, computeDesired } from '../src/core/index.js';
+import { SqliteJournal } from '../src/adapters/journal/index.js';
 
 export const NOW = new Date('2026-11-28T12:00:00.000Z');
 const ACCOUNTS = 200;
@@ -138,31 +140,87 @@ function awsIdOf(kind: Resource['kind'], n: number): string {
   return kind === 'identitystore_membership' ? u : `9067${hex(n, 6)}-${u}`;
 }
 
+/** One string per distinct value, of its own: a target reads each group's and user's id once and builds every membership from them. */
+function interner(): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => {
+    let own = seen.get(s);
+    if (own === undefined) seen.set(s, (own = fresh(s)));
+    return own;
+  };
+}
+
 /**
  * AWS as the last run left it: everything desired, with AWS ids; then a little drift. Each resource is
- * built as the targets build theirs (src/adapters/aws: one object literal per resource, its id and name
- * strings of its own, attrs parsed from the answer, no principal), so the actual state holds what it holds
- * in production: not spread copies of the desired objects (V8 gives a spread copy with one more property
- * ~3x the bytes of a literal) nor strings shared with the desired state.
+ * built as the targets build theirs (src/adapters/aws): one object literal per resource, strings of its
+ * own, attrs parsed from the answer, no principal. Memberships and account assignments have their id and
+ * name put together by a template from strings the target holds once per group, user and permission set
+ * (identity-center/memberships.ts, account-assignments.ts), and share the core's NO_ATTRS; everything
+ * else has an id and a name of its own. So the actual state holds what it holds in production: not
+ * spread copies of the desired objects (V8 gives a spread copy with one more property ~3x the bytes of a
+ * literal) nor strings shared with the desired state.
  */
 function actualFrom(resources: readonly Resource[]): Resource[] {
   const rand = rng(7);
+  const own = interner();
   const out: Resource[] = [];
   let n = 0;
   for (const r of resources) {
     const x = rand();
     if (x < 0.001) continue; // deleted by hand -> create
+    const awsId = awsIdOf(r.kind, n++);
+    if (r.kind === 'identitystore_membership') {
+      // `${guid}/${u.id}`, `${group.DisplayName}/${u.name}`
+      const [g = '', u = ''] = r.id.split('/');
+      const i = r.name.indexOf('/');
+      out.push({ kind: r.kind, id: `${own(g)}/${own(u)}`, account: r.account, name: `${own(r.name.slice(0, i))}/${own(r.name.slice(i + 1))}`, attrs: NO_ATTRS, owned: r.owned, awsId });
+      continue;
+    }
+    if (r.kind === 'sso_account_assignment') {
+      // `${ps.name}/${account}/${type}:${p.id}`, `${ps.name}/${alias}/${p.name}`
+      const [ps = '', account = '', principal = ''] = r.id.split('/');
+      const [type = '', pid = ''] = principal.split(':');
+      const [, alias = '', pname = ''] = r.name.split('/');
+      const psName = own(ps);
+      out.push({ kind: r.kind, id: `${psName}/${own(account)}/${type}:${own(pid)}`, account: r.account, name: `${psName}/${own(alias)}/${own(pname)}`, attrs: NO_ATTRS, owned: r.owned, awsId });
+      continue;
+    }
     const attrs = JSON.parse(JSON.stringify(r.attrs)) as Record<string, unknown>;
     if (x < 0.002 && r.kind === 'iam_role') attrs['description'] = 'edited by hand';
     if (x < 0.002 && r.kind === 'identitystore_user') attrs['displayName'] = 'Old Name';
-    out.push({ kind: r.kind, id: fresh(r.id), account: r.account, name: fresh(r.name), attrs, owned: r.owned, awsId: awsIdOf(r.kind, n++) } as Resource);
+    out.push({ kind: r.kind, id: fresh(r.id), account: r.account, name: fresh(r.name), attrs, owned: r.owned, awsId } as unknown as Resource);
   }
   return out;
 }
 
-/** What the last run left: AWS as it made it, and the journal's entitlement snapshot (nothing else is kept). */
-export function lastRun(snapshot: DirectorySnapshot, roleMap: RoleMap): { actual: ActualState; history: EntitlementHistory } {
-  const yesterday = computeDesired({ ...snapshot, users: snapshot.users.map((u) => ({ ...u, disabled: false, expiresAt: undefined })) }, roleMap, NOW, { last: null });
-  return { actual: { resources: actualFrom(yesterday.resources), warnings: [] }, history: { last: yesterday.entitlements } };
+/** Yesterday's directory (generated again: strings of its own) with everyone active: today's disabled users are leavers. */
+function yesterdayOf(size: number, roleMap: RoleMap): ReturnType<typeof computeDesired> {
+  const { users, groups } = generate(size);
+  return computeDesired({ source: 'bench', users: users.map((u) => ({ ...u, disabled: false, expiresAt: undefined })), groups }, roleMap, NOW, { last: null });
 }
 
+const YESTERDAY_AT = new Date(NOW.getTime() - 3600_000).toISOString();
+
+/**
+ * The journal the last run left in `file`: a real SQLite journal holding its snapshot of yesterday's
+ * entitlements, written an hour before NOW. Run in a process of its own (bench/core-worker.ts
+ * --journal), as the last run was: the measured process only opens and reads it.
+ */
+export function writeJournal(size: number, roleMap: RoleMap, file: string): void {
+  const journal = SqliteJournal.open(file, { clock: () => new Date(YESTERDAY_AT) });
+  journal.startRun({ runId: 'yesterday', trigger: 'cli', mode: 'apply', host: 'bench', version: '0.0.0', configHash: '0'.repeat(64), startedAt: YESTERDAY_AT });
+  journal.recordEntitlements('yesterday', YESTERDAY_AT, yesterdayOf(size, roleMap).entitlements);
+  journal.finishRun('yesterday', { outcome: 'applied', finishedAt: YESTERDAY_AT });
+  journal.close();
+}
+
+/**
+ * What the last run left: AWS as it made it from yesterday's directory, and the entitlement history as
+ * production reads it from the journal in `file` (see writeJournal). The journal stays open while
+ * planning (a leaver's former names are read from it when asked); `close` closes it.
+ */
+export function lastRun(size: number, roleMap: RoleMap, file: string): { actual: ActualState; history: EntitlementHistory; close: () => void } {
+  const actual = { resources: actualFrom(yesterdayOf(size, roleMap).resources), warnings: [] };
+  const journal = SqliteJournal.open(file, { clock: () => NOW });
+  return { actual, history: journal.entitlementHistory(NOW), close: () => journal.close() };
+}

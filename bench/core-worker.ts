@@ -4,12 +4,15 @@
  * times computeDesired + calculatePlan and prints one JSON line. Run by bench/core.bench.ts:
  *   node --import tsx bench/core-worker.ts N
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { calculatePlan, computeDesired } from '../src/core/index.js';
-import { NOW, generate, lastRun } from './core-fixture.js';
+import { NOW, generate, lastRun, writeJournal } from './core-fixture.js';
 
 /** A full collection before measuring, so the fixture's garbage does not count (bench runs without --expose-gc). */
 function collectGarbage(): void {
@@ -44,11 +47,21 @@ async function settle(): Promise<void> {
 }
 
 const size = Number(process.argv[2] ?? '100000');
+if (process.argv[3] === '--journal') {
+  // The last run, in a process of its own: writes its journal and exits.
+  writeJournal(size, generate(size).roleMap, process.argv[4] ?? '');
+  process.exit(0);
+}
 const g0 = performance.now();
+// The journal the last run left, in a folder only this user can read (mkdtemp: 0700).
+const journalDir = mkdtempSync(join(tmpdir(), 'rolemap-core-bench-journal-'));
+const journalFile = join(journalDir, 'journal.db');
+const wrote = spawnSync(process.execPath, [...process.execArgv, process.argv[1] ?? '', String(size), '--journal', journalFile], { stdio: 'inherit' });
+if (wrote.status !== 0) throw new Error(`writing the last run's journal failed: exit ${String(wrote.status ?? wrote.signal)}`);
 const { users, groups, roleMap } = generate(size);
 const snapshot = { source: 'bench', users, groups };
-// Last run's desired state with everyone active: today's disabled users are leavers.
-const { actual, history } = lastRun(snapshot, roleMap);
+// Last run: AWS as it left it, and the journal's history (yesterday everyone was active: today's disabled users are leavers).
+const { actual, history, close } = lastRun(size, roleMap, journalFile);
 const fixtureMs = performance.now() - g0;
 // V8 hands the fixture's freed pages back to the OS from a background thread, over a second or so: collect
 // and wait until the RSS stops falling, so that "rss before" and the peak count the inputs, not the
@@ -81,6 +94,8 @@ const dump = process.env['ROLEMAP_BENCH_DUMP'];
 if (dump !== undefined && dump !== '') {
   writeFileSync(dump, JSON.stringify({ changes: plan.changes, warnings: plan.warnings, summary: plan.summary, refusal: plan.refusal, entitlements: [...desired.entitlements], leavers: desired.leavers, movers: desired.movers }));
 }
+close();
+rmSync(journalDir, { recursive: true, force: true });
 const mb = (n: number): number => Math.round(n / 1048576);
 const ms = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
 

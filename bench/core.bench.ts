@@ -72,15 +72,17 @@ export function formatSizeLine(size: number, runs: readonly CoreRun[], load: num
 /**
  * The worker as production would run it: dist/ current, and bench/core-worker.ts and core-fixture.ts
  * transpiled (types stripped, nothing else) into a folder only this user can read (mkdtemp: 0700),
- * importing the compiled core. Returns the node arguments that run it and a clean-up.
+ * importing the compiled core and journal. Returns the node arguments that run it and a clean-up.
  */
 function compiledWorker(): { readonly args: readonly string[]; readonly done: () => void } {
   if (process.env['ROLEMAP_BENCH_TSX'] === '1') return { args: ['--import', 'tsx', join(here, 'core-worker.ts')], done: () => undefined };
   ensureDist(root);
   const dir = mkdtempSync(join(tmpdir(), 'rolemap-core-bench-'));
-  const core = pathToFileURL(join(root, 'dist', 'core', 'index.js')).href;
+  const dist = (path: string): string => JSON.stringify(pathToFileURL(join(root, 'dist', path)).href);
   for (const name of ['core-worker', 'core-fixture']) {
-    const source = readFileSync(join(here, `${name}.ts`), 'utf8').replaceAll("'../src/core/index.js'", JSON.stringify(core));
+    const source = readFileSync(join(here, `${name}.ts`), 'utf8')
+      .replaceAll("'../src/core/index.js'", dist('core/index.js'))
+      .replaceAll("'../src/adapters/journal/index.js'", dist('adapters/journal/index.js'));
     const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false }, fileName: `${name}.ts` });
     writeFileSync(join(dir, `${name}.mjs`), out.outputText.replaceAll("'./core-fixture.js'", "'./core-fixture.mjs'"), { mode: 0o600 });
   }
