@@ -36,7 +36,7 @@ import { JournalError, JournalRunError, JournalWriteError } from './errors.js';
 import { loadMigrations, migrate, type Migration } from './migrations.js';
 import { appendPlanRecord, isPlanRecorded, lastRowOf, pendingRefusalRow, refusedRowOf, unusedApprovalRow, type PlanRecordEvent, type PlanRecordInput, type PlanRecordRow } from './plan-records.js';
 import { makeRedactor, secretsFromEnv, type Redactor } from './redact.js';
-import { inTransaction, openForWrite, type SqliteDatabase, type SqliteStatement } from './sqlite.js';
+import { inTransaction, openForWrite, openReadOnly, SCAN_CACHE_KIB, type SqliteDatabase, type SqliteStatement } from './sqlite.js';
 
 export type ChangeStatus = 'planned' | 'pending' | 'intent' | 'applied' | 'failed' | 'skipped' | 'interrupted' | 'refused';
 
@@ -155,6 +155,8 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   /** Migrations this open applied (empty when the schema was already current). */
   readonly migrated: readonly string[];
   readonly #db: SqliteDatabase;
+  /** The history's reader (see `#historyReader`), opened when first asked for. */
+  #reader: SqliteDatabase | undefined;
   readonly #clock: () => Date;
   readonly #redact: Redactor;
   readonly #fencing: () => { readonly epoch: number; readonly nodeId: string } | null;
@@ -200,7 +202,20 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
   }
 
   close(): void {
+    this.#reader?.close();
+    this.#reader = undefined;
     this.#db.close();
+  }
+
+  /**
+   * A read-only connection of its own for the entitlement history: it scans the last snapshot once
+   * (~440,000 rows at 100,000 people) and then seeks one person at a time, so it gets a small page cache
+   * (SCAN_CACHE_KIB) instead of the writer's, whose 64 MiB the scan would fill with pages never read
+   * again. It reads what is committed, which is all there is: no write transaction stays open across calls.
+   */
+  #historyReader(): SqliteDatabase {
+    this.#reader ??= openReadOnly(this.file, { cacheKib: SCAN_CACHE_KIB });
+    return this.#reader;
   }
 
   /** The connection, for the read-side queries in tests and tools that already hold the writer. */
@@ -522,9 +537,10 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
    * still live at `now` (see `sessionNames`).
    */
   entitlementHistory(now: Date = this.#clock()): EntitlementHistory {
-    const snap = this.#db.prepare('SELECT id, at FROM entitlement_snapshots ORDER BY id DESC LIMIT 1').get() as { id: number; at: string } | undefined;
+    const db = this.#historyReader();
+    const snap = db.prepare('SELECT id, at FROM entitlement_snapshots ORDER BY id DESC LIMIT 1').get() as { id: number; at: string } | undefined;
     if (snap === undefined) return { last: null, at: null, names: new Map() };
-    const rows = this.#db
+    const rows = db
       .prepare('SELECT user_guid, user_name, account, kind, target, via_group_guid, via_group_name, user_principal_name, mail, seen_at FROM entitlements WHERE snapshot_id = ? ORDER BY rowid')
       .iterate(snap.id) as IterableIterator<EntitlementRow>;
     // Grouped per grant as the rows are read (core/model/entitlements.ts): ~440,000 rows at 100,000 users.
@@ -546,7 +562,7 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
     }
     // Read to the end before the next query: the connection is busy while a statement iterates.
     const last = groupEntitlements(entitlements());
-    return { at: snap.at, names: this.#sessionNames(now, snap.id), last };
+    return { at: snap.at, names: this.#sessionNames(db, now, snap.id), last };
   }
 
 
@@ -564,17 +580,17 @@ export class SqliteJournal implements RunJournal, OwnershipRegistry {
    * snapshots are fixed now, up to `latest`: one written afterwards (this run's) is not read. Valid while
    * the journal is open.
    */
-  #sessionNames(now: Date, latest: number): FormerNamesLookup {
+  #sessionNames(db: SqliteDatabase, now: Date, latest: number): FormerNamesLookup {
     const cutoff = new Date(now.getTime() - LONGEST_SESSION_SECONDS * 1000).toISOString();
     // The last snapshot written before the window: its successor (if any) is inside it. By id, as above.
-    const from = this.#db.prepare('SELECT max(id) AS id FROM entitlement_snapshots WHERE at < ? AND id <= ?').get(cutoff, latest) as { id: number | null } | undefined;
+    const from = db.prepare('SELECT max(id) AS id FROM entitlement_snapshots WHERE at < ? AND id <= ?').get(cutoff, latest) as { id: number | null } | undefined;
     const firstId = from?.id ?? 0;
-    const snaps = this.#db.prepare('SELECT id, at FROM entitlement_snapshots WHERE id >= ? AND id <= ? ORDER BY id').all(firstId, latest) as { id: number; at: string }[];
+    const snaps = db.prepare('SELECT id, at FROM entitlement_snapshots WHERE id >= ? AND id <= ? ORDER BY id').all(firstId, latest) as { id: number; at: string }[];
     const nextAt = new Map<number, string>();
     for (let i = 0; i + 1 < snaps.length; i++) nextAt.set((snaps[i] as { id: number }).id, (snaps[i + 1] as { at: string }).at);
     const ids = JSON.stringify(snaps.map((x) => x.id));
     // One index seek per snapshot (entitlements_snapshot_user: snapshot_id, user_guid), not a scan.
-    const query = this.#db.prepare(
+    const query = db.prepare(
       `SELECT user_name, user_principal_name, mail, max(snapshot_id) AS last_id FROM entitlements
          WHERE snapshot_id IN (SELECT value FROM json_each(?)) AND user_guid = ?
          GROUP BY user_name, user_principal_name, mail`,
