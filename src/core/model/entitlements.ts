@@ -30,18 +30,13 @@ export interface Entitlements extends Iterable<Entitlement> {
 
 /** The entitlement of one holder of a grant, with the fields in the order an `Entitlement` always had them. */
 export function entitlementOf(grant: Grant, holder: Holder): Entitlement {
-  const e: Entitlement = {
-    userGuid: holder.userGuid,
-    userName: holder.userName,
-    userPrincipalName: holder.userPrincipalName,
-    mail: holder.mail,
-    account: grant.account,
-    kind: grant.kind,
-    target: grant.target,
-    viaGroupGuid: grant.viaGroupGuid,
-    viaGroupName: grant.viaGroupName,
-  };
-  return holder.seenAt === undefined ? e : { ...e, seenAt: holder.seenAt };
+  const { userGuid, userName, userPrincipalName, mail, seenAt } = holder;
+  const { account, kind, target, viaGroupGuid, viaGroupName } = grant;
+  // Two literals, not a spread copy with seenAt added: V8 gave each such copy a hidden class of its
+  // own (~240 bytes of descriptors apiece; ~18,000 of them for the leavers of the core bench).
+  return seenAt === undefined
+    ? { userGuid, userName, userPrincipalName, mail, account, kind, target, viaGroupGuid, viaGroupName }
+    : { userGuid, userName, userPrincipalName, mail, account, kind, target, viaGroupGuid, viaGroupName, seenAt };
 }
 
 /** Entitlements grouped per grant; iterating makes each `Entitlement` on the way (grant by grant, holders in order). */
