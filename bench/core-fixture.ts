@@ -7,6 +7,7 @@
 import type { ActualState, EntitlementHistory, AssignmentSpec, DirectoryGroup, DirectoryUser, FederatedRoleSpec, PermissionSetSpec, Resource, RoleMap } from '../src/core/index.js';
 import { NO_ATTRS, computeDesired } from '../src/core/index.js';
 import { SqliteJournal } from '../src/adapters/journal/index.js';
+import { guidFromBytes, guidToBytes } from '../src/adapters/directory/guid.js';
 
 export const NOW = new Date('2026-11-28T12:00:00.000Z');
 const ACCOUNTS = 200;
@@ -23,7 +24,10 @@ function rng(seed: number): () => number {
 }
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
-const guid = (kind: number, i: number): string => `${hex(i, 8)}-${hex(kind, 4)}-4000-8000-${hex(i * 7919, 12).slice(-12)}`;
+/** An objectGUID as the directory source renders it (guidFromBytes of the 16 bytes on the wire). */
+const guid = (kind: number, i: number): string => guidFromBytes(guidToBytes(`${hex(i, 8)}-${hex(kind, 4)}-4000-8000-${hex(i * 7919, 12).slice(-12)}`));
+/** An attribute value as the LDAP client gives it: decoded from the answer's bytes (ldapts: Buffer toString), one flat string. */
+const wire = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 const accountId = (i: number): string => String(100000000000 + i);
 
 /**
@@ -42,13 +46,13 @@ export function generate(USERS: number): { users: DirectoryUser[]; groups: Direc
     const sam = `user${i}`;
     users.push({
       guid: guid(1, i),
-      dn: `CN=User ${i},OU=Staff,DC=corp,DC=example,DC=com`,
-      sAMAccountName: sam,
-      userPrincipalName: `${sam}@corp.example.com`,
-      mail: `${sam}@example.com`,
-      givenName: 'User',
-      surname: String(i),
-      displayName: `User ${i}`,
+      dn: wire(`CN=User ${i},OU=Staff,DC=corp,DC=example,DC=com`),
+      sAMAccountName: wire(sam),
+      userPrincipalName: wire(`${sam}@corp.example.com`),
+      mail: wire(`${sam}@example.com`),
+      givenName: wire('User'),
+      surname: wire(String(i)),
+      displayName: wire(`User ${i}`),
       disabled: rand() < 0.03,
       expiresAt: rand() < 0.01 ? '2026-01-01T00:00:00.000Z' : undefined,
     });
@@ -82,7 +86,7 @@ export function generate(USERS: number): { users: DirectoryUser[]; groups: Direc
     // assignments; the rest are groups the map does not name (at 100,000 users: 2,000 / 1,000 / 3,000).
     const account = accountId(g % ACCOUNTS);
     const name = g >= explicit && g < pattern ? `AWS-${account}-Pattern${g}` : `Group${g}`;
-    groups.push({ guid: guid(2, g), dn: `CN=${name},OU=Groups,DC=corp,DC=example,DC=com`, sAMAccountName: name, name, members: members[g] as string[] });
+    groups.push({ guid: guid(2, g), dn: wire(`CN=${name},OU=Groups,DC=corp,DC=example,DC=com`), sAMAccountName: wire(name), name: wire(name), members: members[g] as string[] });
     if (g < explicit) {
       federatedRoles.push({
         group: { by: 'sAMAccountName', value: name },
@@ -168,7 +172,8 @@ function actualFrom(resources: readonly Resource[]): Resource[] {
   for (const r of resources) {
     const x = rand();
     if (x < 0.001) continue; // deleted by hand -> create
-    const awsId = awsIdOf(r.kind, n++);
+    // As the SDK parses it from AWS's answer (JSON.parse: one flat string), not a rope of template parts.
+    const awsId = fresh(awsIdOf(r.kind, n++));
     if (r.kind === 'identitystore_membership') {
       // `${guid}/${u.id}`, `${group.DisplayName}/${u.name}`
       const [g = '', u = ''] = r.id.split('/');

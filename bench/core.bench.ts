@@ -82,7 +82,8 @@ function compiledWorker(): { readonly args: readonly string[]; readonly done: ()
   for (const name of ['core-worker', 'core-fixture']) {
     const source = readFileSync(join(here, `${name}.ts`), 'utf8')
       .replaceAll("'../src/core/index.js'", dist('core/index.js'))
-      .replaceAll("'../src/adapters/journal/index.js'", dist('adapters/journal/index.js'));
+      .replaceAll("'../src/adapters/journal/index.js'", dist('adapters/journal/index.js'))
+      .replaceAll("'../src/adapters/directory/guid.js'", dist('adapters/directory/guid.js'));
     const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false }, fileName: `${name}.ts` });
     writeFileSync(join(dir, `${name}.mjs`), out.outputText.replaceAll("'./core-fixture.js'", "'./core-fixture.mjs'"), { mode: 0o600 });
   }
