@@ -16,7 +16,7 @@ import { compareFormerNames } from '../model/session-name.js';
 import type { Entitlement, FormerNames, Leaver, LeaverReason, Mover } from '../model/state.js';
 import type { EntitlementHistory } from '../ports.js';
 import type { Grant } from '../model/entitlements.js';
-import { entitlementOf, grantsOf } from '../model/entitlements.js';
+import { entitlementOf, entitlementSeenAt, grantsOf } from '../model/entitlements.js';
 
 export interface LeaversAndMovers {
   readonly leavers: Leaver[];
@@ -107,7 +107,7 @@ export function findLeavers(
 /** A former grant with the moment it was last seen held: its own `seenAt`, else the time of the snapshot it came from. */
 function withSeenAt(history: EntitlementHistory): (e: Entitlement) => Entitlement {
   const at = history.at ?? undefined;
-  return (e) => (e.seenAt !== undefined || at === undefined ? e : { ...e, seenAt: at });
+  return (e) => (e.seenAt !== undefined || at === undefined ? e : entitlementSeenAt(e, at));
 }
 
 function bySam(a: { sAMAccountName: string; guid: Guid }, b: { sAMAccountName: string; guid: Guid }): number {
