@@ -73,6 +73,8 @@ const before = process.memoryUsage();
 const rssBefore = before.rss;
 
 const c0 = process.cpuUsage();
+// The measured window on the clock a --cpu-prof profile's timestamps use (µs), for reading only its samples.
+const window0 = process.hrtime.bigint() / 1000n;
 const t0 = performance.now();
 const desired = computeDesired(snapshot, roleMap, NOW, history);
 const t1 = performance.now();
@@ -82,6 +84,7 @@ const peakDesired = peakSinceReset?.() ?? Number.NaN;
 const t1b = performance.now();
 const plan = calculatePlan({ desired, actual, roleMap, now: NOW, approvedRefusal: true });
 const t2 = performance.now();
+const window1 = process.hrtime.bigint() / 1000n;
 const cpu = process.cpuUsage(c0);
 const peak = peakSinceReset?.() ?? process.resourceUsage().maxRSS * 1024;
 const after = process.memoryUsage();
@@ -124,5 +127,6 @@ console.log(
     heapTotalBeforeMb: mb(before.heapTotal),
     heapUsedAfterMb: mb(after.heapUsed),
     heapRetainedMb: mb(retained.heapUsed),
+    windowUs: [Number(window0), Number(window1)],
   }),
 );

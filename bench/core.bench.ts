@@ -96,7 +96,8 @@ function measure(worker: readonly string[], size: number): CoreRun | { readonly 
   const flags = (process.env['ROLEMAP_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
   const r = spawnSync(process.execPath, [...flags, ...worker, String(size)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
-  if (flags.length > 0) process.stderr.write(r.stdout.trim().split('\n').slice(0, -1).join('\n') + '\n');
+  // With flags, the worker's whole output (its JSON line has windowUs: the measured window on a --cpu-prof profile's clock).
+  if (flags.length > 0) process.stderr.write(r.stdout);
   if (r.status === 0 && line.startsWith('{')) return JSON.parse(line) as CoreRun;
   const oom = /heap out of memory|Allocation failed/i.test(r.stderr);
   return { failed: oom ? `the process ran out of heap (V8's default limit here; ${r.stderr.match(/Mark-Compact[^\n]*/)?.[0] ?? 'see stderr'})` : `exit ${String(r.status ?? r.signal)}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
