@@ -19,7 +19,7 @@ const scratch = Buffer.alloc(36, '-'.charCodeAt(0));
 /**
  * 16 raw bytes -> canonical string. Throws a RangeError on any other length. Written into one buffer
  * and decoded once, so the result is one flat string of 36 characters (~56 bytes), as the LDAP
- * client's own strings are: a template of hex parts gave a rope of concatenations (~250 bytes), and a
+ * client's own strings are: a template of hex parts gave a rope of seven concatenations (~330 bytes), and a
  * directory of 100,000 people holds one guid per person and per group.
  */
 export function guidFromBytes(bytes: Uint8Array): Guid {
